@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# splkmem: build and test entry points.  The module itself is described in
+# Kbuild; this file drives the kernel build system and the test scripts.
+#
+#   make              build splkmem.ko against the running kernel
+#   make KDIR=...     ... against another kernel tree or headers
+#   make check        the full test run (README), what CI runs
+#   make run          boot Debian's stock kernel in QEMU with the module
+#   make lint         checkpatch on C, clang-format on C++
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+# pahole cannot encode C++ debug info as BTF: no module BTF for us.
+KBUILD_OPTS := CONFIG_DEBUG_INFO_BTF_MODULES=
+
+.PHONY: all modules clean check run lint deps test-kernel
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_OPTS) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf module/generated build
+
+deps:
+	scripts/deps.sh
+
+test-kernel:
+	scripts/build-test-kernel.sh
+
+check:
+	scripts/check.sh
+
+run:
+	scripts/run.sh $(KERNEL)
+
+lint:
+	scripts/lint.sh

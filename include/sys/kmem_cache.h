@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splkmem: the OpenZFS SPL object cache API, <sys/kmem_cache.h>.
+ *
+ * Names, signatures, flag values and the kmem_cache_*() macros are those of
+ * OpenZFS SPL, so a consumer written against SPL builds unchanged with -I at
+ * this directory and links against splkmem.ko's exports.  The cache itself
+ * is opaque: use the accessor functions instead of its fields.
+ */
+#ifndef _SPLKMEM_SYS_KMEM_CACHE_H
+#define _SPLKMEM_SYS_KMEM_CACHE_H
+
+#include <linux/types.h>
+#include <sys/kmem.h>
+#include <splkmem/flags.h>
+
+typedef int (*spl_kmem_ctor_t)(void *, void *, int);
+typedef void (*spl_kmem_dtor_t)(void *, void *);
+
+typedef struct spl_kmem_cache spl_kmem_cache_t;
+#define kmem_cache_t		spl_kmem_cache_t
+
+/**
+ * spl_kmem_cache_create() - create an object cache
+ * @name:    cache name, 1 to %SPL_KMEM_CACHE_NAME_MAX characters, copied
+ * @size:    object size in bytes, not 0
+ * @align:   object alignment: 0 for the default (8), else a power of two
+ *           from 8 to PAGE_SIZE
+ * @ctor:    called on every allocation as ctor(obj, @priv, km_flags); may
+ *           be NULL; its return value is ignored, as in SPL
+ * @dtor:    called on every free as dtor(obj, @priv); may be NULL
+ * @reclaim: unsupported, must be NULL
+ * @priv:    private data passed to @ctor and @dtor
+ * @vmp:     unsupported, must be NULL
+ * @flags:   %KMC_KVMEM (vmalloc-backed slabs), %KMC_SLAB (a Linux
+ *           kmem_cache), neither (chosen by size against
+ *           spl_kmem_cache_slab_limit), %KMC_RECLAIMABLE, %KMC_NODEBUG
+ *
+ * May sleep.  Returns the cache, or NULL with a kernel error message naming
+ * the bad argument.
+ */
+spl_kmem_cache_t *spl_kmem_cache_create(const char *name, size_t size,
+	size_t align, spl_kmem_ctor_t ctor, spl_kmem_dtor_t dtor,
+	void *reclaim, void *priv, void *vmp, int flags);
+
+/**
+ * spl_kmem_cache_set_move() - register a move callback
+ * @skc:  the cache
+ * @move: the callback; recorded but never called (no defragmentation)
+ */
+void spl_kmem_cache_set_move(spl_kmem_cache_t *skc,
+	kmem_cbrc_t (*move)(void *, void *, size_t, void *));
+
+/**
+ * spl_kmem_cache_destroy() - destroy a cache
+ * @skc: the cache, with every object freed
+ *
+ * Drains every CPU's magazine and frees every slab.  Objects still
+ * allocated are reported with a WARN naming the cache and the count; their
+ * slabs are kept until module unload so that no pointer dangles.  May sleep.
+ */
+void spl_kmem_cache_destroy(spl_kmem_cache_t *skc);
+
+/**
+ * spl_kmem_cache_alloc() - allocate an object
+ * @skc:   the cache
+ * @flags: %KM_SLEEP (may sleep, never returns NULL), %KM_NOSLEEP (does not
+ *         sleep, may return NULL), optionally | %KM_PUSHPAGE
+ *
+ * Runs the cache's constructor on the object.
+ */
+void *spl_kmem_cache_alloc(spl_kmem_cache_t *skc, int flags);
+
+/**
+ * spl_kmem_cache_free() - free an object
+ * @skc: the cache the object came from
+ * @obj: the object; may be freed on any CPU
+ *
+ * Runs the destructor.  A pointer that does not belong to @skc, or an object
+ * freed twice, is reported with a WARN and not taken.
+ */
+void spl_kmem_cache_free(spl_kmem_cache_t *skc, void *obj);
+
+/**
+ * spl_kmem_cache_set_allocflags() - add GFP flags to slab allocations
+ * @skc:   the cache
+ * @flags: GFP flags ORed into every page or slab allocation of the cache
+ */
+void spl_kmem_cache_set_allocflags(spl_kmem_cache_t *skc, gfp_t flags);
+
+/**
+ * spl_kmem_cache_reap_now() - return free memory of one cache
+ * @skc: the cache
+ *
+ * Flushes the calling CPU's magazine to the slabs and frees every empty
+ * slab.  May sleep.
+ */
+void spl_kmem_cache_reap_now(spl_kmem_cache_t *skc);
+
+/**
+ * spl_kmem_reap() - spl_kmem_cache_reap_now() on every cache
+ */
+void spl_kmem_reap(void);
+
+/**
+ * spl_kmem_cache_inuse() - objects the cache holds
+ * @cache: the cache
+ *
+ * As in SPL: for a vmalloc-backed cache, every object of its slabs
+ * (allocated or free); for a %KMC_SLAB cache, the objects allocated.
+ */
+uint64_t spl_kmem_cache_inuse(kmem_cache_t *cache);
+
+/**
+ * spl_kmem_cache_entry_size() - object size the cache was created with
+ * @cache: the cache
+ */
+uint64_t spl_kmem_cache_entry_size(kmem_cache_t *cache);
+
+#ifndef SPL_KMEM_CACHE_IMPLEMENTING
+/* The Solaris-style names SPL consumers use. */
+#undef kmem_cache_alloc
+#undef kmem_cache_create
+
+#define kmem_cache_create(name, size, align, ctor, dtor, rclm, priv, vmp, fl) \
+	spl_kmem_cache_create(name, size, align, ctor, dtor, rclm, priv, vmp, fl)
+#define kmem_cache_set_move(skc, move)	spl_kmem_cache_set_move(skc, move)
+#define kmem_cache_destroy(skc)		spl_kmem_cache_destroy(skc)
+#define kmem_cache_alloc(skc, flags)	spl_kmem_cache_alloc(skc, flags)
+#define kmem_cache_free(skc, obj)	spl_kmem_cache_free(skc, obj)
+#define kmem_cache_reap_now(skc)	spl_kmem_cache_reap_now(skc)
+#define kmem_reap()			spl_kmem_reap()
+#endif
+
+#endif /* _SPLKMEM_SYS_KMEM_CACHE_H */

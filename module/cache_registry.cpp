@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The registry of caches: a list under the glue's rw_semaphore.  Readers
+// (reap, /proc, the reclaim worker) may sleep while holding it; destroy
+// takes it for writing to unlink a cache, which also waits out any reader
+// still working on that cache.
+#include "cache_registry.hpp"
+
+#include "kstd/intrusive_list.hpp"
+#include "object_cache.hpp"
+#include "seam.h"
+
+namespace splkmem {
+namespace {
+
+constinit kstd::IntrusiveList<ObjectCache> g_caches;
+constinit kstd::IntrusiveList<ObjectCache> g_graveyard;
+
+class RegistryReadGuard : kstd::NonCopyable {
+ public:
+  RegistryReadGuard() { splk_registry_lock_read(); }
+  ~RegistryReadGuard() { splk_registry_unlock_read(); }
+};
+
+class RegistryWriteGuard : kstd::NonCopyable {
+ public:
+  RegistryWriteGuard() { splk_registry_lock_write(); }
+  ~RegistryWriteGuard() { splk_registry_unlock_write(); }
+};
+
+}  // namespace
+
+void registry_add(ObjectCache* cache) {
+  RegistryWriteGuard guard;
+  g_caches.push_back(cache);
+}
+
+void registry_remove(ObjectCache* cache) {
+  RegistryWriteGuard guard;
+  kstd::IntrusiveList<ObjectCache>::remove(cache);
+}
+
+void registry_bury(ObjectCache* cache) {
+  RegistryWriteGuard guard;
+  g_graveyard.push_back(cache);
+}
+
+}  // namespace splkmem
+
+using splkmem::ObjectCache;
+
+extern "C" void splk_for_each_cache(void (*fn)(const splk_cache_stats*, void*), void* arg) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) {
+    splk_cache_stats stats;
+    cache->stats(&stats);
+    fn(&stats, arg);
+  }
+}
+
+extern "C" void splk_core_reclaim(void) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) cache->reclaim_if_pending();
+}
+
+extern "C" void spl_kmem_reap(void) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) cache->reap_now();
+}
+
+extern "C" int splk_core_init(void) noexcept { return 0; }
+
+// Module unload.  Consumers depend on our symbols, so they are gone: a cache
+// still registered was never destroyed (reported), and the graveyard's
+// slabs can finally be freed.
+extern "C" void splk_core_exit(void) noexcept {
+  splkmem::RegistryWriteGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches)
+    splk_log(1, "splkmem: cache '%s' was never destroyed", cache->name());
+  while (ObjectCache* cache = splkmem::g_graveyard.front()) {
+    kstd::IntrusiveList<ObjectCache>::remove(cache);
+    cache->release_leaked();
+  }
+}
+
+extern "C" const char* splk_core_version(void) noexcept {
+  return "splkmem core 0.1.0 (g++ " __VERSION__ ")";
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Declarations shared by the C glue files only (never seen by C++). */
+#ifndef SPLKMEM_GLUE_H
+#define SPLKMEM_GLUE_H
+
+void splk_kernel_info_init(void);
+void splk_cancel_reclaim(void);
+int splk_proc_init(void);
+void splk_proc_exit(void);
+
+#endif /* SPLKMEM_GLUE_H */

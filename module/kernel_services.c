@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel services for the C++ core: thin wrappers declared in seam.h.
+ * Nothing here makes a decision of the allocator; each function is one
+ * kernel call plus the KM_* to GFP conversion.
+ */
+#include <linux/gfp.h>
+#include <linux/irqflags.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/percpu_counter.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/swap.h>
+#include <linux/topology.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <linux/version.h>
+
+#define SPL_KMEM_CACHE_IMPLEMENTING
+#include <sys/kmem.h>
+
+#include "seam.h"
+#include "glue.h"
+#include "generated/kernel_sizes.h"
+
+static_assert(sizeof(spinlock_t) == SPLK_SPINLOCK_SIZE);
+static_assert(sizeof(struct percpu_counter) == SPLK_PERCPU_COUNTER_SIZE);
+
+struct splk_kernel_info splk_kernel;
+unsigned long splk_warnings;
+
+/* SPL's KM_* to GFP conversion (sys/kmem.h kmem_flags_convert()). */
+static gfp_t splk_gfp(int km_flags)
+{
+	gfp_t gfp = __GFP_NOWARN;
+
+	if (km_flags & KM_NOSLEEP) {
+		gfp |= GFP_ATOMIC | __GFP_NORETRY;
+	} else {
+		gfp |= GFP_KERNEL;
+		if (current->flags & PF_MEMALLOC_NOIO)
+			gfp &= ~(__GFP_IO | __GFP_FS);
+	}
+	if (km_flags & KM_PUSHPAGE)
+		gfp |= __GFP_HIGH;
+	if (km_flags & KM_ZERO)
+		gfp |= __GFP_ZERO;
+	return gfp;
+}
+
+void splk_log(int level, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (level == 0)
+		pr_err("%pV\n", &vaf);
+	else if (level == 1)
+		pr_warn("%pV\n", &vaf);
+	else
+		pr_info("%pV\n", &vaf);
+	va_end(args);
+}
+
+void splk_warn(const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	WRITE_ONCE(splk_warnings, READ_ONCE(splk_warnings) + 1);
+	WARN(1, "splkmem: %pV\n", &vaf);
+	va_end(args);
+}
+
+void *splk_kmalloc_node(size_t size, int km_flags, int node)
+{
+	return kmalloc_node(size, splk_gfp(km_flags), node);
+}
+
+void splk_kfree(const void *ptr)
+{
+	kfree(ptr);
+}
+
+void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp)
+{
+	/* vmalloc memory is never compound; SPL adds KM_VMEM for that. */
+	return __vmalloc(size, splk_gfp(km_flags | KM_VMEM) | (__force gfp_t)extra_gfp);
+}
+
+void splk_vfree(void *ptr, size_t size)
+{
+	/*
+	 * Direct reclaim measures its progress by reclaim_state; the Linux
+	 * slabs credit the pages they free, so do we.
+	 */
+	if (current->reclaim_state)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+		current->reclaim_state->reclaimed += size >> PAGE_SHIFT;
+#else
+		current->reclaim_state->reclaimed_slab += size >> PAGE_SHIFT;
+#endif
+	vfree(ptr);
+}
+
+bool splk_read_word_nofault(const uintptr_t *addr, uintptr_t *val)
+{
+	return copy_from_kernel_nofault(val, addr, sizeof(*val)) == 0;
+}
+
+uint64_t splk_random_u64(void)
+{
+	return get_random_u64();
+}
+
+void *splk_linux_cache_create(const char *name, size_t size, size_t align,
+			      bool reclaimable)
+{
+	slab_flags_t flags = reclaimable ? SLAB_RECLAIM_ACCOUNT : 0;
+
+	return kmem_cache_create_usercopy(name, size, align, flags, 0, size,
+					  NULL);
+}
+
+void splk_linux_cache_destroy(void *cache)
+{
+	kmem_cache_destroy(cache);
+}
+
+void *splk_linux_cache_alloc(void *cache, void *counter, int km_flags,
+			     unsigned int extra_gfp)
+{
+	void *obj = kmem_cache_alloc(cache, splk_gfp(km_flags) | (__force gfp_t)extra_gfp);
+
+	if (obj)
+		percpu_counter_inc(counter);
+	return obj;
+}
+
+bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size)
+{
+	struct folio *folio;
+
+	if (!obj || is_vmalloc_addr(obj) || !virt_addr_valid(obj))
+		return false;
+	folio = virt_to_folio(obj);
+	if (!folio_test_slab(folio))
+		return false;
+	return ksize(obj) >= size;
+}
+
+void splk_linux_cache_free(void *cache, void *counter, void *obj)
+{
+	kmem_cache_free(cache, obj);
+	percpu_counter_dec(counter);
+}
+
+int splk_percpu_counter_init(void *counter)
+{
+	return percpu_counter_init(counter, 0, GFP_KERNEL);
+}
+
+void splk_percpu_counter_destroy(void *counter)
+{
+	percpu_counter_destroy(counter);
+}
+
+int64_t splk_percpu_counter_sum(void *counter)
+{
+	return percpu_counter_sum(counter);
+}
+
+void splk_spin_lock_init(void *lock)
+{
+	spin_lock_init((spinlock_t *)lock);
+}
+
+void splk_spin_lock(void *lock)
+{
+	spin_lock(lock);
+}
+
+void splk_spin_unlock(void *lock)
+{
+	spin_unlock(lock);
+}
+
+unsigned long splk_irq_save_cpu(unsigned int *cpu)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	*cpu = smp_processor_id();
+	return flags;
+}
+
+void splk_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+bool splk_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+int splk_cpu_to_node(unsigned int cpu)
+{
+	return cpu_to_node(cpu);
+}
+
+void splk_might_sleep(void)
+{
+	might_sleep();
+}
+
+bool splk_can_sleep(void)
+{
+	return preemptible() && !rcu_preempt_depth();
+}
+
+static void splk_reclaim_work_fn(struct work_struct *work)
+{
+	splk_core_reclaim();
+}
+
+static DECLARE_WORK(splk_reclaim_work, splk_reclaim_work_fn);
+
+void splk_schedule_reclaim(void)
+{
+	schedule_work(&splk_reclaim_work);
+}
+
+void splk_cancel_reclaim(void)
+{
+	cancel_work_sync(&splk_reclaim_work);
+}
+
+void splk_cond_resched(void)
+{
+	cond_resched();
+}
+
+unsigned long splk_jiffies(void)
+{
+	return jiffies;
+}
+
+static DECLARE_RWSEM(splk_registry_sem);
+
+void splk_registry_lock_read(void)
+{
+	down_read(&splk_registry_sem);
+}
+
+void splk_registry_unlock_read(void)
+{
+	up_read(&splk_registry_sem);
+}
+
+void splk_registry_lock_write(void)
+{
+	down_write(&splk_registry_sem);
+}
+
+void splk_registry_unlock_write(void)
+{
+	up_write(&splk_registry_sem);
+}
+
+/* Called first at module init: the facts the C++ core reads inline. */
+void splk_kernel_info_init(void)
+{
+	splk_kernel.vmalloc_start = VMALLOC_START;
+	splk_kernel.vmalloc_end = VMALLOC_END;
+	splk_kernel.page_size = PAGE_SIZE;
+	splk_kernel.page_shift = PAGE_SHIFT;
+	splk_kernel.nr_cpu_ids = nr_cpu_ids;
+	splk_kernel.hz = HZ;
+}

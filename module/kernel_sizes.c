@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sizes and alignments of the kernel objects that the C++ core embeds in
+ * its own structures.  They change with the kernel configuration (lockdep
+ * makes a spinlock_t several times larger), so they are never written down
+ * by hand: this file is compiled to assembly against the target kernel's
+ * headers and Kbuild turns the "->" markers into
+ * module/generated/kernel_sizes.h, the technique of asm-offsets.c.
+ */
+#include <linux/kbuild.h>
+#include <linux/spinlock.h>
+#include <linux/percpu_counter.h>
+#include <linux/wait.h>
+
+#define DEFINE_SIZE_ALIGN(name, type) do {				\
+	DEFINE(SPLK_##name##_SIZE, sizeof(type));			\
+	DEFINE(SPLK_##name##_ALIGN, __alignof__(type));			\
+} while (0)
+
+int main(void);
+int main(void)
+{
+	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
+	DEFINE_SIZE_ALIGN(PERCPU_COUNTER, struct percpu_counter);
+	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
+	return 0;
+}

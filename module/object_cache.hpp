@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// ObjectCache: one spl_kmem_cache.
+//
+// Design (OpenZFS SPL semantics, our structure):
+//
+// - Two kinds.  KMC_SLAB caches pass every allocation to a Linux kmem_cache
+//   and only count objects.  KMC_KVMEM caches own vmalloc-backed slabs
+//   (slab_layout.hpp, slab.hpp) and put a per-CPU Magazine in front of them.
+// - Fast path: interrupts off (IrqSaveCpu), pop or push this CPU's magazine,
+//   interrupts back.  No lock, two calls across the seam.
+// - Slow path: an empty magazine is refilled with half its size from the
+//   partial slabs under lock_; a full one flushes half back.  With no
+//   partial slab, a KM_SLEEP allocation grows the cache by one slab
+//   (synchronously for now; the slab is allocated with interrupts on and no
+//   lock held, since vmalloc sleeps).
+// - Slab lists under lock_: partial (fuller at the head, empty slabs at the
+//   tail, as SPL keeps them) and complete.  Empty slabs are unlinked under
+//   the lock and vfree()d after it is dropped, never with interrupts off.
+//   A free that empties a slab in a context that may not sleep leaves the
+//   slab for the reclaim worker instead.
+// - Counters (slab_*, obj_*) are under lock_; obj_alloc counts objects out
+//   of the slabs, in magazines or with callers, as SPL does.
+//
+// Lock order: registry semaphore -> lock_.  lock_ is taken with interrupts
+// on or off, never from interrupt context.
+#pragma once
+
+#include "kernel_objects.hpp"
+#include "kstd/intrusive_list.hpp"
+#include "magazine.hpp"
+#include "slab.hpp"
+#include "slab_layout.hpp"
+#include "splkmem/flags.h"
+
+namespace splkmem {
+
+using Ctor = int (*)(void*, void*, int);
+using Dtor = void (*)(void*, void*);
+using MoveCallback = int (*)(void*, void*, size_t, void*);
+
+struct CacheParams {
+  const char* name;
+  size_t size;
+  size_t align;
+  Ctor ctor;
+  Dtor dtor;
+  void* priv;
+  int flags;
+};
+
+class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
+ public:
+  static constexpr uint32_t kMagic = 0x2c2c2c2c;
+
+  // Validates params (errors are logged, naming the value) and builds a
+  // cache; nullptr on bad input or no memory.
+  static ObjectCache* create(const CacheParams& params);
+  // Drains, frees and unregisters; a cache with objects still out is kept
+  // (see graveyard in object_cache.cpp) so no pointer dangles.
+  void destroy();
+
+  void* alloc(int km_flags);
+  void free(void* obj);
+  void reap_now();
+
+  void set_move(MoveCallback move) { move_ = move; }
+  void set_alloc_gfp(unsigned gfp) { kstd::store_relaxed(extra_gfp_, gfp); }
+  uint64_t inuse();
+  uint64_t entry_size() const { return obj_size_; }
+  bool valid() const { return magic_ == kMagic; }
+  const char* name() const { return name_; }
+  void stats(splk_cache_stats* out);
+
+  // Frees empty slabs left by frees that could not sleep (reclaim worker).
+  void reclaim_if_pending();
+  // Module unload: frees what a cache destroyed with live objects kept.
+  void release_leaked();
+
+ private:
+  ObjectCache() = default;
+  bool init(const CacheParams& params);
+  bool init_magazines();
+  void free_magazines();
+
+  bool is_slab_backed() const { return flags_ & KMC_SLAB; }
+
+  // KVMEM paths.
+  void* alloc_from_magazine(int km_flags);
+  bool refill(IrqSaveCpu& irq, Magazine* mag, int km_flags);
+  bool grow(int km_flags);
+  Slab* new_slab(int km_flags);
+  void* take_object(Slab* slab);
+  bool return_object(void* obj);
+  bool flush(Magazine* mag, uint32_t count);
+  void reclaim_empty_slabs();
+  bool check_tag(void* obj, uintptr_t* tag);
+  void reject_free(void* obj, const char* why);
+  void free_to_linux_cache(void* obj);
+
+  uintptr_t encode_tag(Slab* slab) const { return reinterpret_cast<uintptr_t>(slab) ^ cookie_; }
+  Slab* decode_tag(uintptr_t tag) const {
+    return reinterpret_cast<Slab*>((tag & ~Slab::kAllocatedBit) ^ cookie_);
+  }
+
+  uint32_t magic_;
+  char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
+  unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
+  Ctor ctor_;
+  Dtor dtor_;
+  void* priv_;
+  MoveCallback move_;
+  unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
+  uint64_t obj_size_;
+  uint64_t obj_align_;
+
+  // KMC_SLAB.
+  void* linux_cache_;
+  PercpuCounter linux_alloc_;
+
+  // KMC_KVMEM.
+  SlabLayout layout_;
+  uintptr_t cookie_;  // tag key, random per cache, bit 0 clear
+  Magazine** mags_;   // indexed by CPU id, nr_cpu_ids entries
+  uint32_t mag_size_;
+  uint32_t mag_refill_;
+
+  SpinLock lock_;
+  kstd::IntrusiveList<Slab> partial_;
+  kstd::IntrusiveList<Slab> complete_;
+  uint64_t slab_fail_;
+  uint64_t slab_create_;
+  uint64_t slab_destroy_;
+  uint64_t slab_total_;
+  uint64_t slab_alloc_;
+  uint64_t slab_max_;
+  uint64_t obj_total_;
+  uint64_t obj_alloc_;
+  uint64_t obj_max_;
+  uint64_t obj_deadlock_;
+  uint64_t obj_emergency_;
+  uint64_t obj_emergency_max_;
+};
+
+}  // namespace splkmem

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/spl/kmem/slab: one line per cache in the column format of OpenZFS
+ * SPL's spl-proc.c, so tools that parse it keep working.  When SPL itself
+ * is loaded /proc/spl exists already and the file is left out (logged).
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+#define SPL_KMEM_CACHE_IMPLEMENTING
+#include <sys/kmem_cache.h>
+
+#include "seam.h"
+#include "glue.h"
+
+static struct proc_dir_entry *proc_spl;
+static struct proc_dir_entry *proc_spl_kmem;
+
+static void slab_show_one(const struct splk_cache_stats *s, void *arg)
+{
+	struct seq_file *f = arg;
+
+	seq_printf(f, "%-36s  ", s->name);
+	if (s->flags & KMC_SLAB) {
+		/* The Linux cache keeps its own books: /proc/slabinfo. */
+		seq_printf(f,
+			   "0x%05lx %9s %9llu %8s %8llu  %5s %5s %5s  %5s %5llu %5s  %5s %5s %5s\n",
+			   s->flags, "-", s->obj_size * s->linux_alloc, "-",
+			   s->obj_size, "-", "-", "-", "-", s->linux_alloc,
+			   "-", "-", "-", "-");
+		return;
+	}
+	seq_printf(f,
+		   "0x%05lx %9llu %9llu %8llu %8llu  %5llu %5llu %5llu  %5llu %5llu %5llu  %5llu %5llu %5llu\n",
+		   s->flags, s->slab_size * s->slab_total,
+		   s->obj_size * s->obj_alloc, s->slab_size, s->obj_size,
+		   s->slab_total, s->slab_alloc, s->slab_max,
+		   s->obj_total, s->obj_alloc, s->obj_max,
+		   s->obj_deadlock, s->obj_emergency, s->obj_emergency_max);
+}
+
+static int slab_show(struct seq_file *f, void *unused)
+{
+	seq_puts(f, "--------------------- cache ----------"
+		 "---------------------------------------------  "
+		 "----- slab ------  ---- object -----  --- emergency ---\n");
+	seq_puts(f, "name                                  "
+		 "  flags      size     alloc slabsize  objsize  "
+		 "total alloc   max  total alloc   max  dlock alloc   max\n");
+	splk_for_each_cache(slab_show_one, f);
+	return 0;
+}
+
+int splk_proc_init(void)
+{
+	proc_spl = proc_mkdir("spl", NULL);
+	if (!proc_spl) {
+		pr_warn("splkmem: /proc/spl exists (SPL loaded?), no /proc/spl/kmem/slab\n");
+		return 0;
+	}
+	proc_spl_kmem = proc_mkdir("kmem", proc_spl);
+	if (!proc_spl_kmem ||
+	    !proc_create_single("slab", 0444, proc_spl_kmem, slab_show)) {
+		splk_proc_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void splk_proc_exit(void)
+{
+	if (proc_spl)
+		proc_remove(proc_spl);
+	proc_spl = NULL;
+	proc_spl_kmem = NULL;
+}

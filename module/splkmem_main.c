@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splkmem.ko: module init/exit, the six SPL module parameters and the
+ * exported SPL object-cache API (implemented by the C++ core).
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#define SPL_KMEM_CACHE_IMPLEMENTING
+#include <sys/kmem.h>
+#include <sys/kmem_cache.h>
+
+#include "seam.h"
+#include "glue.h"
+
+/*
+ * Module parameters keep SPL's names, types, permissions, defaults and
+ * descriptions.  Each one has a range; a value outside it is clamped
+ * (magazine size, as SPL does) or refused with -EINVAL (all others), with
+ * a message naming the parameter and the value.  A refused value at insmod
+ * time fails the load.
+ */
+struct splk_param {
+	unsigned int *value;
+	unsigned int min;
+	unsigned int max;
+	bool clamp;		/* clamp into range instead of refusing */
+	bool zero_ok;		/* 0 is a valid value outside min..max */
+};
+
+static int splk_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct splk_param *p = kp->arg;
+	unsigned int v;
+	int rc;
+
+	rc = kstrtouint(val, 0, &v);
+	if (rc) {
+		pr_err("splkmem: %s: '%s' is not a number\n", kp->name, val);
+		return rc;
+	}
+	if ((v == 0 && p->zero_ok) || (v >= p->min && v <= p->max)) {
+		WRITE_ONCE(*p->value, v);
+		return 0;
+	}
+	if (!p->clamp) {
+		pr_err("splkmem: %s: %u is out of range %u..%u, refused\n",
+		       kp->name, v, p->min, p->max);
+		return -EINVAL;
+	}
+	pr_warn("splkmem: %s: %u is out of range %u..%u, clamped to %u\n",
+		kp->name, v, p->min, p->max, clamp(v, p->min, p->max));
+	WRITE_ONCE(*p->value, clamp(v, p->min, p->max));
+	return 0;
+}
+
+static int splk_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct splk_param *p = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*p->value));
+}
+
+static const struct kernel_param_ops splk_param_ops = {
+	.set = splk_param_set,
+	.get = splk_param_get,
+};
+
+#define SPLK_PARAM(name, def, lo, hi, clamp_, zero_ok_, perm, desc)	\
+	unsigned int name = def;					\
+	static struct splk_param name##_range = {			\
+		.value = &name, .min = lo, .max = hi,			\
+		.clamp = clamp_, .zero_ok = zero_ok_,			\
+	};								\
+	module_param_cb(name, &splk_param_ops, &name##_range, perm);	\
+	MODULE_PARM_DESC(name, desc)
+
+/*
+ * Per-CPU magazine size.  0 sizes it from the object size; otherwise it is
+ * clamped to 2..256 objects, as in SPL.  Magazines cannot be disabled.
+ */
+SPLK_PARAM(spl_kmem_cache_magazine_size, 0, 2, 256, true, true, 0444,
+	   "Default magazine size (2-256), set automatically (0)");
+
+/*
+ * 0: the shrinker reports the cache's free objects every time the VM asks;
+ * 1 (KMC_RECLAIM_ONCE): one reclaim pass per request.
+ */
+SPLK_PARAM(spl_kmem_cache_reclaim, 0, 0, 1, false, true, 0644,
+	   "Single reclaim pass (0x1)");
+
+/* Target objects per slab for vmalloc-backed caches (1..65536). */
+SPLK_PARAM(spl_kmem_cache_obj_per_slab, SPL_KMEM_CACHE_OBJ_PER_SLAB,
+	   1, 65536, false, false, 0644, "Number of objects per slab");
+
+/* Largest slab in MB (1..1024); objects above it cannot be cached. */
+SPLK_PARAM(spl_kmem_cache_max_size, SPL_KMEM_CACHE_MAX_SIZE, 1, 1024,
+	   false, false, 0644, "Maximum size of slab in MB");
+
+/*
+ * Caches created without KMC_KVMEM or KMC_SLAB use a Linux kmem_cache when
+ * their objects are at most this many bytes (0 disables it; up to 1 MiB).
+ * The default, 4 pages, is SPL's 16 KiB on 4 KiB pages.
+ */
+SPLK_PARAM(spl_kmem_cache_slab_limit, 4 * PAGE_SIZE, 0, 1 << 20, false,
+	   true, 0644, "Objects less than N bytes use the Linux slab");
+
+/* Threads that grow slabs asynchronously (1..64). */
+SPLK_PARAM(spl_kmem_cache_kmem_threads, 4, 1, 64, false, false, 0444,
+	   "Number of spl_kmem_cache threads");
+
+EXPORT_SYMBOL(spl_kmem_cache_create);
+EXPORT_SYMBOL(spl_kmem_cache_set_move);
+EXPORT_SYMBOL(spl_kmem_cache_destroy);
+EXPORT_SYMBOL(spl_kmem_cache_alloc);
+EXPORT_SYMBOL(spl_kmem_cache_free);
+EXPORT_SYMBOL(spl_kmem_cache_set_allocflags);
+EXPORT_SYMBOL(spl_kmem_cache_reap_now);
+EXPORT_SYMBOL(spl_kmem_reap);
+EXPORT_SYMBOL(spl_kmem_cache_reap_active);
+EXPORT_SYMBOL(spl_kmem_cache_inuse);
+EXPORT_SYMBOL(spl_kmem_cache_entry_size);
+
+/* For the KUnit suites: the warning counter and the core's statistics. */
+EXPORT_SYMBOL_GPL(splk_warnings);
+EXPORT_SYMBOL_GPL(splk_for_each_cache);
+EXPORT_SYMBOL_GPL(splk_core_version);
+
+static int __init splkmem_init(void)
+{
+	int rc;
+
+	splk_kernel_info_init();
+	rc = splk_core_init();
+	if (rc)
+		return rc;
+	rc = splk_proc_init();
+	if (rc) {
+		splk_core_exit();
+		return rc;
+	}
+	pr_info("splkmem: loaded (%s)\n", splk_core_version());
+	return 0;
+}
+
+static void __exit splkmem_exit(void)
+{
+	splk_proc_exit();
+	splk_cancel_reclaim();
+	splk_core_exit();
+	pr_info("splkmem: unloaded\n");
+}
+
+module_init(splkmem_init);
+module_exit(splkmem_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("OpenZFS SPL object cache (spl_kmem_cache) as a module");
+MODULE_VERSION("0.1.0");

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kbuild rules for the freestanding C++ core (see docs/cxx-subset.md).
+#
+# Flags: the target kernel's own KBUILD_CPPFLAGS/KBUILD_CFLAGS (so the
+# code model, red zone, retpoline/rethunk, stack protector, -mfentry and
+# CFI/IBT flags always match the kernel), minus whatever g++ reports as
+# C-only, plus the sanitizer flags Kbuild adds to C objects, plus the C++
+# subset flags.  objtool runs through Kbuild's own cmd_objtool, so it runs
+# per object exactly when Kbuild runs it per C object (and is left to the
+# link step on IBT/LTO kernels).
+
+# The C++ compiler that pairs with the kernel's C compiler
+# (gcc-12 -> g++-12, x86_64-linux-gnu-gcc-12 -> x86_64-linux-gnu-g++-12).
+CXX := $(patsubst %clang,%clang++,$(patsubst %gcc,%g++,$(subst gcc-,g++-,$(CC))))
+
+cxx-kernel-flags := $(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) $(KBUILD_CFLAGS_MODULE)
+cxx-c-only-flags := $(shell $(CONFIG_SHELL) $(src)/scripts/cxx-c-only-flags.sh \
+			"$(CXX)" $(cxx-kernel-flags))
+
+# Sanitizers, under the same conditions scripts/Makefile.lib uses for C.
+ifdef CONFIG_KASAN
+ifndef CONFIG_KASAN_HW_TAGS
+cxx-sanitizer-flags += $(CFLAGS_KASAN)
+endif
+endif
+cxx-sanitizer-flags-$(CONFIG_KCSAN) += $(CFLAGS_KCSAN)
+cxx-sanitizer-flags-$(CONFIG_UBSAN) += $(CFLAGS_UBSAN)
+cxx-sanitizer-flags += $(cxx-sanitizer-flags-y)
+
+cxx-subset-flags := -std=gnu++20 -fno-exceptions -fno-rtti \
+	-fno-threadsafe-statics -fno-use-cxa-atexit -ffreestanding \
+	-nostdinc -nostdinc++ -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-asynchronous-unwind-tables -Wno-missing-field-initializers
+
+cxx_flags = -Wp,-MMD,$(depfile) \
+	$(filter-out $(cxx-c-only-flags),$(cxx-kernel-flags)) \
+	$(cxx-sanitizer-flags) $(cxx-subset-flags) \
+	-I$(src)/module -I$(src)/include -I$(obj)/module/generated
+
+# Sizes and alignments of kernel objects the C++ core embeds, generated
+# from the target kernel's headers (the asm-offsets technique).
+targets += module/kernel_sizes.s
+$(obj)/module/generated/kernel_sizes.h: $(obj)/module/kernel_sizes.s FORCE
+	$(call filechk,offsets,SPLKMEM_KERNEL_SIZES_H)
+
+# The C glue checks the generated sizes against the real types.
+$(obj)/module/kernel_services.o: $(obj)/module/generated/kernel_sizes.h
+
+quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
+      cmd_cxx_o_cpp = $(CXX) $(cxx_flags) -c -o $@ $< \
+		$(cmd_objtool) ; \
+		$(CONFIG_SHELL) $(src)/scripts/check-cxx-object.sh \
+			"$(NM)" "$(READELF)" $@
+
+define rule_cxx_o_cpp
+	$(call cmd_and_fixdep,cxx_o_cpp)
+	$(call cmd,gen_objtooldep)
+	$(call cmd,record_mcount)
+endef
+
+$(addprefix $(obj)/,$(splkmem-cxx-objs)): $(obj)/%.o: $(src)/%.cpp \
+		$(obj)/module/generated/kernel_sizes.h FORCE
+	$(call if_changed_rule,cxx_o_cpp)
+
