@@ -51,7 +51,8 @@ quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
       cmd_cxx_o_cpp = $(CXX) $(cxx_flags) -c -o $@ $< \
 		$(cmd_objtool) ; \
 		$(CONFIG_SHELL) $(src)/scripts/check-cxx-object.sh \
-			"$(NM)" "$(READELF)" $@
+			"$(NM)" "$(READELF)" \
+			$(if $(strip $(cxx-sanitizer-flags)),yes,no) $@
 
 define rule_cxx_o_cpp
 	$(call cmd_and_fixdep,cxx_o_cpp)

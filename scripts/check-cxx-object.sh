@@ -1,18 +1,37 @@
 #!/bin/sh
 # Enforce the freestanding C++ subset on one compiled object: no static
-# constructors or destructors (nothing runs them in a kernel module) and no
-# reference to the C++ runtime (exceptions, RTTI, guards, operator new).
+# constructors or destructors (a module has no C++ runtime to run them) and
+# no reference to the C++ runtime (exceptions, RTTI, guards, operator new).
 #
-# usage: check-cxx-object.sh NM READELF OBJECT
+# One exception: KASAN/KCSAN make the compiler register instrumented
+# globals from a constructor (_sub_I_<prio>_<n>), exactly as for C objects;
+# the module loader runs those (CONFIG_CONSTRUCTORS).  They are accepted
+# only when SANITIZED is "yes" and nothing else sits in .init_array.
+#
+# usage: check-cxx-object.sh NM READELF SANITIZED OBJECT
 nm=$1
 readelf=$2
-obj=$3
+sanitized=$3
+obj=$4
 status=0
 
-sections=$($readelf -SW "$obj" | grep -oE '\.(init_array|fini_array|ctors|dtors)[^ ]*' | sort -u)
-if [ -n "$sections" ]; then
-	echo "error: $obj: static constructor/destructor sections:" $sections >&2
+# C++ dynamic initialisation or destruction of globals, whatever section.
+dynamic_init=$($nm "$obj" | awk '{print $NF}' |
+	grep -E '^(_GLOBAL__sub_[ID]_|_GLOBAL__I_|_GLOBAL__D_|_Z41__static_initialization_and_destruction)' || true)
+if [ -n "$dynamic_init" ]; then
+	echo "error: $obj: C++ static constructors/destructors:" $dynamic_init >&2
 	status=1
+fi
+
+ctor_sections=$($readelf -SW "$obj" | grep -oE '\.(init_array|fini_array|ctors|dtors)[^ ]*' | sort -u)
+if [ -n "$ctor_sections" ]; then
+	# Functions in the startup/exit text: only sanitizer registration.
+	others=$($nm "$obj" | awk '$2 ~ /^[tT]$/ {print $3}' |
+		grep -E '^_sub_[ID]_' | grep -vE '^_sub_[ID]_[0-9]+_[0-9]+$' || true)
+	if [ "$sanitized" != yes ] || [ -n "$others" ]; then
+		echo "error: $obj: static constructor/destructor sections:" $ctor_sections $others >&2
+		status=1
+	fi
 fi
 
 runtime=$($nm -u "$obj" | awk '{print $NF}' |

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the splkmem KUnit suites.
+ *
+ * Expected warnings: a test that feeds bad input on purpose makes splkmem
+ * WARN.  It brackets that code with splk_test_expect_warn_begin()/_end():
+ * the markers tell the console checker (scripts/check-console.py) to ignore
+ * splats between them, and _end() asserts that exactly the expected number
+ * of splkmem warnings happened, so the test still fails if none did.
+ */
+#ifndef SPLKMEM_KUNIT_TEST_H
+#define SPLKMEM_KUNIT_TEST_H
+
+#include <kunit/test.h>
+
+#define SPL_KMEM_CACHE_IMPLEMENTING
+#include <sys/kmem.h>
+#include <sys/kmem_cache.h>
+
+#include "seam.h"
+
+#define SPLK_TEST_SPLAT_BEGIN "splkmem-test: expect-splat-begin"
+#define SPLK_TEST_SPLAT_END "splkmem-test: expect-splat-end"
+
+static inline unsigned long splk_test_expect_warn_begin(void)
+{
+	pr_info(SPLK_TEST_SPLAT_BEGIN "\n");
+	return READ_ONCE(splk_warnings);
+}
+
+static inline void splk_test_expect_warn_end(struct kunit *test,
+					     unsigned long before,
+					     unsigned long expected)
+{
+	pr_info(SPLK_TEST_SPLAT_END "\n");
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings) - before, expected);
+}
+
+/* Snapshot of a cache's statistics, found by name; false if not found. */
+bool splk_test_stats(const char *name, struct splk_cache_stats *out);
+
+/* Runs fn(arg) on @cpu (work_on_cpu) and returns its result. */
+long splk_test_on_cpu(int cpu, long (*fn)(void *), void *arg);
+
+#endif /* SPLKMEM_KUNIT_TEST_H */

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The main job (make run): boot Debian's stock kernel (6.12, or 6.1 with
+# KERNEL=6.1) in QEMU, load splkmem.ko with module parameters, load the
+# example consumer, print the parameters from sysfs and the statistics
+# from /proc/spl/kmem/slab, check that an out-of-range parameter is
+# refused, unload both.  Exits non-zero on any failure or kernel splat.
+set -euo pipefail
+
+version=${1:-6.12}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+source "$here/kernels.sh"
+
+"$here/deps.sh"
+kdir=$(stock_headers "$version")
+vmlinuz=$(stock_image "$version")
+out=$top/build/stock-$version
+"$here/build-module.sh" "$kdir" "$out/splkmem"
+rsync -a --delete "$top/examples/consumer/" "$out/consumer/"
+make -s -C "$kdir" M="$out/consumer" \
+	KBUILD_EXTRA_SYMBOLS="$out/splkmem/Module.symvers" SPLKMEM_INCLUDE="$top/include" \
+	modules > "$out/consumer.log" 2>&1 ||
+	{ cat "$out/consumer.log" >&2; exit 1; }
+
+cat > "$out/job.sh" <<'JOB'
+insmod splkmem.ko spl_kmem_cache_magazine_size=32 spl_kmem_cache_obj_per_slab=16 \
+	spl_kmem_cache_kmem_threads=2
+echo "--- splkmem parameters (/sys/module/splkmem/parameters)"
+for p in /sys/module/splkmem/parameters/*; do
+	echo "  $(basename "$p") = $(cat "$p")"
+done
+insmod splkmem_consumer.ko objects=512
+echo "--- /proc/spl/kmem/slab"
+cat /proc/spl/kmem/slab
+echo "--- a refused value: spl_kmem_cache_max_size=0"
+if echo 0 > /sys/module/splkmem/parameters/spl_kmem_cache_max_size; then
+	echo "out-of-range parameter accepted"; exit 1
+fi
+rmmod splkmem_consumer
+rmmod splkmem
+echo "--- a refused value at load: spl_kmem_cache_obj_per_slab=0"
+if insmod splkmem.ko spl_kmem_cache_obj_per_slab=0; then
+	echo "out-of-range parameter accepted at load"; exit 1
+fi
+echo "run: splkmem and the consumer loaded, worked and unloaded"
+JOB
+
+"$here/mkinitramfs.sh" "$out/run.cpio" "$out/job.sh" \
+	"$out/splkmem/splkmem.ko" "$out/consumer/splkmem_consumer.ko"
+log=$out/console.log
+echo "run: booting Debian $(stock_release "$version") in QEMU (console: $log)" >&2
+rc=0
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-300} "$here/qemu-run.sh" "$vmlinuz" "$out/run.cpio" "$log" || rc=1
+sed -n '/splkmem-job: start/,/splkmem-job: exit/p' "$log" |
+	grep -av "^\[.*\] \(ACPI\|PM\|clocksource\|rtc\)" || true
+python3 "$here/check-console.py" "$log" || rc=1
+exit $rc
