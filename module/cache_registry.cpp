@@ -49,7 +49,8 @@ void registry_bury(ObjectCache* cache) {
 
 using splkmem::ObjectCache;
 
-extern "C" void splk_for_each_cache(void (*fn)(const splk_cache_stats*, void*), void* arg) noexcept {
+extern "C" void splk_for_each_cache(void (*fn)(const splk_cache_stats*, void*),
+                                    void* arg) noexcept {
   splkmem::RegistryReadGuard guard;
   for (ObjectCache* cache : splkmem::g_caches) {
     splk_cache_stats stats;

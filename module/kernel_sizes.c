@@ -23,5 +23,6 @@ int main(void)
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
 	DEFINE_SIZE_ALIGN(PERCPU_COUNTER, struct percpu_counter);
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
+
 	return 0;
 }

@@ -20,7 +20,9 @@ struct Magazine {
   unsigned cpu;     // owning CPU
   void* objs[];     // the stack, objs[avail - 1] is the hottest
 
-  static constexpr size_t bytes_for(uint32_t size) { return sizeof(Magazine) + size * sizeof(void*); }
+  static constexpr size_t bytes_for(uint32_t size) {
+    return sizeof(Magazine) + size * sizeof(void*);
+  }
 
   // SPL's sizing by object size (assumes 4 KiB pages), or the module
   // parameter clamped to 2..256 when it is set.

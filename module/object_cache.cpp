@@ -91,8 +91,9 @@ bool ObjectCache::init(const CacheParams& p) {
   if (is_slab_backed()) {
     const unsigned limit = param(spl_kmem_cache_slab_limit);
     if (obj_size_ > limit) {
-      splk_log(0, "splkmem: cache '%s': KMC_SLAB object size %llu exceeds spl_kmem_cache_slab_limit %u",
-               name_, static_cast<unsigned long long>(obj_size_), limit);
+      splk_log(
+          0, "splkmem: cache '%s': KMC_SLAB object size %llu exceeds spl_kmem_cache_slab_limit %u",
+          name_, static_cast<unsigned long long>(obj_size_), limit);
       return false;
     }
     if (linux_alloc_.init() != 0) return false;
@@ -108,7 +109,9 @@ bool ObjectCache::init(const CacheParams& p) {
   const uint64_t max_bytes = static_cast<uint64_t>(param(spl_kmem_cache_max_size)) << 20;
   if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), splk_kernel.page_size,
                            param(spl_kmem_cache_obj_per_slab), max_bytes, &layout_)) {
-    splk_log(0, "splkmem: cache '%s': object size %llu does not fit a slab of spl_kmem_cache_max_size %u MB",
+    splk_log(0,
+             "splkmem: cache '%s': object size %llu does not fit a slab of spl_kmem_cache_max_size "
+             "%u MB",
              name_, static_cast<unsigned long long>(obj_size_), param(spl_kmem_cache_max_size));
     return false;
   }
@@ -121,8 +124,8 @@ bool ObjectCache::init(const CacheParams& p) {
 
 bool ObjectCache::init_magazines() {
   const unsigned ncpu = splk_kernel.nr_cpu_ids;
-  mags_ = static_cast<Magazine**>(
-      splk_kmalloc_node(ncpu * sizeof(Magazine*), KM_SLEEP | KM_ZERO, -1));
+  mags_ =
+      static_cast<Magazine**>(splk_kmalloc_node(ncpu * sizeof(Magazine*), KM_SLEEP | KM_ZERO, -1));
   if (mags_ == nullptr) return false;
   for (unsigned cpu = 0; cpu < ncpu; ++cpu) {
     if (!splk_cpu_possible(cpu)) continue;
@@ -167,8 +170,10 @@ void ObjectCache::destroy() {
   if (live != 0) {
     // Freeing the slabs would leave the caller's pointers dangling: keep
     // them until module unload (release_leaked()).
-    splk_warn("cache '%s' destroyed with %llu objects still allocated; its memory is kept until splkmem is unloaded",
-              name_, static_cast<unsigned long long>(live));
+    splk_warn(
+        "cache '%s' destroyed with %llu objects still allocated; its memory is kept until splkmem "
+        "is unloaded",
+        name_, static_cast<unsigned long long>(live));
     registry_bury(this);
     return;
   }

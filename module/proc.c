@@ -41,12 +41,8 @@ static void slab_show_one(const struct splk_cache_stats *s, void *arg)
 
 static int slab_show(struct seq_file *f, void *unused)
 {
-	seq_puts(f, "--------------------- cache ----------"
-		 "---------------------------------------------  "
-		 "----- slab ------  ---- object -----  --- emergency ---\n");
-	seq_puts(f, "name                                  "
-		 "  flags      size     alloc slabsize  objsize  "
-		 "total alloc   max  total alloc   max  dlock alloc   max\n");
+	seq_puts(f, "--------------------- cache -------------------------------------------------------  ----- slab ------  ---- object -----  --- emergency ---\n");
+	seq_puts(f, "name                                    flags      size     alloc slabsize  objsize  total alloc   max  total alloc   max  dlock alloc   max\n");
 	splk_for_each_cache(slab_show_one, f);
 	return 0;
 }

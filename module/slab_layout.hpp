@@ -34,8 +34,8 @@ struct SlabLayout {
   // Returns false when not even one object fits in max_slab_bytes.
   // align must be a power of two >= kMinAlign.
   static constexpr bool compute(uint64_t obj_size, uint64_t align, uint64_t header_size,
-                                uint64_t page_size, uint64_t target_objs,
-                                uint64_t max_slab_bytes, SlabLayout* out) {
+                                uint64_t page_size, uint64_t target_objs, uint64_t max_slab_bytes,
+                                SlabLayout* out) {
     const uint64_t stride = kstd::round_up(kstd::round_up(obj_size, kMinAlign) + kTagSize, align);
     const uint64_t first = kstd::round_up(header_size + kTagSize, align);
     if (max_slab_bytes < first + stride) return false;

@@ -25,9 +25,9 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
 }  // namespace
 
 extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, size_t align,
-                                                 int (*ctor)(void*, void*, int), void (*dtor)(void*, void*),
-                                                 void* reclaim, void* priv, void* vmp,
-                                                 int flags) noexcept {
+                                                 int (*ctor)(void*, void*, int),
+                                                 void (*dtor)(void*, void*), void* reclaim,
+                                                 void* priv, void* vmp, int flags) noexcept {
   if (reclaim != nullptr || vmp != nullptr)
     splk_log(1, "splkmem: cache '%s': reclaim and vmp arguments are not supported, ignored",
              name != nullptr ? name : "(null)");

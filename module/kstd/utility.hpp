@@ -11,10 +11,14 @@
 namespace kstd {
 
 template <typename T>
-constexpr const T& min(const T& a, const T& b) { return b < a ? b : a; }
+constexpr const T& min(const T& a, const T& b) {
+  return b < a ? b : a;
+}
 
 template <typename T>
-constexpr const T& max(const T& a, const T& b) { return a < b ? b : a; }
+constexpr const T& max(const T& a, const T& b) {
+  return a < b ? b : a;
+}
 
 template <typename T>
 constexpr const T& clamp(const T& v, const T& lo, const T& hi) {
@@ -24,9 +28,7 @@ constexpr const T& clamp(const T& v, const T& lo, const T& hi) {
 constexpr bool is_power_of_two(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 // Rounds x up to a multiple of a power of two.
-constexpr uint64_t round_up(uint64_t x, uint64_t pow2) {
-  return (x + pow2 - 1) & ~(pow2 - 1);
-}
+constexpr uint64_t round_up(uint64_t x, uint64_t pow2) { return (x + pow2 - 1) & ~(pow2 - 1); }
 
 constexpr bool likely(bool b) { return __builtin_expect(b, true); }
 constexpr bool unlikely(bool b) { return __builtin_expect(b, false); }
@@ -34,10 +36,14 @@ constexpr bool unlikely(bool b) { return __builtin_expect(b, false); }
 // Plain shared variables written by other CPUs (module parameters, flags):
 // relaxed atomic accesses, the C++ spelling of READ_ONCE/WRITE_ONCE.
 template <typename T>
-inline T load_relaxed(const T& v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
+inline T load_relaxed(const T& v) {
+  return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
 
 template <typename T>
-inline void store_relaxed(T& v, T x) { __atomic_store_n(&v, x, __ATOMIC_RELAXED); }
+inline void store_relaxed(T& v, T x) {
+  __atomic_store_n(&v, x, __ATOMIC_RELAXED);
+}
 
 // Atomic bit operations on a flags word, as test_and_set_bit()/clear_bit().
 inline bool test_and_set_bit(unsigned long& word, unsigned bit) {

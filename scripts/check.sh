@@ -1,0 +1,120 @@
+#!/bin/bash
+# make check: the whole test run, what CI runs.
+#
+#  1. dependencies (apt), the debug test kernel (built once, cached)
+#  2. lint: checkpatch + clang-format
+#  3. the C++ subset check rejects its fixtures
+#  4. splkmem + KUnit suites built against the test kernel, run in QEMU
+#     (KASAN, lockdep, kmemleak): every suite must report, every case pass,
+#     no kernel splat outside the expected-warning regions
+#  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels
+#  6. make run on stock 6.12 and 6.1: warning-free build against their
+#     headers, load with parameters, the SPL consumer, clean unload
+#
+# The last line is "N passed, N failed": KUnit cases plus the steps above.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+source "$here/kernels.sh"
+cd "$top"
+
+passed=0
+failed=0
+failures=()
+kunit_passed=0
+kunit_failed=0
+
+step() {
+	local name=$1
+	shift
+	local t0=$SECONDS
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "--- PASS $name ($((SECONDS - t0)) s)"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "--- FAIL $name ($((SECONDS - t0)) s)"
+	fi
+}
+
+kunit_in_qemu() {
+	local out=$top/build/test-kernel
+	"$here/build-module.sh" "$kernel_tree" "$out" || return 1
+	cat > "$out/job.sh" <<'JOB'
+insmod splkmem.ko
+insmod splkmem_kunit.ko
+rmmod splkmem_kunit
+rmmod splkmem
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	# kmemleak reports only objects older than 5 s.
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+JOB
+	"$here/mkinitramfs.sh" "$out/kunit.cpio" "$out/job.sh" \
+		"$out/splkmem.ko" "$out/splkmem_kunit.ko" || return 1
+	local log=$out/console.log
+	echo "kunit: console in $log"
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200} "$here/qemu-run.sh" \
+		"$kernel_tree/arch/x86/boot/bzImage" "$out/kunit.cpio" "$log"
+	local rc=$?
+	local report
+	report=$(python3 "$here/check-console.py" \
+		--kunit-py "$kernel_tree/tools/testing/kunit/kunit.py" \
+		--suites-from "$top/kunit" "$log")
+	local crc=$?
+	echo "$report"
+	local counts
+	counts=$(echo "$report" | sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	kunit_passed=${counts% *}
+	kunit_failed=${counts#* }
+	[ "$rc" = 0 ] && [ "$crc" = 0 ]
+}
+
+dkms_build() {
+	local src=$top/build/dkms-src/splkmem-0.1.0
+	rm -rf "$top/build/dkms-src"
+	mkdir -p "$src"
+	rsync -a --exclude .git --exclude build --exclude-from="$top/.gitignore" "$top/" "$src/"
+	dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
+	rm -rf /usr/src/splkmem-0.1.0
+	dkms add "$src" || return 1
+	local v rel rc=0
+	for v in 6.1 6.12; do
+		rel=$(stock_release "$v") || return 1
+		if dkms build splkmem/0.1.0 -k "$rel"; then
+			echo "dkms: built for $rel: $(find /var/lib/dkms/splkmem/0.1.0/"$rel" -name 'splkmem.ko*' | head -1)"
+		else
+			cat /var/lib/dkms/splkmem/0.1.0/build/make.log 2>/dev/null | tail -30
+			rc=1
+		fi
+	done
+	dkms status splkmem
+	dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
+	rm -rf /usr/src/splkmem-0.1.0
+	return $rc
+}
+
+t_start=$SECONDS
+"$here/deps.sh" || { echo "check: installing dependencies failed"; exit 1; }
+kernel_tree=$("$here/build-test-kernel.sh") || { echo "check: test kernel build failed"; exit 1; }
+
+step "lint (checkpatch, clang-format)" "$here/lint.sh"
+step "C++ subset check rejects its fixtures" "$here/test-cxx-subset.sh" "$kernel_tree"
+step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qemu
+step "DKMS build for Debian 6.1 and 6.12" dkms_build
+step "make run on Debian 6.12" "$here/run.sh" 6.12
+step "make run on Debian 6.1" "$here/run.sh" 6.1
+
+echo "=== summary ($((SECONDS - t_start)) s)"
+echo "steps: $passed passed, $failed failed"
+echo "KUnit cases: $kunit_passed passed, $kunit_failed failed"
+for f in "${failures[@]}"; do
+	echo "FAILED: $f"
+done
+echo "$((passed + kunit_passed)) passed, $((failed + kunit_failed)) failed"
+[ "$failed" = 0 ] && [ "$kunit_failed" = 0 ]
