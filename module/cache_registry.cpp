@@ -64,6 +64,13 @@ extern "C" void splk_core_reclaim(void) noexcept {
   for (ObjectCache* cache : splkmem::g_caches) cache->reclaim_if_pending();
 }
 
+extern "C" uint64_t splk_core_freeable(void) noexcept {
+  splkmem::RegistryReadGuard guard;
+  uint64_t freeable = 0;
+  for (ObjectCache* cache : splkmem::g_caches) freeable += cache->freeable();
+  return freeable;
+}
+
 extern "C" void spl_kmem_reap(void) noexcept {
   splkmem::RegistryReadGuard guard;
   for (ObjectCache* cache : splkmem::g_caches) cache->reap_now();

@@ -7,5 +7,7 @@ void splk_kernel_info_init(void);
 void splk_cancel_reclaim(void);
 int splk_proc_init(void);
 void splk_proc_exit(void);
+int splk_shrinker_init(void);
+void splk_shrinker_exit(void);
 
 #endif /* SPLKMEM_GLUE_H */

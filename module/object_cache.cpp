@@ -467,6 +467,15 @@ uint64_t ObjectCache::inuse() {
   return kstd::load_relaxed(obj_total_);
 }
 
+uint64_t ObjectCache::freeable() {
+  if (is_slab_backed()) return 0;
+  uint64_t cached = 0;
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
+    if (mags_[cpu] != nullptr) cached += kstd::load_relaxed(mags_[cpu]->avail);
+  SpinLockGuard guard(lock_);
+  return obj_total_ - obj_alloc_ + cached;
+}
+
 void ObjectCache::stats(splk_cache_stats* out) {
   *out = splk_cache_stats{};
   out->name = name_;

@@ -67,6 +67,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void set_move(MoveCallback move) { move_ = move; }
   void set_alloc_gfp(unsigned gfp) { kstd::store_relaxed(extra_gfp_, gfp); }
   uint64_t inuse();
+  // Objects a reap could give back (free in slabs, cached in magazines).
+  uint64_t freeable();
   uint64_t entry_size() const { return obj_size_; }
   bool valid() const { return magic_ == kMagic; }
   const char* name() const { return name_; }

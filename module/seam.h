@@ -172,6 +172,8 @@ int splk_core_init(void) SPLK_NOEXCEPT;
 void splk_core_exit(void) SPLK_NOEXCEPT;
 /* The reclaim worker: frees empty slabs that frees could not free. */
 void splk_core_reclaim(void) SPLK_NOEXCEPT;
+/* Objects a reap could give back: free in slabs or cached in magazines. */
+uint64_t splk_core_freeable(void) SPLK_NOEXCEPT;
 /* Calls @fn for every cache, under the registry read lock. */
 void splk_for_each_cache(void (*fn)(const struct splk_cache_stats *, void *),
 			 void *arg) SPLK_NOEXCEPT;

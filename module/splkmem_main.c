@@ -84,8 +84,9 @@ SPLK_PARAM(spl_kmem_cache_magazine_size, 0, 2, 256, true, true, 0444,
 	   "Default magazine size (2-256), set automatically (0)");
 
 /*
- * 0: the shrinker reports the cache's free objects every time the VM asks;
- * 1 (KMC_RECLAIM_ONCE): one reclaim pass per request.
+ * The shrinker (shrinker.c) reaps every cache under memory pressure.
+ * 0: it keeps reaping while that frees objects; 1 (KMC_RECLAIM_ONCE): one
+ * pass per request.
  */
 SPLK_PARAM(spl_kmem_cache_reclaim, 0, 0, 1, false, true, 0644,
 	   "Single reclaim pass (0x1)");
@@ -136,16 +137,24 @@ static int __init splkmem_init(void)
 	if (rc)
 		return rc;
 	rc = splk_proc_init();
-	if (rc) {
-		splk_core_exit();
-		return rc;
-	}
+	if (rc)
+		goto out_core;
+	rc = splk_shrinker_init();
+	if (rc)
+		goto out_proc;
 	pr_info("splkmem: loaded (%s)\n", splk_core_version());
 	return 0;
+
+out_proc:
+	splk_proc_exit();
+out_core:
+	splk_core_exit();
+	return rc;
 }
 
 static void __exit splkmem_exit(void)
 {
+	splk_shrinker_exit();
 	splk_proc_exit();
 	splk_cancel_reclaim();
 	splk_core_exit();

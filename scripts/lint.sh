@@ -31,12 +31,11 @@ fi
 status=0
 c_files=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.h')
 # shellcheck disable=SC2086
-if ! "$tools/scripts/checkpatch.pl" --no-tree --quiet --terse --show-types \
+report=$("$tools/scripts/checkpatch.pl" --no-tree --quiet --terse --show-types \
 	--ignore EXPORT_SYMBOL,LINUX_VERSION_CODE,CONSTANT_COMPARISON,COMPLEX_MACRO,NEW_TYPEDEFS,PREFER_DEFINED_ATTRIBUTE_MACRO \
-	-f $c_files; then
-	echo "lint: checkpatch found problems" >&2
-	status=1
-fi
+	-f $c_files) || status=1
+echo "$report" | grep -v '^total: 0 errors, 0 warnings' >&2 || true
+[ "$status" = 0 ] || echo "lint: checkpatch found problems" >&2
 
 cxx_files=$(git ls-files --cached --others --exclude-standard -- '*.cpp' '*.hpp')
 for f in $cxx_files; do
