@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splkmem_cache_bad_input: misuse of the SPL object cache API.  Bad
+ * arguments to spl_kmem_cache_create() are refused with an error message;
+ * frees of foreign pointers, double frees, destroying a cache that still
+ * has objects and NULL caches are reported with exactly one WARN each and
+ * change nothing.
+ */
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "splkmem_test.h"
+
+/* 64 characters, one more than SPL_KMEM_CACHE_NAME_MAX. */
+#define CBI_NAME_64 "splk_bad_name_64_0123456789abcdef0123456789abcdef0123456789abcde"
+static_assert(sizeof(CBI_NAME_64) == SPL_KMEM_CACHE_NAME_MAX + 2);
+
+struct cbi_cache {
+	spl_kmem_cache_t *skc;
+	char name[SPL_KMEM_CACHE_NAME_MAX + 1];
+};
+
+static atomic_t cbi_seq = ATOMIC_INIT(0);
+
+/* Destructor calls, to check that a refused free runs no destructor. */
+static atomic_t cbi_dtors = ATOMIC_INIT(0);
+
+static void cbi_dtor(void *obj, void *priv)
+{
+	atomic_inc(&cbi_dtors);
+}
+
+static void cbi_destroy_action(void *ctx)
+{
+	struct cbi_cache *c = ctx;
+
+	spl_kmem_cache_destroy(c->skc);
+}
+
+static struct cbi_cache *cbi_create(struct kunit *test, const char *base,
+				    size_t size, int flags)
+{
+	struct cbi_cache *c;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	snprintf(c->name, sizeof(c->name), "%s_%d", base,
+		 atomic_inc_return(&cbi_seq));
+	c->skc = spl_kmem_cache_create(c->name, size, 0, NULL, cbi_dtor, NULL,
+				       NULL, NULL, flags);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, c->skc, "create %s", c->name);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cbi_destroy_action, c), 0);
+	return c;
+}
+
+static void cbi_destroy(struct kunit *test, struct cbi_cache *c)
+{
+	kunit_release_action(test, cbi_destroy_action, c);
+}
+
+static void cbi_stats(struct kunit *test, struct cbi_cache *c,
+		      struct splk_cache_stats *st)
+{
+	KUNIT_ASSERT_TRUE_MSG(test, splk_test_stats(c->name, st),
+			      "cache %s not in the registry", c->name);
+}
+
+static void *cbi_alloc(struct kunit *test, struct cbi_cache *c)
+{
+	void *obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	return obj;
+}
+
+/*
+ * Frees @ptr, which is not an allocated object of @c: exactly one warning,
+ * no destructor, and the cache's books do not move.
+ */
+static void cbi_expect_free_refused(struct kunit *test, struct cbi_cache *c,
+				    void *ptr)
+{
+	struct splk_cache_stats before, after;
+	int dtors = atomic_read(&cbi_dtors);
+	unsigned long w;
+
+	cbi_stats(test, c, &before);
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_free(c->skc, ptr);
+	splk_test_expect_warn_end(test, w, 1);
+	cbi_stats(test, c, &after);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cbi_dtors), dtors);
+	KUNIT_EXPECT_EQ(test, after.obj_alloc, before.obj_alloc);
+	KUNIT_EXPECT_EQ(test, after.mag_objs, before.mag_objs);
+	KUNIT_EXPECT_EQ(test, after.linux_alloc, before.linux_alloc);
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), before.flags & KMC_SLAB ?
+			before.linux_alloc : before.obj_total);
+}
+
+/* Frees @obj, an object of @c, which must work without a warning. */
+static void cbi_free_ok(struct kunit *test, struct cbi_cache *c, void *obj)
+{
+	unsigned long w = READ_ONCE(splk_warnings);
+
+	spl_kmem_cache_free(c->skc, obj);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+}
+
+/* ---- spl_kmem_cache_create() refuses bad arguments ------------------------ */
+
+struct cbi_create_case {
+	const char *desc;
+	const char *name;
+	size_t size;
+	size_t align;
+	int flags;
+};
+
+static const struct cbi_create_case cbi_create_cases[] = {
+	{ "align 3", "splk_bad_align3", 64, 3, 0 },
+	{ "align 24", "splk_bad_align24", 64, 24, 0 },
+	{ "align 2 pages", "splk_bad_align2p", 64, 2 * PAGE_SIZE, 0 },
+	{ "size 0", "splk_bad_size0", 0, 0, 0 },
+	{ "size 0 KMC_KVMEM", "splk_bad_size0_kv", 0, 0, KMC_KVMEM },
+	{ "NULL name", NULL, 64, 0, 0 },
+	{ "64-character name", CBI_NAME_64, 64, 0, 0 },
+	{ "empty name", "", 64, 0, 0 },
+	{ "KMC_DEADLOCKED", "splk_bad_deadlocked", 64, 0, KMC_DEADLOCKED },
+	{ "KMC_KVMEM|KMC_DEADLOCKED", "splk_bad_deadlocked2", 64, 0,
+	  KMC_KVMEM | KMC_DEADLOCKED },
+	{ "KMC_SLAB|KMC_KVMEM", "splk_bad_both", 64, 0, KMC_SLAB | KMC_KVMEM },
+};
+
+static void cbi_create_case_desc(const struct cbi_create_case *p, char *desc)
+{
+	strscpy(desc, p->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cbi_create, cbi_create_cases, cbi_create_case_desc);
+
+static void cbi_expect_create_refused(struct kunit *test, const char *name,
+				      size_t size, size_t align, int flags)
+{
+	unsigned long w = READ_ONCE(splk_warnings);
+	struct splk_cache_stats st;
+	spl_kmem_cache_t *skc;
+
+	skc = spl_kmem_cache_create(name, size, align, NULL, NULL, NULL, NULL,
+				    NULL, flags);
+	KUNIT_EXPECT_NULL(test, skc);
+	if (skc)
+		spl_kmem_cache_destroy(skc);
+	/* An error message, not a WARN. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+	/* Nothing was registered under that name. */
+	if (name && *name)
+		KUNIT_EXPECT_FALSE(test, splk_test_stats(name, &st));
+}
+
+static void create_refuses_bad_arguments(struct kunit *test)
+{
+	const struct cbi_create_case *p = test->param_value;
+
+	cbi_expect_create_refused(test, p->name, p->size, p->align, p->flags);
+}
+
+static void create_refuses_kmc_slab_over_limit(struct kunit *test)
+{
+	unsigned int limit = READ_ONCE(spl_kmem_cache_slab_limit);
+
+	cbi_expect_create_refused(test, "splk_bad_slab_limit", (size_t)limit + 1,
+				  0, KMC_SLAB);
+	/* Whatever the limit, it is at most 1 MiB. */
+	cbi_expect_create_refused(test, "splk_bad_slab_1m", SZ_1M + 1, 0, KMC_SLAB);
+}
+
+static void create_accepts_small_aligns_and_name_max(struct kunit *test)
+{
+	static const size_t aligns[] = { 1, 2, 4 };
+	struct splk_cache_stats st;
+	spl_kmem_cache_t *skc;
+	const char *name;
+	size_t i;
+	void *obj;
+
+	for (i = 0; i < ARRAY_SIZE(aligns); i++) {
+		skc = spl_kmem_cache_create("splk_small_align", 20, aligns[i], NULL,
+					    NULL, NULL, NULL, NULL, KMC_KVMEM);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, skc, "align %zu", aligns[i]);
+		KUNIT_EXPECT_TRUE(test, splk_test_stats("splk_small_align", &st));
+		KUNIT_EXPECT_EQ(test, st.obj_align, 8);
+		obj = spl_kmem_cache_alloc(skc, KM_SLEEP);
+		KUNIT_EXPECT_NOT_NULL(test, obj);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((uintptr_t)obj, 8));
+		spl_kmem_cache_free(skc, obj);
+		spl_kmem_cache_destroy(skc);
+	}
+
+	/* SPL_KMEM_CACHE_NAME_MAX characters are fine, and kept whole. */
+	name = CBI_NAME_64 + 1;
+	KUNIT_ASSERT_EQ(test, strlen(name), SPL_KMEM_CACHE_NAME_MAX);
+	skc = spl_kmem_cache_create(name, 64, 0, NULL, NULL, NULL, NULL, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, skc);
+	KUNIT_EXPECT_TRUE(test, splk_test_stats(name, &st));
+	spl_kmem_cache_destroy(skc);
+}
+
+/* ---- Frees of pointers that are not objects of the cache -------------------- */
+
+static void free_kmalloc_pointer(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_kmalloc", 64, KMC_KVMEM);
+	void *live = cbi_alloc(test, c);
+	void *p = kmalloc(64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	cbi_expect_free_refused(test, c, p);
+	memset(p, 0x5a, 64);
+	kfree(p);
+	cbi_free_ok(test, c, live);
+	cbi_destroy(test, c);
+}
+
+static void free_object_of_other_cache(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_other", 64, KMC_KVMEM);
+	struct cbi_cache *other = cbi_create(test, "splk_bad_other", 64, KMC_KVMEM);
+	struct splk_cache_stats st;
+	void *live = cbi_alloc(test, c);
+	void *foreign = cbi_alloc(test, other);
+
+	memset(foreign, 0x3c, 64);
+	cbi_expect_free_refused(test, c, foreign);
+	/* Still an object of the other cache, intact, and freed there. */
+	KUNIT_EXPECT_NULL(test, memchr_inv(foreign, 0x3c, 64));
+	cbi_free_ok(test, other, foreign);
+	cbi_stats(test, other, &st);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
+	cbi_free_ok(test, c, live);
+	cbi_destroy(test, other);
+	cbi_destroy(test, c);
+}
+
+static void free_interior_pointer(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_interior", 64, KMC_KVMEM);
+	void *obj = cbi_alloc(test, c);
+
+	memset(obj, 0xa5, 64);
+	cbi_expect_free_refused(test, c, obj + 8);
+	KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0xa5, 64));
+	cbi_free_ok(test, c, obj);
+	cbi_destroy(test, c);
+}
+
+static void free_vmalloc_start(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_vmalloc", 64, KMC_KVMEM);
+	void *live = cbi_alloc(test, c);
+	void *v = vmalloc(PAGE_SIZE);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	/* The word before it is on an unmapped page: read without faulting. */
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(v));
+	cbi_expect_free_refused(test, c, v);
+	memset(v, 0x5a, PAGE_SIZE);
+	vfree(v);
+	cbi_free_ok(test, c, live);
+	cbi_destroy(test, c);
+}
+
+static void free_twice(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_twice", 64, KMC_KVMEM);
+	void *obj = cbi_alloc(test, c);
+	void *a, *b;
+
+	cbi_free_ok(test, c, obj);
+	cbi_expect_free_refused(test, c, obj);
+	/* The object is in the cache once: two allocations get two objects. */
+	a = cbi_alloc(test, c);
+	b = cbi_alloc(test, c);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	cbi_free_ok(test, c, a);
+	cbi_free_ok(test, c, b);
+	cbi_destroy(test, c);
+}
+
+static char cbi_global[64];
+
+static void free_foreign_into_slab_cache(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_slab", 64, KMC_SLAB);
+	void *live = cbi_alloc(test, c);
+	char on_stack[64];
+	void *v = vmalloc(PAGE_SIZE);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	cbi_expect_free_refused(test, c, v);
+	cbi_expect_free_refused(test, c, v + 64);
+	cbi_expect_free_refused(test, c, on_stack);
+	cbi_expect_free_refused(test, c, cbi_global);
+	memset(v, 0x5a, PAGE_SIZE);
+	vfree(v);
+	memset(on_stack, 0x5a, sizeof(on_stack));
+	memset(cbi_global, 0x5a, sizeof(cbi_global));
+	cbi_free_ok(test, c, live);
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), 0);
+	cbi_destroy(test, c);
+}
+
+/* ---- Destroying a cache with objects still allocated ------------------------ */
+
+static void cbi_destroy_with_live_objects(struct kunit *test, int flags)
+{
+	const size_t size = 128;
+	struct splk_cache_stats st;
+	struct cbi_cache *c;
+	void *objs[3];
+	unsigned long w;
+	char base[32];
+	size_t i;
+
+	/*
+	 * The cache is kept until splkmem is unloaded; a Linux slab cache
+	 * with live objects stays for good, under its name: make it unique.
+	 */
+	snprintf(base, sizeof(base), "splk_bad_leak_%08x", get_random_u32());
+	c = cbi_create(test, base, size, flags);
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+		objs[i] = cbi_alloc(test, c);
+		memset(objs[i], 0x11 * (i + 1), size);
+	}
+
+	w = splk_test_expect_warn_begin();
+	kunit_remove_action(test, cbi_destroy_action, c);
+	spl_kmem_cache_destroy(c->skc);
+	splk_test_expect_warn_end(test, w, 1);
+
+	/* Gone from the registry, but the objects are still memory. */
+	KUNIT_EXPECT_FALSE(test, splk_test_stats(c->name, &st));
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+		KUNIT_EXPECT_NULL(test, memchr_inv(objs[i], 0x11 * (i + 1), size));
+		memset(objs[i], 0xee, size);
+	}
+}
+
+static void destroy_with_live_objects_kvmem(struct kunit *test)
+{
+	cbi_destroy_with_live_objects(test, KMC_KVMEM);
+}
+
+static void destroy_with_live_objects_slab(struct kunit *test)
+{
+	cbi_destroy_with_live_objects(test, KMC_SLAB);
+}
+
+/* ---- NULL caches and NULL objects -------------------------------------------- */
+
+static void null_cache_is_warned(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_null", 64, KMC_KVMEM);
+	void *obj = cbi_alloc(test, c);
+	unsigned long w;
+
+	w = splk_test_expect_warn_begin();
+	KUNIT_EXPECT_NULL(test, spl_kmem_cache_alloc(NULL, KM_SLEEP));
+	splk_test_expect_warn_end(test, w, 1);
+
+	/* A real object, a NULL cache: refused, the object stays allocated. */
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_free(NULL, obj);
+	splk_test_expect_warn_end(test, w, 1);
+
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_reap_now(NULL);
+	splk_test_expect_warn_end(test, w, 1);
+
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_destroy(NULL);
+	splk_test_expect_warn_end(test, w, 1);
+
+	w = splk_test_expect_warn_begin();
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(NULL), 0);
+	splk_test_expect_warn_end(test, w, 1);
+
+	w = splk_test_expect_warn_begin();
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_entry_size(NULL), 0);
+	splk_test_expect_warn_end(test, w, 1);
+
+	cbi_free_ok(test, c, obj);
+	cbi_destroy(test, c);
+}
+
+static void free_null_object_is_silent(struct kunit *test)
+{
+	struct cbi_cache *c = cbi_create(test, "splk_bad_nullobj", 64, KMC_KVMEM);
+	struct splk_cache_stats before, after;
+	int dtors = atomic_read(&cbi_dtors);
+	void *live = cbi_alloc(test, c);
+	unsigned long w;
+
+	cbi_stats(test, c, &before);
+	w = READ_ONCE(splk_warnings);
+	spl_kmem_cache_free(c->skc, NULL);
+	spl_kmem_cache_free(NULL, NULL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cbi_dtors), dtors);
+	cbi_stats(test, c, &after);
+	KUNIT_EXPECT_EQ(test, after.obj_alloc, before.obj_alloc);
+	KUNIT_EXPECT_EQ(test, after.mag_objs, before.mag_objs);
+	cbi_free_ok(test, c, live);
+	cbi_destroy(test, c);
+}
+
+static struct kunit_case cache_bad_input_cases[] = {
+	KUNIT_CASE_PARAM(create_refuses_bad_arguments, cbi_create_gen_params),
+	KUNIT_CASE(create_refuses_kmc_slab_over_limit),
+	KUNIT_CASE(create_accepts_small_aligns_and_name_max),
+	KUNIT_CASE(free_kmalloc_pointer),
+	KUNIT_CASE(free_object_of_other_cache),
+	KUNIT_CASE(free_interior_pointer),
+	KUNIT_CASE(free_vmalloc_start),
+	KUNIT_CASE(free_twice),
+	KUNIT_CASE(free_foreign_into_slab_cache),
+	KUNIT_CASE(destroy_with_live_objects_kvmem),
+	KUNIT_CASE(destroy_with_live_objects_slab),
+	KUNIT_CASE(null_cache_is_warned),
+	KUNIT_CASE(free_null_object_is_silent),
+	{}
+};
+
+static struct kunit_suite cache_bad_input_suite = {
+	.name = "splkmem_cache_bad_input",
+	.test_cases = cache_bad_input_cases,
+};
+
+kunit_test_suites(&cache_bad_input_suite);
