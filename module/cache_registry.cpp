@@ -49,6 +49,10 @@ void registry_bury(ObjectCache* cache) {
 
 using splkmem::ObjectCache;
 
+namespace {
+splkmem::TaskQueue* g_grow_queue_owner;
+}  // namespace
+
 extern "C" void splk_for_each_cache(void (*fn)(const splk_cache_stats*, void*),
                                     void* arg) noexcept {
   splkmem::RegistryReadGuard guard;
@@ -76,19 +80,33 @@ extern "C" void spl_kmem_reap(void) noexcept {
   for (ObjectCache* cache : splkmem::g_caches) cache->reap_now();
 }
 
-extern "C" int splk_core_init(void) noexcept { return 0; }
+// The grow task queue: spl_kmem_cache_kmem_threads threads at the highest
+// priority, entries preallocated, as SPL creates it.
+extern "C" int splk_core_init(void) noexcept {
+  const int threads = static_cast<int>(kstd::load_relaxed(spl_kmem_cache_kmem_threads));
+  splkmem::TaskQueue* queue =
+      splkmem::TaskQueue::create("spl_kmem_cache", threads, maxclsyspri, threads * 8, 0x7fffffff,
+                                 TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+  if (queue == nullptr) return -SPLK_ENOMEM;
+  ObjectCache::set_grow_queue(queue);
+  g_grow_queue_owner = queue;
+  return 0;
+}
 
 // Module unload.  Consumers depend on our symbols, so they are gone: a cache
 // still registered was never destroyed (reported), and the graveyard's
 // slabs can finally be freed.
 extern "C" void splk_core_exit(void) noexcept {
-  splkmem::RegistryWriteGuard guard;
-  for (ObjectCache* cache : splkmem::g_caches)
-    splk_log(1, "splkmem: cache '%s' was never destroyed", cache->name());
-  while (ObjectCache* cache = splkmem::g_graveyard.front()) {
-    kstd::IntrusiveList<ObjectCache>::remove(cache);
-    cache->release_leaked();
+  {
+    splkmem::RegistryWriteGuard guard;
+    for (ObjectCache* cache : splkmem::g_caches)
+      splk_log(1, "splkmem: cache '%s' was never destroyed", cache->name());
+    while (ObjectCache* cache = splkmem::g_graveyard.front()) {
+      kstd::IntrusiveList<ObjectCache>::remove(cache);
+      cache->release_leaked();
+    }
   }
+  g_grow_queue_owner->destroy();
 }
 
 extern "C" const char* splk_core_version(void) noexcept {

@@ -14,12 +14,26 @@ namespace splkmem {
 // A spinlock_t embedded in a C++ object.
 class SpinLock : kstd::NonCopyable {
  public:
-  void init() { splk_spin_lock_init(storage_); }
+  void init(splk_lock_class cls) { splk_spin_lock_init(storage_, cls); }
   void lock() { splk_spin_lock(storage_); }
   void unlock() { splk_spin_unlock(storage_); }
+  unsigned long lock_irqsave() { return splk_spin_lock_irqsave(storage_); }
+  void unlock_irqrestore(unsigned long flags) { splk_spin_unlock_irqrestore(storage_, flags); }
 
  private:
   alignas(SPLK_SPINLOCK_ALIGN) unsigned char storage_[SPLK_SPINLOCK_SIZE];
+};
+
+// Holds a SpinLock with interrupts saved and disabled (the task queue's
+// lock, taken from any context that may dispatch).
+class SpinLockIrqGuard : kstd::NonCopyable {
+ public:
+  explicit SpinLockIrqGuard(SpinLock& l) : lock_(l) { flags_ = lock_.lock_irqsave(); }
+  ~SpinLockIrqGuard() { lock_.unlock_irqrestore(flags_); }
+
+ private:
+  SpinLock& lock_;
+  unsigned long flags_;
 };
 
 class SpinLockGuard : kstd::NonCopyable {
@@ -57,6 +71,43 @@ class IrqSaveCpu : kstd::NonCopyable {
   unsigned long flags_;
   unsigned cpu_;
   bool held_;
+};
+
+// A wait_queue_head_t embedded in a C++ object.  wait() sleeps until a
+// predicate (any callable, usually a lambda) holds, re-checking it on every
+// wake-up as wait_event() does.
+class WaitQueue : kstd::NonCopyable {
+ public:
+  void init() { splk_waitq_init(storage_); }
+  void wake_all() { splk_waitq_wake_all(storage_); }
+
+  // timeout in jiffies, negative for none; returns the jiffies left, 0 when
+  // it timed out.  An interruptible wait is for idle threads.
+  template <typename Pred>
+  long wait(const Pred& done, long timeout = -1, bool interruptible = false) {
+    return splk_waitq_wait(storage_, &call<Pred>, const_cast<Pred*>(&done), timeout, interruptible);
+  }
+
+ private:
+  template <typename Pred>
+  static bool call(void* pred) {
+    return (*static_cast<const Pred*>(pred))();
+  }
+
+  alignas(SPLK_WAIT_QUEUE_HEAD_ALIGN) unsigned char storage_[SPLK_WAIT_QUEUE_HEAD_SIZE];
+};
+
+// A set of addresses (the kernel's rbtree), guarded by its owner's lock.
+class AddressSet : kstd::NonCopyable {
+ public:
+  void init() { splk_addr_set_init(storage_); }
+  bool insert(void* node, uintptr_t addr) { return splk_addr_set_insert(storage_, node, addr); }
+  // Returns the node that held addr, or nullptr.
+  void* remove(uintptr_t addr) { return splk_addr_set_remove(storage_, addr); }
+  void* pop(uintptr_t* addr) { return splk_addr_set_pop(storage_, addr); }
+
+ private:
+  alignas(SPLK_RB_ROOT_ALIGN) unsigned char storage_[SPLK_RB_ROOT_SIZE];
 };
 
 // A struct percpu_counter embedded in a C++ object.

@@ -6,10 +6,15 @@
  */
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/percpu_counter.h>
 #include <linux/random.h>
+#include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
@@ -31,8 +36,23 @@
 
 static_assert(sizeof(spinlock_t) == SPLK_SPINLOCK_SIZE);
 static_assert(sizeof(struct percpu_counter) == SPLK_PERCPU_COUNTER_SIZE);
+static_assert(sizeof(wait_queue_head_t) == SPLK_WAIT_QUEUE_HEAD_SIZE);
+static_assert(SPLK_ENOENT == ENOENT && SPLK_ENOMEM == ENOMEM && SPLK_EBUSY == EBUSY);
+static_assert(sizeof(struct rb_root) == SPLK_RB_ROOT_SIZE);
 
 struct splk_kernel_info splk_kernel;
+#ifdef SPLKMEM_TEST_HOOKS
+struct splk_test_hooks splk_test_hooks;
+EXPORT_SYMBOL_GPL(splk_test_hooks);
+EXPORT_SYMBOL_GPL(splk_fault_inject_current);
+#endif
+
+void splk_fault_inject_current(bool on)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = on;
+#endif
+}
 unsigned long splk_warnings;
 
 /* SPL's KM_* to GFP conversion (sys/kmem.h kmem_flags_convert()). */
@@ -115,6 +135,15 @@ void splk_vfree(void *ptr, size_t size)
 	vfree(ptr);
 }
 
+void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp)
+{
+	unsigned int noio = memalloc_noio_save();
+	void *ptr = splk_vmalloc(size, km_flags, extra_gfp);
+
+	memalloc_noio_restore(noio);
+	return ptr;
+}
+
 bool splk_read_word_nofault(const uintptr_t *addr, uintptr_t *val)
 {
 	return copy_from_kernel_nofault(val, addr, sizeof(*val)) == 0;
@@ -182,9 +211,17 @@ int64_t splk_percpu_counter_sum(void *counter)
 	return percpu_counter_sum(counter);
 }
 
-void splk_spin_lock_init(void *lock)
+static struct lock_class_key splk_lock_keys[SPLK_LOCK_CLASSES];
+static const char *const splk_lock_names[SPLK_LOCK_CLASSES] = {
+	[SPLK_LOCK_CACHE] = "splkmem_cache_lock",
+	[SPLK_LOCK_TASKQ] = "splkmem_taskq_lock",
+};
+
+void splk_spin_lock_init(void *lock, enum splk_lock_class cls)
 {
 	spin_lock_init((spinlock_t *)lock);
+	lockdep_set_class_and_name((spinlock_t *)lock, &splk_lock_keys[cls],
+				   splk_lock_names[cls]);
 }
 
 void splk_spin_lock(void *lock)
@@ -195,6 +232,164 @@ void splk_spin_lock(void *lock)
 void splk_spin_unlock(void *lock)
 {
 	spin_unlock(lock);
+}
+
+unsigned long splk_spin_lock_irqsave(void *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave((spinlock_t *)lock, flags);
+	return flags;
+}
+
+void splk_spin_unlock_irqrestore(void *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore((spinlock_t *)lock, flags);
+}
+
+void splk_waitq_init(void *wq)
+{
+	init_waitqueue_head((wait_queue_head_t *)wq);
+}
+
+void splk_waitq_wake_all(void *wq)
+{
+	wake_up_all((wait_queue_head_t *)wq);
+}
+
+long splk_waitq_wait(void *wq, bool (*done)(void *), void *arg, long timeout,
+		     bool interruptible)
+{
+	wait_queue_head_t *head = wq;
+
+	if (timeout >= 0)
+		return interruptible ?
+			wait_event_interruptible_timeout(*head, done(arg), timeout) :
+			wait_event_timeout(*head, done(arg), timeout);
+	if (interruptible)
+		return wait_event_interruptible(*head, done(arg)) ? 0 : 1;
+	wait_event(*head, done(arg));
+	return 1;
+}
+
+void *splk_thread_run(int (*fn)(void *), void *arg, int nice, const char *name,
+		      int instance)
+{
+	struct task_struct *t = kthread_run(fn, arg, "%s/%d", name, instance);
+
+	if (IS_ERR(t))
+		return NULL;
+	set_user_nice(t, clamp(nice, MIN_NICE, MAX_NICE));
+	return t;
+}
+
+void splk_thread_stop(void *thread)
+{
+	kthread_stop(thread);
+}
+
+bool splk_thread_should_stop(void)
+{
+	return kthread_should_stop();
+}
+
+void *splk_current_thread(void)
+{
+	return current;
+}
+
+void splk_msleep(unsigned int ms)
+{
+	msleep(ms);
+}
+
+void *splk_alloc_pages(size_t size, int km_flags, unsigned int extra_gfp)
+{
+	gfp_t gfp = splk_gfp(km_flags) | (__force gfp_t)extra_gfp;
+
+	return (void *)__get_free_pages(gfp, get_order(size));
+}
+
+void splk_free_pages(void *addr, size_t size)
+{
+	free_pages((unsigned long)addr, get_order(size));
+}
+
+struct splk_addr_node {
+	struct rb_node rb;
+	uintptr_t addr;
+};
+
+void splk_addr_set_init(void *set)
+{
+	*(struct rb_root *)set = RB_ROOT;
+}
+
+void *splk_addr_node_alloc(int km_flags)
+{
+	return kmalloc(sizeof(struct splk_addr_node), splk_gfp(km_flags));
+}
+
+void splk_addr_node_free(void *node)
+{
+	kfree(node);
+}
+
+bool splk_addr_set_insert(void *set, void *node, uintptr_t addr)
+{
+	struct rb_root *root = set;
+	struct rb_node **link = &root->rb_node, *parent = NULL;
+	struct splk_addr_node *n = node;
+
+	while (*link) {
+		struct splk_addr_node *cur = rb_entry(*link, struct splk_addr_node, rb);
+
+		parent = *link;
+		if (addr < cur->addr)
+			link = &(*link)->rb_left;
+		else if (addr > cur->addr)
+			link = &(*link)->rb_right;
+		else
+			return false;
+	}
+	n->addr = addr;
+	rb_link_node(&n->rb, parent, link);
+	rb_insert_color(&n->rb, root);
+	return true;
+}
+
+void *splk_addr_set_pop(void *set, uintptr_t *addr)
+{
+	struct rb_root *root = set;
+	struct rb_node *rb = rb_first(root);
+	struct splk_addr_node *node;
+
+	if (!rb)
+		return NULL;
+	node = rb_entry(rb, struct splk_addr_node, rb);
+	rb_erase(rb, root);
+	*addr = node->addr;
+	return node;
+}
+
+void *splk_addr_set_remove(void *set, uintptr_t addr)
+{
+	struct rb_root *root = set;
+	struct rb_node *rb = root->rb_node;
+
+	while (rb) {
+		struct splk_addr_node *cur = rb_entry(rb, struct splk_addr_node, rb);
+
+		if (addr < cur->addr) {
+			rb = rb->rb_left;
+		} else if (addr > cur->addr) {
+			rb = rb->rb_right;
+		} else {
+			rb_erase(rb, root);
+			return cur;
+		}
+	}
+	return NULL;
 }
 
 unsigned long splk_irq_save_cpu(unsigned int *cpu)

@@ -10,6 +10,7 @@
 #include <linux/kbuild.h>
 #include <linux/spinlock.h>
 #include <linux/percpu_counter.h>
+#include <linux/rbtree.h>
 #include <linux/wait.h>
 
 #define DEFINE_SIZE_ALIGN(name, type) do {				\
@@ -23,6 +24,7 @@ int main(void)
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
 	DEFINE_SIZE_ALIGN(PERCPU_COUNTER, struct percpu_counter);
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
+	DEFINE_SIZE_ALIGN(RB_ROOT, struct rb_root);
 
 	return 0;
 }

@@ -18,6 +18,32 @@ constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABL
 
 unsigned param(const unsigned& p) { return kstd::load_relaxed(p); }
 
+TaskQueue* g_grow_queue;
+
+// Fault hooks for the KUnit suites (seam.h); constant false in production.
+#ifdef SPLKMEM_TEST_HOOKS
+bool hook_fail_slab_alloc() { return kstd::load_relaxed(splk_test_hooks.fail_slab_alloc); }
+bool hook_fail_emergency_alloc() {
+  return kstd::load_relaxed(splk_test_hooks.fail_emergency_alloc);
+}
+unsigned hook_grow_delay_ms() { return kstd::load_relaxed(splk_test_hooks.grow_delay_ms); }
+bool hook_fault_inject_grow() { return kstd::load_relaxed(splk_test_hooks.fault_inject_grow); }
+#else
+constexpr bool hook_fault_inject_grow() { return false; }
+constexpr bool hook_fail_slab_alloc() { return false; }
+constexpr bool hook_fail_emergency_alloc() { return false; }
+constexpr unsigned hook_grow_delay_ms() { return 0; }
+#endif
+
+// Full-barrier bit updates for the growth flags, which wait queues read
+// (SPL's clear_bit + smp_mb__after_atomic).
+void set_flag(unsigned long& word, unsigned bit) {
+  __atomic_fetch_or(&word, 1UL << bit, __ATOMIC_SEQ_CST);
+}
+void clear_flag(unsigned long& word, unsigned bit) {
+  __atomic_fetch_and(&word, ~(1UL << bit), __ATOMIC_SEQ_CST);
+}
+
 void raise_max(uint64_t& max, uint64_t value) {
   if (value > max) max = value;
 }
@@ -25,6 +51,8 @@ void raise_max(uint64_t& max, uint64_t value) {
 }  // namespace
 
 // ---- Creation and destruction -------------------------------------------
+
+void ObjectCache::set_grow_queue(TaskQueue* queue) { g_grow_queue = queue; }
 
 ObjectCache* ObjectCache::create(const CacheParams& p) {
   splk_might_sleep();
@@ -80,7 +108,9 @@ bool ObjectCache::init(const CacheParams& p) {
   priv_ = p.priv;
   obj_size_ = p.size;
   obj_align_ = kstd::max<uint64_t>(p.align, SlabLayout::kMinAlign);
-  lock_.init();
+  lock_.init(SPLK_LOCK_CACHE);
+  grow_wq_.init();
+  emergency_.init();
 
   // No type asked for: small objects go to the Linux slab (SPL's rule).
   if (!(flags_ & (KMC_SLAB | KMC_KVMEM))) {
@@ -160,11 +190,19 @@ void ObjectCache::destroy() {
   if (is_slab_backed()) {
     live = static_cast<uint64_t>(linux_alloc_.sum());
   } else {
+    // A grow task still queued is cancelled; a running one is waited for
+    // (it touches this cache until it returns).
+    if (g_grow_queue->cancel(grow_id_, true) == 0) {
+      clear_flag(flags_, KMC_BIT_GROWING);
+    }
     for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
       if (mags_[cpu] != nullptr) flush(mags_[cpu], mags_[cpu]->avail);
     free_magazines();
     reclaim_empty_slabs();
-    live = obj_alloc_;
+    live = obj_alloc_ + obj_emergency_;
+    if (obj_emergency_ != 0)
+      splk_log(0, "splkmem: cache '%s': %llu emergency objects still allocated at destroy", name_,
+               static_cast<unsigned long long>(obj_emergency_));
   }
 
   if (live != 0) {
@@ -191,6 +229,11 @@ void ObjectCache::release_leaked() {
     // keeps pointing at our name: leave both in place for good.
     splk_log(1, "splkmem: cache '%s': Linux slab cache with leaked objects left in place", name_);
     return;
+  }
+  uintptr_t addr;
+  while (void* node = emergency_.pop(&addr)) {
+    splk_free_pages(reinterpret_cast<void*>(addr), obj_size_);
+    splk_addr_node_free(node);
   }
   kstd::IntrusiveList<Slab>* lists[] = {&partial_, &complete_};
   for (kstd::IntrusiveList<Slab>* list : lists) {
@@ -236,15 +279,23 @@ void* ObjectCache::alloc_from_magazine(int km_flags) {
       *Slab::tag_of(obj) |= Slab::kAllocatedBit;
       return obj;
     }
-    if (!refill(irq, mag, km_flags)) return nullptr;
+    void* emergency = nullptr;
+    switch (refill(irq, mag, km_flags, &emergency)) {
+      case Refill::kRetry:
+        continue;
+      case Refill::kEmergency:
+        return emergency;  // no tag: it is not in a slab
+      case Refill::kFailed:
+        return nullptr;
+    }
   }
 }
 
-// Called with interrupts off and mag empty.  Moves up to mag->refill objects
-// from the partial slabs; with none left, grows the cache (interrupts on,
-// possibly moving to another CPU).  Returns false only when nothing could be
-// done without sleeping (KM_NOSLEEP).
-bool ObjectCache::refill(IrqSaveCpu& irq, Magazine* mag, int km_flags) {
+// Called with interrupts off and mag empty.  Moves up to mag->refill
+// objects from the partial slabs; with none left, grows the cache with
+// interrupts on (the caller may come back on another CPU).
+ObjectCache::Refill ObjectCache::refill(IrqSaveCpu& irq, Magazine* mag, int km_flags,
+                                        void** emergency) {
   {
     SpinLockGuard guard(lock_);
     uint32_t want = kstd::min(mag->refill, mag->size - mag->avail);
@@ -253,40 +304,89 @@ bool ObjectCache::refill(IrqSaveCpu& irq, Magazine* mag, int km_flags) {
       for (; want > 0 && !slab->full(); --want) mag->objs[mag->avail++] = take_object(slab);
       if (slab->full()) complete_.move_to_front(slab);
     }
-    if (mag->avail > 0) return true;
+    if (mag->avail > 0) return Refill::kRetry;
   }
-  if (km_flags & KM_NOSLEEP) return false;
-
   irq.release();
-  grow(km_flags);
+  const Refill result = grow(km_flags, emergency);
   irq.acquire();
-  return true;
+  return result;
 }
 
-// Adds one slab to the partial list.  Sleeps; KM_SLEEP retries until it
-// succeeds, as SPL's KM_SLEEP never fails.
-bool ObjectCache::grow(int km_flags) {
+// SPL's spl_cache_grow(), called with no partial slab and interrupts on.
+ObjectCache::Refill ObjectCache::grow(int km_flags, void** emergency) {
+  // KM_NOSLEEP cannot wait for the grow task: an emergency object or NULL.
+  if (km_flags & KM_NOSLEEP) return emergency_alloc(km_flags, emergency);
   splk_might_sleep();
-  for (;;) {
-    Slab* slab = new_slab(km_flags);
-    {
-      SpinLockGuard guard(lock_);
-      if (slab != nullptr) {
-        partial_.push_back(slab);
-        ++slab_create_;
-        ++slab_total_;
-        obj_total_ += slab->capacity;
-        return true;
-      }
-      ++slab_fail_;
-    }
-    if (km_flags & KM_NOSLEEP) return false;
-    splk_cond_resched();
+
+  if (kstd::test_bit(flags_, KMC_BIT_REAPING)) {
+    grow_wq_.wait([this] { return !kstd::test_bit(flags_, KMC_BIT_REAPING); });
+    return Refill::kRetry;
   }
+  if (!kstd::test_and_set_bit(flags_, KMC_BIT_GROWING)) dispatch_grow(km_flags);
+
+  if (kstd::test_bit(flags_, KMC_BIT_DEADLOCKED)) {
+    const Refill result = emergency_alloc(km_flags, emergency);
+    if (result != Refill::kFailed) return result;
+    splk_cond_resched();  // KM_SLEEP never fails: try again
+    return Refill::kRetry;
+  }
+
+  // Growth should take microseconds; a tenth of a second means the grow
+  // task is stuck (for instance behind the memory it is meant to relieve).
+  const long left = grow_wq_.wait([this] { return !kstd::test_bit(flags_, KMC_BIT_GROWING); },
+                                  splk_kernel.hz / 10);
+  if (left == 0) {
+    SpinLockGuard guard(lock_);
+    if (kstd::test_bit(flags_, KMC_BIT_GROWING)) {
+      set_flag(flags_, KMC_BIT_DEADLOCKED);
+      ++obj_deadlock_;
+    }
+  }
+  return Refill::kRetry;
+}
+
+// With KMC_BIT_GROWING just set by the caller: queue the one grow task.
+void ObjectCache::dispatch_grow(int km_flags) {
+  grow_flags_ = km_flags;
+  new (&grow_task_) TaskEntry();
+  g_grow_queue->dispatch_ent(&ObjectCache::grow_task_main, this, 0, &grow_task_);
+  grow_id_ = grow_task_.id;
+  if (grow_id_ == TASKQID_INVALID) {  // the queue is going away
+    clear_flag(flags_, KMC_BIT_GROWING);
+    grow_wq_.wake_all();
+  }
+}
+
+void ObjectCache::grow_task_main(void* cache) { static_cast<ObjectCache*>(cache)->grow_task(); }
+
+// The grow task: one slab onto the partial list, then wake the waiters.
+// The cache may be destroyed as soon as this returns (destroy waits for it).
+void ObjectCache::grow_task() {
+  if (const unsigned ms = hook_grow_delay_ms()) splk_msleep(ms);
+  const bool inject = hook_fault_inject_grow();
+  if (inject) splk_fault_inject_current(true);
+  Slab* slab = new_slab(grow_flags_);
+  if (inject) splk_fault_inject_current(false);
+  {
+    SpinLockGuard guard(lock_);
+    if (slab != nullptr) {
+      partial_.push_back(slab);
+      ++slab_create_;
+      ++slab_total_;
+      obj_total_ += slab->capacity;
+      clear_flag(flags_, KMC_BIT_DEADLOCKED);
+    } else {
+      ++slab_fail_;
+      set_flag(flags_, KMC_BIT_DEADLOCKED);
+    }
+  }
+  clear_flag(flags_, KMC_BIT_GROWING);
+  grow_wq_.wake_all();
 }
 
 Slab* ObjectCache::new_slab(int km_flags) {
-  void* mem = splk_vmalloc(layout_.slab_size, km_flags, kstd::load_relaxed(extra_gfp_));
+  if (hook_fail_slab_alloc()) return nullptr;
+  void* mem = splk_vmalloc_noio(layout_.slab_size, km_flags, kstd::load_relaxed(extra_gfp_));
   if (mem == nullptr) return nullptr;
   auto* slab = new (mem) Slab();
   slab->magic = Slab::kMagic;
@@ -316,6 +416,49 @@ void* ObjectCache::take_object(Slab* slab) {
   return obj;
 }
 
+// An emergency object: whole pages, tracked by address (SPL's
+// spl_emergency_alloc()).  A partial slab that appeared meanwhile is used
+// instead.
+ObjectCache::Refill ObjectCache::emergency_alloc(int km_flags, void** obj) {
+  {
+    SpinLockGuard guard(lock_);
+    if (!partial_.empty()) return Refill::kRetry;
+  }
+  if (hook_fail_emergency_alloc()) return Refill::kFailed;
+  void* page = splk_alloc_pages(obj_size_, km_flags, kstd::load_relaxed(extra_gfp_));
+  if (page == nullptr) return Refill::kFailed;
+  void* node = splk_addr_node_alloc(km_flags);
+  if (node == nullptr) {
+    splk_free_pages(page, obj_size_);
+    return Refill::kFailed;
+  }
+  {
+    SpinLockGuard guard(lock_);
+    emergency_.insert(node, reinterpret_cast<uintptr_t>(page));  // fresh pages: never present
+    ++obj_total_;
+    ++obj_emergency_;
+    raise_max(obj_emergency_max_, obj_emergency_);
+  }
+  *obj = page;
+  return Refill::kEmergency;
+}
+
+// Frees obj if it is one of this cache's emergency objects.
+bool ObjectCache::emergency_free(void* obj) {
+  void* node;
+  {
+    SpinLockGuard guard(lock_);
+    node = emergency_.remove(reinterpret_cast<uintptr_t>(obj));
+    if (node == nullptr) return false;
+    --obj_emergency_;
+    --obj_total_;
+  }
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  splk_free_pages(obj, obj_size_);
+  splk_addr_node_free(node);
+  return true;
+}
+
 // ---- Free ---------------------------------------------------------------
 
 void ObjectCache::reject_free(void* obj, const char* why) {
@@ -326,11 +469,6 @@ void ObjectCache::reject_free(void* obj, const char* why) {
 // arithmetic before the tag is trusted: see slab.hpp.
 bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  if (kstd::unlikely(addr - splk_kernel.vmalloc_start >=
-                     splk_kernel.vmalloc_end - splk_kernel.vmalloc_start)) {
-    reject_free(obj, "not an object of this cache");
-    return false;
-  }
   // The tag is the word before the object.  When that word starts on an
   // earlier page it may not be mapped (a foreign pointer at the start of a
   // vmalloc area), so it is read without faulting.
@@ -368,6 +506,14 @@ void ObjectCache::free_to_linux_cache(void* obj) {
 void ObjectCache::free(void* obj) {
   if (is_slab_backed()) {
     free_to_linux_cache(obj);
+    return;
+  }
+  // Slab objects live in vmalloc space, emergency objects never do.
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  if (kstd::unlikely(addr - splk_kernel.vmalloc_start >=
+                     splk_kernel.vmalloc_end - splk_kernel.vmalloc_start)) {
+    if (kstd::load_relaxed(obj_emergency_) == 0 || !emergency_free(obj))
+      reject_free(obj, "not an object of this cache");
     return;
   }
   uintptr_t tag;
@@ -459,7 +605,8 @@ void ObjectCache::reap_now() {
     flush(mag, mag->avail);
   }
   reclaim_empty_slabs();
-  kstd::clear_bit(flags_, KMC_BIT_REAPING);
+  clear_flag(flags_, KMC_BIT_REAPING);
+  grow_wq_.wake_all();  // growth waits for a reap to finish
 }
 
 uint64_t ObjectCache::inuse() {

@@ -10,10 +10,18 @@
 // - Fast path: interrupts off (IrqSaveCpu), pop or push this CPU's magazine,
 //   interrupts back.  No lock, two calls across the seam.
 // - Slow path: an empty magazine is refilled with half its size from the
-//   partial slabs under lock_; a full one flushes half back.  With no
-//   partial slab, a KM_SLEEP allocation grows the cache by one slab
-//   (synchronously for now; the slab is allocated with interrupts on and no
-//   lock held, since vmalloc sleeps).
+//   partial slabs under lock_; a full one flushes half back.
+// - Growth (SPL's): with no partial slab, a KM_SLEEP allocation dispatches
+//   one grow task per cache (KMC_BIT_GROWING) to the grow task queue, which
+//   allocates a slab in a no-I/O scope, and waits up to HZ/10 for it.  On
+//   timeout the cache is marked KMC_BIT_DEADLOCKED and, until a grow
+//   completes, allocations are served by emergency objects: whole pages
+//   from the page allocator, tracked in an address set, counted.  A grow
+//   that fails marks the cache deadlocked too, so KM_SLEEP callers get
+//   emergency objects instead of spinning.  KM_NOSLEEP never waits: it
+//   takes an emergency object at once, or gets NULL.  Growth waits for a
+//   reap in progress.  Emergency objects are not vmalloc addresses, which
+//   is how free() tells them apart cheaply.
 // - Slab lists under lock_: partial (fuller at the head, empty slabs at the
 //   tail, as SPL keeps them) and complete.  Empty slabs are unlinked under
 //   the lock and vfree()d after it is dropped, never with interrupts off.
@@ -32,6 +40,7 @@
 #include "slab.hpp"
 #include "slab_layout.hpp"
 #include "splkmem/flags.h"
+#include "task_queue.hpp"
 
 namespace splkmem {
 
@@ -74,6 +83,9 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   const char* name() const { return name_; }
   void stats(splk_cache_stats* out);
 
+  // The grow task queue, created at module init (cache_registry.cpp).
+  static void set_grow_queue(TaskQueue* queue);
+
   // Frees empty slabs left by frees that could not sleep (reclaim worker).
   void reclaim_if_pending();
   // Module unload: frees what a cache destroyed with live objects kept.
@@ -87,11 +99,23 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
 
   bool is_slab_backed() const { return flags_ & KMC_SLAB; }
 
+  // What a refill achieved.
+  enum class Refill {
+    kRetry,      // objects moved, a slab arrived, or waited: look again
+    kEmergency,  // an emergency object for the caller
+    kFailed,     // KM_NOSLEEP and nothing to be had
+  };
+
   // KVMEM paths.
   void* alloc_from_magazine(int km_flags);
-  bool refill(IrqSaveCpu& irq, Magazine* mag, int km_flags);
-  bool grow(int km_flags);
+  Refill refill(IrqSaveCpu& irq, Magazine* mag, int km_flags, void** emergency);
+  Refill grow(int km_flags, void** emergency);
+  void dispatch_grow(int km_flags);
+  static void grow_task_main(void* cache);
+  void grow_task();
   Slab* new_slab(int km_flags);
+  Refill emergency_alloc(int km_flags, void** obj);
+  bool emergency_free(void* obj);
   void* take_object(Slab* slab);
   bool return_object(void* obj);
   bool flush(Magazine* mag, uint32_t count);
@@ -127,7 +151,14 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint32_t mag_size_;
   uint32_t mag_refill_;
 
+  // Growth: one grow task at a time (KMC_BIT_GROWING), its entry embedded.
+  WaitQueue grow_wq_;  // allocators wait for growth or the end of a reap
+  TaskEntry grow_task_;
+  taskqid_t grow_id_;
+  int grow_flags_;
+
   SpinLock lock_;
+  AddressSet emergency_;  // emergency objects, under lock_
   kstd::IntrusiveList<Slab> partial_;
   kstd::IntrusiveList<Slab> complete_;
   uint64_t slab_fail_;

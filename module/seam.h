@@ -31,10 +31,14 @@
 #endif
 
 #include <splkmem/flags.h>
+#include <splkmem/taskq_types.h>
 
 #define SPLK_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 SPLK_EXTERN_C_BEGIN
+
+/* errno values the core returns (checked against the kernel's in the glue). */
+enum { SPLK_ENOENT = 2, SPLK_ENOMEM = 12, SPLK_EBUSY = 16 };
 
 /* ---- Facts about the running kernel, filled once at module init. ---- */
 struct splk_kernel_info {
@@ -71,6 +75,12 @@ void splk_kfree(const void *ptr) SPLK_NOEXCEPT;
 void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
 /* Frees a slab and credits the pages to reclaim_state, may sleep. */
 void splk_vfree(void *ptr, size_t size) SPLK_NOEXCEPT;
+/*
+ * Slab memory for the grow task: like splk_vmalloc() but in a no-I/O
+ * allocation scope (SPL's spl_fstrans_mark()), so growth never recurses
+ * into filesystems or block I/O.
+ */
+void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
 /* Reads a word that may not be mapped; false if it is not. */
 bool splk_read_word_nofault(const uintptr_t *addr, uintptr_t *val) SPLK_NOEXCEPT;
 uint64_t splk_random_u64(void) SPLK_NOEXCEPT;
@@ -91,10 +101,53 @@ int splk_percpu_counter_init(void *counter) SPLK_NOEXCEPT;
 void splk_percpu_counter_destroy(void *counter) SPLK_NOEXCEPT;
 int64_t splk_percpu_counter_sum(void *counter) SPLK_NOEXCEPT;
 
-/* ---- spinlock_t stored in C++ objects. ---- */
-void splk_spin_lock_init(void *lock) SPLK_NOEXCEPT;
+/* ---- spinlock_t stored in C++ objects, one lockdep class per role. ---- */
+enum splk_lock_class {
+	SPLK_LOCK_CACHE,	/* ObjectCache::lock_ */
+	SPLK_LOCK_TASKQ,	/* TaskQueue::lock_, irq-safe */
+	SPLK_LOCK_CLASSES
+};
+void splk_spin_lock_init(void *lock, enum splk_lock_class cls) SPLK_NOEXCEPT;
 void splk_spin_lock(void *lock) SPLK_NOEXCEPT;
 void splk_spin_unlock(void *lock) SPLK_NOEXCEPT;
+unsigned long splk_spin_lock_irqsave(void *lock) SPLK_NOEXCEPT;
+void splk_spin_unlock_irqrestore(void *lock, unsigned long flags) SPLK_NOEXCEPT;
+
+/* ---- wait_queue_head_t stored in C++ objects. ---- */
+void splk_waitq_init(void *wq) SPLK_NOEXCEPT;
+void splk_waitq_wake_all(void *wq) SPLK_NOEXCEPT;
+/*
+ * Sleeps until done(arg) is true: wait_event() when timeout < 0, else
+ * wait_event_timeout() returning the jiffies left (0 on timeout).  An
+ * interruptible wait (idle threads) is not counted as a hung task.
+ */
+long splk_waitq_wait(void *wq, bool (*done)(void *), void *arg, long timeout,
+		     bool interruptible) SPLK_NOEXCEPT;
+
+/* ---- Kernel threads. ---- */
+void *splk_thread_run(int (*fn)(void *), void *arg, int nice, const char *name,
+		      int instance) SPLK_NOEXCEPT;
+void splk_thread_stop(void *thread) SPLK_NOEXCEPT;
+bool splk_thread_should_stop(void) SPLK_NOEXCEPT;
+void *splk_current_thread(void) SPLK_NOEXCEPT;
+void splk_msleep(unsigned int ms) SPLK_NOEXCEPT;
+
+/* ---- Pages for emergency objects. ---- */
+void *splk_alloc_pages(size_t size, int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
+void splk_free_pages(void *addr, size_t size) SPLK_NOEXCEPT;
+
+/*
+ * A set of addresses on the kernel's rbtree, for emergency objects.  Not
+ * locked: the caller's lock guards it.  Nodes are allocated apart so that
+ * insertion can be done under a spinlock.
+ */
+void splk_addr_set_init(void *set) SPLK_NOEXCEPT;
+void *splk_addr_node_alloc(int km_flags) SPLK_NOEXCEPT;
+void splk_addr_node_free(void *node) SPLK_NOEXCEPT;
+bool splk_addr_set_insert(void *set, void *node, uintptr_t addr) SPLK_NOEXCEPT;
+void *splk_addr_set_remove(void *set, uintptr_t addr) SPLK_NOEXCEPT;
+/* Removes any one node (NULL when empty) and stores its address. */
+void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 
 /* ---- Interrupts and CPUs. ---- */
 /* local_irq_save() and smp_processor_id() in one call. */
@@ -117,6 +170,22 @@ void splk_registry_lock_read(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_read(void) SPLK_NOEXCEPT;
 void splk_registry_lock_write(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_write(void) SPLK_NOEXCEPT;
+
+/*
+ * Fault hooks for the KUnit suites, compiled only into test builds
+ * (SPLKMEM_TEST_HOOKS, set when the target kernel has KUnit).
+ */
+struct splk_test_hooks {
+	unsigned int grow_delay_ms;	/* grow task sleeps this long first */
+	bool fail_slab_alloc;		/* slab vmalloc fails */
+	bool fail_emergency_alloc;	/* emergency page allocation fails */
+	bool fault_inject_grow;		/* grow task is a failslab/fail_page_alloc target */
+};
+/* Test builds: marks the current task for fault injection (make-it-fail). */
+void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;
+#ifdef SPLKMEM_TEST_HOOKS
+extern struct splk_test_hooks splk_test_hooks;
+#endif
 
 /* ==== Implemented by the C++ core (SPLKMEM_CORE). ==== */
 
@@ -141,6 +210,23 @@ void spl_kmem_reap(void) SPLK_NOEXCEPT;
 int spl_kmem_cache_reap_active(void) SPLK_NOEXCEPT;
 uint64_t spl_kmem_cache_inuse(struct spl_kmem_cache *skc) SPLK_NOEXCEPT;
 uint64_t spl_kmem_cache_entry_size(struct spl_kmem_cache *skc) SPLK_NOEXCEPT;
+
+/* The SPL task queue API (sys/taskq.h), as the core defines it. */
+struct task_struct;
+taskq_t *taskq_create(const char *name, int nthreads, pri_t pri, int minalloc,
+		      int maxalloc, unsigned int flags) SPLK_NOEXCEPT;
+void taskq_destroy(taskq_t *tq) SPLK_NOEXCEPT;
+taskqid_t taskq_dispatch(taskq_t *tq, task_func_t func, void *arg,
+			 unsigned int flags) SPLK_NOEXCEPT;
+void taskq_dispatch_ent(taskq_t *tq, task_func_t func, void *arg,
+			unsigned int flags, taskq_ent_t *ent) SPLK_NOEXCEPT;
+void taskq_init_ent(taskq_ent_t *ent) SPLK_NOEXCEPT;
+int taskq_empty_ent(taskq_ent_t *ent) SPLK_NOEXCEPT;
+int taskq_cancel_id(taskq_t *tq, taskqid_t id, int wait) SPLK_NOEXCEPT;
+void taskq_wait(taskq_t *tq) SPLK_NOEXCEPT;
+void taskq_wait_id(taskq_t *tq, taskqid_t id) SPLK_NOEXCEPT;
+void taskq_wait_outstanding(taskq_t *tq, taskqid_t id) SPLK_NOEXCEPT;
+int taskq_member(taskq_t *tq, struct task_struct *thread) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

@@ -10,6 +10,7 @@
 #define SPL_KMEM_CACHE_IMPLEMENTING
 #include <sys/kmem.h>
 #include <sys/kmem_cache.h>
+#include <sys/taskq.h>
 
 #include "seam.h"
 #include "glue.h"
@@ -123,8 +124,29 @@ EXPORT_SYMBOL(spl_kmem_cache_reap_active);
 EXPORT_SYMBOL(spl_kmem_cache_inuse);
 EXPORT_SYMBOL(spl_kmem_cache_entry_size);
 
+EXPORT_SYMBOL(taskq_create);
+EXPORT_SYMBOL(taskq_destroy);
+EXPORT_SYMBOL(taskq_dispatch);
+EXPORT_SYMBOL(taskq_dispatch_ent);
+EXPORT_SYMBOL(taskq_init_ent);
+EXPORT_SYMBOL(taskq_empty_ent);
+EXPORT_SYMBOL(taskq_cancel_id);
+EXPORT_SYMBOL(taskq_wait);
+EXPORT_SYMBOL(taskq_wait_id);
+EXPORT_SYMBOL(taskq_wait_outstanding);
+EXPORT_SYMBOL(taskq_member);
+
 /* For the KUnit suites: the warning counter and the core's statistics. */
 EXPORT_SYMBOL_GPL(splk_warnings);
+#ifdef SPLKMEM_TEST_HOOKS
+/* Test builds only: the suites set parameters, even read-only ones. */
+EXPORT_SYMBOL_GPL(spl_kmem_cache_magazine_size);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_reclaim);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_obj_per_slab);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_max_size);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_kmem_threads);
+#endif
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
 EXPORT_SYMBOL_GPL(splk_core_version);
 

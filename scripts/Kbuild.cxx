@@ -33,6 +33,12 @@ cxx-subset-flags := -std=gnu++20 -fno-exceptions -fno-rtti \
 	-nostdinc -nostdinc++ -isystem $(shell $(CC) -print-file-name=include) \
 	-fno-asynchronous-unwind-tables -Wno-missing-field-initializers
 
+# Test builds (the kernel has KUnit) get the fault hooks of seam.h.
+ifneq ($(CONFIG_KUNIT),)
+ccflags-y += -DSPLKMEM_TEST_HOOKS
+cxx-subset-flags += -DSPLKMEM_TEST_HOOKS
+endif
+
 cxx_flags = -Wp,-MMD,$(depfile) \
 	$(filter-out $(cxx-c-only-flags),$(cxx-kernel-flags)) \
 	$(cxx-sanitizer-flags) $(cxx-subset-flags) \

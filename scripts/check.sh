@@ -44,6 +44,19 @@ kunit_in_qemu() {
 	local out=$top/build/test-kernel
 	"$here/build-module.sh" "$kernel_tree" "$out" || return 1
 	cat > "$out/job.sh" <<'JOB'
+# Arm the kernel's fault injection for tasks marked make-it-fail only
+# (task-filter): the growth suite marks itself and the grow task.
+for attr in failslab fail_page_alloc; do
+	d=/sys/kernel/debug/$attr
+	echo 1 > $d/interval
+	echo -1 > $d/times
+	echo 0 > $d/verbose
+	echo Y > $d/task-filter
+	echo N > $d/ignore-gfp-wait
+	echo 20 > $d/probability
+done
+echo 0 > /sys/kernel/debug/fail_page_alloc/min-order
+echo N > /sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem
 insmod splkmem.ko
 insmod splkmem_kunit.ko
 rmmod splkmem_kunit

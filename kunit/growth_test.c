@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous slab growth, deadlock detection and emergency objects, driven
+ * by the fault hooks of test builds (seam.h) and by the kernel's own fault
+ * injection (failslab, fail_page_alloc).
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+
+#include "splkmem_test.h"
+
+#define GT_NAME "splk_growth"
+#define GT_SIZE 4096
+
+static void gt_reset_hooks(void)
+{
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 0);
+	WRITE_ONCE(splk_test_hooks.fail_slab_alloc, false);
+	WRITE_ONCE(splk_test_hooks.fail_emergency_alloc, false);
+	WRITE_ONCE(splk_test_hooks.fault_inject_grow, false);
+}
+
+static spl_kmem_cache_t *gt_create(struct kunit *test, size_t size, int flags)
+{
+	spl_kmem_cache_t *skc = spl_kmem_cache_create(GT_NAME, size, 0, NULL, NULL,
+						      NULL, NULL, NULL, flags);
+
+	KUNIT_ASSERT_NOT_NULL(test, skc);
+	return skc;
+}
+
+static struct splk_cache_stats gt_stats(struct kunit *test)
+{
+	struct splk_cache_stats st;
+
+	KUNIT_ASSERT_TRUE(test, splk_test_stats(GT_NAME, &st));
+	return st;
+}
+
+static long gt_reap_fn(void *arg)
+{
+	spl_kmem_cache_reap_now(arg);
+	return 0;
+}
+
+static void gt_reap_all_cpus(spl_kmem_cache_t *skc)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		splk_test_on_cpu(cpu, gt_reap_fn, skc);
+}
+
+/* Waits (up to 10 s) for the grow task to finish its slab. */
+static void gt_wait_growth(struct kunit *test)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		struct splk_cache_stats st = gt_stats(test);
+
+		if (!(st.flags & KMC_GROWING))
+			return;
+		msleep(20);
+	}
+	KUNIT_FAIL(test, "grow task did not finish");
+}
+
+/* The first allocation of a cache grows it through the task queue. */
+static void growth_async_creates_slab(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	struct splk_cache_stats st;
+	void *obj = spl_kmem_cache_alloc(skc, KM_SLEEP);
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(obj));
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.slab_create, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_deadlock, 0ULL);
+	KUNIT_EXPECT_FALSE(test, st.flags & (KMC_GROWING | KMC_DEADLOCKED));
+	spl_kmem_cache_free(skc, obj);
+	spl_kmem_cache_destroy(skc);
+}
+
+/*
+ * A grow task that stalls past HZ/10 marks the cache deadlocked; KM_SLEEP
+ * allocations then get emergency objects until the grow completes.
+ */
+static void growth_stall_serves_emergency_objects(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	struct splk_cache_stats st;
+	void *a, *b, *c;
+
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 1000);
+	a = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	b = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_FALSE(test, is_vmalloc_addr(a));
+	KUNIT_EXPECT_FALSE(test, is_vmalloc_addr(b));
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(a));
+	memset(a, 0x5a, GT_SIZE);
+	memset(b, 0xa5, GT_SIZE);
+
+	st = gt_stats(test);
+	KUNIT_EXPECT_GE(test, st.obj_deadlock, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency_max, 2ULL);
+	KUNIT_EXPECT_TRUE(test, st.flags & KMC_DEADLOCKED);
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(skc), 2ULL);
+
+	spl_kmem_cache_free(skc, a);
+	spl_kmem_cache_free(skc, b);
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency_max, 2ULL);
+
+	/* The grow completes, clears the deadlock; slabs serve again. */
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 0);
+	gt_wait_growth(test);
+	st = gt_stats(test);
+	KUNIT_EXPECT_FALSE(test, st.flags & KMC_DEADLOCKED);
+	KUNIT_EXPECT_EQ(test, st.slab_create, 1ULL);
+	c = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(c));
+	spl_kmem_cache_free(skc, c);
+	gt_reap_all_cpus(skc);
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_total, 0ULL);
+	spl_kmem_cache_destroy(skc);
+}
+
+/* KM_NOSLEEP never waits for growth: an emergency object, or NULL. */
+static void growth_nosleep_emergency_or_null(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	struct splk_cache_stats st;
+	void *obj;
+
+	obj = spl_kmem_cache_alloc(skc, KM_NOSLEEP);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_FALSE(test, is_vmalloc_addr(obj));
+	KUNIT_EXPECT_EQ(test, gt_stats(test).obj_emergency, 1ULL);
+	spl_kmem_cache_free(skc, obj);
+
+	WRITE_ONCE(splk_test_hooks.fail_emergency_alloc, true);
+	KUNIT_EXPECT_NULL(test, spl_kmem_cache_alloc(skc, KM_NOSLEEP));
+	WRITE_ONCE(splk_test_hooks.fail_emergency_alloc, false);
+
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_total, 0ULL);
+	spl_kmem_cache_destroy(skc);
+}
+
+/*
+ * Slab allocation fails: KM_SLEEP still succeeds (emergency objects),
+ * KM_NOSLEEP gets NULL when emergency pages fail too; every counter ends
+ * at zero and slabs come back once allocation works again.
+ */
+static void growth_slab_failure_sleep_still_succeeds(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	struct splk_cache_stats st;
+	void *objs[3], *obj = NULL;
+	int i;
+
+	WRITE_ONCE(splk_test_hooks.fail_slab_alloc, true);
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+		objs[i] = spl_kmem_cache_alloc(skc, KM_SLEEP);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		KUNIT_EXPECT_FALSE(test, is_vmalloc_addr(objs[i]));
+	}
+	WRITE_ONCE(splk_test_hooks.fail_emergency_alloc, true);
+	KUNIT_EXPECT_NULL(test, spl_kmem_cache_alloc(skc, KM_NOSLEEP));
+	WRITE_ONCE(splk_test_hooks.fail_emergency_alloc, false);
+
+	st = gt_stats(test);
+	KUNIT_EXPECT_GE(test, st.slab_fail, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.slab_total, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 3ULL);
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		spl_kmem_cache_free(skc, objs[i]);
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_total, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+
+	WRITE_ONCE(splk_test_hooks.fail_slab_alloc, false);
+	gt_wait_growth(test);
+	for (i = 0; i < 100; i++) {
+		obj = spl_kmem_cache_alloc(skc, KM_SLEEP);
+		if (is_vmalloc_addr(obj))
+			break;
+		spl_kmem_cache_free(skc, obj);
+		obj = NULL;
+		msleep(20);
+	}
+	KUNIT_EXPECT_NOT_NULL(test, obj);
+	spl_kmem_cache_free(skc, obj);
+	gt_reap_all_cpus(skc);
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+	spl_kmem_cache_destroy(skc);
+}
+
+/* Allocators on every CPU while the grow task stalls. */
+#define GT_PER_CPU 24
+
+struct gt_worker {
+	spl_kmem_cache_t *skc;
+	void *objs[GT_PER_CPU];
+	int got;
+	struct completion done;
+};
+
+static int gt_worker_fn(void *arg)
+{
+	struct gt_worker *w = arg;
+	int i;
+
+	for (i = 0; i < GT_PER_CPU; i++) {
+		w->objs[i] = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
+		if (w->objs[i]) {
+			memset(w->objs[i], i, GT_SIZE);
+			w->got++;
+		}
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static int gt_cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void growth_all_cpus_during_stall(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	int ncpu = num_online_cpus(), cpu, n = 0, i, j;
+	struct gt_worker *w = kunit_kcalloc(test, ncpu, sizeof(*w), GFP_KERNEL);
+	void **all = kunit_kcalloc(test, ncpu * GT_PER_CPU, sizeof(void *), GFP_KERNEL);
+	struct splk_cache_stats st;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 300);
+	i = 0;
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		w[i].skc = skc;
+		init_completion(&w[i].done);
+		t = kthread_create(gt_worker_fn, &w[i], "splk_gt/%d", cpu);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		kthread_bind(t, cpu);
+		wake_up_process(t);
+		i++;
+	}
+	for (i = 0; i < ncpu; i++) {
+		wait_for_completion(&w[i].done);
+		KUNIT_EXPECT_EQ(test, w[i].got, GT_PER_CPU);
+		for (j = 0; j < w[i].got; j++)
+			all[n++] = w[i].objs[j];
+	}
+	sort(all, n, sizeof(void *), gt_cmp_ptr, NULL);
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_NE(test, (uintptr_t)all[i - 1], (uintptr_t)all[i]);
+	st = gt_stats(test);
+	KUNIT_EXPECT_GE(test, st.obj_deadlock, 1ULL);
+	KUNIT_EXPECT_GE(test, st.obj_emergency_max, 1ULL);
+
+	for (i = 0; i < n; i++)
+		spl_kmem_cache_free(skc, all[i]);
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 0);
+	gt_wait_growth(test);
+	gt_reap_all_cpus(skc);
+	st = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.slab_total, 0ULL);
+	spl_kmem_cache_destroy(skc);
+}
+
+/* destroy while the grow task still runs: it waits, no use after free. */
+static void growth_destroy_races_grow_task(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	unsigned long warnings = READ_ONCE(splk_warnings);
+	void *obj;
+
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 400);
+	obj = spl_kmem_cache_alloc(skc, KM_SLEEP);	/* emergency after HZ/10 */
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_TRUE(test, gt_stats(test).flags & KMC_GROWING);
+	spl_kmem_cache_free(skc, obj);
+	spl_kmem_cache_destroy(skc);	/* the grow task is still asleep */
+	KUNIT_EXPECT_FALSE(test, splk_test_stats(GT_NAME, &(struct splk_cache_stats){}));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
+}
+
+/* /proc/spl/kmem/slab shows the deadlock and emergency columns. */
+static void growth_proc_shows_emergency_counters(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
+	unsigned long long dlock = 0, alloc = 0, max = 0;
+	char *buf = kunit_kzalloc(test, 16384, GFP_KERNEL);
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t len;
+	char *line;
+	void *obj;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 400);
+	obj = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+
+	f = filp_open("/proc/spl/kmem/slab", O_RDONLY, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	len = kernel_read(f, buf, 16383, &pos);
+	filp_close(f, NULL);
+	KUNIT_ASSERT_GT(test, len, 0);
+	line = strstr(buf, "\n" GT_NAME " ");
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	line++;
+	/*
+	 * 15 columns: name flags size alloc slabsize objsize, slab
+	 * total/alloc/max, object total/alloc/max, dlock, emergency alloc/max.
+	 */
+	{
+		char *cols[15], *p = line;
+		int n = 0;
+
+		*strchrnul(line, '\n') = '\0';
+		while (n < 15 && (cols[n] = strsep(&p, " ")))
+			if (*cols[n])
+				n++;
+		KUNIT_ASSERT_EQ(test, n, 15);
+		KUNIT_ASSERT_EQ(test, kstrtoull(cols[12], 10, &dlock), 0);
+		KUNIT_ASSERT_EQ(test, kstrtoull(cols[13], 10, &alloc), 0);
+		KUNIT_ASSERT_EQ(test, kstrtoull(cols[14], 10, &max), 0);
+	}
+	KUNIT_EXPECT_GE(test, dlock, 1ULL);
+	KUNIT_EXPECT_EQ(test, alloc, 1ULL);
+	KUNIT_EXPECT_EQ(test, max, 1ULL);
+
+	spl_kmem_cache_free(skc, obj);
+	spl_kmem_cache_destroy(skc);
+}
+
+/* ---- The kernel's fault injection ------------------------------------- */
+
+/*
+ * failslab and fail_page_alloc fail 20% of the allocations of this thread
+ * and of the grow task: slabs fail to grow, emergency pages and their
+ * tracking nodes fail.  KM_SLEEP must still always succeed, KM_NOSLEEP may
+ * fail, no object is lost or handed out twice, and the books balance.
+ *
+ * The harness (scripts/check.sh) arms both at boot with task-filter=Y, so
+ * only tasks marked make-it-fail (this one, the grow task while the hook
+ * is on) see failures; debugfs attributes cannot be written from the
+ * kernel.  If they were not armed, slab_fail stays 0 and the test fails.
+ */
+static void growth_fault_injection_stress(struct kunit *test)
+{
+	spl_kmem_cache_t *kv = spl_kmem_cache_create("splk_gt_fi_kv", GT_SIZE, 0, NULL,
+						     NULL, NULL, NULL, NULL, KMC_KVMEM);
+	spl_kmem_cache_t *sl = spl_kmem_cache_create("splk_gt_fi_slab", 256, 0, NULL,
+						     NULL, NULL, NULL, NULL, KMC_SLAB);
+	void **objs = kunit_kcalloc(test, 48, sizeof(void *), GFP_KERNEL);
+	unsigned long nosleep_null = 0;
+	struct splk_cache_stats st;
+	int round, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, kv);
+	KUNIT_ASSERT_NOT_NULL(test, sl);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	WRITE_ONCE(splk_test_hooks.fault_inject_grow, true);
+	splk_fault_inject_current(true);
+
+	for (round = 0; round < 60; round++) {
+		spl_kmem_cache_t *skc = (round & 1) ? sl : kv;
+		size_t size = (round & 1) ? 256 : GT_SIZE;
+
+		for (i = 0; i < 48; i++) {
+			int flags = (i % 4 == 3) ? KM_NOSLEEP : KM_SLEEP;
+
+			objs[i] = spl_kmem_cache_alloc(skc, flags);
+			if (!objs[i]) {
+				KUNIT_EXPECT_EQ(test, flags, KM_NOSLEEP);
+				nosleep_null++;
+				continue;
+			}
+			memset(objs[i], round, size);
+		}
+		for (i = 0; i < 48; i++) {
+			if (!objs[i])
+				continue;
+			KUNIT_EXPECT_EQ(test, ((u8 *)objs[i])[size - 1], (u8)round);
+			spl_kmem_cache_free(skc, objs[i]);
+		}
+		if (skc == kv)
+			spl_kmem_cache_reap_now(kv);	/* frees slabs: more growth */
+	}
+
+	splk_fault_inject_current(false);
+	WRITE_ONCE(splk_test_hooks.fault_inject_grow, false);
+
+	kunit_info(test, "KM_NOSLEEP failures: %lu", nosleep_null);
+	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_kv", &st));
+	kunit_info(test, "slab_fail %llu deadlock %llu emergency_max %llu",
+		   st.slab_fail, st.obj_deadlock, st.obj_emergency_max);
+	KUNIT_EXPECT_GT(test, st.slab_fail, 0ULL);	/* injection reached growth */
+	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+	gt_reap_all_cpus(kv);
+	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_kv", &st));
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_slab", &st));
+	KUNIT_EXPECT_EQ(test, st.linux_alloc, 0ULL);
+	spl_kmem_cache_destroy(kv);
+	spl_kmem_cache_destroy(sl);
+}
+
+static void gt_exit(struct kunit *test)
+{
+	gt_reset_hooks();
+	splk_fault_inject_current(false);
+}
+
+static struct kunit_case growth_cases[] = {
+	KUNIT_CASE(growth_async_creates_slab),
+	KUNIT_CASE(growth_stall_serves_emergency_objects),
+	KUNIT_CASE(growth_nosleep_emergency_or_null),
+	KUNIT_CASE(growth_slab_failure_sleep_still_succeeds),
+	KUNIT_CASE(growth_all_cpus_during_stall),
+	KUNIT_CASE(growth_destroy_races_grow_task),
+	KUNIT_CASE(growth_proc_shows_emergency_counters),
+	KUNIT_CASE_SLOW(growth_fault_injection_stress),
+	{}
+};
+
+static struct kunit_suite growth_suite = {
+	.name = "splkmem_growth",
+	.exit = gt_exit,
+	.test_cases = growth_cases,
+};
+
+kunit_test_suites(&growth_suite);
