@@ -95,6 +95,8 @@ static void cbi_expect_free_refused(struct kunit *test, struct cbi_cache *c,
 	cbi_stats(test, c, &after);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cbi_dtors), dtors);
 	KUNIT_EXPECT_EQ(test, after.obj_alloc, before.obj_alloc);
+	KUNIT_EXPECT_EQ(test, after.obj_total, before.obj_total);
+	KUNIT_EXPECT_EQ(test, after.obj_emergency, before.obj_emergency);
 	KUNIT_EXPECT_EQ(test, after.mag_objs, before.mag_objs);
 	KUNIT_EXPECT_EQ(test, after.linux_alloc, before.linux_alloc);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), before.flags & KMC_SLAB ?
@@ -347,6 +349,13 @@ static void cbi_destroy_with_live_objects(struct kunit *test, int flags)
 		KUNIT_EXPECT_NULL(test, memchr_inv(objs[i], 0x11 * (i + 1), size));
 		memset(objs[i], 0xee, size);
 	}
+
+	/* The handle is dead: each use is refused with a warning, no crash. */
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_free(c->skc, objs[0]);
+	KUNIT_EXPECT_NULL(test, spl_kmem_cache_alloc(c->skc, KM_SLEEP));
+	spl_kmem_cache_reap_now(c->skc);
+	splk_test_expect_warn_end(test, w, 3);
 }
 
 static void destroy_with_live_objects_kvmem(struct kunit *test)

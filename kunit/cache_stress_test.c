@@ -348,7 +348,7 @@ static void stress_slab_256(struct kunit *test)
 {
 	static const struct cs_config cfg = {
 		.name = "splk_stress_slab256", .size = 256, .flags = KMC_SLAB,
-		.iterations = 500, .max_batch = 64, .inbox_max = 128, .keep_max = 128,
+		.iterations = 300, .max_batch = 64, .inbox_max = 128, .keep_max = 128,
 	};
 
 	cs_stress(test, &cfg);

@@ -207,7 +207,9 @@ void ObjectCache::destroy() {
 
   if (live != 0) {
     // Freeing the slabs would leave the caller's pointers dangling: keep
-    // them until module unload (release_leaked()).
+    // them until module unload (release_leaked()).  The handle is dead:
+    // later calls on it are refused by the API's magic check.
+    magic_ = kDestroyedMagic;
     splk_warn(
         "cache '%s' destroyed with %llu objects still allocated; its memory is kept until splkmem "
         "is unloaded",

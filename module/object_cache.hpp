@@ -61,6 +61,8 @@ struct CacheParams {
 class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
  public:
   static constexpr uint32_t kMagic = 0x2c2c2c2c;
+  // A cache destroyed with objects still out: kept, but no longer usable.
+  static constexpr uint32_t kDestroyedMagic = 0x2d2d2d2d;
 
   // Validates params (errors are logged, naming the value) and builds a
   // cache; nullptr on bad input or no memory.
