@@ -63,7 +63,9 @@ class IrqSaveCpu : kstd::NonCopyable {
     splk_irq_restore(flags_);
   }
   void acquire() {
-    flags_ = splk_irq_save_cpu(&cpu_);
+    const splk_irq_cpu saved = splk_irq_save_cpu();
+    flags_ = saved.flags;
+    cpu_ = static_cast<unsigned>(saved.cpu);
     held_ = true;
   }
 

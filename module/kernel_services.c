@@ -392,13 +392,13 @@ void *splk_addr_set_remove(void *set, uintptr_t addr)
 	return NULL;
 }
 
-unsigned long splk_irq_save_cpu(unsigned int *cpu)
+struct splk_irq_cpu splk_irq_save_cpu(void)
 {
-	unsigned long flags;
+	struct splk_irq_cpu r;
 
-	local_irq_save(flags);
-	*cpu = smp_processor_id();
-	return flags;
+	local_irq_save(r.flags);
+	r.cpu = smp_processor_id();
+	return r;
 }
 
 void splk_irq_restore(unsigned long flags)

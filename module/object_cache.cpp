@@ -250,7 +250,8 @@ void ObjectCache::release_leaked() {
 
 // ---- Allocation ---------------------------------------------------------
 
-void* ObjectCache::alloc(int km_flags) {
+// Everything but a magazine hit: the Linux slab, or a refill.
+void* ObjectCache::alloc_slow(int km_flags) {
   void* obj;
   if (is_slab_backed()) {
     const unsigned gfp = kstd::load_relaxed(extra_gfp_);
@@ -262,13 +263,7 @@ void* ObjectCache::alloc(int km_flags) {
   } else {
     obj = alloc_from_magazine(km_flags);
   }
-  if (obj != nullptr) {
-    if (ctor_ != nullptr)
-      ctor_(obj, priv_, km_flags);
-    else
-      __builtin_prefetch(obj, 1);
-  }
-  return obj;
+  return obj != nullptr ? constructed(obj, km_flags) : nullptr;
 }
 
 void* ObjectCache::alloc_from_magazine(int km_flags) {
@@ -475,7 +470,7 @@ bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
   // earlier page it may not be mapped (a foreign pointer at the start of a
   // vmalloc area), so it is read without faulting.
   uintptr_t* slot = Slab::tag_of(obj);
-  if (kstd::unlikely((addr & (splk_kernel.page_size - 1)) < sizeof(uintptr_t))) {
+  if ((addr & (splk_kernel.page_size - 1)) < sizeof(uintptr_t)) {
     if (!splk_read_word_nofault(slot, tag)) {
       reject_free(obj, "not an object of this cache");
       return false;
@@ -483,17 +478,12 @@ bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
   } else {
     *tag = *slot;
   }
-  const uintptr_t slab = reinterpret_cast<uintptr_t>(decode_tag(*tag));
-  if (kstd::unlikely((slab & (splk_kernel.page_size - 1)) != 0 ||
-                     addr - slab < layout_.first_offset || addr - slab >= layout_.slab_size)) {
-    reject_free(obj, "not an object of this cache");
-    return false;
-  }
-  if (kstd::unlikely(!(*tag & Slab::kAllocatedBit))) {
+  if (tag_valid(*tag, addr)) return true;
+  if (tag_valid(*tag | Slab::kAllocatedBit, addr))
     reject_free(obj, "already free (double free)");
-    return false;
-  }
-  return true;
+  else
+    reject_free(obj, "not an object of this cache");
+  return false;
 }
 
 void ObjectCache::free_to_linux_cache(void* obj) {
@@ -505,38 +495,41 @@ void ObjectCache::free_to_linux_cache(void* obj) {
   splk_linux_cache_free(linux_cache_, linux_alloc_.raw(), obj);
 }
 
-void ObjectCache::free(void* obj) {
+// Everything the inline free() does not handle: the Linux slab, emergency
+// objects, tags on the previous page, and every rejected pointer.
+void ObjectCache::free_slow(void* obj) {
   if (is_slab_backed()) {
     free_to_linux_cache(obj);
     return;
   }
   // Slab objects live in vmalloc space, emergency objects never do.
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  if (kstd::unlikely(addr - splk_kernel.vmalloc_start >=
-                     splk_kernel.vmalloc_end - splk_kernel.vmalloc_start)) {
+  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_end - splk_kernel.vmalloc_start) {
     if (kstd::load_relaxed(obj_emergency_) == 0 || !emergency_free(obj))
       reject_free(obj, "not an object of this cache");
     return;
   }
   uintptr_t tag;
-  if (!check_tag(obj, &tag)) return;
-  if (dtor_ != nullptr) dtor_(obj, priv_);
-  *Slab::tag_of(obj) = tag & ~Slab::kAllocatedBit;
+  if (check_tag(obj, &tag)) release(obj, tag);
+}
 
-  bool emptied_slab = false;
+// The magazine is full: flush half of it to the slabs first (SPL), then
+// free the slabs that emptied, or leave them to the worker when this
+// context cannot sleep.
+void ObjectCache::release_to_full_magazine(void* obj) {
+  bool emptied_slab;
   {
     IrqSaveCpu irq;
     Magazine* mag = mags_[irq.cpu()];
-    if (kstd::unlikely(mag->avail >= mag->size)) emptied_slab = flush(mag, mag->refill);
+    emptied_slab = mag->avail >= mag->size ? flush(mag, mag->refill) : false;
     mag->objs[mag->avail++] = obj;
   }
-  if (kstd::unlikely(emptied_slab)) {
-    if (splk_can_sleep()) {
-      reclaim_empty_slabs();
-    } else {
-      kstd::test_and_set_bit(flags_, kReclaimPendingBit);
-      splk_schedule_reclaim();
-    }
+  if (!emptied_slab) return;
+  if (splk_can_sleep()) {
+    reclaim_empty_slabs();
+  } else {
+    kstd::test_and_set_bit(flags_, kReclaimPendingBit);
+    splk_schedule_reclaim();
   }
 }
 

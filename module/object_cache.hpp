@@ -71,6 +71,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // (see graveyard in object_cache.cpp) so no pointer dangles.
   void destroy();
 
+  // The fast paths are inline (below the class): a magazine hit or push is
+  // all the exported entry points do.  Everything else is out of line.
   void* alloc(int km_flags);
   void free(void* obj);
   void reap_now();
@@ -107,6 +109,24 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     kEmergency,  // an emergency object for the caller
     kFailed,     // KM_NOSLEEP and nothing to be had
   };
+
+  // Out of line: everything but a magazine hit or push.
+  void* alloc_slow(int km_flags);
+  void free_slow(void* obj);
+  [[gnu::always_inline]] void* constructed(void* obj, int km_flags) {
+    if (ctor_ != nullptr)
+      ctor_(obj, priv_, km_flags);
+    else
+      __builtin_prefetch(obj, 1);
+    return obj;
+  }
+  // The tag of a slab object, when it can be read and checked without a
+  // fault: a vmalloc address whose tag word is on the object's own page.
+  bool fast_tag(void* obj, uintptr_t* tag) const;
+  bool tag_valid(uintptr_t tag, uintptr_t addr) const;
+  // A validated slab object goes back: destructor, free state, magazine.
+  void release(void* obj, uintptr_t tag);
+  void release_to_full_magazine(void* obj);
 
   // KVMEM paths.
   void* alloc_from_magazine(int km_flags);
@@ -176,5 +196,58 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t obj_emergency_;
   uint64_t obj_emergency_max_;
 };
+
+[[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
+  if (kstd::likely(!is_slab_backed())) {
+    const splk_irq_cpu irq = splk_irq_save_cpu();
+    Magazine* mag = mags_[irq.cpu];
+    if (kstd::likely(mag->avail != 0)) {
+      void* obj = mag->objs[--mag->avail];
+      splk_irq_restore(irq.flags);
+      *Slab::tag_of(obj) |= Slab::kAllocatedBit;
+      return constructed(obj, km_flags);
+    }
+    splk_irq_restore(irq.flags);
+  }
+  return alloc_slow(km_flags);
+}
+
+[[gnu::always_inline]] inline bool ObjectCache::tag_valid(uintptr_t tag, uintptr_t addr) const {
+  const uintptr_t slab = reinterpret_cast<uintptr_t>(decode_tag(tag));
+  return (slab & (splk_kernel.page_size - 1)) == 0 && addr - slab >= layout_.first_offset &&
+         addr - slab < layout_.slab_size && (tag & Slab::kAllocatedBit);
+}
+
+[[gnu::always_inline]] inline bool ObjectCache::fast_tag(void* obj, uintptr_t* tag) const {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  if (is_slab_backed() ||
+      addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_end - splk_kernel.vmalloc_start ||
+      (addr & (splk_kernel.page_size - 1)) < sizeof(uintptr_t))
+    return false;
+  *tag = *Slab::tag_of(obj);
+  return tag_valid(*tag, addr);
+}
+
+[[gnu::always_inline]] inline void ObjectCache::release(void* obj, uintptr_t tag) {
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  *Slab::tag_of(obj) = tag & ~Slab::kAllocatedBit;
+  const splk_irq_cpu irq = splk_irq_save_cpu();
+  Magazine* mag = mags_[irq.cpu];
+  if (kstd::likely(mag->avail < mag->size)) {
+    mag->objs[mag->avail++] = obj;
+    splk_irq_restore(irq.flags);
+    return;
+  }
+  splk_irq_restore(irq.flags);
+  release_to_full_magazine(obj);
+}
+
+[[gnu::always_inline]] inline void ObjectCache::free(void* obj) {
+  uintptr_t tag;
+  if (kstd::likely(fast_tag(obj, &tag)))
+    release(obj, tag);
+  else
+    free_slow(obj);
+}
 
 }  // namespace splkmem

@@ -150,8 +150,16 @@ void *splk_addr_set_remove(void *set, uintptr_t addr) SPLK_NOEXCEPT;
 void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 
 /* ---- Interrupts and CPUs. ---- */
-/* local_irq_save() and smp_processor_id() in one call. */
-unsigned long splk_irq_save_cpu(unsigned int *cpu) SPLK_NOEXCEPT;
+/*
+ * local_irq_save() and smp_processor_id() in one call.  Two words returned
+ * in registers (RAX:RDX): no stack slot, so no stack-protector canary on
+ * the fast path.
+ */
+struct splk_irq_cpu {
+	unsigned long flags;
+	unsigned long cpu;
+};
+struct splk_irq_cpu splk_irq_save_cpu(void) SPLK_NOEXCEPT;
 void splk_irq_restore(unsigned long flags) SPLK_NOEXCEPT;
 bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
