@@ -51,4 +51,7 @@ make -s -j"$jobs" bzImage >&2
 # modules_prepare plus modules: out-of-tree modpost needs Module.symvers.
 make -s -j"$jobs" modules >&2
 touch .splkmem-complete
+# Older keys (another fragment or source version) are dead weight: ~2 GB each.
+find "$cache_root" -maxdepth 1 -name 'test-kernel-*' ! -name "test-kernel-$key" \
+	-exec rm -rf {} + 2>/dev/null || true
 echo "$tree"
