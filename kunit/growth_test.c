@@ -217,6 +217,43 @@ static void growth_slab_failure_sleep_still_succeeds(struct kunit *test)
 	spl_kmem_cache_destroy(skc);
 }
 
+/*
+ * Empty slabs stay until a reap: a second burst of the same size reuses
+ * them (no new slab), and a reap on every CPU gives all of them back.
+ */
+static void growth_warm_cache_keeps_empty_slabs(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, 64, KMC_KVMEM);
+	const int n = 2048;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct splk_cache_stats first, second;
+	int round, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < n; i++) {
+			objs[i] = spl_kmem_cache_alloc(skc, KM_SLEEP);
+			KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		}
+		for (i = 0; i < n; i++)
+			spl_kmem_cache_free(skc, objs[i]);
+		if (round == 0)
+			first = gt_stats(test);
+	}
+	second = gt_stats(test);
+	KUNIT_EXPECT_GT(test, first.slab_create, 1ULL);
+	KUNIT_EXPECT_EQ(test, second.slab_create, first.slab_create);
+	KUNIT_EXPECT_EQ(test, second.slab_destroy, 0ULL);
+	KUNIT_EXPECT_EQ(test, second.slab_total, first.slab_create);
+
+	gt_reap_all_cpus(skc);
+	second = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, second.slab_total, 0ULL);
+	KUNIT_EXPECT_EQ(test, second.slab_destroy, first.slab_create);
+	KUNIT_EXPECT_EQ(test, second.obj_alloc, 0ULL);
+	spl_kmem_cache_destroy(skc);
+}
+
 /* Allocators on every CPU while the grow task stalls. */
 #define GT_PER_CPU 24
 
@@ -449,6 +486,7 @@ static struct kunit_case growth_cases[] = {
 	KUNIT_CASE(growth_stall_serves_emergency_objects),
 	KUNIT_CASE(growth_nosleep_emergency_or_null),
 	KUNIT_CASE(growth_slab_failure_sleep_still_succeeds),
+	KUNIT_CASE(growth_warm_cache_keeps_empty_slabs),
 	KUNIT_CASE(growth_all_cpus_during_stall),
 	KUNIT_CASE(growth_destroy_races_grow_task),
 	KUNIT_CASE(growth_proc_shows_emergency_counters),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The registry of caches: a list under the glue's rw_semaphore.  Readers
-// (reap, /proc, the reclaim worker) may sleep while holding it; destroy
+// (reap, /proc, the shrinker) may sleep while holding it; destroy
 // takes it for writing to unlink a cache, which also waits out any reader
 // still working on that cache.
 #include "cache_registry.hpp"
@@ -61,11 +61,6 @@ extern "C" void splk_for_each_cache(void (*fn)(const splk_cache_stats*, void*),
     cache->stats(&stats);
     fn(&stats, arg);
   }
-}
-
-extern "C" void splk_core_reclaim(void) noexcept {
-  splkmem::RegistryReadGuard guard;
-  for (ObjectCache* cache : splkmem::g_caches) cache->reclaim_if_pending();
 }
 
 extern "C" uint64_t splk_core_freeable(void) noexcept {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The registry of live caches (for spl_kmem_reap(), /proc and the reclaim
-// worker) and the graveyard of caches destroyed with objects still out.
+// The registry of live caches (for spl_kmem_reap(), /proc and the
+// shrinker) and the graveyard of caches destroyed with objects still out.
 // Both lists are guarded by the registry rw_semaphore of the C glue.
 #pragma once
 

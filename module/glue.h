@@ -4,7 +4,6 @@
 #define SPLKMEM_GLUE_H
 
 void splk_kernel_info_init(void);
-void splk_cancel_reclaim(void);
 int splk_proc_init(void);
 void splk_proc_exit(void);
 int splk_shrinker_init(void);

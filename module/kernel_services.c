@@ -15,7 +15,6 @@
 #include <linux/random.h>
 #include <linux/rbtree.h>
 #include <linux/sched/mm.h>
-#include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -24,7 +23,6 @@
 #include <linux/topology.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <linux/workqueue.h>
 #include <linux/version.h>
 
 #define SPL_KMEM_CACHE_IMPLEMENTING
@@ -419,28 +417,6 @@ int splk_cpu_to_node(unsigned int cpu)
 void splk_might_sleep(void)
 {
 	might_sleep();
-}
-
-bool splk_can_sleep(void)
-{
-	return preemptible() && !rcu_preempt_depth();
-}
-
-static void splk_reclaim_work_fn(struct work_struct *work)
-{
-	splk_core_reclaim();
-}
-
-static DECLARE_WORK(splk_reclaim_work, splk_reclaim_work_fn);
-
-void splk_schedule_reclaim(void)
-{
-	schedule_work(&splk_reclaim_work);
-}
-
-void splk_cancel_reclaim(void)
-{
-	cancel_work_sync(&splk_reclaim_work);
 }
 
 void splk_cond_resched(void)

@@ -10,10 +10,6 @@
 namespace splkmem {
 namespace {
 
-// Internal state bit beside SPL's KMC_BIT_*: a free emptied a slab where it
-// could not sleep, the reclaim worker must free it.
-constexpr unsigned kReclaimPendingBit = 30;
-
 constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABLE;
 
 unsigned param(const unsigned& p) { return kstd::load_relaxed(p); }
@@ -513,24 +509,15 @@ void ObjectCache::free_slow(void* obj) {
   if (check_tag(obj, &tag)) release(obj, tag);
 }
 
-// The magazine is full: flush half of it to the slabs first (SPL), then
-// free the slabs that emptied, or leave them to the worker when this
-// context cannot sleep.
+// The magazine is full: flush half of it to the slabs first (SPL's rule),
+// then push.  Slabs the flush empties stay on the partial list until a
+// reap: freeing them here (as SPL does) makes every alloc N / free N cycle
+// past a magazine's worth vmalloc and vfree its slabs again.
 void ObjectCache::release_to_full_magazine(void* obj) {
-  bool emptied_slab;
-  {
-    IrqSaveCpu irq;
-    Magazine* mag = mags_[irq.cpu()];
-    emptied_slab = mag->avail >= mag->size ? flush(mag, mag->refill) : false;
-    mag->objs[mag->avail++] = obj;
-  }
-  if (!emptied_slab) return;
-  if (splk_can_sleep()) {
-    reclaim_empty_slabs();
-  } else {
-    kstd::test_and_set_bit(flags_, kReclaimPendingBit);
-    splk_schedule_reclaim();
-  }
+  IrqSaveCpu irq;
+  Magazine* mag = mags_[irq.cpu()];
+  if (mag->avail >= mag->size) flush(mag, mag->refill);
+  mag->objs[mag->avail++] = obj;
 }
 
 // Under lock_: puts an object back on its slab; true if the slab is empty.
@@ -583,12 +570,6 @@ void ObjectCache::reclaim_empty_slabs() {
   }
 }
 
-void ObjectCache::reclaim_if_pending() {
-  if (!kstd::test_bit(flags_, kReclaimPendingBit)) return;
-  kstd::clear_bit(flags_, kReclaimPendingBit);
-  reclaim_empty_slabs();
-}
-
 // ---- Reaping and statistics ---------------------------------------------
 
 void ObjectCache::reap_now() {
@@ -621,7 +602,7 @@ uint64_t ObjectCache::freeable() {
 void ObjectCache::stats(splk_cache_stats* out) {
   *out = splk_cache_stats{};
   out->name = name_;
-  out->flags = kstd::load_relaxed(flags_) & ~(1UL << kReclaimPendingBit);
+  out->flags = kstd::load_relaxed(flags_);
   out->obj_size = obj_size_;
   out->obj_align = obj_align_;
   if (is_slab_backed()) {

@@ -10,7 +10,11 @@
 // - Fast path: interrupts off (IrqSaveCpu), pop or push this CPU's magazine,
 //   interrupts back.  No lock, two calls across the seam.
 // - Slow path: an empty magazine is refilled with half its size from the
-//   partial slabs under lock_; a full one flushes half back.
+//   partial slabs under lock_; a full one flushes half back.  Slabs a
+//   flush empties stay (at the tail of the partial list) until a reap:
+//   reap_now(), spl_kmem_reap() or the shrinker under memory pressure, as
+//   in illumos kmem; SPL frees them at once, which makes a warm cache
+//   regrow its slabs on every burst.
 // - Growth (SPL's): with no partial slab, a KM_SLEEP allocation dispatches
 //   one grow task per cache (KMC_BIT_GROWING) to the grow task queue, which
 //   allocates a slab in a no-I/O scope, and waits up to HZ/10 for it.  On
@@ -24,9 +28,8 @@
 //   is how free() tells them apart cheaply.
 // - Slab lists under lock_: partial (fuller at the head, empty slabs at the
 //   tail, as SPL keeps them) and complete.  Empty slabs are unlinked under
-//   the lock and vfree()d after it is dropped, never with interrupts off.
-//   A free that empties a slab in a context that may not sleep leaves the
-//   slab for the reclaim worker instead.
+//   the lock and vfree()d after it is dropped, never with interrupts off;
+//   only reaps and destroy free slabs, and they may sleep.
 // - Counters (slab_*, obj_*) are under lock_; obj_alloc counts objects out
 //   of the slabs, in magazines or with callers, as SPL does.
 //
@@ -90,8 +93,6 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // The grow task queue, created at module init (cache_registry.cpp).
   static void set_grow_queue(TaskQueue* queue);
 
-  // Frees empty slabs left by frees that could not sleep (reclaim worker).
-  void reclaim_if_pending();
   // Module unload: frees what a cache destroyed with live objects kept.
   void release_leaked();
 

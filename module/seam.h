@@ -164,12 +164,8 @@ void splk_irq_restore(unsigned long flags) SPLK_NOEXCEPT;
 bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
 
-/* ---- Sleeping and deferred work. ---- */
+/* ---- Sleeping. ---- */
 void splk_might_sleep(void) SPLK_NOEXCEPT;
-/* True when the caller may sleep (and so may vfree()). */
-bool splk_can_sleep(void) SPLK_NOEXCEPT;
-/* Queues the reclaim worker, which calls splk_core_reclaim(). */
-void splk_schedule_reclaim(void) SPLK_NOEXCEPT;
 void splk_cond_resched(void) SPLK_NOEXCEPT;
 unsigned long splk_jiffies(void) SPLK_NOEXCEPT;
 
@@ -264,8 +260,6 @@ struct splk_cache_stats {
 
 int splk_core_init(void) SPLK_NOEXCEPT;
 void splk_core_exit(void) SPLK_NOEXCEPT;
-/* The reclaim worker: frees empty slabs that frees could not free. */
-void splk_core_reclaim(void) SPLK_NOEXCEPT;
 /* Objects a reap could give back: free in slabs or cached in magazines. */
 uint64_t splk_core_freeable(void) SPLK_NOEXCEPT;
 /* Calls @fn for every cache, under the registry read lock. */

@@ -178,7 +178,6 @@ static void __exit splkmem_exit(void)
 {
 	splk_shrinker_exit();
 	splk_proc_exit();
-	splk_cancel_reclaim();
 	splk_core_exit();
 	pr_info("splkmem: unloaded\n");
 }
