@@ -8,13 +8,14 @@
 #   make check        the full test run (README), what CI runs
 #   make run          boot Debian's stock kernel in QEMU with the module
 #   make lint         checkpatch on C, clang-format on C++
+#   make bench        splkmem against SLUB, kmalloc, kvmalloc, vmalloc
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 # pahole cannot encode C++ debug info as BTF: no module BTF for us.
 KBUILD_OPTS := CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules clean check run lint deps test-kernel
+.PHONY: all modules clean check run lint deps test-kernel bench
 
 all: modules
 
@@ -39,3 +40,6 @@ run:
 
 lint:
 	scripts/lint.sh
+
+bench:
+	scripts/bench.sh

@@ -10,6 +10,8 @@
 #  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels
 #  6. make run on stock 6.12 and 6.1: warning-free build against their
 #     headers, load with parameters, the SPL consumer, clean unload
+#  7. the benchmark module in its smoke mode on stock 6.12 (make bench is
+#     the real run; it is too long for every check)
 #
 # The last line is "N passed, N failed": KUnit cases plus the steps above.
 set -uo pipefail
@@ -122,6 +124,7 @@ step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qem
 step "DKMS build for Debian 6.1 and 6.12" dkms_build
 step "make run on Debian 6.12" "$here/run.sh" 6.12
 step "make run on Debian 6.1" "$here/run.sh" 6.1
+step "benchmark smoke run on Debian 6.12" env BENCH_MODE=smoke "$here/bench.sh"
 
 echo "=== summary ($((SECONDS - t_start)) s)"
 echo "steps: $passed passed, $failed failed"
