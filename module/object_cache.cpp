@@ -12,6 +12,9 @@ namespace {
 
 constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABLE;
 
+// Most one grow task allocates (unless one slab is larger).
+constexpr uint64_t kMaxGrowBytes = 64 * 1024;
+
 unsigned param(const unsigned& p) { return kstd::load_relaxed(p); }
 
 TaskQueue* g_grow_queue;
@@ -352,27 +355,33 @@ void ObjectCache::dispatch_grow(int km_flags) {
 
 void ObjectCache::grow_task_main(void* cache) { static_cast<ObjectCache*>(cache)->grow_task(); }
 
-// The grow task: one slab onto the partial list, then wake the waiters.
-// The cache may be destroyed as soon as this returns (destroy waits for it).
+// The grow task: slabs onto the partial list, then wake the waiters.  It
+// allocates as many slabs as one magazine refill takes (at most
+// kMaxGrowBytes): a 64-byte cache has 55 objects a slab and refills 128 at
+// a time, and each grow costs a task-queue round trip.  The cache may be
+// destroyed as soon as this returns (destroy waits for it).
 void ObjectCache::grow_task() {
   if (const unsigned ms = hook_grow_delay_ms()) splk_msleep(ms);
+  const uint64_t by_refill = (mag_refill_ + layout_.objs - 1) / layout_.objs;
+  const uint64_t by_bytes = kstd::max<uint64_t>(1, kMaxGrowBytes / layout_.slab_size);
+  const uint64_t want = kstd::min(by_refill, by_bytes);
   const bool inject = hook_fault_inject_grow();
   if (inject) splk_fault_inject_current(true);
-  Slab* slab = new_slab(grow_flags_);
-  if (inject) splk_fault_inject_current(false);
-  {
+  for (uint64_t i = 0; i < want; ++i) {
+    Slab* slab = new_slab(grow_flags_);
     SpinLockGuard guard(lock_);
-    if (slab != nullptr) {
-      partial_.push_back(slab);
-      ++slab_create_;
-      ++slab_total_;
-      obj_total_ += slab->capacity;
-      clear_flag(flags_, KMC_BIT_DEADLOCKED);
-    } else {
+    if (slab == nullptr) {
       ++slab_fail_;
-      set_flag(flags_, KMC_BIT_DEADLOCKED);
+      if (i == 0) set_flag(flags_, KMC_BIT_DEADLOCKED);
+      break;
     }
+    partial_.push_back(slab);
+    ++slab_create_;
+    ++slab_total_;
+    obj_total_ += slab->capacity;
+    clear_flag(flags_, KMC_BIT_DEADLOCKED);
   }
+  if (inject) splk_fault_inject_current(false);
   clear_flag(flags_, KMC_BIT_GROWING);
   grow_wq_.wake_all();
 }

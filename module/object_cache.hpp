@@ -17,7 +17,8 @@
 //   regrow its slabs on every burst.
 // - Growth (SPL's): with no partial slab, a KM_SLEEP allocation dispatches
 //   one grow task per cache (KMC_BIT_GROWING) to the grow task queue, which
-//   allocates a slab in a no-I/O scope, and waits up to HZ/10 for it.  On
+//   allocates slabs in a no-I/O scope (enough for a magazine refill, up to
+//   64 KiB), and waits up to HZ/10 for it.  On
 //   timeout the cache is marked KMC_BIT_DEADLOCKED and, until a grow
 //   completes, allocations are served by emergency objects: whole pages
 //   from the page allocator, tracked in an address set, counted.  A grow
