@@ -415,31 +415,10 @@ static noinline void ba_free_any(struct bench_alloc *a, void *obj)
 }
 
 /* Snapshot of an splkmem cache's statistics, found by name. */
-struct bench_find {
-	const char *name;
-	struct splk_cache_stats *out;
-	bool found;
-};
-
-static void bench_find_one(const struct splk_cache_stats *stats, void *arg)
-{
-	struct bench_find *find = arg;
-
-	/* stats->name is only valid during this call. */
-	if (find->found || strcmp(stats->name, find->name) != 0)
-		return;
-	*find->out = *stats;
-	find->out->name = find->name;
-	find->found = true;
-}
-
 static bool bench_stats(const char *name, struct splk_cache_stats *out)
 {
-	struct bench_find find = { .name = name, .out = out };
-
 	memset(out, 0, sizeof(*out));
-	splk_for_each_cache(bench_find_one, &find);
-	return find.found;
+	return splk_cache_stats_find(name, out);
 }
 
 /*

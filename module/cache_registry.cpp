@@ -63,6 +63,17 @@ extern "C" void splk_for_each_cache(void (*fn)(const splk_cache_stats*, void*),
   }
 }
 
+extern "C" bool splk_cache_stats_find(const char* name, splk_cache_stats* out) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) {
+    if (!kstd::streq(cache->name(), name)) continue;
+    cache->stats(out);
+    out->name = name;
+    return true;
+  }
+  return false;
+}
+
 extern "C" uint64_t splk_core_freeable(void) noexcept {
   splkmem::RegistryReadGuard guard;
   uint64_t freeable = 0;

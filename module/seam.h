@@ -262,6 +262,11 @@ int splk_core_init(void) SPLK_NOEXCEPT;
 void splk_core_exit(void) SPLK_NOEXCEPT;
 /* Objects a reap could give back: free in slabs or cached in magazines. */
 uint64_t splk_core_freeable(void) SPLK_NOEXCEPT;
+/*
+ * A snapshot of the statistics of the cache named @name; false when there
+ * is none.  out->name is set to @name (the cache's own copy may go away).
+ */
+bool splk_cache_stats_find(const char *name, struct splk_cache_stats *out) SPLK_NOEXCEPT;
 /* Calls @fn for every cache, under the registry read lock. */
 void splk_for_each_cache(void (*fn)(const struct splk_cache_stats *, void *),
 			 void *arg) SPLK_NOEXCEPT;

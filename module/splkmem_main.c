@@ -148,6 +148,7 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_kmem_threads);
 #endif
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
+EXPORT_SYMBOL_GPL(splk_cache_stats_find);
 EXPORT_SYMBOL_GPL(splk_core_version);
 
 static int __init splkmem_init(void)

@@ -56,6 +56,11 @@ inline bool test_bit(const unsigned long& word, unsigned bit) {
   return load_relaxed(word) & (1UL << bit);
 }
 
+inline bool streq(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+
 inline size_t strnlen(const char* s, size_t max) {
   size_t n = 0;
   while (n < max && s[n] != '\0') ++n;
