@@ -254,6 +254,60 @@ static void growth_warm_cache_keeps_empty_slabs(struct kunit *test)
 	spl_kmem_cache_destroy(skc);
 }
 
+#define GT_BURST 512
+
+static long gt_burst_fn(void *arg)
+{
+	spl_kmem_cache_t *skc = arg;
+	void **objs = kmalloc_array(GT_BURST, sizeof(void *), GFP_KERNEL);
+	int i;
+
+	if (!objs)
+		return -ENOMEM;
+	for (i = 0; i < GT_BURST; i++)
+		objs[i] = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	for (i = 0; i < GT_BURST; i++)
+		spl_kmem_cache_free(skc, objs[i]);
+	kfree(objs);
+	return 0;
+}
+
+static long gt_drop_slab_fn(void *arg)
+{
+	struct file *f = filp_open("/proc/sys/vm/drop_caches", O_WRONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, "2", 1, &pos);	/* 2: shrink slab caches */
+	filp_close(f, NULL);
+	return n == 1 ? 0 : -EIO;
+}
+
+/*
+ * The shrinker: drop_caches=2 runs every shrinker, ours reaps every cache.
+ * The empty slabs a burst left behind (empty slabs wait for a reap) go back
+ * to the system, on the CPU the burst ran on.
+ */
+static void growth_shrinker_returns_empty_slabs(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, 1024, KMC_KVMEM);
+	struct splk_cache_stats before, after;
+
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(0, gt_burst_fn, skc), 0);
+	before = gt_stats(test);
+	KUNIT_ASSERT_GT(test, before.slab_total, 1ULL);
+	KUNIT_ASSERT_EQ(test, before.slab_destroy, 0ULL);
+
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(0, gt_drop_slab_fn, NULL), 0);
+	after = gt_stats(test);
+	KUNIT_EXPECT_GT(test, after.slab_destroy, 0ULL);
+	KUNIT_EXPECT_LT(test, after.slab_total, before.slab_total);
+	KUNIT_EXPECT_EQ(test, after.obj_alloc, 0ULL);	/* CPU 0's magazine was flushed */
+	spl_kmem_cache_destroy(skc);
+}
+
 /* Allocators on every CPU while the grow task stalls. */
 #define GT_PER_CPU 24
 
@@ -487,6 +541,7 @@ static struct kunit_case growth_cases[] = {
 	KUNIT_CASE(growth_nosleep_emergency_or_null),
 	KUNIT_CASE(growth_slab_failure_sleep_still_succeeds),
 	KUNIT_CASE(growth_warm_cache_keeps_empty_slabs),
+	KUNIT_CASE(growth_shrinker_returns_empty_slabs),
 	KUNIT_CASE(growth_all_cpus_during_stall),
 	KUNIT_CASE(growth_destroy_races_grow_task),
 	KUNIT_CASE(growth_proc_shows_emergency_counters),
