@@ -11,6 +11,9 @@
 
 namespace splkmem {
 
+// The target kernel's PAGE_SIZE, a compile-time constant (generated).
+constexpr uint64_t kPageSize = SPLK_PAGE_SIZE;
+
 // A spinlock_t embedded in a C++ object.
 class SpinLock : kstd::NonCopyable {
  public:

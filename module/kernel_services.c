@@ -32,6 +32,7 @@
 #include "glue.h"
 #include "generated/kernel_sizes.h"
 
+static_assert(PAGE_SIZE == SPLK_PAGE_SIZE);
 static_assert(sizeof(spinlock_t) == SPLK_SPINLOCK_SIZE);
 static_assert(sizeof(struct percpu_counter) == SPLK_PERCPU_COUNTER_SIZE);
 static_assert(sizeof(wait_queue_head_t) == SPLK_WAIT_QUEUE_HEAD_SIZE);
@@ -455,9 +456,7 @@ void splk_registry_unlock_write(void)
 void splk_kernel_info_init(void)
 {
 	splk_kernel.vmalloc_start = VMALLOC_START;
-	splk_kernel.vmalloc_end = VMALLOC_END;
-	splk_kernel.page_size = PAGE_SIZE;
-	splk_kernel.page_shift = PAGE_SHIFT;
+	splk_kernel.vmalloc_size = VMALLOC_END - VMALLOC_START;
 	splk_kernel.nr_cpu_ids = nr_cpu_ids;
 	splk_kernel.hz = HZ;
 }

@@ -13,6 +13,8 @@
 #include <linux/rbtree.h>
 #include <linux/wait.h>
 
+#include <asm/page.h>
+
 #define DEFINE_SIZE_ALIGN(name, type) do {				\
 	DEFINE(SPLK_##name##_SIZE, sizeof(type));			\
 	DEFINE(SPLK_##name##_ALIGN, __alignof__(type));			\
@@ -21,6 +23,8 @@
 int main(void);
 int main(void)
 {
+	/* A constant for the core: the page masks of the free path fold. */
+	DEFINE(SPLK_PAGE_SIZE, PAGE_SIZE);
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
 	DEFINE_SIZE_ALIGN(PERCPU_COUNTER, struct percpu_counter);
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);

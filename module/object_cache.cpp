@@ -71,9 +71,9 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
     splk_log(0, "splkmem: cache '%s': object size 0", p.name);
     return nullptr;
   }
-  if (p.align != 0 && (!kstd::is_power_of_two(p.align) || p.align > splk_kernel.page_size)) {
-    splk_log(0, "splkmem: cache '%s': alignment %zu is not a power of two up to %lu", p.name,
-             p.align, splk_kernel.page_size);
+  if (p.align != 0 && (!kstd::is_power_of_two(p.align) || p.align > kPageSize)) {
+    splk_log(0, "splkmem: cache '%s': alignment %zu is not a power of two up to %llu", p.name,
+             p.align, static_cast<unsigned long long>(kPageSize));
     return nullptr;
   }
   if (p.flags & ~kCreateFlags) {
@@ -136,7 +136,7 @@ bool ObjectCache::init(const CacheParams& p) {
   }
 
   const uint64_t max_bytes = static_cast<uint64_t>(param(spl_kmem_cache_max_size)) << 20;
-  if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), splk_kernel.page_size,
+  if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), kPageSize,
                            param(spl_kmem_cache_obj_per_slab), max_bytes, &layout_)) {
     splk_log(0,
              "splkmem: cache '%s': object size %llu does not fit a slab of spl_kmem_cache_max_size "
@@ -145,8 +145,7 @@ bool ObjectCache::init(const CacheParams& p) {
     return false;
   }
   cookie_ = static_cast<uintptr_t>(splk_random_u64()) & ~Slab::kAllocatedBit;
-  mag_size_ = Magazine::size_for(layout_.stride, splk_kernel.page_size,
-                                 param(spl_kmem_cache_magazine_size));
+  mag_size_ = Magazine::size_for(layout_.stride, kPageSize, param(spl_kmem_cache_magazine_size));
   mag_refill_ = (mag_size_ + 1) / 2;
   return init_magazines();
 }
@@ -475,7 +474,7 @@ bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
   // earlier page it may not be mapped (a foreign pointer at the start of a
   // vmalloc area), so it is read without faulting.
   uintptr_t* slot = Slab::tag_of(obj);
-  if ((addr & (splk_kernel.page_size - 1)) < sizeof(uintptr_t)) {
+  if ((addr & (kPageSize - 1)) < sizeof(uintptr_t)) {
     if (!splk_read_word_nofault(slot, tag)) {
       reject_free(obj, "not an object of this cache");
       return false;
@@ -509,7 +508,7 @@ void ObjectCache::free_slow(void* obj) {
   }
   // Slab objects live in vmalloc space, emergency objects never do.
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_end - splk_kernel.vmalloc_start) {
+  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size) {
     if (kstd::load_relaxed(obj_emergency_) == 0 || !emergency_free(obj))
       reject_free(obj, "not an object of this cache");
     return;

@@ -216,15 +216,14 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
 
 [[gnu::always_inline]] inline bool ObjectCache::tag_valid(uintptr_t tag, uintptr_t addr) const {
   const uintptr_t slab = reinterpret_cast<uintptr_t>(decode_tag(tag));
-  return (slab & (splk_kernel.page_size - 1)) == 0 && addr - slab >= layout_.first_offset &&
+  return (slab & (kPageSize - 1)) == 0 && addr - slab >= layout_.first_offset &&
          addr - slab < layout_.slab_size && (tag & Slab::kAllocatedBit);
 }
 
 [[gnu::always_inline]] inline bool ObjectCache::fast_tag(void* obj, uintptr_t* tag) const {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  if (is_slab_backed() ||
-      addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_end - splk_kernel.vmalloc_start ||
-      (addr & (splk_kernel.page_size - 1)) < sizeof(uintptr_t))
+  if (is_slab_backed() || addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
+      (addr & (kPageSize - 1)) < sizeof(uintptr_t))
     return false;
   *tag = *Slab::tag_of(obj);
   return tag_valid(*tag, addr);

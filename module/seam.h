@@ -42,10 +42,8 @@ enum { SPLK_ENOENT = 2, SPLK_ENOMEM = 12, SPLK_EBUSY = 16 };
 
 /* ---- Facts about the running kernel, filled once at module init. ---- */
 struct splk_kernel_info {
-	uintptr_t vmalloc_start;	/* is_vmalloc_addr() range, inline */
-	uintptr_t vmalloc_end;
-	unsigned long page_size;
-	unsigned int page_shift;
+	uintptr_t vmalloc_start;	/* is_vmalloc_addr() range, inline: */
+	uintptr_t vmalloc_size;		/* addr - start < size */
 	unsigned int nr_cpu_ids;
 	unsigned int hz;
 };
