@@ -179,14 +179,18 @@ void *splk_linux_cache_alloc(void *cache, void *counter, int km_flags,
 
 bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size)
 {
-	struct folio *folio;
+	unsigned long addr = (unsigned long)obj;
 
-	if (!obj || is_vmalloc_addr(obj) || !virt_addr_valid(obj))
+	/* Slab memory is never vmalloc memory: refuse that without a call. */
+	if (!obj || addr - VMALLOC_START < VMALLOC_END - VMALLOC_START ||
+	    !virt_addr_valid(obj) || !folio_test_slab(virt_to_folio(obj)))
 		return false;
-	folio = virt_to_folio(obj);
-	if (!folio_test_slab(folio))
-		return false;
-	return ksize(obj) >= size;
+	/*
+	 * With freelist hardening SLUB checks which cache a slab object
+	 * belongs to on every free (and warns and frees it to its own cache);
+	 * without it, at least refuse objects too small to be ours.
+	 */
+	return IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED) || ksize(obj) >= size;
 }
 
 void splk_linux_cache_free(void *cache, void *counter, void *obj)
