@@ -7,7 +7,6 @@
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
 #include <linux/delay.h>
-#include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -113,7 +112,7 @@ void splk_kfree(const void *ptr)
 	kfree(ptr);
 }
 
-void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp)
+static void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp)
 {
 	/* vmalloc memory is never compound; SPL adds KM_VMEM for that. */
 	return __vmalloc(size, splk_gfp(km_flags | KM_VMEM) | (__force gfp_t)extra_gfp);
@@ -296,11 +295,6 @@ bool splk_thread_should_stop(void)
 	return kthread_should_stop();
 }
 
-void *splk_current_thread(void)
-{
-	return current;
-}
-
 void splk_msleep(unsigned int ms)
 {
 	msleep(ms);
@@ -427,11 +421,6 @@ void splk_might_sleep(void)
 void splk_cond_resched(void)
 {
 	cond_resched();
-}
-
-unsigned long splk_jiffies(void)
-{
-	return jiffies;
 }
 
 static DECLARE_RWSEM(splk_registry_sem);

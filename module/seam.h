@@ -69,13 +69,11 @@ extern unsigned long splk_warnings;
 /* ---- Memory.  km_flags are SPL KM_* flags, converted by the glue. ---- */
 void *splk_kmalloc_node(size_t size, int km_flags, int node) SPLK_NOEXCEPT;
 void splk_kfree(const void *ptr) SPLK_NOEXCEPT;
-/* Page-aligned virtually contiguous memory for one slab. */
-void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
 /* Frees a slab and credits the pages to reclaim_state, may sleep. */
 void splk_vfree(void *ptr, size_t size) SPLK_NOEXCEPT;
 /*
- * Slab memory for the grow task: like splk_vmalloc() but in a no-I/O
- * allocation scope (SPL's spl_fstrans_mark()), so growth never recurses
+ * Page-aligned, virtually contiguous memory for one slab, allocated in a
+ * no-I/O scope (SPL's spl_fstrans_mark()) so that growth never recurses
  * into filesystems or block I/O.
  */
 void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
@@ -127,7 +125,6 @@ void *splk_thread_run(int (*fn)(void *), void *arg, int nice, const char *name,
 		      int instance) SPLK_NOEXCEPT;
 void splk_thread_stop(void *thread) SPLK_NOEXCEPT;
 bool splk_thread_should_stop(void) SPLK_NOEXCEPT;
-void *splk_current_thread(void) SPLK_NOEXCEPT;
 void splk_msleep(unsigned int ms) SPLK_NOEXCEPT;
 
 /* ---- Pages for emergency objects. ---- */
@@ -165,7 +162,6 @@ int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
 /* ---- Sleeping. ---- */
 void splk_might_sleep(void) SPLK_NOEXCEPT;
 void splk_cond_resched(void) SPLK_NOEXCEPT;
-unsigned long splk_jiffies(void) SPLK_NOEXCEPT;
 
 /* ---- The registry of caches: a global rw_semaphore. ---- */
 void splk_registry_lock_read(void) SPLK_NOEXCEPT;

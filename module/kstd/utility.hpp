@@ -45,12 +45,9 @@ inline void store_relaxed(T& v, T x) {
   __atomic_store_n(&v, x, __ATOMIC_RELAXED);
 }
 
-// Atomic bit operations on a flags word, as test_and_set_bit()/clear_bit().
+// Atomic bit operations on a flags word, as test_and_set_bit()/test_bit().
 inline bool test_and_set_bit(unsigned long& word, unsigned bit) {
   return __atomic_fetch_or(&word, 1UL << bit, __ATOMIC_ACQ_REL) & (1UL << bit);
-}
-inline void clear_bit(unsigned long& word, unsigned bit) {
-  __atomic_fetch_and(&word, ~(1UL << bit), __ATOMIC_RELEASE);
 }
 inline bool test_bit(const unsigned long& word, unsigned bit) {
   return load_relaxed(word) & (1UL << bit);

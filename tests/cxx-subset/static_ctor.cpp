@@ -4,7 +4,7 @@
 
 namespace {
 struct Counter {
-  Counter() : value(splk_jiffies()) {}
+  Counter() : value(static_cast<unsigned long>(splk_random_u64())) {}
   unsigned long value;
 };
 Counter g_counter;
