@@ -19,13 +19,6 @@
 #define CBI_NAME_64 "splk_bad_name_64_0123456789abcdef0123456789abcdef0123456789abcde"
 static_assert(sizeof(CBI_NAME_64) == SPL_KMEM_CACHE_NAME_MAX + 2);
 
-struct cbi_cache {
-	spl_kmem_cache_t *skc;
-	char name[SPL_KMEM_CACHE_NAME_MAX + 1];
-};
-
-static atomic_t cbi_seq = ATOMIC_INIT(0);
-
 /* Destructor calls, to check that a refused free runs no destructor. */
 static atomic_t cbi_dtors = ATOMIC_INIT(0);
 
@@ -34,42 +27,14 @@ static void cbi_dtor(void *obj, void *priv)
 	atomic_inc(&cbi_dtors);
 }
 
-static void cbi_destroy_action(void *ctx)
+/* Every cache of this suite counts its destructor calls. */
+static struct splk_test_cache *cbi_create(struct kunit *test, const char *base,
+					  size_t size, int flags)
 {
-	struct cbi_cache *c = ctx;
-
-	spl_kmem_cache_destroy(c->skc);
+	return splk_test_cache_create(test, base, size, 0, NULL, cbi_dtor, NULL, flags);
 }
 
-static struct cbi_cache *cbi_create(struct kunit *test, const char *base,
-				    size_t size, int flags)
-{
-	struct cbi_cache *c;
-
-	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	snprintf(c->name, sizeof(c->name), "%s_%d", base,
-		 atomic_inc_return(&cbi_seq));
-	c->skc = spl_kmem_cache_create(c->name, size, 0, NULL, cbi_dtor, NULL,
-				       NULL, NULL, flags);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, c->skc, "create %s", c->name);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cbi_destroy_action, c), 0);
-	return c;
-}
-
-static void cbi_destroy(struct kunit *test, struct cbi_cache *c)
-{
-	kunit_release_action(test, cbi_destroy_action, c);
-}
-
-static void cbi_stats(struct kunit *test, struct cbi_cache *c,
-		      struct splk_cache_stats *st)
-{
-	KUNIT_ASSERT_TRUE_MSG(test, splk_test_stats(c->name, st),
-			      "cache %s not in the registry", c->name);
-}
-
-static void *cbi_alloc(struct kunit *test, struct cbi_cache *c)
+static void *cbi_alloc(struct kunit *test, struct splk_test_cache *c)
 {
 	void *obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
 
@@ -81,18 +46,18 @@ static void *cbi_alloc(struct kunit *test, struct cbi_cache *c)
  * Frees @ptr, which is not an allocated object of @c: exactly one warning,
  * no destructor, and the cache's books do not move.
  */
-static void cbi_expect_free_refused(struct kunit *test, struct cbi_cache *c,
+static void cbi_expect_free_refused(struct kunit *test, struct splk_test_cache *c,
 				    void *ptr)
 {
 	struct splk_cache_stats before, after;
 	int dtors = atomic_read(&cbi_dtors);
 	unsigned long w;
 
-	cbi_stats(test, c, &before);
+	splk_test_cache_stats(test, c, &before);
 	w = splk_test_expect_warn_begin();
 	spl_kmem_cache_free(c->skc, ptr);
 	splk_test_expect_warn_end(test, w, 1);
-	cbi_stats(test, c, &after);
+	splk_test_cache_stats(test, c, &after);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cbi_dtors), dtors);
 	KUNIT_EXPECT_EQ(test, after.obj_alloc, before.obj_alloc);
 	KUNIT_EXPECT_EQ(test, after.obj_total, before.obj_total);
@@ -104,7 +69,7 @@ static void cbi_expect_free_refused(struct kunit *test, struct cbi_cache *c,
 }
 
 /* Frees @obj, an object of @c, which must work without a warning. */
-static void cbi_free_ok(struct kunit *test, struct cbi_cache *c, void *obj)
+static void cbi_free_ok(struct kunit *test, struct splk_test_cache *c, void *obj)
 {
 	unsigned long w = READ_ONCE(splk_warnings);
 
@@ -215,7 +180,7 @@ static void create_accepts_small_aligns_and_name_max(struct kunit *test)
 
 static void free_kmalloc_pointer(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_kmalloc", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_kmalloc", 64, KMC_KVMEM);
 	void *live = cbi_alloc(test, c);
 	void *p = kmalloc(64, GFP_KERNEL);
 
@@ -224,13 +189,13 @@ static void free_kmalloc_pointer(struct kunit *test)
 	memset(p, 0x5a, 64);
 	kfree(p);
 	cbi_free_ok(test, c, live);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void free_object_of_other_cache(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_other", 64, KMC_KVMEM);
-	struct cbi_cache *other = cbi_create(test, "splk_bad_other", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_other", 64, KMC_KVMEM);
+	struct splk_test_cache *other = cbi_create(test, "splk_bad_other", 64, KMC_KVMEM);
 	struct splk_cache_stats st;
 	void *live = cbi_alloc(test, c);
 	void *foreign = cbi_alloc(test, other);
@@ -240,28 +205,28 @@ static void free_object_of_other_cache(struct kunit *test)
 	/* Still an object of the other cache, intact, and freed there. */
 	KUNIT_EXPECT_NULL(test, memchr_inv(foreign, 0x3c, 64));
 	cbi_free_ok(test, other, foreign);
-	cbi_stats(test, other, &st);
+	splk_test_cache_stats(test, other, &st);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
 	cbi_free_ok(test, c, live);
-	cbi_destroy(test, other);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, other);
+	splk_test_cache_destroy(test, c);
 }
 
 static void free_interior_pointer(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_interior", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_interior", 64, KMC_KVMEM);
 	void *obj = cbi_alloc(test, c);
 
 	memset(obj, 0xa5, 64);
 	cbi_expect_free_refused(test, c, obj + 8);
 	KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0xa5, 64));
 	cbi_free_ok(test, c, obj);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void free_vmalloc_start(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_vmalloc", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_vmalloc", 64, KMC_KVMEM);
 	void *live = cbi_alloc(test, c);
 	void *v = vmalloc(PAGE_SIZE);
 
@@ -272,12 +237,12 @@ static void free_vmalloc_start(struct kunit *test)
 	memset(v, 0x5a, PAGE_SIZE);
 	vfree(v);
 	cbi_free_ok(test, c, live);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void free_twice(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_twice", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_twice", 64, KMC_KVMEM);
 	void *obj = cbi_alloc(test, c);
 	void *a, *b;
 
@@ -289,14 +254,14 @@ static void free_twice(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, a, b);
 	cbi_free_ok(test, c, a);
 	cbi_free_ok(test, c, b);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static char cbi_global[64];
 
 static void free_foreign_into_slab_cache(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_slab", 64, KMC_SLAB);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_slab", 64, KMC_SLAB);
 	void *live = cbi_alloc(test, c);
 	char on_stack[64];
 	void *v = vmalloc(PAGE_SIZE);
@@ -312,7 +277,7 @@ static void free_foreign_into_slab_cache(struct kunit *test)
 	memset(cbi_global, 0x5a, sizeof(cbi_global));
 	cbi_free_ok(test, c, live);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), 0);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 /* ---- Destroying a cache with objects still allocated ------------------------ */
@@ -321,7 +286,7 @@ static void cbi_destroy_with_live_objects(struct kunit *test, int flags)
 {
 	const size_t size = 128;
 	struct splk_cache_stats st;
-	struct cbi_cache *c;
+	struct splk_test_cache *c;
 	void *objs[3];
 	unsigned long w;
 	char base[32];
@@ -339,7 +304,7 @@ static void cbi_destroy_with_live_objects(struct kunit *test, int flags)
 	}
 
 	w = splk_test_expect_warn_begin();
-	kunit_remove_action(test, cbi_destroy_action, c);
+	splk_test_cache_forget(test, c);
 	spl_kmem_cache_destroy(c->skc);
 	splk_test_expect_warn_end(test, w, 1);
 
@@ -372,7 +337,7 @@ static void destroy_with_live_objects_slab(struct kunit *test)
 
 static void null_cache_is_warned(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_null", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_null", 64, KMC_KVMEM);
 	void *obj = cbi_alloc(test, c);
 	unsigned long w;
 
@@ -402,28 +367,28 @@ static void null_cache_is_warned(struct kunit *test)
 	splk_test_expect_warn_end(test, w, 1);
 
 	cbi_free_ok(test, c, obj);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void free_null_object_is_silent(struct kunit *test)
 {
-	struct cbi_cache *c = cbi_create(test, "splk_bad_nullobj", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_nullobj", 64, KMC_KVMEM);
 	struct splk_cache_stats before, after;
 	int dtors = atomic_read(&cbi_dtors);
 	void *live = cbi_alloc(test, c);
 	unsigned long w;
 
-	cbi_stats(test, c, &before);
+	splk_test_cache_stats(test, c, &before);
 	w = READ_ONCE(splk_warnings);
 	spl_kmem_cache_free(c->skc, NULL);
 	spl_kmem_cache_free(NULL, NULL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cbi_dtors), dtors);
-	cbi_stats(test, c, &after);
+	splk_test_cache_stats(test, c, &after);
 	KUNIT_EXPECT_EQ(test, after.obj_alloc, before.obj_alloc);
 	KUNIT_EXPECT_EQ(test, after.mag_objs, before.mag_objs);
 	cbi_free_ok(test, c, live);
-	cbi_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static struct kunit_case cache_bad_input_cases[] = {

@@ -24,68 +24,6 @@
 
 /* ---- Helpers ------------------------------------------------------------ */
 
-struct cb_cache {
-	spl_kmem_cache_t *skc;
-	char name[SPL_KMEM_CACHE_NAME_MAX + 1];
-};
-
-static atomic_t cb_seq = ATOMIC_INIT(0);
-
-static void cb_destroy_action(void *ctx)
-{
-	struct cb_cache *c = ctx;
-
-	spl_kmem_cache_destroy(c->skc);
-}
-
-/* Creates a cache with a unique name, destroyed at the latest at test end. */
-static struct cb_cache *cb_create(struct kunit *test, const char *base,
-				  size_t size, size_t align,
-				  spl_kmem_ctor_t ctor, spl_kmem_dtor_t dtor,
-				  void *priv, int flags)
-{
-	struct cb_cache *c;
-
-	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	snprintf(c->name, sizeof(c->name), "%s_%d", base,
-		 atomic_inc_return(&cb_seq));
-	c->skc = spl_kmem_cache_create(c->name, size, align, ctor, dtor, NULL,
-				       priv, NULL, flags);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, c->skc,
-				  "create %s size %zu align %zu flags 0x%x",
-				  c->name, size, align, flags);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cb_destroy_action, c), 0);
-	return c;
-}
-
-static void cb_destroy(struct kunit *test, struct cb_cache *c)
-{
-	kunit_release_action(test, cb_destroy_action, c);
-}
-
-static void cb_stats(struct kunit *test, struct cb_cache *c,
-		     struct splk_cache_stats *st)
-{
-	KUNIT_ASSERT_TRUE_MSG(test, splk_test_stats(c->name, st),
-			      "cache %s not in the registry", c->name);
-}
-
-static long cb_reap_fn(void *skc)
-{
-	spl_kmem_cache_reap_now(skc);
-	return 0;
-}
-
-/* Reaping flushes the calling CPU's magazine: reap on every CPU. */
-static void cb_reap_all(struct cb_cache *c)
-{
-	int cpu;
-
-	for_each_online_cpu(cpu)
-		splk_test_on_cpu(cpu, cb_reap_fn, c->skc);
-}
-
 /* Bytes from one object to the next in a vmalloc-backed slab. */
 static u64 cb_stride(size_t size, size_t align)
 {
@@ -214,11 +152,11 @@ static void cb_fill_and_check(struct kunit *test, size_t size, size_t align,
 	unsigned long warnings = READ_ONCE(splk_warnings);
 	struct splk_cache_stats st;
 	size_t count, i, misaligned = 0;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void **objs;
 
-	c = cb_create(test, "splk_basic", size, align, NULL, NULL, NULL, flags);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_basic", size, align, NULL, NULL, NULL, flags);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ_MSG(test, st.flags & (KMC_SLAB | KMC_KVMEM), want_type,
 			    "size %zu flags 0x%x", size, flags);
 	KUNIT_EXPECT_EQ(test, st.obj_size, size);
@@ -252,7 +190,7 @@ static void cb_fill_and_check(struct kunit *test, size_t size, size_t align,
 	}
 	cb_expect_disjoint(test, objs, count, size);
 
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 	if (st.flags & KMC_KVMEM) {
 		/* From the slabs, or emergency objects when growing was slow. */
 		KUNIT_EXPECT_GE(test, st.obj_alloc + st.obj_emergency, count);
@@ -263,7 +201,7 @@ static void cb_fill_and_check(struct kunit *test, size_t size, size_t align,
 
 	for (i = 0; i < count; i++)
 		spl_kmem_cache_free(c->skc, objs[i]);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 	kunit_kfree(test, objs);
 	/* Nothing in there was a misuse: no warning. */
 	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
@@ -318,7 +256,7 @@ static void cb_ctor_dtor_one(struct kunit *test, int cache_flags)
 	static const int km_flags[] = { KM_SLEEP, KM_PUSHPAGE, KM_NOSLEEP };
 	const unsigned int n = 200;
 	unsigned int allocated = 0, i;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void **objs;
 	void *priv;
 
@@ -328,7 +266,7 @@ static void cb_ctor_dtor_one(struct kunit *test, int cache_flags)
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	memset(&cb_cd, 0, sizeof(cb_cd));
 
-	c = cb_create(test, "splk_ctor", 200, 0, cb_ctor, cb_dtor, priv, cache_flags);
+	c = splk_test_cache_create(test, "splk_ctor", 200, 0, cb_ctor, cb_dtor, priv, cache_flags);
 	KUNIT_EXPECT_EQ(test, cb_cd.ctors, 0);
 
 	for (i = 0; i < n; i++) {
@@ -360,7 +298,7 @@ static void cb_ctor_dtor_one(struct kunit *test, int cache_flags)
 	KUNIT_EXPECT_EQ(test, cb_cd.dtors, allocated);
 
 	/* Destroying the cache runs no more constructors or destructors. */
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 	KUNIT_EXPECT_EQ(test, cb_cd.ctors, allocated);
 	KUNIT_EXPECT_EQ(test, cb_cd.dtors, allocated);
 }
@@ -380,13 +318,13 @@ static void cache_ctor_dtor_slab(struct kunit *test)
 static void cb_no_double_handout(struct kunit *test, int flags)
 {
 	const size_t n = 1500, size = 96;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void **objs;
 	size_t i;
 
 	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
-	c = cb_create(test, "splk_unique", size, 0, NULL, NULL, NULL, flags);
+	c = splk_test_cache_create(test, "splk_unique", size, 0, NULL, NULL, NULL, flags);
 
 	for (i = 0; i < n; i++) {
 		objs[i] = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
@@ -405,7 +343,7 @@ static void cb_no_double_handout(struct kunit *test, int flags)
 
 	for (i = 0; i < n; i++)
 		spl_kmem_cache_free(c->skc, objs[i]);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void cache_no_object_handed_out_twice_kvmem(struct kunit *test)
@@ -420,7 +358,7 @@ static void cache_no_object_handed_out_twice_slab(struct kunit *test)
 
 /* ---- Statistics and reaping ------------------------------------------------ */
 
-static void cb_alloc_n(struct kunit *test, struct cb_cache *c, void **objs,
+static void cb_alloc_n(struct kunit *test, struct splk_test_cache *c, void **objs,
 		       size_t n)
 {
 	size_t i;
@@ -431,7 +369,7 @@ static void cb_alloc_n(struct kunit *test, struct cb_cache *c, void **objs,
 	}
 }
 
-static void cb_free_n(struct cb_cache *c, void **objs, size_t n)
+static void cb_free_n(struct splk_test_cache *c, void **objs, size_t n)
 {
 	size_t i;
 
@@ -443,22 +381,22 @@ static void cache_stats_track_objects(struct kunit *test)
 {
 	const size_t n = 300;
 	struct splk_cache_stats st;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void **objs;
 
 	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
-	c = cb_create(test, "splk_stats", 128, 0, NULL, NULL, NULL, KMC_KVMEM);
+	c = splk_test_cache_create(test, "splk_stats", 128, 0, NULL, NULL, NULL, KMC_KVMEM);
 
 	/* A fresh cache has no slab. */
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.slab_total, 0);
 	KUNIT_EXPECT_EQ(test, st.slab_create, 0);
 	KUNIT_EXPECT_EQ(test, st.obj_total, 0);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
 
 	cb_alloc_n(test, c, objs, n);
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_GT(test, st.obj_alloc, 0);
 	/*
 	 * Objects out of the slabs are with the caller or in a magazine; the
@@ -474,41 +412,41 @@ static void cache_stats_track_objects(struct kunit *test)
 	KUNIT_EXPECT_GE(test, st.obj_max, st.obj_alloc);
 
 	cb_free_n(c, objs, n);
-	cb_reap_all(c);
-	cb_stats(test, c, &st);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
 	KUNIT_EXPECT_EQ(test, st.slab_total, 0);
 	KUNIT_EXPECT_EQ(test, st.mag_objs, 0);
 	KUNIT_EXPECT_EQ(test, st.obj_total, 0);
 	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0);
 	KUNIT_EXPECT_EQ(test, st.slab_alloc, 0);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void cache_reap_returns_slabs(struct kunit *test)
 {
 	const size_t n = 200;
 	struct splk_cache_stats before, after;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void **objs;
 
 	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
-	c = cb_create(test, "splk_reap", 1000, 0, NULL, NULL, NULL, KMC_KVMEM);
+	c = splk_test_cache_create(test, "splk_reap", 1000, 0, NULL, NULL, NULL, KMC_KVMEM);
 
 	cb_alloc_n(test, c, objs, n);
 	cb_free_n(c, objs, n);
 	/* The magazines keep objects, so their slabs are still there. */
-	cb_stats(test, c, &before);
+	splk_test_cache_stats(test, c, &before);
 	KUNIT_ASSERT_GT(test, before.mag_objs, 0);
 	KUNIT_ASSERT_GT(test, before.slab_total, 0);
 
-	cb_reap_all(c);
-	cb_stats(test, c, &after);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, &after);
 	KUNIT_EXPECT_EQ(test, after.slab_destroy - before.slab_destroy, before.slab_total);
 	KUNIT_EXPECT_EQ(test, after.slab_total, 0);
 	KUNIT_EXPECT_EQ(test, after.slab_create, before.slab_create);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 struct cb_xcpu {
@@ -544,7 +482,7 @@ static void cache_cross_cpu_free(struct kunit *test)
 {
 	struct splk_cache_stats st;
 	struct cb_xcpu x = { .n = 600 };
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	unsigned int cpu0, cpu1;
 
 	cpu0 = cpumask_first(cpu_online_mask);
@@ -554,24 +492,24 @@ static void cache_cross_cpu_free(struct kunit *test)
 
 	x.objs = kunit_kcalloc(test, x.n, sizeof(*x.objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, x.objs);
-	c = cb_create(test, "splk_xcpu", 128, 0, NULL, NULL, NULL, KMC_KVMEM);
+	c = splk_test_cache_create(test, "splk_xcpu", 128, 0, NULL, NULL, NULL, KMC_KVMEM);
 	x.skc = c->skc;
 
 	splk_test_on_cpu(cpu0, cb_xcpu_alloc, &x);
 	KUNIT_ASSERT_EQ(test, x.done, x.n);
 	splk_test_on_cpu(cpu1, cb_xcpu_free, &x);
 
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
 	KUNIT_EXPECT_GT(test, st.mag_objs, 0);
 
-	splk_test_on_cpu(cpu0, cb_reap_fn, c->skc);
-	splk_test_on_cpu(cpu1, cb_reap_fn, c->skc);
-	cb_stats(test, c, &st);
+	splk_test_reap_on_cpu(cpu0, c->skc);
+	splk_test_reap_on_cpu(cpu1, c->skc);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
 	KUNIT_EXPECT_EQ(test, st.slab_total, 0);
 	KUNIT_EXPECT_EQ(test, st.mag_objs, 0);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 /* ---- Magazine and slab sizing ---------------------------------------------- */
@@ -602,21 +540,21 @@ static void cache_magazine_sizing(struct kunit *test)
 		{ 256 * PAGE_SIZE, 0, 4 },
 	};
 	struct splk_cache_stats st;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	size_t i;
 
 	if (READ_ONCE(spl_kmem_cache_magazine_size) != 0)
 		kunit_skip(test, "spl_kmem_cache_magazine_size is set");
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		c = cb_create(test, "splk_mag", cases[i].size, cases[i].align,
+		c = splk_test_cache_create(test, "splk_mag", cases[i].size, cases[i].align,
 			      NULL, NULL, NULL, KMC_KVMEM);
-		cb_stats(test, c, &st);
+		splk_test_cache_stats(test, c, &st);
 		KUNIT_EXPECT_EQ_MSG(test, st.mag_size, cases[i].mag_size,
 				    "size %zu align %zu stride %llu", cases[i].size,
 				    cases[i].align, cb_stride(cases[i].size, cases[i].align));
 		KUNIT_EXPECT_EQ(test, st.mag_refill, (st.mag_size + 1) / 2);
-		cb_destroy(test, c);
+		splk_test_cache_destroy(test, c);
 	}
 }
 
@@ -628,7 +566,7 @@ static void cache_slab_layout(struct kunit *test)
 	unsigned int target = READ_ONCE(spl_kmem_cache_obj_per_slab);
 	u64 max_bytes = (u64)READ_ONCE(spl_kmem_cache_max_size) << 20;
 	struct splk_cache_stats st;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	size_t i, j;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -639,9 +577,9 @@ static void cache_slab_layout(struct kunit *test)
 			u64 first_max = round_up(CB_SLAB_HEADER_MAX + CB_TAG_SIZE,
 						 max_t(u64, align, CB_MIN_ALIGN));
 
-			c = cb_create(test, "splk_layout", size, align, NULL, NULL,
+			c = splk_test_cache_create(test, "splk_layout", size, align, NULL, NULL,
 				      NULL, KMC_KVMEM);
-			cb_stats(test, c, &st);
+			splk_test_cache_stats(test, c, &st);
 			KUNIT_EXPECT_EQ_MSG(test, st.slab_size % PAGE_SIZE, 0,
 					    "size %zu align %zu", size, align);
 			KUNIT_EXPECT_GE_MSG(test, st.slab_objs, 1,
@@ -658,7 +596,7 @@ static void cache_slab_layout(struct kunit *test)
 						    "size %zu align %zu", size, align);
 			/* Slabs are only allocated on demand. */
 			KUNIT_EXPECT_EQ(test, st.slab_total, 0);
-			cb_destroy(test, c);
+			splk_test_cache_destroy(test, c);
 		}
 	}
 }
@@ -669,20 +607,20 @@ static void cache_inuse_entry_size(struct kunit *test)
 {
 	const size_t n = 10, size = 360;
 	struct splk_cache_stats st;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void *objs[10];
 
-	c = cb_create(test, "splk_inuse", size, 0, NULL, NULL, NULL, KMC_KVMEM);
+	c = splk_test_cache_create(test, "splk_inuse", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_entry_size(c->skc), size);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), 0);
 	cb_alloc_n(test, c, objs, n);
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_GE(test, st.obj_total, n);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), st.obj_total);
 	cb_free_n(c, objs, n);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 
-	c = cb_create(test, "splk_inuse", size, 0, NULL, NULL, NULL, KMC_SLAB);
+	c = splk_test_cache_create(test, "splk_inuse", size, 0, NULL, NULL, NULL, KMC_SLAB);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_entry_size(c->skc), size);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), 0);
 	cb_alloc_n(test, c, objs, n);
@@ -691,7 +629,7 @@ static void cache_inuse_entry_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), n - 1);
 	cb_free_n(c, objs + 1, n - 1);
 	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), 0);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 #define CB_PROC_SIZE	SZ_32K
@@ -701,7 +639,7 @@ static void cache_proc_slab(struct kunit *test)
 	unsigned long long size, alloc, slab_size, obj_size;
 	bool header = false, line = false;
 	struct splk_cache_stats st;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	char *buf, *cur, *l;
 	unsigned long flags;
 	struct file *f;
@@ -713,9 +651,9 @@ static void cache_proc_slab(struct kunit *test)
 
 	buf = kunit_kzalloc(test, CB_PROC_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	c = cb_create(test, "splk_proc", 200, 0, NULL, NULL, NULL, KMC_KVMEM);
+	c = splk_test_cache_create(test, "splk_proc", 200, 0, NULL, NULL, NULL, KMC_KVMEM);
 	cb_alloc_n(test, c, objs, ARRAY_SIZE(objs));
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 
 	f = filp_open("/proc/spl/kmem/slab", O_RDONLY, 0);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f), "open /proc/spl/kmem/slab: %ld",
@@ -750,11 +688,11 @@ static void cache_proc_slab(struct kunit *test)
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, header, "no column header in /proc/spl/kmem/slab");
 	KUNIT_EXPECT_TRUE_MSG(test, line, "no line for %s in /proc/spl/kmem/slab", c->name);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 struct cb_kmem_reap {
-	struct cb_cache *c[2];
+	struct splk_test_cache *c[2];
 	struct splk_cache_stats before[2];
 	struct splk_cache_stats after[2];
 	bool found;
@@ -791,8 +729,8 @@ static void cache_kmem_reap_all_caches(struct kunit *test)
 
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->c[0] = cb_create(test, "splk_kreap", 128, 0, NULL, NULL, NULL, KMC_KVMEM);
-	r->c[1] = cb_create(test, "splk_kreap", 9000, 0, NULL, NULL, NULL, KMC_KVMEM);
+	r->c[0] = splk_test_cache_create(test, "splk_kreap", 128, 0, NULL, NULL, NULL, KMC_KVMEM);
+	r->c[1] = splk_test_cache_create(test, "splk_kreap", 9000, 0, NULL, NULL, NULL, KMC_KVMEM);
 	splk_test_on_cpu(cpumask_first(cpu_online_mask), cb_kmem_reap_fn, r);
 	KUNIT_ASSERT_TRUE(test, r->found);
 	KUNIT_ASSERT_FALSE(test, r->alloc_failed);
@@ -802,7 +740,7 @@ static void cache_kmem_reap_all_caches(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, r->after[i].mag_objs, 0);
 		KUNIT_EXPECT_EQ(test, r->after[i].obj_alloc, 0);
 		KUNIT_EXPECT_EQ(test, r->after[i].slab_total, 0);
-		cb_destroy(test, r->c[i]);
+		splk_test_cache_destroy(test, r->c[i]);
 	}
 }
 
@@ -813,15 +751,15 @@ static void cache_param_obj_per_slab(struct kunit *test)
 	const size_t size = SZ_64K;
 	const u64 stride = cb_stride(size, 0);
 	struct splk_cache_stats st_default, st_small, st;
-	struct cb_cache *def, *small;
+	struct splk_test_cache *def, *small;
 	void *objs[3];
 
-	def = cb_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
+	def = splk_test_cache_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 	cb_param_set(test, &spl_kmem_cache_obj_per_slab, 2);
-	small = cb_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
+	small = splk_test_cache_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 
-	cb_stats(test, def, &st_default);
-	cb_stats(test, small, &st_small);
+	splk_test_cache_stats(test, def, &st_default);
+	splk_test_cache_stats(test, small, &st_small);
 	KUNIT_EXPECT_GE(test, st_small.slab_objs, 2);
 	KUNIT_EXPECT_LE(test, st_small.slab_size,
 			round_up(2 * stride + CB_SLAB_HEADER_MAX + CB_TAG_SIZE, PAGE_SIZE));
@@ -829,14 +767,14 @@ static void cache_param_obj_per_slab(struct kunit *test)
 
 	/* Three objects take two of the small slabs (or emergency objects). */
 	cb_alloc_n(test, small, objs, ARRAY_SIZE(objs));
-	cb_stats(test, small, &st);
+	splk_test_cache_stats(test, small, &st);
 	KUNIT_EXPECT_EQ(test, st.obj_total, st.slab_total * st_small.slab_objs + st.obj_emergency);
 	KUNIT_EXPECT_GE(test, st.obj_total, ARRAY_SIZE(objs));
 	KUNIT_EXPECT_LE(test, st.slab_total,
 			DIV_ROUND_UP(ARRAY_SIZE(objs), st_small.slab_objs));
 	cb_free_n(small, objs, ARRAY_SIZE(objs));
-	cb_destroy(test, small);
-	cb_destroy(test, def);
+	splk_test_cache_destroy(test, small);
+	splk_test_cache_destroy(test, def);
 }
 
 static void cache_param_max_size(struct kunit *test)
@@ -845,24 +783,24 @@ static void cache_param_max_size(struct kunit *test)
 	const u64 stride = cb_stride(size, 0);
 	struct splk_cache_stats st;
 	spl_kmem_cache_t *skc;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 
 	/* Fits the default 32 MiB slab limit. */
 	if (READ_ONCE(spl_kmem_cache_max_size) >= 3) {
-		c = cb_create(test, "splk_maxsz", 2 * SZ_1M, 0, NULL, NULL, NULL, KMC_KVMEM);
-		cb_destroy(test, c);
+		c = splk_test_cache_create(test, "splk_maxsz", 2 * SZ_1M, 0, NULL, NULL, NULL, KMC_KVMEM);
+		splk_test_cache_destroy(test, c);
 	}
 
 	cb_param_set(test, &spl_kmem_cache_max_size, 1);
-	c = cb_create(test, "splk_maxsz", size, 0, NULL, NULL, NULL, KMC_KVMEM);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_maxsz", size, 0, NULL, NULL, NULL, KMC_KVMEM);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_LE(test, st.slab_size, SZ_1M);
 	KUNIT_EXPECT_GE(test, st.slab_objs, 1);
 	KUNIT_EXPECT_LE(test, st.slab_objs * stride, SZ_1M);
 	/* 8 objects are wanted, 3 fit. */
 	KUNIT_EXPECT_EQ(test, st.slab_objs,
 			min_t(u64, 3, READ_ONCE(spl_kmem_cache_obj_per_slab)));
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 
 	/* A 2 MiB object fits no 1 MiB slab. */
 	skc = spl_kmem_cache_create("splk_maxsz_big", 2 * SZ_1M, 0, NULL, NULL,
@@ -876,13 +814,13 @@ static void cache_param_slab_limit(struct kunit *test)
 {
 	struct splk_cache_stats st;
 	spl_kmem_cache_t *skc;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 
 	cb_param_set(test, &spl_kmem_cache_slab_limit, 0);
-	c = cb_create(test, "splk_limit", 64, 0, NULL, NULL, NULL, 0);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_limit", 64, 0, NULL, NULL, NULL, 0);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.flags & (KMC_SLAB | KMC_KVMEM), KMC_KVMEM);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 
 	/* With the Linux slab disabled, KMC_SLAB cannot be had. */
 	skc = spl_kmem_cache_create("splk_limit_slab", 64, 0, NULL, NULL, NULL,
@@ -892,47 +830,47 @@ static void cache_param_slab_limit(struct kunit *test)
 		spl_kmem_cache_destroy(skc);
 
 	cb_param_set(test, &spl_kmem_cache_slab_limit, 128);
-	c = cb_create(test, "splk_limit", 128, 0, NULL, NULL, NULL, 0);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_limit", 128, 0, NULL, NULL, NULL, 0);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.flags & (KMC_SLAB | KMC_KVMEM), KMC_SLAB);
-	cb_destroy(test, c);
-	c = cb_create(test, "splk_limit", 129, 0, NULL, NULL, NULL, 0);
-	cb_stats(test, c, &st);
+	splk_test_cache_destroy(test, c);
+	c = splk_test_cache_create(test, "splk_limit", 129, 0, NULL, NULL, NULL, 0);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.flags & (KMC_SLAB | KMC_KVMEM), KMC_KVMEM);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static void cache_param_magazine_size(struct kunit *test)
 {
 	struct splk_cache_stats st;
-	struct cb_cache *c;
+	struct splk_test_cache *c;
 	void *objs[40];
 
 	cb_param_set(test, &spl_kmem_cache_magazine_size, 4);
-	c = cb_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_size, 4);
 	KUNIT_EXPECT_EQ(test, st.mag_refill, 2);
 
 	/* A magazine never holds more than its size. */
 	cb_alloc_n(test, c, objs, ARRAY_SIZE(objs));
 	cb_free_n(c, objs, ARRAY_SIZE(objs));
-	cb_stats(test, c, &st);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_LE(test, st.mag_objs, 4 * num_online_cpus());
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 
 	/* Out of range values are clamped to 2..256, as in SPL. */
 	cb_param_set(test, &spl_kmem_cache_magazine_size, 1);
-	c = cb_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_size, 2);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 
 	cb_param_set(test, &spl_kmem_cache_magazine_size, 1000);
-	c = cb_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
-	cb_stats(test, c, &st);
+	c = splk_test_cache_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
+	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_size, 256);
-	cb_destroy(test, c);
+	splk_test_cache_destroy(test, c);
 }
 
 static struct kunit_case cache_basic_cases[] = {

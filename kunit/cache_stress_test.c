@@ -231,12 +231,6 @@ static void cs_destroy_action(void *skc)
 	spl_kmem_cache_destroy(skc);
 }
 
-static long cs_reap_fn(void *skc)
-{
-	spl_kmem_cache_reap_now(skc);
-	return 0;
-}
-
 static void cs_stress(struct kunit *test, const struct cs_config *cfg)
 {
 	unsigned long warnings = READ_ONCE(splk_warnings);
@@ -307,8 +301,7 @@ static void cs_stress(struct kunit *test, const struct cs_config *cfg)
 	kunit_info(test, "%u threads: %lu objects, %lu freed by the next thread\n",
 		   r.nthreads, allocs, passed);
 
-	for_each_online_cpu(cpu)
-		splk_test_on_cpu(cpu, cs_reap_fn, r.skc);
+	splk_test_reap_all_cpus(r.skc);
 	KUNIT_ASSERT_TRUE(test, splk_test_stats(name, &st));
 	if (cfg->flags & KMC_SLAB) {
 		KUNIT_EXPECT_EQ(test, st.linux_alloc, 0);

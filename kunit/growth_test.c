@@ -45,20 +45,6 @@ static struct splk_cache_stats gt_stats(struct kunit *test)
 	return st;
 }
 
-static long gt_reap_fn(void *arg)
-{
-	spl_kmem_cache_reap_now(arg);
-	return 0;
-}
-
-static void gt_reap_all_cpus(spl_kmem_cache_t *skc)
-{
-	int cpu;
-
-	for_each_online_cpu(cpu)
-		splk_test_on_cpu(cpu, gt_reap_fn, skc);
-}
-
 /* Waits (up to 10 s) for the grow task to finish its slab. */
 static void gt_wait_growth(struct kunit *test)
 {
@@ -135,7 +121,7 @@ static void growth_stall_serves_emergency_objects(struct kunit *test)
 	c = spl_kmem_cache_alloc(skc, KM_SLEEP);
 	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(c));
 	spl_kmem_cache_free(skc, c);
-	gt_reap_all_cpus(skc);
+	splk_test_reap_all_cpus(skc);
 	st = gt_stats(test);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.obj_total, 0ULL);
@@ -210,7 +196,7 @@ static void growth_slab_failure_sleep_still_succeeds(struct kunit *test)
 	}
 	KUNIT_EXPECT_NOT_NULL(test, obj);
 	spl_kmem_cache_free(skc, obj);
-	gt_reap_all_cpus(skc);
+	splk_test_reap_all_cpus(skc);
 	st = gt_stats(test);
 	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
@@ -246,7 +232,7 @@ static void growth_warm_cache_keeps_empty_slabs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, second.slab_destroy, 0ULL);
 	KUNIT_EXPECT_EQ(test, second.slab_total, first.slab_create);
 
-	gt_reap_all_cpus(skc);
+	splk_test_reap_all_cpus(skc);
 	second = gt_stats(test);
 	KUNIT_EXPECT_EQ(test, second.slab_total, 0ULL);
 	KUNIT_EXPECT_EQ(test, second.slab_destroy, first.slab_create);
@@ -381,7 +367,7 @@ static void growth_all_cpus_during_stall(struct kunit *test)
 		spl_kmem_cache_free(skc, all[i]);
 	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 0);
 	gt_wait_growth(test);
-	gt_reap_all_cpus(skc);
+	splk_test_reap_all_cpus(skc);
 	st = gt_stats(test);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
@@ -520,7 +506,7 @@ static void growth_fault_injection_stress(struct kunit *test)
 		   st.slab_fail, st.obj_deadlock, st.obj_emergency_max);
 	KUNIT_EXPECT_GT(test, st.slab_fail, 0ULL);	/* injection reached growth */
 	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
-	gt_reap_all_cpus(kv);
+	splk_test_reap_all_cpus(kv);
 	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_kv", &st));
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
 	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_slab", &st));

@@ -42,4 +42,29 @@ bool splk_test_stats(const char *name, struct splk_cache_stats *out);
 /* Runs fn(arg) on @cpu (work_on_cpu) and returns its result. */
 long splk_test_on_cpu(int cpu, long (*fn)(void *), void *arg);
 
+/* spl_kmem_cache_reap_now() on @cpu: reaping flushes that CPU's magazine. */
+void splk_test_reap_on_cpu(int cpu, spl_kmem_cache_t *skc);
+/* ... and on every online CPU, which empties every magazine. */
+void splk_test_reap_all_cpus(spl_kmem_cache_t *skc);
+
+/*
+ * A cache with a unique name ("<base>_<n>"), destroyed at the latest when
+ * the test ends (a KUnit action), or earlier by splk_test_cache_destroy().
+ */
+struct splk_test_cache {
+	spl_kmem_cache_t *skc;
+	char name[SPL_KMEM_CACHE_NAME_MAX + 1];
+};
+
+struct splk_test_cache *splk_test_cache_create(struct kunit *test, const char *base,
+					       size_t size, size_t align,
+					       spl_kmem_ctor_t ctor, spl_kmem_dtor_t dtor,
+					       void *priv, int flags);
+void splk_test_cache_destroy(struct kunit *test, struct splk_test_cache *c);
+/* The cache will not be destroyed at test end (the test destroys it). */
+void splk_test_cache_forget(struct kunit *test, struct splk_test_cache *c);
+/* Its statistics; the test fails if it is not in the registry. */
+void splk_test_cache_stats(struct kunit *test, struct splk_test_cache *c,
+			   struct splk_cache_stats *st);
+
 #endif /* SPLKMEM_KUNIT_TEST_H */

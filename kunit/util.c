@@ -2,6 +2,7 @@
 /*
  * Helpers shared by the splkmem KUnit suites (declared in splkmem_test.h).
  */
+#include <linux/cpumask.h>
 #include <linux/workqueue.h>
 
 #include "splkmem_test.h"
@@ -14,4 +15,69 @@ bool splk_test_stats(const char *name, struct splk_cache_stats *out)
 long splk_test_on_cpu(int cpu, long (*fn)(void *), void *arg)
 {
 	return work_on_cpu(cpu, fn, arg);
+}
+
+static long splk_test_reap_fn(void *skc)
+{
+	spl_kmem_cache_reap_now(skc);
+	return 0;
+}
+
+void splk_test_reap_on_cpu(int cpu, spl_kmem_cache_t *skc)
+{
+	splk_test_on_cpu(cpu, splk_test_reap_fn, skc);
+}
+
+void splk_test_reap_all_cpus(spl_kmem_cache_t *skc)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		splk_test_reap_on_cpu(cpu, skc);
+}
+
+static atomic_t splk_test_cache_seq = ATOMIC_INIT(0);
+
+static void splk_test_cache_destroy_action(void *ctx)
+{
+	struct splk_test_cache *c = ctx;
+
+	spl_kmem_cache_destroy(c->skc);
+}
+
+struct splk_test_cache *splk_test_cache_create(struct kunit *test, const char *base,
+					       size_t size, size_t align,
+					       spl_kmem_ctor_t ctor, spl_kmem_dtor_t dtor,
+					       void *priv, int flags)
+{
+	struct splk_test_cache *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	snprintf(c->name, sizeof(c->name), "%s_%d", base,
+		 atomic_inc_return(&splk_test_cache_seq));
+	c->skc = spl_kmem_cache_create(c->name, size, align, ctor, dtor, NULL,
+				       priv, NULL, flags);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, c->skc,
+				  "create %s size %zu align %zu flags 0x%x",
+				  c->name, size, align, flags);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, splk_test_cache_destroy_action, c),
+			0);
+	return c;
+}
+
+void splk_test_cache_destroy(struct kunit *test, struct splk_test_cache *c)
+{
+	kunit_release_action(test, splk_test_cache_destroy_action, c);
+}
+
+void splk_test_cache_forget(struct kunit *test, struct splk_test_cache *c)
+{
+	kunit_remove_action(test, splk_test_cache_destroy_action, c);
+}
+
+void splk_test_cache_stats(struct kunit *test, struct splk_test_cache *c,
+			   struct splk_cache_stats *st)
+{
+	KUNIT_ASSERT_TRUE_MSG(test, splk_test_stats(c->name, st),
+			      "cache %s not in the registry", c->name);
 }
