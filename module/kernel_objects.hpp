@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// C++ owners of kernel objects reached through the seam: a spinlock_t and a
-// struct percpu_counter stored inline (sizes generated from the target
-// kernel's headers), and RAII guards for lock and interrupt scope.
+// C++ owners of kernel objects reached through the seam: a spinlock_t, a
+// wait queue and an rbtree root stored inline (sizes generated from the
+// target kernel's headers), and RAII guards for lock scope.  Interrupts
+// and per-CPU data are in cpu_local.hpp.
 #pragma once
 
 #include "generated/kernel_sizes.h"
@@ -48,36 +49,6 @@ class SpinLockGuard : kstd::NonCopyable {
   SpinLock& lock_;
 };
 
-// Interrupts off on the current CPU for the guard's scope: nothing else can
-// run on this CPU, so its per-CPU magazine is ours without a lock.
-// release()/acquire() let a slow path sleep in the middle; after acquire()
-// the guard may be on another CPU, so cpu() must be read again.
-class IrqSaveCpu : kstd::NonCopyable {
- public:
-  IrqSaveCpu() { acquire(); }
-  ~IrqSaveCpu() {
-    if (held_) release();
-  }
-
-  unsigned cpu() const { return cpu_; }
-
-  void release() {
-    held_ = false;
-    splk_irq_restore(flags_);
-  }
-  void acquire() {
-    const splk_irq_cpu saved = splk_irq_save_cpu();
-    flags_ = saved.flags;
-    cpu_ = static_cast<unsigned>(saved.cpu);
-    held_ = true;
-  }
-
- private:
-  unsigned long flags_;
-  unsigned cpu_;
-  bool held_;
-};
-
 // A wait_queue_head_t embedded in a C++ object.  wait() sleeps until a
 // predicate (any callable, usually a lambda) holds, re-checking it on every
 // wake-up as wait_event() does.
@@ -113,18 +84,6 @@ class AddressSet : kstd::NonCopyable {
 
  private:
   alignas(SPLK_RB_ROOT_ALIGN) unsigned char storage_[SPLK_RB_ROOT_SIZE];
-};
-
-// A struct percpu_counter embedded in a C++ object.
-class PercpuCounter : kstd::NonCopyable {
- public:
-  int init() { return splk_percpu_counter_init(storage_); }
-  void destroy() { splk_percpu_counter_destroy(storage_); }
-  int64_t sum() { return splk_percpu_counter_sum(storage_); }
-  void* raw() { return storage_; }
-
- private:
-  alignas(SPLK_PERCPU_COUNTER_ALIGN) unsigned char storage_[SPLK_PERCPU_COUNTER_SIZE];
 };
 
 }  // namespace splkmem

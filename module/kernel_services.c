@@ -10,7 +10,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/percpu_counter.h>
+#include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rbtree.h>
 #include <linux/sched/mm.h>
@@ -33,7 +33,6 @@
 
 static_assert(PAGE_SIZE == SPLK_PAGE_SIZE);
 static_assert(sizeof(spinlock_t) == SPLK_SPINLOCK_SIZE);
-static_assert(sizeof(struct percpu_counter) == SPLK_PERCPU_COUNTER_SIZE);
 static_assert(sizeof(wait_queue_head_t) == SPLK_WAIT_QUEUE_HEAD_SIZE);
 static_assert(SPLK_ENOENT == ENOENT && SPLK_ENOMEM == ENOMEM && SPLK_EBUSY == EBUSY);
 static_assert(sizeof(struct rb_root) == SPLK_RB_ROOT_SIZE);
@@ -153,12 +152,13 @@ uint64_t splk_random_u64(void)
 }
 
 void *splk_linux_cache_create(const char *name, size_t size, size_t align,
+			      size_t useroffset, size_t usersize,
 			      bool reclaimable)
 {
 	slab_flags_t flags = reclaimable ? SLAB_RECLAIM_ACCOUNT : 0;
 
-	return kmem_cache_create_usercopy(name, size, align, flags, 0, size,
-					  NULL);
+	return kmem_cache_create_usercopy(name, size, align, flags, useroffset,
+					  usersize, NULL);
 }
 
 void splk_linux_cache_destroy(void *cache)
@@ -166,51 +166,41 @@ void splk_linux_cache_destroy(void *cache)
 	kmem_cache_destroy(cache);
 }
 
-void *splk_linux_cache_alloc(void *cache, void *counter, int km_flags,
-			     unsigned int extra_gfp)
+/* notrace, and tail calls into SLUB: the KMC_SLAB fast path. */
+notrace void *splk_linux_cache_alloc(void *cache, int km_flags,
+				     unsigned int extra_gfp)
 {
-	void *obj = kmem_cache_alloc(cache, splk_gfp(km_flags) | (__force gfp_t)extra_gfp);
-
-	if (obj)
-		percpu_counter_inc(counter);
-	return obj;
+	return kmem_cache_alloc(cache, splk_gfp(km_flags) | (__force gfp_t)extra_gfp);
 }
 
-bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size)
-{
-	unsigned long addr = (unsigned long)obj;
-
-	/* Slab memory is never vmalloc memory: refuse that without a call. */
-	if (!obj || addr - VMALLOC_START < VMALLOC_END - VMALLOC_START ||
-	    !virt_addr_valid(obj) || !folio_test_slab(virt_to_folio(obj)))
-		return false;
-	/*
-	 * With freelist hardening SLUB checks which cache a slab object
-	 * belongs to on every free (and warns and frees it to its own cache);
-	 * without it, at least refuse objects too small to be ours.
-	 */
-	return IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED) || ksize(obj) >= size;
-}
-
-void splk_linux_cache_free(void *cache, void *counter, void *obj)
+notrace void splk_linux_cache_free(void *cache, void *obj)
 {
 	kmem_cache_free(cache, obj);
-	percpu_counter_dec(counter);
 }
 
-int splk_percpu_counter_init(void *counter)
+void *splk_percpu_alloc(size_t size, size_t align)
 {
-	return percpu_counter_init(counter, 0, GFP_KERNEL);
+	return (void *)__alloc_percpu(size, align);
 }
 
-void splk_percpu_counter_destroy(void *counter)
+void splk_percpu_free(void *pcpu)
 {
-	percpu_counter_destroy(counter);
+	free_percpu((void __percpu *)pcpu);
 }
 
-int64_t splk_percpu_counter_sum(void *counter)
+void *splk_per_cpu_ptr(void *pcpu, unsigned int cpu)
 {
-	return percpu_counter_sum(counter);
+	return per_cpu_ptr((void __percpu *)pcpu, cpu);
+}
+
+long splk_percpu_sum_long(void *pcpu)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr((long __percpu *)pcpu, cpu);
+	return sum;
 }
 
 static struct lock_class_key splk_lock_keys[SPLK_LOCK_CLASSES];
@@ -389,16 +379,15 @@ void *splk_addr_set_remove(void *set, uintptr_t addr)
 	return NULL;
 }
 
-struct splk_irq_cpu splk_irq_save_cpu(void)
+notrace unsigned long splk_irq_save(void)
 {
-	struct splk_irq_cpu r;
+	unsigned long flags;
 
-	local_irq_save(r.flags);
-	r.cpu = smp_processor_id();
-	return r;
+	local_irq_save(flags);
+	return flags;
 }
 
-void splk_irq_restore(unsigned long flags)
+notrace void splk_irq_restore(unsigned long flags)
 {
 	local_irq_restore(flags);
 }
@@ -450,6 +439,7 @@ void splk_kernel_info_init(void)
 {
 	splk_kernel.vmalloc_start = VMALLOC_START;
 	splk_kernel.vmalloc_size = VMALLOC_END - VMALLOC_START;
+	splk_kernel.direct_map_start = PAGE_OFFSET;
 	splk_kernel.nr_cpu_ids = nr_cpu_ids;
 	splk_kernel.hz = HZ;
 }

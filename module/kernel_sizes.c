@@ -9,7 +9,6 @@
  */
 #include <linux/kbuild.h>
 #include <linux/spinlock.h>
-#include <linux/percpu_counter.h>
 #include <linux/rbtree.h>
 #include <linux/wait.h>
 
@@ -26,7 +25,6 @@ int main(void)
 	/* A constant for the core: the page masks of the free path fold. */
 	DEFINE(SPLK_PAGE_SIZE, PAGE_SIZE);
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
-	DEFINE_SIZE_ALIGN(PERCPU_COUNTER, struct percpu_counter);
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
 	DEFINE_SIZE_ALIGN(RB_ROOT, struct rb_root);
 

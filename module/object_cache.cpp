@@ -104,6 +104,7 @@ bool ObjectCache::init(const CacheParams& p) {
   flags_ = static_cast<unsigned>(p.flags);
   ctor_ = p.ctor;
   dtor_ = p.dtor;
+  if (dtor_ != nullptr) fast_ |= kFastDtor;
   priv_ = p.priv;
   obj_size_ = p.size;
   obj_align_ = kstd::max<uint64_t>(p.align, SlabLayout::kMinAlign);
@@ -117,7 +118,7 @@ bool ObjectCache::init(const CacheParams& p) {
     flags_ |= (limit != 0 && obj_size_ <= limit) ? KMC_SLAB : KMC_KVMEM;
   }
 
-  if (is_slab_backed()) {
+  if (flags_ & KMC_SLAB) {
     const unsigned limit = param(spl_kmem_cache_slab_limit);
     if (obj_size_ > limit) {
       splk_log(
@@ -125,13 +126,11 @@ bool ObjectCache::init(const CacheParams& p) {
           name_, static_cast<unsigned long long>(obj_size_), limit);
       return false;
     }
-    if (linux_alloc_.init() != 0) return false;
-    linux_cache_ = splk_linux_cache_create(name_, obj_size_, obj_align_, flags_ & KMC_RECLAIMABLE);
-    if (linux_cache_ == nullptr) {
+    if (!passthrough_.init(name_, obj_size_, obj_align_, flags_ & KMC_RECLAIMABLE)) {
       splk_log(0, "splkmem: cache '%s': kmem_cache_create failed", name_);
-      linux_alloc_.destroy();
       return false;
     }
+    fast_ |= kFastPassthrough;
     return true;
   }
 
@@ -144,18 +143,17 @@ bool ObjectCache::init(const CacheParams& p) {
              name_, static_cast<unsigned long long>(obj_size_), param(spl_kmem_cache_max_size));
     return false;
   }
-  cookie_ = static_cast<uintptr_t>(splk_random_u64()) & ~Slab::kAllocatedBit;
+  tags_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
+  tags_.first_offset = layout_.first_offset;
+  tags_.span = layout_.slab_size - layout_.first_offset;
   mag_size_ = Magazine::size_for(layout_.stride, kPageSize, param(spl_kmem_cache_magazine_size));
   mag_refill_ = (mag_size_ + 1) / 2;
   return init_magazines();
 }
 
 bool ObjectCache::init_magazines() {
-  const unsigned ncpu = splk_kernel.nr_cpu_ids;
-  mags_ =
-      static_cast<Magazine**>(splk_kmalloc_node(ncpu * sizeof(Magazine*), KM_SLEEP | KM_ZERO, -1));
-  if (mags_ == nullptr) return false;
-  for (unsigned cpu = 0; cpu < ncpu; ++cpu) {
+  if (!cpu::alloc(&mag_slot_)) return false;
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
     if (!splk_cpu_possible(cpu)) continue;
     auto* mag = static_cast<Magazine*>(
         splk_kmalloc_node(Magazine::bytes_for(mag_size_), KM_SLEEP, splk_cpu_to_node(cpu)));
@@ -168,15 +166,16 @@ bool ObjectCache::init_magazines() {
     mag->size = mag_size_;
     mag->refill = mag_refill_;
     mag->cpu = cpu;
-    mags_[cpu] = mag;
+    *cpu::on_cpu(mag_slot_, cpu) = mag;
   }
   return true;
 }
 
+// Per-CPU memory starts zeroed, so CPUs never set up hold nullptr.
 void ObjectCache::free_magazines() {
-  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) splk_kfree(mags_[cpu]);
-  splk_kfree(mags_);
-  mags_ = nullptr;
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
+    if (splk_cpu_possible(cpu)) splk_kfree(magazine_on(cpu));
+  cpu::free(&mag_slot_);
 }
 
 void ObjectCache::destroy() {
@@ -186,15 +185,18 @@ void ObjectCache::destroy() {
 
   uint64_t live;
   if (is_slab_backed()) {
-    live = static_cast<uint64_t>(linux_alloc_.sum());
+    live = static_cast<uint64_t>(passthrough_.live());
   } else {
     // A grow task still queued is cancelled; a running one is waited for
     // (it touches this cache until it returns).
     if (g_grow_queue->cancel(grow_id_, true) == 0) {
       clear_flag(flags_, KMC_BIT_GROWING);
     }
-    for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
-      if (mags_[cpu] != nullptr) flush(mags_[cpu], mags_[cpu]->avail);
+    for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
+      if (!splk_cpu_possible(cpu)) continue;
+      Magazine* mag = magazine_on(cpu);
+      flush(mag, mag->avail);
+    }
     free_magazines();
     reclaim_empty_slabs();
     live = obj_alloc_ + obj_emergency_;
@@ -215,10 +217,7 @@ void ObjectCache::destroy() {
     registry_bury(this);
     return;
   }
-  if (is_slab_backed()) {
-    splk_linux_cache_destroy(linux_cache_);
-    linux_alloc_.destroy();
-  }
+  if (is_slab_backed()) passthrough_.destroy();
   magic_ = 0;
   splk_kfree(this);
 }
@@ -248,30 +247,44 @@ void ObjectCache::release_leaked() {
 
 // ---- Allocation ---------------------------------------------------------
 
-// Everything but a magazine hit: the Linux slab, or a refill.
+// A KMC_KVMEM allocation that missed the magazine: a refill.
 void* ObjectCache::alloc_slow(int km_flags) {
+  void* obj = alloc_from_magazine(km_flags);
+  if (obj == nullptr || ctor_ == nullptr) return obj;
+  return construct(obj, km_flags);
+}
+
+void* ObjectCache::alloc_passthrough(int km_flags) {
+  void* obj = passthrough_.alloc(km_flags, kstd::load_relaxed(extra_gfp_));
+  if (kstd::unlikely(obj == nullptr)) return alloc_passthrough_slow(km_flags);
+  if (ctor_ != nullptr) return construct(obj, km_flags);
+  return obj;
+}
+
+// SLUB had no object: KM_SLEEP never fails, so retry; KM_NOSLEEP fails.
+void* ObjectCache::alloc_passthrough_slow(int km_flags) {
+  const unsigned gfp = kstd::load_relaxed(extra_gfp_);
   void* obj;
-  if (is_slab_backed()) {
-    const unsigned gfp = kstd::load_relaxed(extra_gfp_);
-    for (;;) {
-      obj = splk_linux_cache_alloc(linux_cache_, linux_alloc_.raw(), km_flags, gfp);
-      if (obj != nullptr || (km_flags & KM_NOSLEEP)) break;
-      splk_cond_resched();  // KM_SLEEP never fails: retry
-    }
-  } else {
-    obj = alloc_from_magazine(km_flags);
+  while ((obj = passthrough_.alloc(km_flags, gfp)) == nullptr) {
+    if (km_flags & KM_NOSLEEP) return nullptr;
+    splk_cond_resched();
   }
-  return obj != nullptr ? constructed(obj, km_flags) : nullptr;
+  return ctor_ != nullptr ? construct(obj, km_flags) : obj;
+}
+
+void* ObjectCache::construct(void* obj, int km_flags) {
+  ctor_(obj, priv_, km_flags);
+  return obj;
 }
 
 void* ObjectCache::alloc_from_magazine(int km_flags) {
-  IrqSaveCpu irq;
+  cpu::IrqSave irq;
   for (;;) {
-    Magazine* mag = mags_[irq.cpu()];
+    Magazine* mag = cpu::read(mag_slot_);
     if (kstd::likely(mag->avail != 0)) {
       void* obj = mag->objs[--mag->avail];
       irq.release();
-      *Slab::tag_of(obj) |= Slab::kAllocatedBit;
+      *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
       return obj;
     }
     void* emergency = nullptr;
@@ -289,7 +302,7 @@ void* ObjectCache::alloc_from_magazine(int km_flags) {
 // Called with interrupts off and mag empty.  Moves up to mag->refill
 // objects from the partial slabs; with none left, grows the cache with
 // interrupts on (the caller may come back on another CPU).
-ObjectCache::Refill ObjectCache::refill(IrqSaveCpu& irq, Magazine* mag, int km_flags,
+ObjectCache::Refill ObjectCache::refill(cpu::IrqSave& irq, Magazine* mag, int km_flags,
                                         void** emergency) {
   {
     SpinLockGuard guard(lock_);
@@ -405,7 +418,7 @@ void* ObjectCache::take_object(Slab* slab) {
     slab->free_list = *static_cast<void**>(obj);
   } else {
     obj = reinterpret_cast<char*>(slab) + layout_.first_offset + slab->carved * layout_.stride;
-    *Slab::tag_of(obj) = encode_tag(slab);
+    *Slab::tag_of(obj) = tags_.free_tag(slab);
     ++slab->carved;
   }
   if (slab->in_use++ == 0) {
@@ -482,30 +495,37 @@ bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
   } else {
     *tag = *slot;
   }
-  if (tag_valid(*tag, addr)) return true;
-  if (tag_valid(*tag | Slab::kAllocatedBit, addr))
+  if (tags_.allocated(*tag, addr, kPageSize)) return true;
+  if (tags_.allocated(*tag & ~SlabTagKey::kFreeBit, addr, kPageSize))
     reject_free(obj, "already free (double free)");
   else
     reject_free(obj, "not an object of this cache");
   return false;
 }
 
-void ObjectCache::free_to_linux_cache(void* obj) {
-  if (!splk_linux_cache_may_own(linux_cache_, obj, obj_size_)) {
-    reject_free(obj, "not an object of this cache");
-    return;
-  }
+// A KMC_SLAB free the inline check could not accept.
+void ObjectCache::free_passthrough_slow(void* obj) {
+  if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
   if (dtor_ != nullptr) dtor_(obj, priv_);
-  splk_linux_cache_free(linux_cache_, linux_alloc_.raw(), obj);
+  passthrough_.free(obj);
 }
 
-// Everything the inline free() does not handle: the Linux slab, emergency
+// Frees of caches with a destructor: validated first, destructed, freed.
+void ObjectCache::free_with_dtor(void* obj) {
+  if (is_slab_backed()) {
+    if (!passthrough_.owns(obj)) return free_passthrough_slow(obj);
+    dtor_(obj, priv_);
+    return passthrough_.free(obj);
+  }
+  uintptr_t tag;
+  if (!fast_tag(obj, &tag)) return free_slow(obj);
+  dtor_(obj, priv_);
+  release(obj, tag);
+}
+
+// Everything the inline KMC_KVMEM free() does not handle: emergency
 // objects, tags on the previous page, and every rejected pointer.
 void ObjectCache::free_slow(void* obj) {
-  if (is_slab_backed()) {
-    free_to_linux_cache(obj);
-    return;
-  }
   // Slab objects live in vmalloc space, emergency objects never do.
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
   if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size) {
@@ -514,7 +534,9 @@ void ObjectCache::free_slow(void* obj) {
     return;
   }
   uintptr_t tag;
-  if (check_tag(obj, &tag)) release(obj, tag);
+  if (!check_tag(obj, &tag)) return;
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  release(obj, tag);
 }
 
 // The magazine is full: flush half of it to the slabs first (SPL's rule),
@@ -522,8 +544,8 @@ void ObjectCache::free_slow(void* obj) {
 // reap: freeing them here (as SPL does) makes every alloc N / free N cycle
 // past a magazine's worth vmalloc and vfree its slabs again.
 void ObjectCache::release_to_full_magazine(void* obj) {
-  IrqSaveCpu irq;
-  Magazine* mag = mags_[irq.cpu()];
+  cpu::IrqSave irq;
+  Magazine* mag = cpu::read(mag_slot_);
   if (mag->avail >= mag->size) flush(mag, mag->refill);
   mag->objs[mag->avail++] = obj;
 }
@@ -532,7 +554,7 @@ void ObjectCache::release_to_full_magazine(void* obj) {
 // A slab that stops being full goes to the head of the partial list, an
 // empty one to its tail, so the list stays fuller-first (SPL's order).
 bool ObjectCache::return_object(void* obj) {
-  Slab* slab = decode_tag(*Slab::tag_of(obj));
+  Slab* slab = tags_.slab_of(*Slab::tag_of(obj));
   *static_cast<void**>(obj) = slab->free_list;
   slab->free_list = obj;
   const bool was_full = slab->full();
@@ -584,8 +606,8 @@ void ObjectCache::reap_now() {
   if (is_slab_backed()) return;  // the Linux slab reaps itself
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
   {
-    IrqSaveCpu irq;
-    Magazine* mag = mags_[irq.cpu()];
+    cpu::IrqSave irq;
+    Magazine* mag = cpu::read(mag_slot_);
     flush(mag, mag->avail);
   }
   reclaim_empty_slabs();
@@ -594,7 +616,7 @@ void ObjectCache::reap_now() {
 }
 
 uint64_t ObjectCache::inuse() {
-  if (is_slab_backed()) return static_cast<uint64_t>(linux_alloc_.sum());
+  if (is_slab_backed()) return static_cast<uint64_t>(passthrough_.live());
   return kstd::load_relaxed(obj_total_);
 }
 
@@ -602,7 +624,7 @@ uint64_t ObjectCache::freeable() {
   if (is_slab_backed()) return 0;
   uint64_t cached = 0;
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
-    if (mags_[cpu] != nullptr) cached += kstd::load_relaxed(mags_[cpu]->avail);
+    if (splk_cpu_possible(cpu)) cached += kstd::load_relaxed(magazine_on(cpu)->avail);
   SpinLockGuard guard(lock_);
   return obj_total_ - obj_alloc_ + cached;
 }
@@ -614,7 +636,7 @@ void ObjectCache::stats(splk_cache_stats* out) {
   out->obj_size = obj_size_;
   out->obj_align = obj_align_;
   if (is_slab_backed()) {
-    out->linux_alloc = static_cast<uint64_t>(linux_alloc_.sum());
+    out->linux_alloc = static_cast<uint64_t>(passthrough_.live());
     return;
   }
   out->slab_size = layout_.slab_size;
@@ -622,7 +644,7 @@ void ObjectCache::stats(splk_cache_stats* out) {
   out->mag_size = mag_size_;
   out->mag_refill = mag_refill_;
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
-    if (mags_[cpu] != nullptr) out->mag_objs += kstd::load_relaxed(mags_[cpu]->avail);
+    if (splk_cpu_possible(cpu)) out->mag_objs += kstd::load_relaxed(magazine_on(cpu)->avail);
 
   SpinLockGuard guard(lock_);
   out->slab_fail = slab_fail_;

@@ -5,10 +5,15 @@
 // Design (OpenZFS SPL semantics, our structure):
 //
 // - Two kinds.  KMC_SLAB caches pass every allocation to a Linux kmem_cache
-//   and only count objects.  KMC_KVMEM caches own vmalloc-backed slabs
-//   (slab_layout.hpp, slab.hpp) and put a per-CPU Magazine in front of them.
-// - Fast path: interrupts off (IrqSaveCpu), pop or push this CPU's magazine,
-//   interrupts back.  No lock, two calls across the seam.
+//   (Passthrough, passthrough.hpp), which tags and counts their objects.
+//   KMC_KVMEM caches own vmalloc-backed slabs (slab_layout.hpp, slab.hpp)
+//   and put a per-CPU Magazine in front of them.
+// - Fast path: interrupts off, this CPU's magazine read from a per-CPU
+//   slot, pop or push, interrupts back (cpu_local.hpp: inline, no call
+//   across the seam where the kernel allows it).  Everything else is
+//   reached by a tail call, so the hit path saves no register.  free()
+//   validates the pointer by its tag (slab.hpp) before touching anything
+//   else, and takes the slow path for whatever it cannot decide inline.
 // - Slow path: an empty magazine is refilled with half its size from the
 //   partial slabs under lock_; a full one flushes half back.  Slabs a
 //   flush empties stay (at the tail of the partial list) until a reap:
@@ -40,7 +45,9 @@
 
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
+#include "cpu_local.hpp"
 #include "magazine.hpp"
+#include "passthrough.hpp"
 #include "slab.hpp"
 #include "slab_layout.hpp"
 #include "splkmem/flags.h"
@@ -75,8 +82,9 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // (see graveyard in object_cache.cpp) so no pointer dangles.
   void destroy();
 
-  // The fast paths are inline (below the class): a magazine hit or push is
-  // all the exported entry points do.  Everything else is out of line.
+  // The fast paths are inline (below the class): a magazine hit or push,
+  // or one Linux slab call, is all the exported entry points do.
+  // Everything else is out of line.
   void* alloc(int km_flags);
   void free(void* obj);
   void reap_now();
@@ -103,7 +111,11 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   bool init_magazines();
   void free_magazines();
 
-  bool is_slab_backed() const { return flags_ & KMC_SLAB; }
+  bool is_slab_backed() const { return fast_ & kFastPassthrough; }
+
+  // What the inline paths test, in one word.
+  static constexpr uint32_t kFastPassthrough = 1;  // KMC_SLAB
+  static constexpr uint32_t kFastDtor = 2;         // free runs a destructor
 
   // What a refill achieved.
   enum class Refill {
@@ -112,27 +124,27 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     kFailed,     // KM_NOSLEEP and nothing to be had
   };
 
-  // Out of line: everything but a magazine hit or push.
+  // Out of line: everything but a magazine hit or push.  Each is reached
+  // by a tail call from the inline paths, with the same arguments.
   void* alloc_slow(int km_flags);
+  // KMC_SLAB: its own function, so that the magazine hit above it needs
+  // no register saved for the call into SLUB.
+  [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
+  void* alloc_passthrough_slow(int km_flags);
+  void* construct(void* obj, int km_flags);
   void free_slow(void* obj);
-  [[gnu::always_inline]] void* constructed(void* obj, int km_flags) {
-    if (ctor_ != nullptr)
-      ctor_(obj, priv_, km_flags);
-    else
-      __builtin_prefetch(obj, 1);
-    return obj;
-  }
+  void free_passthrough_slow(void* obj);
+  void free_with_dtor(void* obj);
   // The tag of a slab object, when it can be read and checked without a
   // fault: a vmalloc address whose tag word is on the object's own page.
   bool fast_tag(void* obj, uintptr_t* tag) const;
-  bool tag_valid(uintptr_t tag, uintptr_t addr) const;
-  // A validated slab object goes back: destructor, free state, magazine.
+  // A validated slab object goes back: free state, magazine.
   void release(void* obj, uintptr_t tag);
   void release_to_full_magazine(void* obj);
 
   // KVMEM paths.
   void* alloc_from_magazine(int km_flags);
-  Refill refill(IrqSaveCpu& irq, Magazine* mag, int km_flags, void** emergency);
+  Refill refill(cpu::IrqSave& irq, Magazine* mag, int km_flags, void** emergency);
   Refill grow(int km_flags, void** emergency);
   void dispatch_grow(int km_flags);
   static void grow_task_main(void* cache);
@@ -146,32 +158,27 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void reclaim_empty_slabs();
   bool check_tag(void* obj, uintptr_t* tag);
   void reject_free(void* obj, const char* why);
-  void free_to_linux_cache(void* obj);
+  Magazine* magazine_on(unsigned cpu) { return *cpu::on_cpu(mag_slot_, cpu); }
 
-  uintptr_t encode_tag(Slab* slab) const { return reinterpret_cast<uintptr_t>(slab) ^ cookie_; }
-  Slab* decode_tag(uintptr_t tag) const {
-    return reinterpret_cast<Slab*>((tag & ~Slab::kAllocatedBit) ^ cookie_);
-  }
-
+  // The fast paths' fields first: one or two cache lines.
   uint32_t magic_;
-  char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
-  unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
+  uint32_t fast_;                         // kFast* bits
+  cpu::PerCpu<Magazine*> mag_slot_;       // KMC_KVMEM: this CPU's magazine
+  SlabTagKey tags_;                       // KMC_KVMEM: tag encoding
   Ctor ctor_;
   Dtor dtor_;
   void* priv_;
-  MoveCallback move_;
   unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
+  Passthrough passthrough_;  // KMC_SLAB
+
+  char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
+  unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
+  MoveCallback move_;
   uint64_t obj_size_;
   uint64_t obj_align_;
 
-  // KMC_SLAB.
-  void* linux_cache_;
-  PercpuCounter linux_alloc_;
-
   // KMC_KVMEM.
   SlabLayout layout_;
-  uintptr_t cookie_;  // tag key, random per cache, bit 0 clear
-  Magazine** mags_;   // indexed by CPU id, nr_cpu_ids entries
   uint32_t mag_size_;
   uint32_t mag_refill_;
 
@@ -200,55 +207,54 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
 };
 
 [[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
-  if (kstd::likely(!is_slab_backed())) {
-    const splk_irq_cpu irq = splk_irq_save_cpu();
-    Magazine* mag = mags_[irq.cpu];
-    if (kstd::likely(mag->avail != 0)) {
-      void* obj = mag->objs[--mag->avail];
-      splk_irq_restore(irq.flags);
-      *Slab::tag_of(obj) |= Slab::kAllocatedBit;
-      return constructed(obj, km_flags);
-    }
-    splk_irq_restore(irq.flags);
+  if (kstd::unlikely(fast_ & kFastPassthrough)) return alloc_passthrough(km_flags);
+  const unsigned long irq = cpu::irq_save();
+  Magazine* mag = cpu::read(mag_slot_);
+  const uint32_t avail = mag->avail;
+  if (kstd::unlikely(avail == 0)) {
+    cpu::irq_restore(irq);
+    return alloc_slow(km_flags);
   }
-  return alloc_slow(km_flags);
-}
-
-[[gnu::always_inline]] inline bool ObjectCache::tag_valid(uintptr_t tag, uintptr_t addr) const {
-  const uintptr_t slab = reinterpret_cast<uintptr_t>(decode_tag(tag));
-  return (slab & (kPageSize - 1)) == 0 && addr - slab >= layout_.first_offset &&
-         addr - slab < layout_.slab_size && (tag & Slab::kAllocatedBit);
+  void* obj = mag->objs[avail - 1];
+  mag->avail = avail - 1;
+  cpu::irq_restore(irq);
+  *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+  if (ctor_ != nullptr) return construct(obj, km_flags);
+  return obj;
 }
 
 [[gnu::always_inline]] inline bool ObjectCache::fast_tag(void* obj, uintptr_t* tag) const {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  if (is_slab_backed() || addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
+  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
       (addr & (kPageSize - 1)) < sizeof(uintptr_t))
     return false;
   *tag = *Slab::tag_of(obj);
-  return tag_valid(*tag, addr);
+  return tags_.allocated(*tag, addr, kPageSize);
 }
 
 [[gnu::always_inline]] inline void ObjectCache::release(void* obj, uintptr_t tag) {
-  if (dtor_ != nullptr) dtor_(obj, priv_);
-  *Slab::tag_of(obj) = tag & ~Slab::kAllocatedBit;
-  const splk_irq_cpu irq = splk_irq_save_cpu();
-  Magazine* mag = mags_[irq.cpu];
-  if (kstd::likely(mag->avail < mag->size)) {
-    mag->objs[mag->avail++] = obj;
-    splk_irq_restore(irq.flags);
-    return;
+  *Slab::tag_of(obj) = tag | SlabTagKey::kFreeBit;
+  const unsigned long irq = cpu::irq_save();
+  Magazine* mag = cpu::read(mag_slot_);
+  const uint32_t avail = mag->avail;
+  if (kstd::unlikely(avail >= mag->size)) {
+    cpu::irq_restore(irq);
+    return release_to_full_magazine(obj);
   }
-  splk_irq_restore(irq.flags);
-  release_to_full_magazine(obj);
+  mag->objs[avail] = obj;
+  mag->avail = avail + 1;
+  cpu::irq_restore(irq);
 }
 
 [[gnu::always_inline]] inline void ObjectCache::free(void* obj) {
+  if (kstd::unlikely(fast_ != 0)) {
+    if (fast_ & kFastDtor) return free_with_dtor(obj);
+    if (kstd::unlikely(!passthrough_.owns(obj))) return free_passthrough_slow(obj);
+    return passthrough_.free(obj);
+  }
   uintptr_t tag;
-  if (kstd::likely(fast_tag(obj, &tag)))
-    release(obj, tag);
-  else
-    free_slow(obj);
+  if (kstd::unlikely(!fast_tag(obj, &tag))) return free_slow(obj);
+  release(obj, tag);
 }
 
 }  // namespace splkmem

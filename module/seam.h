@@ -10,9 +10,11 @@
  * size and alignment come from generated/kernel_sizes.h, never from a
  * hand-written number.
  *
- * The allocation fast path crosses this seam exactly twice:
- * splk_irq_save_cpu() and splk_irq_restore().  Everything else on that path
- * is inline C++.
+ * The allocation fast path does not cross this seam on kernels whose
+ * interrupt primitives can be inlined (cpu_local.hpp); elsewhere it calls
+ * splk_irq_save() and splk_irq_restore() once each.  A KMC_SLAB
+ * allocation or free makes one call, to splk_linux_cache_alloc() or
+ * splk_linux_cache_free().
  */
 #ifndef SPLKMEM_SEAM_H
 #define SPLKMEM_SEAM_H
@@ -44,10 +46,16 @@ enum { SPLK_ENOENT = 2, SPLK_ENOMEM = 12, SPLK_EBUSY = 16 };
 struct splk_kernel_info {
 	uintptr_t vmalloc_start;	/* is_vmalloc_addr() range, inline: */
 	uintptr_t vmalloc_size;		/* addr - start < size */
+	uintptr_t direct_map_start;	/* PAGE_OFFSET: slab objects are in */
+					/* [start, high_memory) */
 	unsigned int nr_cpu_ids;
 	unsigned int hz;
 };
 extern struct splk_kernel_info splk_kernel;
+#ifdef __cplusplus
+/* The end of the direct map (linux/mm.h), moved by memory hotplug. */
+extern void *high_memory;
+#endif
 
 /*
  * Module parameters, validated by their setters in splkmem_main.c before
@@ -82,20 +90,24 @@ bool splk_read_word_nofault(const uintptr_t *addr, uintptr_t *val) SPLK_NOEXCEPT
 uint64_t splk_random_u64(void) SPLK_NOEXCEPT;
 
 /* ---- Linux slab passthrough (KMC_SLAB caches). ---- */
+/*
+ * A Linux kmem_cache of @size-byte objects of which the caller may copy
+ * [useroffset, useroffset + usersize) to and from user space.
+ */
 void *splk_linux_cache_create(const char *name, size_t size, size_t align,
+			      size_t useroffset, size_t usersize,
 			      bool reclaimable) SPLK_NOEXCEPT;
 void splk_linux_cache_destroy(void *cache) SPLK_NOEXCEPT;
-/* Allocates and counts into the percpu counter at @counter. */
-void *splk_linux_cache_alloc(void *cache, void *counter, int km_flags,
+void *splk_linux_cache_alloc(void *cache, int km_flags,
 			     unsigned int extra_gfp) SPLK_NOEXCEPT;
-/* True when @obj can belong to @cache: slab memory of at least @size. */
-bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size) SPLK_NOEXCEPT;
-void splk_linux_cache_free(void *cache, void *counter, void *obj) SPLK_NOEXCEPT;
+void splk_linux_cache_free(void *cache, void *obj) SPLK_NOEXCEPT;
 
-/* ---- struct percpu_counter stored in C++ objects. ---- */
-int splk_percpu_counter_init(void *counter) SPLK_NOEXCEPT;
-void splk_percpu_counter_destroy(void *counter) SPLK_NOEXCEPT;
-int64_t splk_percpu_counter_sum(void *counter) SPLK_NOEXCEPT;
+/* ---- Per-CPU memory (alloc_percpu), reached inline by cpu_local.hpp. ---- */
+void *splk_percpu_alloc(size_t size, size_t align) SPLK_NOEXCEPT;
+void splk_percpu_free(void *pcpu) SPLK_NOEXCEPT;
+void *splk_per_cpu_ptr(void *pcpu, unsigned int cpu) SPLK_NOEXCEPT;
+/* Sum of a per-CPU long over the possible CPUs. */
+long splk_percpu_sum_long(void *pcpu) SPLK_NOEXCEPT;
 
 /* ---- spinlock_t stored in C++ objects, one lockdep class per role. ---- */
 enum splk_lock_class {
@@ -146,15 +158,10 @@ void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 
 /* ---- Interrupts and CPUs. ---- */
 /*
- * local_irq_save() and smp_processor_id() in one call.  Two words returned
- * in registers (RAX:RDX): no stack slot, so no stack-protector canary on
- * the fast path.
+ * local_irq_save() and local_irq_restore(), for kernels where
+ * cpu_local.hpp cannot inline them.  notrace: they are the fast path.
  */
-struct splk_irq_cpu {
-	unsigned long flags;
-	unsigned long cpu;
-};
-struct splk_irq_cpu splk_irq_save_cpu(void) SPLK_NOEXCEPT;
+unsigned long splk_irq_save(void) SPLK_NOEXCEPT;
 void splk_irq_restore(unsigned long flags) SPLK_NOEXCEPT;
 bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;

@@ -9,11 +9,15 @@
 // carved lazily: a new slab is only its header until objects are taken, so
 // creating a slab touches one cache line, not every page.
 //
-// The tag before each object holds (slab address ^ cache cookie), with bit 0
-// set while the object is allocated.  Slabs are page aligned, so a decoded
-// tag is checked by arithmetic alone (page aligned, object inside the slab)
-// before anything is dereferenced; a pointer from another cache decodes
-// with the wrong cookie and fails, and a second free finds bit 0 clear.
+// The tag before each object holds (slab address ^ key), with bit 0 set
+// while the object is free (in a magazine or on its slab), where key is a
+// random per-cache value with bit 0 clear.  Slabs are page aligned, so
+// decoding an allocated object's tag gives a page-aligned address: one test
+// of the low bits checks "allocated" and "plausible slab" together, and one
+// compare checks that the object lies inside that slab.  All of it is
+// arithmetic, before anything but the tag word is read; a pointer from
+// another cache decodes with the wrong key and fails, and a second free
+// finds bit 0 set.
 #pragma once
 
 #include "kstd/intrusive_list.hpp"
@@ -23,7 +27,6 @@ namespace splkmem {
 
 struct Slab : kstd::ListNode {
   static constexpr uint32_t kMagic = 0x22222222;
-  static constexpr uintptr_t kAllocatedBit = 1;
 
   uint32_t magic;
   uint32_t capacity;  // objects in this slab
@@ -35,6 +38,27 @@ struct Slab : kstd::ListNode {
   bool empty() const { return in_use == 0; }
 
   static uintptr_t* tag_of(void* obj) { return static_cast<uintptr_t*>(obj) - 1; }
+};
+
+// One cache's tag encoding (see the top of this file).
+struct SlabTagKey {
+  static constexpr uintptr_t kFreeBit = 1;
+
+  uintptr_t key;           // random, bit 0 clear
+  uintptr_t first_offset;  // of object 0 from its slab
+  uintptr_t span;          // slab size - first_offset
+
+  uintptr_t free_tag(const Slab* slab) const {
+    return (reinterpret_cast<uintptr_t>(slab) ^ key) | kFreeBit;
+  }
+  // True when tag is that of an allocated object of this cache at addr.
+  [[gnu::always_inline]] bool allocated(uintptr_t tag, uintptr_t addr, uintptr_t page_size) const {
+    const uintptr_t slab = tag ^ key;
+    return (slab & (page_size - 1)) == 0 && (addr - first_offset) - slab < span;
+  }
+  Slab* slab_of(uintptr_t tag) const {
+    return reinterpret_cast<Slab*>((tag & ~kFreeBit) ^ key);
+  }
 };
 
 static_assert(sizeof(Slab) <= 64, "the slab header is one cache line");

@@ -50,6 +50,14 @@ targets += module/kernel_sizes.s
 $(obj)/module/generated/kernel_sizes.h: $(obj)/module/kernel_sizes.s FORCE
 	$(call filechk,offsets,SPLKMEM_KERNEL_SIZES_H)
 
+# The kernel's own interrupt and per-CPU instructions for the inline fast
+# path, extracted from its headers and validated (scripts/gen-fastpath-asm.sh).
+targets += module/fastpath_probe.s
+filechk_fastpath_asm = $(CONFIG_SHELL) $(src)/scripts/gen-fastpath-asm.sh $<
+$(obj)/module/generated/fastpath_asm.h: $(obj)/module/fastpath_probe.s \
+		$(src)/scripts/gen-fastpath-asm.sh FORCE
+	$(call filechk,fastpath_asm)
+
 # The C glue checks the generated sizes against the real types.
 $(obj)/module/kernel_services.o: $(obj)/module/generated/kernel_sizes.h
 
@@ -67,6 +75,7 @@ define rule_cxx_o_cpp
 endef
 
 $(addprefix $(obj)/,$(splkmem-cxx-objs)): $(obj)/%.o: $(src)/%.cpp \
-		$(obj)/module/generated/kernel_sizes.h FORCE
+		$(obj)/module/generated/kernel_sizes.h \
+		$(obj)/module/generated/fastpath_asm.h FORCE
 	$(call if_changed_rule,cxx_o_cpp)
 

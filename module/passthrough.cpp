@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Passthrough: creation and teardown of the Linux cache behind a KMC_SLAB
+// cache, and the close look at pointers the inline free check refused.
+// The design is in passthrough.hpp.
+#include "passthrough.hpp"
+
+namespace splkmem {
+
+bool Passthrough::init(const char* name, uint64_t size, uint64_t align, bool reclaimable) {
+  header_ = static_cast<uint32_t>(kstd::max<uint64_t>(align, sizeof(uintptr_t)));
+  key_ = static_cast<uintptr_t>(splk_random_u64()) & ~kFreeBit;
+  if (!cpu::alloc(&count_)) return false;
+  // Only the object itself may be copied to or from user space.
+  linux_cache_ = splk_linux_cache_create(name, header_ + size, align, header_, size, reclaimable);
+  if (linux_cache_ == nullptr) {
+    cpu::free(&count_);
+    return false;
+  }
+  return true;
+}
+
+void Passthrough::destroy() {
+  splk_linux_cache_destroy(linux_cache_);
+  cpu::free(&count_);
+}
+
+const char* Passthrough::owns_slow(void* obj) const {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  const uintptr_t start = splk_kernel.direct_map_start;
+  if (addr - start >= reinterpret_cast<uintptr_t>(high_memory) - start)
+    return "not an object of this cache";
+  // The tag may be on the previous page (an object that starts a page of
+  // a multi-page slab, or a foreign pointer): read it without faulting.
+  uintptr_t tag;
+  if (!splk_read_word_nofault(Slab::tag_of(obj), &tag)) return "not an object of this cache";
+  if (tag == key_) return nullptr;
+  if (tag == (key_ | kFreeBit)) return "already free (double free)";
+  return "not an object of this cache";
+}
+
+}  // namespace splkmem
