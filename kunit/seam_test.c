@@ -15,8 +15,26 @@ static void seam_core_version(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, strncmp(version, "splkmem core ", 13), 0);
 }
 
+/*
+ * The interrupt primitives are inlined exactly where the kernel's own are
+ * fixed-register paravirt calls and no tracing belongs around them
+ * (module/fastpath_probe.c); the test kernel traces irq flags (lockdep).
+ */
+static void seam_fast_path_kind(struct kunit *test)
+{
+	bool inline_irq = IS_ENABLED(CONFIG_PARAVIRT_XXL) &&
+			  !IS_ENABLED(CONFIG_TRACE_IRQFLAGS);
+	const char *want = inline_irq ? "fast path: inline irq" :
+					"fast path: irq via seam calls";
+
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(splk_core_version(), want),
+				  "version '%s' lacks '%s'",
+				  splk_core_version(), want);
+}
+
 static struct kunit_case seam_cases[] = {
 	KUNIT_CASE(seam_core_version),
+	KUNIT_CASE(seam_fast_path_kind),
 	{}
 };
 

@@ -10,6 +10,12 @@
 #include "object_cache.hpp"
 #include "seam.h"
 
+#if SPLK_IRQ_INLINE
+#define SPLK_FAST_PATH_KIND "inline irq"
+#else
+#define SPLK_FAST_PATH_KIND "irq via seam calls"
+#endif
+
 namespace splkmem {
 namespace {
 
@@ -116,5 +122,6 @@ extern "C" void splk_core_exit(void) noexcept {
 }
 
 extern "C" const char* splk_core_version(void) noexcept {
-  return "splkmem core 0.1.0 (g++ " __VERSION__ ")";
+  // Which fast path this build has (cpu_local.hpp); make run checks it.
+  return "splkmem core 0.2.0 (g++ " __VERSION__ "; fast path: " SPLK_FAST_PATH_KIND ")";
 }

@@ -25,27 +25,23 @@
 	defined(CONFIG_PARAVIRT_XXL) && !defined(CONFIG_TRACE_IRQFLAGS)
 #define SPLK_IRQ_INLINE_CANDIDATE 1
 
-unsigned long splk_fastpath_probe_save_flags(void);
-unsigned long splk_fastpath_probe_save_flags(void)
+static __used unsigned long splk_fastpath_probe_save_flags(void)
 {
 	return arch_local_save_flags();
 }
 
-void splk_fastpath_probe_irq_disable(void);
-void splk_fastpath_probe_irq_disable(void)
+static __used void splk_fastpath_probe_irq_disable(void)
 {
 	arch_local_irq_disable();
 }
 
-void splk_fastpath_probe_irq_enable(void);
-void splk_fastpath_probe_irq_enable(void)
+static __used void splk_fastpath_probe_irq_enable(void)
 {
 	arch_local_irq_enable();
 }
 
 /* Restore must be "enable if the saved flags had interrupts on". */
-void splk_fastpath_probe_irq_restore(unsigned long flags);
-void splk_fastpath_probe_irq_restore(unsigned long flags)
+static __used void splk_fastpath_probe_irq_restore(unsigned long flags)
 {
 	arch_local_irq_restore(flags);
 }
@@ -54,14 +50,15 @@ void splk_fastpath_probe_irq_restore(unsigned long flags)
 #endif
 
 /* Per-CPU accesses: must be %gs-relative, one instruction each. */
-void *splk_fastpath_probe_percpu_read(void * __percpu *slot);
-void *splk_fastpath_probe_percpu_read(void * __percpu *slot)
+typedef void *splk_probe_ptr;
+
+static __used splk_probe_ptr
+splk_fastpath_probe_percpu_read(splk_probe_ptr __percpu *slot)
 {
 	return this_cpu_read(*slot);
 }
 
-void splk_fastpath_probe_percpu_inc(long __percpu *slot);
-void splk_fastpath_probe_percpu_inc(long __percpu *slot)
+static __used void splk_fastpath_probe_percpu_inc(long __percpu *slot)
 {
 	this_cpu_inc(*slot);
 }

@@ -43,9 +43,9 @@
 // on or off, never from interrupt context.
 #pragma once
 
+#include "cpu_local.hpp"
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
-#include "cpu_local.hpp"
 #include "magazine.hpp"
 #include "passthrough.hpp"
 #include "slab.hpp"
@@ -162,13 +162,13 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
 
   // The fast paths' fields first: one or two cache lines.
   uint32_t magic_;
-  uint32_t fast_;                         // kFast* bits
-  cpu::PerCpu<Magazine*> mag_slot_;       // KMC_KVMEM: this CPU's magazine
-  SlabTagKey tags_;                       // KMC_KVMEM: tag encoding
+  uint32_t fast_;                    // kFast* bits
+  cpu::PerCpu<Magazine*> mag_slot_;  // KMC_KVMEM: this CPU's magazine
+  SlabTagKey tags_;                  // KMC_KVMEM: tag encoding
   Ctor ctor_;
   Dtor dtor_;
   void* priv_;
-  unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
+  unsigned extra_gfp_;       // spl_kmem_cache_set_allocflags()
   Passthrough passthrough_;  // KMC_SLAB
 
   char name_[SPL_KMEM_CACHE_NAME_MAX + 1];

@@ -56,9 +56,7 @@ struct SlabTagKey {
     const uintptr_t slab = tag ^ key;
     return (slab & (page_size - 1)) == 0 && (addr - first_offset) - slab < span;
   }
-  Slab* slab_of(uintptr_t tag) const {
-    return reinterpret_cast<Slab*>((tag & ~kFreeBit) ^ key);
-  }
+  Slab* slab_of(uintptr_t tag) const { return reinterpret_cast<Slab*>((tag & ~kFreeBit) ^ key); }
 };
 
 static_assert(sizeof(Slab) <= 64, "the slab header is one cache line");

@@ -120,6 +120,8 @@ kernel_tree=$("$here/build-test-kernel.sh") || { echo "check: test kernel build 
 
 step "lint (checkpatch, clang-format)" "$here/lint.sh"
 step "C++ subset check rejects its fixtures" "$here/test-cxx-subset.sh" "$kernel_tree"
+step "fast-path asm generator takes and refuses what it should" \
+	"$here/test-fastpath-asm.sh" "$kernel_tree"
 step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qemu
 step "DKMS build for Debian 6.1 and 6.12" dkms_build
 step "make run on Debian 6.12" "$here/run.sh" 6.12

@@ -54,4 +54,10 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-300} "$here/qemu-run.sh" "$vmlinuz" "$out/run.cpio"
 sed -n '/splkmem-job: start/,/splkmem-job: exit/p' "$log" |
 	grep -av "^\[.*\] \(ACPI\|PM\|clocksource\|rtc\)" || true
 python3 "$here/check-console.py" "$log" || rc=1
+# Debian's kernels are PARAVIRT_XXL without irq tracing: the fast path must
+# be the inline one there (cpu_local.hpp), never the seam fallback.
+if ! grep -aq "splkmem: loaded (.*fast path: inline irq)" "$log"; then
+	echo "run: splkmem did not report the inline fast path on $version" >&2
+	rc=1
+fi
 exit $rc
