@@ -166,11 +166,18 @@ void splk_linux_cache_destroy(void *cache)
 	kmem_cache_destroy(cache);
 }
 
-/* notrace, and tail calls into SLUB: the KMC_SLAB fast path. */
-notrace void *splk_linux_cache_alloc(void *cache, int km_flags,
-				     unsigned int extra_gfp)
+/*
+ * notrace, and tail calls into SLUB: the KMC_SLAB fast path.  The page
+ * allocator applies a no-I/O scope (memalloc_noio_save()) by itself.
+ */
+notrace void *splk_linux_cache_alloc(void *cache, unsigned int gfp)
 {
-	return kmem_cache_alloc(cache, splk_gfp(km_flags) | (__force gfp_t)extra_gfp);
+	return kmem_cache_alloc(cache, (__force gfp_t)gfp);
+}
+
+unsigned int splk_km_to_gfp(int km_flags)
+{
+	return (__force unsigned int)splk_gfp(km_flags);
 }
 
 notrace void splk_linux_cache_free(void *cache, void *obj)

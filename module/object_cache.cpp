@@ -94,6 +94,10 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
     splk_kfree(mem);
     return nullptr;
   }
+  if (cache->is_slab_backed())
+    cache->magic_ = kPassthroughMagic;
+  else if (p.ctor == nullptr && p.dtor == nullptr)
+    cache->magic_ = kPlainMagic;
   registry_add(cache);
   return cache;
 }
@@ -254,21 +258,24 @@ void* ObjectCache::alloc_slow(int km_flags) {
   return construct(obj, km_flags);
 }
 
+// KMC_SLAB without a constructor: one call into SLUB, nothing saved but
+// what a miss needs.
 void* ObjectCache::alloc_passthrough(int km_flags) {
-  void* obj = passthrough_.alloc(km_flags, kstd::load_relaxed(extra_gfp_));
-  if (kstd::unlikely(obj == nullptr)) return alloc_passthrough_slow(km_flags);
-  if (ctor_ != nullptr) return construct(obj, km_flags);
-  return obj;
+  if (ctor_ != nullptr) return alloc_passthrough_slow(km_flags);
+  void* raw = passthrough_.alloc_raw(km_flags);
+  if (kstd::unlikely(raw == nullptr)) return alloc_passthrough_slow(km_flags);
+  return passthrough_.adopt(raw);
 }
 
-// SLUB had no object: KM_SLEEP never fails, so retry; KM_NOSLEEP fails.
+// KMC_SLAB with a constructor, or SLUB had no object: KM_SLEEP never
+// fails, so retry; KM_NOSLEEP fails.
 void* ObjectCache::alloc_passthrough_slow(int km_flags) {
-  const unsigned gfp = kstd::load_relaxed(extra_gfp_);
-  void* obj;
-  while ((obj = passthrough_.alloc(km_flags, gfp)) == nullptr) {
+  void* raw;
+  while ((raw = passthrough_.alloc_raw(km_flags)) == nullptr) {
     if (km_flags & KM_NOSLEEP) return nullptr;
     splk_cond_resched();
   }
+  void* obj = passthrough_.adopt(raw);
   return ctor_ != nullptr ? construct(obj, km_flags) : obj;
 }
 
@@ -503,20 +510,23 @@ bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
   return false;
 }
 
-// A KMC_SLAB free the inline check could not accept.
+// A KMC_SLAB free with a destructor, or one the inline check refused.
 void ObjectCache::free_passthrough_slow(void* obj) {
-  if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
+  if (!passthrough_.owns(obj))
+    if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
   if (dtor_ != nullptr) dtor_(obj, priv_);
   passthrough_.free(obj);
 }
 
-// Frees of caches with a destructor: validated first, destructed, freed.
+// KMC_SLAB without a destructor: checked, then a tail call into SLUB.
+void ObjectCache::free_passthrough(void* obj) {
+  if (dtor_ != nullptr || kstd::unlikely(!passthrough_.owns(obj)))
+    return free_passthrough_slow(obj);
+  passthrough_.free(obj);
+}
+
+// KMC_KVMEM frees with a destructor: validated first, destructed, freed.
 void ObjectCache::free_with_dtor(void* obj) {
-  if (is_slab_backed()) {
-    if (!passthrough_.owns(obj)) return free_passthrough_slow(obj);
-    dtor_(obj, priv_);
-    return passthrough_.free(obj);
-  }
   uintptr_t tag;
   if (!fast_tag(obj, &tag)) return free_slow(obj);
   dtor_(obj, priv_);
@@ -598,6 +608,11 @@ void ObjectCache::reclaim_empty_slabs() {
     splk_vfree(slab, layout_.slab_size);
     splk_cond_resched();
   }
+}
+
+void ObjectCache::set_alloc_gfp(unsigned gfp) {
+  kstd::store_relaxed(extra_gfp_, gfp);
+  if (is_slab_backed()) passthrough_.set_gfp(gfp);
 }
 
 // ---- Reaping and statistics ---------------------------------------------

@@ -72,6 +72,11 @@ struct CacheParams {
 class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
  public:
   static constexpr uint32_t kMagic = 0x2c2c2c2c;
+  // Live caches of the two kinds the exported entry points dispatch on
+  // with one compare each: KMC_KVMEM with neither constructor nor
+  // destructor (the plain magazine paths), and KMC_SLAB.
+  static constexpr uint32_t kPlainMagic = 0x2c2c2c2b;
+  static constexpr uint32_t kPassthroughMagic = 0x2c2c2c2a;
   // A cache destroyed with objects still out: kept, but no longer usable.
   static constexpr uint32_t kDestroyedMagic = 0x2d2d2d2d;
 
@@ -87,15 +92,26 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Everything else is out of line.
   void* alloc(int km_flags);
   void free(void* obj);
+  // The same for a cache that is plain() (no test of kind or callbacks).
+  void* alloc_plain(int km_flags);
+  void free_plain(void* obj);
+  // KMC_SLAB caches (passthrough()): their own functions, so that the
+  // magazine paths need no register saved for the call into SLUB.
+  [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
+  [[gnu::no_instrument_function]] void free_passthrough(void* obj);
   void reap_now();
 
   void set_move(MoveCallback move) { move_ = move; }
-  void set_alloc_gfp(unsigned gfp) { kstd::store_relaxed(extra_gfp_, gfp); }
+  void set_alloc_gfp(unsigned gfp);
   uint64_t inuse();
   // Objects a reap could give back (free in slabs, cached in magazines).
   uint64_t freeable();
   uint64_t entry_size() const { return obj_size_; }
-  bool valid() const { return magic_ == kMagic; }
+  bool valid() const {
+    return magic_ == kMagic || magic_ == kPlainMagic || magic_ == kPassthroughMagic;
+  }
+  bool plain() const { return magic_ == kPlainMagic; }
+  bool passthrough() const { return magic_ == kPassthroughMagic; }
   const char* name() const { return name_; }
   void stats(splk_cache_stats* out);
 
@@ -127,9 +143,6 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Out of line: everything but a magazine hit or push.  Each is reached
   // by a tail call from the inline paths, with the same arguments.
   void* alloc_slow(int km_flags);
-  // KMC_SLAB: its own function, so that the magazine hit above it needs
-  // no register saved for the call into SLUB.
-  [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
   void* alloc_passthrough_slow(int km_flags);
   void* construct(void* obj, int km_flags);
   void free_slow(void* obj);
@@ -206,8 +219,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t obj_emergency_max_;
 };
 
-[[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
-  if (kstd::unlikely(fast_ & kFastPassthrough)) return alloc_passthrough(km_flags);
+[[gnu::always_inline]] inline void* ObjectCache::alloc_plain(int km_flags) {
   const unsigned long irq = cpu::irq_save();
   Magazine* mag = cpu::read(mag_slot_);
   const uint32_t avail = mag->avail;
@@ -219,7 +231,13 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   mag->avail = avail - 1;
   cpu::irq_restore(irq);
   *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
-  if (ctor_ != nullptr) return construct(obj, km_flags);
+  return obj;
+}
+
+[[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
+  if (kstd::unlikely(fast_ & kFastPassthrough)) return alloc_passthrough(km_flags);
+  void* obj = alloc_plain(km_flags);
+  if (ctor_ != nullptr && obj != nullptr) return construct(obj, km_flags);
   return obj;
 }
 
@@ -246,15 +264,16 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   cpu::irq_restore(irq);
 }
 
-[[gnu::always_inline]] inline void ObjectCache::free(void* obj) {
-  if (kstd::unlikely(fast_ != 0)) {
-    if (fast_ & kFastDtor) return free_with_dtor(obj);
-    if (kstd::unlikely(!passthrough_.owns(obj))) return free_passthrough_slow(obj);
-    return passthrough_.free(obj);
-  }
+[[gnu::always_inline]] inline void ObjectCache::free_plain(void* obj) {
   uintptr_t tag;
   if (kstd::unlikely(!fast_tag(obj, &tag))) return free_slow(obj);
   release(obj, tag);
+}
+
+[[gnu::always_inline]] inline void ObjectCache::free(void* obj) {
+  if (kstd::unlikely(fast_ & kFastPassthrough)) return free_passthrough(obj);
+  if (kstd::unlikely(fast_ & kFastDtor)) return free_with_dtor(obj);
+  free_plain(obj);
 }
 
 }  // namespace splkmem

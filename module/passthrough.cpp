@@ -10,6 +10,7 @@ namespace splkmem {
 bool Passthrough::init(const char* name, uint64_t size, uint64_t align, bool reclaimable) {
   header_ = static_cast<uint32_t>(kstd::max<uint64_t>(align, sizeof(uintptr_t)));
   key_ = static_cast<uintptr_t>(splk_random_u64()) & ~kFreeBit;
+  set_gfp(0);
   if (!cpu::alloc(&count_)) return false;
   // Only the object itself may be copied to or from user space.
   linux_cache_ = splk_linux_cache_create(name, header_ + size, align, header_, size, reclaimable);
@@ -18,6 +19,12 @@ bool Passthrough::init(const char* name, uint64_t size, uint64_t align, bool rec
     return false;
   }
   return true;
+}
+
+void Passthrough::set_gfp(unsigned extra_gfp) {
+  constexpr int kCombinations[] = {KM_SLEEP, KM_NOSLEEP, KM_PUSHPAGE, KM_NOSLEEP | KM_PUSHPAGE};
+  for (int km : kCombinations)
+    kstd::store_relaxed(gfp_[gfp_index(km)], splk_km_to_gfp(km) | extra_gfp);
 }
 
 void Passthrough::destroy() {

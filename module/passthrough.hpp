@@ -40,12 +40,19 @@ class Passthrough : kstd::NonCopyable {
   // Objects handed out and not yet freed.
   int64_t live() const { return splk_percpu_sum_long(count_.offset); }
 
-  // A new object, or nullptr when SLUB has none (the caller retries or
-  // fails as its KM_ flags say).
-  [[gnu::always_inline]] void* alloc(int km_flags, unsigned extra_gfp) {
-    char* raw = static_cast<char*>(splk_linux_cache_alloc(linux_cache_, km_flags, extra_gfp));
-    if (kstd::unlikely(raw == nullptr)) return nullptr;
-    char* obj = raw + header_;
+  // The GFP flags of each KM_ combination, plus spl_kmem_cache_set_allocflags().
+  void set_gfp(unsigned extra_gfp);
+
+  // A new Linux slab object, or nullptr when SLUB has none (the caller
+  // retries or fails as its KM_ flags say); adopt() makes it ours.  KM_
+  // flags other than KM_NOSLEEP and KM_PUSHPAGE are ignored, as on the
+  // magazine paths.
+  [[gnu::always_inline]] void* alloc_raw(int km_flags) {
+    const unsigned gfp = kstd::load_relaxed(gfp_[gfp_index(km_flags)]);
+    return splk_linux_cache_alloc(linux_cache_, gfp);
+  }
+  [[gnu::always_inline]] void* adopt(void* raw) {
+    char* obj = static_cast<char*>(raw) + header_;
     *Slab::tag_of(obj) = key_;
     cpu::inc(count_);
     return obj;
@@ -76,7 +83,13 @@ class Passthrough : kstd::NonCopyable {
   const char* owns_slow(void* obj) const;
 
  private:
+  // One mask, no shift: entries 2 and 3 are never used.
+  static constexpr unsigned gfp_index(int km_flags) {
+    return km_flags & (KM_NOSLEEP | KM_PUSHPAGE);
+  }
+
   void* linux_cache_;
+  unsigned gfp_[(KM_NOSLEEP | KM_PUSHPAGE) + 1];  // by gfp_index()
   cpu::PerCpu<long> count_;
   uintptr_t key_;    // random, bit 0 clear
   uint32_t header_;  // bytes before each object

@@ -77,6 +77,8 @@ extern unsigned long splk_warnings;
 /* ---- Memory.  km_flags are SPL KM_* flags, converted by the glue. ---- */
 void *splk_kmalloc_node(size_t size, int km_flags, int node) SPLK_NOEXCEPT;
 void splk_kfree(const void *ptr) SPLK_NOEXCEPT;
+/* The GFP flags the glue uses for these KM_ flags (outside a no-I/O scope). */
+unsigned int splk_km_to_gfp(int km_flags) SPLK_NOEXCEPT;
 /* Frees a slab and credits the pages to reclaim_state, may sleep. */
 void splk_vfree(void *ptr, size_t size) SPLK_NOEXCEPT;
 /*
@@ -98,8 +100,8 @@ void *splk_linux_cache_create(const char *name, size_t size, size_t align,
 			      size_t useroffset, size_t usersize,
 			      bool reclaimable) SPLK_NOEXCEPT;
 void splk_linux_cache_destroy(void *cache) SPLK_NOEXCEPT;
-void *splk_linux_cache_alloc(void *cache, int km_flags,
-			     unsigned int extra_gfp) SPLK_NOEXCEPT;
+/* kmem_cache_alloc() with GFP flags from splk_km_to_gfp(): no conversion. */
+void *splk_linux_cache_alloc(void *cache, unsigned int gfp) SPLK_NOEXCEPT;
 void splk_linux_cache_free(void *cache, void *obj) SPLK_NOEXCEPT;
 
 /* ---- Per-CPU memory (alloc_percpu), reached inline by cpu_local.hpp. ---- */

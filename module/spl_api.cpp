@@ -38,8 +38,6 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   warn_dead(skc, "spl_kmem_cache_free");
 }
 
-}  // namespace
-
 extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, size_t align,
                                                  int (*ctor)(void*, void*, int),
                                                  void (*dtor)(void*, void*), void* reclaim,
@@ -55,19 +53,38 @@ extern "C" void spl_kmem_cache_destroy(spl_kmem_cache* skc) noexcept {
   if (ObjectCache* cache = checked(skc, __func__)) cache->destroy();
 }
 
-// The fast paths: the handle check, then ObjectCache's inline alloc or
-// free, whose misses are tail calls.
-extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
+// Every cache but a plain one (KMC_SLAB, or a constructor or destructor):
+// out of line, so that the plain paths below stay free of its registers.
+[[gnu::noinline]] void* alloc_general(spl_kmem_cache* skc, int flags) {
   auto* cache = reinterpret_cast<ObjectCache*>(skc);
   if (!live(cache)) return refuse_alloc(skc);
   return cache->alloc(flags);
 }
 
+[[gnu::noinline]] void free_general(spl_kmem_cache* skc, void* obj) {
+  auto* cache = reinterpret_cast<ObjectCache*>(skc);
+  if (!live(cache)) return refuse_free(skc);
+  cache->free(obj);
+}
+
+}  // namespace
+
+// The fast paths: one test for "a live plain cache", then ObjectCache's
+// inline magazine pop or push, whose misses are tail calls.
+extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
+  auto* cache = reinterpret_cast<ObjectCache*>(skc);
+  if (kstd::likely(cache != nullptr && cache->plain())) return cache->alloc_plain(flags);
+  if (kstd::likely(cache != nullptr && cache->passthrough()))
+    return cache->alloc_passthrough(flags);
+  return alloc_general(skc, flags);
+}
+
 extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
   auto* cache = reinterpret_cast<ObjectCache*>(skc);
   if (kstd::unlikely(obj == nullptr)) return;  // as kfree(NULL)
-  if (!live(cache)) return refuse_free(skc);
-  cache->free(obj);
+  if (kstd::likely(cache != nullptr && cache->plain())) return cache->free_plain(obj);
+  if (kstd::likely(cache != nullptr && cache->passthrough())) return cache->free_passthrough(obj);
+  free_general(skc, obj);
 }
 
 extern "C" void spl_kmem_cache_reap_now(spl_kmem_cache* skc) noexcept {
