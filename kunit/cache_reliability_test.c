@@ -132,9 +132,73 @@ static void create_largest_object_fits_max_size(struct kunit *test)
 		spl_kmem_cache_destroy(skc);
 }
 
+/* ---- Item 12: each module parameter is read once per create -------------- */
+
+struct cr_flipper {
+	unsigned int *var;
+	unsigned int a, b;
+	unsigned long flips;
+};
+
+static int cr_flipper_fn(void *arg)
+{
+	struct cr_flipper *f = arg;
+
+	while (!kthread_should_stop()) {
+		WRITE_ONCE(*f->var, f->a);
+		WRITE_ONCE(*f->var, f->b);
+		if (!(++f->flips & 0xfff))
+			cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * A cache without a type flag picks KMC_SLAB or KMC_KVMEM by
+ * spl_kmem_cache_slab_limit.  With the limit changing under it (a sysfs
+ * write), every create must still succeed with one of the two.
+ */
+static void create_reads_slab_limit_once(struct kunit *test)
+{
+	struct cr_flipper flipper = { .var = &spl_kmem_cache_slab_limit, .a = 0, .b = 16384 };
+	unsigned long deadline = jiffies + 6 * HZ;
+	unsigned int creates = 0, failed = 0;
+	struct task_struct *t;
+	spl_kmem_cache_t *skc;
+	int cpu, other;
+
+	cpu = get_cpu();
+	put_cpu();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	if (other >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+
+	cr_param_set(test, &spl_kmem_cache_slab_limit, 16384);
+	t = kthread_create(cr_flipper_fn, &flipper, "splk_rel_flip");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, other);
+	get_task_struct(t);
+	wake_up_process(t);
+	while (creates < 4000 && time_before(jiffies, deadline)) {
+		skc = spl_kmem_cache_create("splk_rel_limit", 64, 0, NULL, NULL, NULL, NULL,
+					    NULL, 0);
+		creates++;
+		if (!skc)
+			failed++;
+		else
+			spl_kmem_cache_destroy(skc);
+	}
+	kthread_stop(t);
+	put_task_struct(t);
+	kunit_info(test, "%u creates, %lu flips of the limit", creates, flipper.flips);
+	KUNIT_EXPECT_GT(test, flipper.flips, 0);
+	KUNIT_EXPECT_EQ_MSG(test, failed, 0, "%u of %u creates failed", failed, creates);
+}
+
 static struct kunit_case cache_reliability_cases[] = {
 	KUNIT_CASE(create_refuses_overflowing_sizes),
 	KUNIT_CASE(create_largest_object_fits_max_size),
+	KUNIT_CASE_SLOW(create_reads_slab_limit_once),
 	{}
 };
 

@@ -122,14 +122,19 @@ bool ObjectCache::init(const CacheParams& p) {
   grow_wq_.init();
   emergency_.init();
 
+  // Each module parameter is read once: a sysfs write during create must
+  // not make two decisions of one create disagree (a limit read as 16384
+  // to pick KMC_SLAB and as 0 to check it made the create fail).
+  const unsigned limit = param(spl_kmem_cache_slab_limit);
+  const unsigned max_mb = param(spl_kmem_cache_max_size);
+  const unsigned per_slab = param(spl_kmem_cache_obj_per_slab);
+  const unsigned mag_param = param(spl_kmem_cache_magazine_size);
+
   // No type asked for: small objects go to the Linux slab (SPL's rule).
-  if (!(flags_ & (KMC_SLAB | KMC_KVMEM))) {
-    const unsigned limit = param(spl_kmem_cache_slab_limit);
+  if (!(flags_ & (KMC_SLAB | KMC_KVMEM)))
     flags_ |= (limit != 0 && obj_size_ <= limit) ? KMC_SLAB : KMC_KVMEM;
-  }
 
   if (is_slab_backed()) {
-    const unsigned limit = param(spl_kmem_cache_slab_limit);
     if (obj_size_ > limit) {
       splk_log(
           0, "splkmem: cache '%s': KMC_SLAB object size %llu exceeds spl_kmem_cache_slab_limit %u",
@@ -146,17 +151,17 @@ bool ObjectCache::init(const CacheParams& p) {
     return true;
   }
 
-  const uint64_t max_bytes = static_cast<uint64_t>(param(spl_kmem_cache_max_size)) << 20;
-  if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), kPageSize,
-                           param(spl_kmem_cache_obj_per_slab), max_bytes, &layout_)) {
+  const uint64_t max_bytes = static_cast<uint64_t>(max_mb) << 20;
+  if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), kPageSize, per_slab, max_bytes,
+                           &layout_)) {
     splk_log(0,
              "splkmem: cache '%s': object size %llu does not fit a slab of spl_kmem_cache_max_size "
              "%u MB",
-             name_, static_cast<unsigned long long>(obj_size_), param(spl_kmem_cache_max_size));
+             name_, static_cast<unsigned long long>(obj_size_), max_mb);
     return false;
   }
   cookie_ = static_cast<uintptr_t>(splk_random_u64()) & ~Slab::kAllocatedBit;
-  mag_size_ = Magazine::size_for(layout_.stride, kPageSize, param(spl_kmem_cache_magazine_size));
+  mag_size_ = Magazine::size_for(layout_.stride, kPageSize, mag_param);
   mag_refill_ = (mag_size_ + 1) / 2;
   return init_magazines();
 }
