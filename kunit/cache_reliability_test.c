@@ -195,10 +195,129 @@ static void create_reads_slab_limit_once(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, failed, 0, "%u of %u creates failed", failed, creates);
 }
 
+/* ---- Item 11: emergency pages of a KMC_RECLAIMABLE cache ---------------- */
+
+/*
+ * What the page allocator was asked for: the mm_page_alloc tracepoint
+ * reports each allocation's page, order, GFP mask and migratetype.  The
+ * tracepoint is not exported, so it is found by name; only allocations of
+ * the task under test are recorded.
+ */
+struct cr_page_rec {
+	struct page *page;
+	unsigned int order;
+	gfp_t gfp;
+	int migratetype;
+};
+
+static struct {
+	struct task_struct *task;
+	atomic_t n;
+	struct cr_page_rec recs[256];
+} cr_pages;
+
+static void cr_page_alloc_probe(void *data, struct page *page, unsigned int order,
+				gfp_t gfp, int migratetype)
+{
+	int i;
+
+	if (current != READ_ONCE(cr_pages.task) || in_interrupt())
+		return;
+	i = atomic_inc_return(&cr_pages.n) - 1;
+	if (i < ARRAY_SIZE(cr_pages.recs))
+		cr_pages.recs[i] = (struct cr_page_rec){ page, order, gfp, migratetype };
+}
+
+static void cr_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mm_page_alloc"))
+		*(struct tracepoint **)priv = tp;
+}
+
+static struct tracepoint *cr_page_tp;
+
+static void cr_pages_stop(void *unused)
+{
+	tracepoint_probe_unregister(cr_page_tp, cr_page_alloc_probe, NULL);
+	tracepoint_synchronize_unregister();
+	WRITE_ONCE(cr_pages.task, NULL);
+}
+
+/* Starts recording this task's page allocations until the test ends. */
+static void cr_pages_start(struct kunit *test)
+{
+	if (!cr_page_tp)
+		for_each_kernel_tracepoint(cr_find_tracepoint, &cr_page_tp);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, cr_page_tp, "no mm_page_alloc tracepoint");
+	memset(cr_pages.recs, 0, sizeof(cr_pages.recs));
+	atomic_set(&cr_pages.n, 0);
+	WRITE_ONCE(cr_pages.task, current);
+	KUNIT_ASSERT_EQ(test, tracepoint_probe_register(cr_page_tp, cr_page_alloc_probe, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cr_pages_stop, NULL), 0);
+}
+
+/* The recorded allocation of the page at @addr (asserted to exist). */
+static struct cr_page_rec cr_pages_find(struct kunit *test, const void *addr)
+{
+	int n = min_t(int, atomic_read(&cr_pages.n), ARRAY_SIZE(cr_pages.recs));
+	struct page *page = virt_to_head_page(addr);
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		if (cr_pages.recs[i].page == page)
+			return cr_pages.recs[i];
+	KUNIT_FAIL(test, "no page allocation recorded for %p (%d recorded)", addr, n);
+	return (struct cr_page_rec){};
+}
+
+/*
+ * The first allocation from @c with @km_flags, and what the page allocator
+ * was asked for the page it lives on (a fresh slab of a Linux cache, or an
+ * emergency object).
+ */
+static struct cr_page_rec cr_first_alloc(struct kunit *test, struct splk_test_cache *c,
+					 int km_flags, void **obj)
+{
+	cr_pages_start(test);
+	*obj = spl_kmem_cache_alloc(c->skc, km_flags);
+	kunit_release_action(test, cr_pages_stop, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, *obj);
+	return cr_pages_find(test, *obj);
+}
+
+/*
+ * A KM_NOSLEEP allocation from a cache without a slab gets an emergency
+ * object at once: whole pages from the page allocator, asked for as
+ * reclaimable when the cache is KMC_RECLAIMABLE (SPL's
+ * spl_emergency_alloc()).
+ */
+static void cr_emergency_page(struct kunit *test, int flags, int want_mt)
+{
+	struct splk_test_cache *c;
+	struct cr_page_rec rec;
+	void *obj;
+
+	c = splk_test_cache_create(test, "splk_rel_emerg", PAGE_SIZE, 0, NULL, NULL, NULL, flags);
+	rec = cr_first_alloc(test, c, KM_NOSLEEP, &obj);
+	KUNIT_EXPECT_FALSE_MSG(test, is_vmalloc_addr(obj), "not an emergency object");
+	KUNIT_EXPECT_EQ(test, rec.migratetype, want_mt);
+	KUNIT_EXPECT_EQ(test, !!(rec.gfp & __GFP_RECLAIMABLE), want_mt == MIGRATE_RECLAIMABLE);
+	spl_kmem_cache_free(c->skc, obj);
+	splk_test_cache_destroy(test, c);
+}
+
+static void emergency_pages_reclaimable(struct kunit *test)
+{
+	cr_emergency_page(test, KMC_KVMEM | KMC_RECLAIMABLE, MIGRATE_RECLAIMABLE);
+	/* The control: without the flag they are unmovable kernel pages. */
+	cr_emergency_page(test, KMC_KVMEM, MIGRATE_UNMOVABLE);
+}
+
 static struct kunit_case cache_reliability_cases[] = {
 	KUNIT_CASE(create_refuses_overflowing_sizes),
 	KUNIT_CASE(create_largest_object_fits_max_size),
 	KUNIT_CASE_SLOW(create_reads_slab_limit_once),
+	KUNIT_CASE(emergency_pages_reclaimable),
 	{}
 };
 

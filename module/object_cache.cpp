@@ -12,6 +12,9 @@ namespace {
 
 constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABLE;
 
+// __GFP_RECLAIMABLE of the target kernel (generated/kernel_sizes.h).
+constexpr unsigned kGfpReclaimable = SPLK_GFP_RECLAIMABLE;
+
 // Most one grow task allocates (unless one slab is larger).
 constexpr uint64_t kMaxGrowBytes = 64 * 1024;
 
@@ -442,7 +445,11 @@ ObjectCache::Refill ObjectCache::emergency_alloc(int km_flags, void** obj) {
     if (!partial_.empty()) return Refill::kRetry;
   }
   if (hook_fail_emergency_alloc()) return Refill::kFailed;
-  void* page = splk_alloc_pages(obj_size_, km_flags, kstd::load_relaxed(extra_gfp_));
+  // A reclaimable cache's pages are reclaimable, as in SPL's
+  // spl_emergency_alloc(): they go to reclaimable pageblocks.
+  const unsigned gfp = kstd::load_relaxed(extra_gfp_) |
+                       ((kstd::load_relaxed(flags_) & KMC_RECLAIMABLE) ? kGfpReclaimable : 0);
+  void* page = splk_alloc_pages(obj_size_, km_flags, gfp);
   if (page == nullptr) return Refill::kFailed;
   void* node = splk_addr_node_alloc(km_flags);
   if (node == nullptr) {
