@@ -313,11 +313,151 @@ static void emergency_pages_reclaimable(struct kunit *test)
 	cr_emergency_page(test, KMC_KVMEM, MIGRATE_UNMOVABLE);
 }
 
+/* ---- Item 4: stale handles ------------------------------------------------- */
+
+static spl_kmem_cache_t *cr_create_plain(struct kunit *test, const char *name, int flags)
+{
+	spl_kmem_cache_t *skc = spl_kmem_cache_create(name, 128, 0, NULL, NULL, NULL, NULL,
+						      NULL, flags);
+
+	KUNIT_ASSERT_NOT_NULL(test, skc);
+	return skc;
+}
+
+static void cr_destroy_twice(struct kunit *test, int flags)
+{
+	spl_kmem_cache_t *skc = cr_create_plain(test, "splk_rel_twice", flags);
+	void *obj = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	unsigned long w;
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	spl_kmem_cache_free(skc, obj);
+	w = READ_ONCE(splk_warnings);
+	spl_kmem_cache_destroy(skc);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_destroy(skc);
+	splk_test_expect_warn_end(test, w, 1);
+}
+
+static void destroy_twice_kvmem(struct kunit *test)
+{
+	cr_destroy_twice(test, KMC_KVMEM);
+}
+
+static void destroy_twice_slab(struct kunit *test)
+{
+	cr_destroy_twice(test, KMC_SLAB);
+}
+
+/* Every entry point refuses a destroyed handle with one warning each. */
+static void cr_stale_handle_calls(struct kunit *test, int flags)
+{
+	spl_kmem_cache_t *skc = cr_create_plain(test, "splk_rel_stale", flags);
+	u8 *foreign = kunit_kzalloc(test, 128, GFP_KERNEL);
+	unsigned long w;
+
+	KUNIT_ASSERT_NOT_NULL(test, foreign);
+	memset(foreign, 0x77, 128);
+	spl_kmem_cache_destroy(skc);
+
+	w = splk_test_expect_warn_begin();
+	KUNIT_EXPECT_NULL(test, spl_kmem_cache_alloc(skc, KM_SLEEP));
+	KUNIT_EXPECT_NULL(test, spl_kmem_cache_alloc(skc, KM_NOSLEEP));
+	spl_kmem_cache_free(skc, foreign);
+	spl_kmem_cache_reap_now(skc);
+	spl_kmem_cache_set_allocflags(skc, __GFP_ZERO);
+	spl_kmem_cache_set_move(skc, NULL);
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(skc), 0);
+	KUNIT_EXPECT_EQ(test, spl_kmem_cache_entry_size(skc), 0);
+	splk_test_expect_warn_end(test, w, 8);
+	/* The pointer handed to the dead cache was not touched. */
+	KUNIT_EXPECT_NULL(test, memchr_inv(foreign, 0x77, 128));
+}
+
+static void stale_handle_calls_kvmem(struct kunit *test)
+{
+	cr_stale_handle_calls(test, KMC_KVMEM);
+}
+
+static void stale_handle_calls_slab(struct kunit *test)
+{
+	cr_stale_handle_calls(test, KMC_SLAB);
+}
+
+/* Destroys a freed cache slot waits out before reuse (cache_registry.cpp). */
+#define CR_QUARANTINE 64
+
+/*
+ * Destroy A, create B, destroy A again through the stale handle: one
+ * warning, and B is untouched.  On one CPU (migration off), so that if a
+ * freed cache's memory went back to kmalloc, B would most likely get it;
+ * in the test's own thread, so that a KASAN report fails the test.
+ */
+static void cr_stale_destroy_spares_new_cache(struct kunit *test, int flags)
+{
+	spl_kmem_cache_t *old, *fresh, *churn;
+	int i;
+	struct splk_cache_stats st;
+	unsigned long w;
+	bool alive;
+	void *obj;
+
+	migrate_disable();
+	old = spl_kmem_cache_create("splk_rel_old", 128, 0, NULL, NULL, NULL, NULL, NULL, flags);
+	if (old)
+		spl_kmem_cache_destroy(old);
+	/* The quarantine covers the next CR_QUARANTINE - 1 destroys too. */
+	for (i = 0; i < CR_QUARANTINE - 1; i++) {
+		churn = spl_kmem_cache_create("splk_rel_churn", 128, 0, NULL, NULL, NULL, NULL,
+					      NULL, flags);
+		if (churn)
+			spl_kmem_cache_destroy(churn);
+		KUNIT_EXPECT_PTR_NE(test, churn, old);
+	}
+	fresh = spl_kmem_cache_create("splk_rel_new", 128, 0, NULL, NULL, NULL, NULL, NULL, flags);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_NOT_NULL(test, fresh);
+	/* The destroyed cache's memory is in quarantine, not reused at once. */
+	KUNIT_EXPECT_PTR_NE(test, old, fresh);
+
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_destroy(old);
+	splk_test_expect_warn_end(test, w, 1);
+
+	alive = splk_test_stats("splk_rel_new", &st);
+	KUNIT_EXPECT_TRUE_MSG(test, alive, "the stale destroy tore down the new cache");
+	if (!alive)
+		return;
+	obj = spl_kmem_cache_alloc(fresh, KM_SLEEP);
+	KUNIT_EXPECT_NOT_NULL(test, obj);
+	spl_kmem_cache_free(fresh, obj);
+	spl_kmem_cache_destroy(fresh);
+}
+
+static void stale_destroy_spares_new_cache_kvmem(struct kunit *test)
+{
+	cr_stale_destroy_spares_new_cache(test, KMC_KVMEM);
+}
+
+static void stale_destroy_spares_new_cache_slab(struct kunit *test)
+{
+	cr_stale_destroy_spares_new_cache(test, KMC_SLAB);
+}
+
 static struct kunit_case cache_reliability_cases[] = {
 	KUNIT_CASE(create_refuses_overflowing_sizes),
 	KUNIT_CASE(create_largest_object_fits_max_size),
 	KUNIT_CASE_SLOW(create_reads_slab_limit_once),
 	KUNIT_CASE(emergency_pages_reclaimable),
+	KUNIT_CASE(destroy_twice_kvmem),
+	KUNIT_CASE(destroy_twice_slab),
+	KUNIT_CASE(stale_handle_calls_kvmem),
+	KUNIT_CASE(stale_handle_calls_slab),
+	KUNIT_CASE(stale_destroy_spares_new_cache_kvmem),
+	KUNIT_CASE(stale_destroy_spares_new_cache_slab),
 	{}
 };
 

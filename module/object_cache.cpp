@@ -101,11 +101,14 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
     return nullptr;
   }
 
-  void* mem = splk_kmalloc_node(sizeof(ObjectCache), KM_SLEEP | KM_ZERO, -1);
+  // Type-stable memory (cache_registry.cpp): a stale handle's magic check
+  // always reads an ObjectCache.
+  void* mem = registry_slot_alloc();
   if (mem == nullptr) return nullptr;
   auto* cache = new (mem) ObjectCache();
   if (!cache->init(p)) {
-    splk_kfree(mem);
+    cache->magic_ = 0;
+    registry_slot_free(cache);
     return nullptr;
   }
   registry_add(cache);
@@ -198,9 +201,9 @@ void ObjectCache::free_magazines() {
   mags_ = nullptr;
 }
 
+// Called once registry_remove() has unlinked the cache (spl_api.cpp).
 void ObjectCache::destroy() {
   splk_might_sleep();
-  registry_remove(this);
   kstd::test_and_set_bit(flags_, KMC_BIT_DESTROY);
 
   uint64_t live;
@@ -238,8 +241,8 @@ void ObjectCache::destroy() {
     splk_linux_cache_destroy(linux_cache_);
     linux_alloc_.destroy();
   }
-  magic_ = 0;
-  splk_kfree(this);
+  kstd::store_relaxed(magic_, 0u);
+  registry_slot_free(this);
 }
 
 void ObjectCache::release_leaked() {

@@ -2,8 +2,39 @@
 //
 // The exported SPL object-cache API (sys/kmem_cache.h): extern "C" entry
 // points with SPL's names and signatures over ObjectCache.  The C glue
-// exports them.  Every entry point checks the cache's magic first, so a
-// NULL or stale cache pointer gets a warning instead of a crash.
+// exports them.
+//
+// Handles after destroy.  What is guaranteed, and what is not:
+//
+// - ObjectCache memory is type-stable while splkmem is loaded: memory that
+//   once held a cache holds a cache (live or dead) until module unload.  A
+//   destroyed cache's slot is never given back to kmalloc; it waits in a
+//   FIFO and is reused for a new cache only after kQuarantineSlots (64)
+//   later destroys (cache_registry.cpp).  A cache destroyed with objects
+//   still allocated is never reused (graveyard, until unload).
+// - destroy, reap_now, set_move and set_allocflags look the handle up in
+//   the registry of live caches, under the registry lock, before touching
+//   the cache.  A handle destroyed before (or being destroyed by another
+//   thread) gets one WARN and nothing else: two destroys of one handle,
+//   even at once, tear it down exactly once.  These calls may sleep.
+// - alloc, free, inuse and entry_size only check the cache's magic (the hot
+//   path has no room for a lookup; inuse and entry_size do not sleep).  A
+//   handle whose slot is dead reads our own memory, finds the magic cleared
+//   and gets one WARN: no use-after-free, nothing allocated or freed.
+//
+// Not guaranteed:
+// - Once the slot of a destroyed cache has been reused (after 64 more
+//   destroys), a stale handle names the new cache, and every call through
+//   it acts on that cache (the registry lookup finds it live).  A free
+//   through it of an object of the old cache is still refused by the tag
+//   check for vmalloc-backed caches.
+// - A call through a handle racing with its own destroy: the slow paths
+//   above are serialised by the registry lock, but an alloc or free that
+//   passed the magic check before destroy began may use the magazines and
+//   slabs destroy frees.  That is a caller bug, as in SPL.
+// - A pointer that never was a cache handle (other than NULL) is read as
+//   one by the magic check.
+#include "cache_registry.hpp"
 #include "object_cache.hpp"
 
 // struct spl_kmem_cache (seam.h) is never defined: consumers hold an
@@ -13,13 +44,33 @@ using splkmem::ObjectCache;
 
 namespace {
 
+ObjectCache* as_cache(spl_kmem_cache* skc) { return reinterpret_cast<ObjectCache*>(skc); }
+
+void warn_dead(spl_kmem_cache* skc, const char* fn) {
+  splk_warn("%s: %p is not a live cache", fn, static_cast<void*>(skc));
+}
+
+// The hot paths: the magic check only (type-stable memory makes it safe).
 ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
-  auto* cache = reinterpret_cast<ObjectCache*>(skc);
+  ObjectCache* cache = as_cache(skc);
   if (kstd::unlikely(cache == nullptr || !cache->valid())) {
-    splk_warn("%s: %p is not a live cache", fn, static_cast<void*>(skc));
+    warn_dead(skc, fn);
     return nullptr;
   }
   return cache;
+}
+
+// The rare paths: body(cache) runs under the registry read lock if the
+// handle is a live cache, so a concurrent destroy of it waits.
+template <typename Body>
+void with_live_cache(spl_kmem_cache* skc, const char* fn, Body body) {
+  splkmem::RegistryReadGuard guard;
+  ObjectCache* cache = as_cache(skc);
+  if (cache == nullptr || !splkmem::registry_contains(cache)) {
+    warn_dead(skc, fn);
+    return;
+  }
+  body(cache);
 }
 
 }  // namespace
@@ -36,7 +87,14 @@ extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, 
 }
 
 extern "C" void spl_kmem_cache_destroy(spl_kmem_cache* skc) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__)) cache->destroy();
+  splk_might_sleep();
+  ObjectCache* cache = as_cache(skc);
+  // Unlinking is the check: of two destroys of one handle, one unlinks it.
+  if (cache == nullptr || !splkmem::registry_remove(cache)) {
+    warn_dead(skc, __func__);
+    return;
+  }
+  cache->destroy();
 }
 
 extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
@@ -50,19 +108,20 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
 }
 
 extern "C" void spl_kmem_cache_reap_now(spl_kmem_cache* skc) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__)) cache->reap_now();
+  with_live_cache(skc, __func__, [](ObjectCache* cache) { cache->reap_now(); });
 }
 
 extern "C" int spl_kmem_cache_reap_active(void) noexcept { return 0; }
 
 extern "C" void spl_kmem_cache_set_move(spl_kmem_cache* skc,
                                         kmem_cbrc_t (*move)(void*, void*, size_t, void*)) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__))
+  with_live_cache(skc, __func__, [move](ObjectCache* cache) {
     cache->set_move(reinterpret_cast<splkmem::MoveCallback>(move));
+  });
 }
 
 extern "C" void spl_kmem_cache_set_allocflags(spl_kmem_cache* skc, unsigned int gfp) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__)) cache->set_alloc_gfp(gfp);
+  with_live_cache(skc, __func__, [gfp](ObjectCache* cache) { cache->set_alloc_gfp(gfp); });
 }
 
 extern "C" uint64_t spl_kmem_cache_inuse(spl_kmem_cache* skc) noexcept {
