@@ -447,6 +447,257 @@ static void stale_destroy_spares_new_cache_slab(struct kunit *test)
 	cr_stale_destroy_spares_new_cache(test, KMC_SLAB);
 }
 
+/* ---- KMC_RECLAIMABLE Linux caches ---------------------------------------- */
+
+/*
+ * A KMC_SLAB cache with KMC_RECLAIMABLE is a SLAB_RECLAIM_ACCOUNT Linux
+ * cache: the first object of a fresh cache comes from a new slab whose
+ * pages are reclaimable (and counted as reclaimable slab memory).
+ */
+static void cr_slab_page(struct kunit *test, int flags, int want_mt)
+{
+	struct splk_test_cache *c;
+	struct cr_page_rec rec;
+	void *obj;
+
+	c = splk_test_cache_create(test, "splk_rel_rcl", 4000, 0, NULL, NULL, NULL, flags);
+	rec = cr_first_alloc(test, c, KM_SLEEP, &obj);
+	KUNIT_EXPECT_EQ(test, rec.migratetype, want_mt);
+	spl_kmem_cache_free(c->skc, obj);
+	splk_test_cache_destroy(test, c);
+}
+
+static void kmc_reclaimable_slab_pages(struct kunit *test)
+{
+	cr_slab_page(test, KMC_SLAB | KMC_RECLAIMABLE, MIGRATE_RECLAIMABLE);
+	cr_slab_page(test, KMC_SLAB, MIGRATE_UNMOVABLE);
+}
+
+/* ---- spl_kmem_cache_set_allocflags() --------------------------------------- */
+
+/*
+ * The flags reach the page allocator: for a KMC_SLAB cache through
+ * kmem_cache_alloc() (a fresh cache's first object takes a new slab), for
+ * a vmalloc-backed one with its emergency objects.  @mark is a flag that
+ * the request would not carry otherwise (SLUB adds __GFP_NOMEMALLOC to its
+ * own high-order attempts, so it cannot mark a slab page); __GFP_ZERO
+ * must clear the object.  Without the call, @mark is not there (the
+ * control).
+ */
+static void cr_allocflags(struct kunit *test, int flags, int km_flags, size_t size, gfp_t mark,
+			  bool set)
+{
+	struct splk_test_cache *c;
+	struct cr_page_rec rec;
+	void *obj;
+
+	c = splk_test_cache_create(test, "splk_rel_gfp", size, 0, NULL, NULL, NULL, flags);
+	if (set)
+		spl_kmem_cache_set_allocflags(c->skc, (__force unsigned int)(__GFP_ZERO | mark));
+	rec = cr_first_alloc(test, c, km_flags, &obj);
+	KUNIT_EXPECT_EQ_MSG(test, rec.gfp & mark, set ? mark : 0, "flags 0x%x gfp %pGg", flags,
+			    &rec.gfp);
+	if (set)
+		KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0, size));
+	spl_kmem_cache_free(c->skc, obj);
+	splk_test_cache_destroy(test, c);
+}
+
+static void set_allocflags_slab(struct kunit *test)
+{
+	cr_allocflags(test, KMC_SLAB, KM_SLEEP, 512, __GFP_RETRY_MAYFAIL, false);
+	cr_allocflags(test, KMC_SLAB, KM_SLEEP, 512, __GFP_RETRY_MAYFAIL, true);
+}
+
+static void set_allocflags_kvmem_emergency(struct kunit *test)
+{
+	cr_allocflags(test, KMC_KVMEM, KM_NOSLEEP, PAGE_SIZE, __GFP_NOMEMALLOC, false);
+	cr_allocflags(test, KMC_KVMEM, KM_NOSLEEP, PAGE_SIZE, __GFP_NOMEMALLOC, true);
+}
+
+/* ---- Allocations alongside reaps, the shrinker and /proc readers ----------- */
+
+#define CR_CONC_SECONDS	3
+#define CR_CONC_BATCH	48
+
+struct cr_conc {
+	spl_kmem_cache_t *skc[2];
+	size_t size[2];
+	unsigned long deadline;
+	atomic_t bad;		/* objects found overwritten, NULL KM_SLEEP allocations */
+	atomic_t errors;	/* /proc or drop_caches failures */
+	atomic_long_t allocs;
+	atomic_long_t reaps;
+	atomic_long_t drops;
+	atomic_long_t reads;
+};
+
+struct cr_conc_thread {
+	struct cr_conc *run;
+	int (*fn)(struct cr_conc_thread *t);
+	unsigned int id;
+	struct completion done;
+};
+
+static int cr_conc_worker(struct cr_conc_thread *t)
+{
+	struct cr_conc *r = t->run;
+	void *objs[CR_CONC_BATCH];
+	unsigned int round = 0, i, n, k;
+
+	while (time_before(jiffies, r->deadline)) {
+		k = (t->id + round) & 1;
+		n = 1 + (round * 7 + t->id) % CR_CONC_BATCH;
+		for (i = 0; i < n; i++) {
+			objs[i] = spl_kmem_cache_alloc(r->skc[k], KM_SLEEP);
+			if (!objs[i]) {
+				atomic_inc(&r->bad);
+				break;
+			}
+			memset(objs[i], (u8)(t->id * 31 + i), r->size[k]);
+		}
+		n = i;
+		cond_resched();
+		for (i = 0; i < n; i++) {
+			if (memchr_inv(objs[i], (u8)(t->id * 31 + i), r->size[k]))
+				atomic_inc(&r->bad);
+			spl_kmem_cache_free(r->skc[k], objs[i]);
+		}
+		atomic_long_add(n, &r->allocs);
+		round++;
+	}
+	return 0;
+}
+
+static int cr_conc_reaper(struct cr_conc_thread *t)
+{
+	while (time_before(jiffies, t->run->deadline)) {
+		spl_kmem_reap();
+		atomic_long_inc(&t->run->reaps);
+		usleep_range(500, 1000);
+	}
+	return 0;
+}
+
+static int cr_conc_dropper(struct cr_conc_thread *t)
+{
+	while (time_before(jiffies, t->run->deadline)) {
+		struct file *f = filp_open("/proc/sys/vm/drop_caches", O_WRONLY, 0);
+		loff_t pos = 0;
+
+		if (IS_ERR(f)) {
+			atomic_inc(&t->run->errors);
+			return 0;
+		}
+		if (kernel_write(f, "2", 1, &pos) != 1)	/* 2: shrink slab caches */
+			atomic_inc(&t->run->errors);
+		filp_close(f, NULL);
+		atomic_long_inc(&t->run->drops);
+		msleep(20);
+	}
+	return 0;
+}
+
+static int cr_conc_reader(struct cr_conc_thread *t)
+{
+	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+
+	if (!buf) {
+		atomic_inc(&t->run->errors);
+		return 0;
+	}
+	while (time_before(jiffies, t->run->deadline)) {
+		struct file *f = filp_open("/proc/spl/kmem/slab", O_RDONLY, 0);
+		loff_t pos = 0;
+		ssize_t n;
+
+		if (IS_ERR(f)) {
+			atomic_inc(&t->run->errors);
+			break;
+		}
+		do {
+			n = kernel_read(f, buf, PAGE_SIZE, &pos);
+		} while (n > 0);
+		if (n < 0)
+			atomic_inc(&t->run->errors);
+		filp_close(f, NULL);
+		atomic_long_inc(&t->run->reads);
+		cond_resched();
+	}
+	kfree(buf);
+	return 0;
+}
+
+static int cr_conc_thread_fn(void *arg)
+{
+	struct cr_conc_thread *t = arg;
+
+	t->fn(t);
+	complete(&t->done);
+	return 0;
+}
+
+static void alloc_free_alongside_reap_shrinker_proc(struct kunit *test)
+{
+	const unsigned int nworkers = 2 * num_online_cpus();
+	struct splk_test_cache *c[2];
+	struct cr_conc_thread *threads;
+	struct splk_cache_stats st;
+	unsigned int nthreads = nworkers + 3, i;
+	struct cr_conc *r;
+	unsigned long w = READ_ONCE(splk_warnings);
+
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	threads = kunit_kcalloc(test, nthreads, sizeof(*threads), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_NULL(test, threads);
+	c[0] = splk_test_cache_create(test, "splk_rel_conc", 200, 0, NULL, NULL, NULL, KMC_KVMEM);
+	c[1] = splk_test_cache_create(test, "splk_rel_conc", 6000, 0, NULL, NULL, NULL, KMC_KVMEM);
+	for (i = 0; i < 2; i++) {
+		r->skc[i] = c[i]->skc;
+		r->size[i] = i ? 6000 : 200;
+	}
+	r->deadline = jiffies + CR_CONC_SECONDS * HZ;
+
+	for (i = 0; i < nthreads; i++) {
+		struct task_struct *task;
+
+		threads[i].run = r;
+		threads[i].id = i;
+		threads[i].fn = i < nworkers ? cr_conc_worker :
+			i == nworkers ? cr_conc_reaper :
+			i == nworkers + 1 ? cr_conc_dropper : cr_conc_reader;
+		init_completion(&threads[i].done);
+		task = kthread_run(cr_conc_thread_fn, &threads[i], "splk_rel_conc/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	for (i = 0; i < nthreads; i++)
+		wait_for_completion(&threads[i].done);
+
+	kunit_info(test, "%ld objects, %ld reaps, %ld drop_caches, %ld /proc reads",
+		   atomic_long_read(&r->allocs), atomic_long_read(&r->reaps),
+		   atomic_long_read(&r->drops), atomic_long_read(&r->reads));
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->bad), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->errors), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->allocs), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->reaps), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->drops), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->reads), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+
+	/* Every object came back: a reap on every CPU leaves no slab. */
+	for (i = 0; i < 2; i++) {
+		splk_test_reap_all_cpus(c[i]->skc);
+		splk_test_cache_stats(test, c[i], &st);
+		KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
+		KUNIT_EXPECT_EQ(test, st.mag_objs, 0);
+		KUNIT_EXPECT_EQ(test, st.obj_emergency, 0);
+		KUNIT_EXPECT_EQ(test, st.slab_total, 0);
+		KUNIT_EXPECT_EQ(test, st.obj_total, 0);
+		splk_test_cache_destroy(test, c[i]);
+	}
+}
+
 static struct kunit_case cache_reliability_cases[] = {
 	KUNIT_CASE(create_refuses_overflowing_sizes),
 	KUNIT_CASE(create_largest_object_fits_max_size),
@@ -458,6 +709,10 @@ static struct kunit_case cache_reliability_cases[] = {
 	KUNIT_CASE(stale_handle_calls_slab),
 	KUNIT_CASE(stale_destroy_spares_new_cache_kvmem),
 	KUNIT_CASE(stale_destroy_spares_new_cache_slab),
+	KUNIT_CASE(kmc_reclaimable_slab_pages),
+	KUNIT_CASE(set_allocflags_slab),
+	KUNIT_CASE(set_allocflags_kvmem_emergency),
+	KUNIT_CASE_SLOW(alloc_free_alongside_reap_shrinker_proc),
 	{}
 };
 
