@@ -25,9 +25,10 @@
 // Not guaranteed:
 // - Once the slot of a destroyed cache has been reused (after 64 more
 //   destroys), a stale handle names the new cache, and every call through
-//   it acts on that cache (the registry lookup finds it live).  A free
-//   through it of an object of the old cache is still refused by the tag
-//   check for vmalloc-backed caches.
+//   it acts on that cache (the registry lookup finds it live): a free
+//   through it gets that cache's checks of a foreign pointer, with the
+//   known gaps the README lists (an object of a reaped or destroyed
+//   vmalloc slab is read, not refused).
 // - A call through a handle racing with its own destroy: the slow paths
 //   above are serialised by the registry lock, but an alloc or free that
 //   passed the magic check before destroy began may use the magazines and
