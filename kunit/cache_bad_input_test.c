@@ -212,16 +212,40 @@ static void free_object_of_other_cache(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 }
 
-static void free_interior_pointer(struct kunit *test)
-{
-	struct splk_test_cache *c = cbi_create(test, "splk_bad_interior", 64, KMC_KVMEM);
-	void *obj = cbi_alloc(test, c);
+/* Offsets into an object that are never an object themselves. */
+static const size_t cbi_interior_offsets[] = { 1, 7, 8, 16, 63, 64, 128, 200, 248, 255 };
+#define CBI_INTERIOR_SIZE 256
 
-	memset(obj, 0xa5, 64);
-	cbi_expect_free_refused(test, c, obj + 8);
-	KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0xa5, 64));
+/*
+ * Pointers into an allocated object, at the start of its words and in
+ * between, up to its last byte: each refused, the object untouched and
+ * still freeable.
+ */
+static void cbi_free_interior(struct kunit *test, int flags)
+{
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_interior", CBI_INTERIOR_SIZE,
+					       flags);
+	void *obj = cbi_alloc(test, c);
+	size_t i;
+
+	memset(obj, 0xa5, CBI_INTERIOR_SIZE);
+	for (i = 0; i < ARRAY_SIZE(cbi_interior_offsets); i++) {
+		kunit_info(test, "offset %zu", cbi_interior_offsets[i]);
+		cbi_expect_free_refused(test, c, obj + cbi_interior_offsets[i]);
+		KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0xa5, CBI_INTERIOR_SIZE));
+	}
 	cbi_free_ok(test, c, obj);
 	splk_test_cache_destroy(test, c);
+}
+
+static void free_interior_pointer(struct kunit *test)
+{
+	cbi_free_interior(test, KMC_KVMEM);
+}
+
+static void free_interior_pointer_kmc_slab(struct kunit *test)
+{
+	cbi_free_interior(test, KMC_SLAB);
 }
 
 static void free_vmalloc_start(struct kunit *test)
@@ -240,9 +264,9 @@ static void free_vmalloc_start(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 }
 
-static void free_twice(struct kunit *test)
+static void cbi_free_twice(struct kunit *test, int flags)
 {
-	struct splk_test_cache *c = cbi_create(test, "splk_bad_twice", 64, KMC_KVMEM);
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_twice", 64, flags);
 	void *obj = cbi_alloc(test, c);
 	void *a, *b;
 
@@ -255,6 +279,16 @@ static void free_twice(struct kunit *test)
 	cbi_free_ok(test, c, a);
 	cbi_free_ok(test, c, b);
 	splk_test_cache_destroy(test, c);
+}
+
+static void free_twice(struct kunit *test)
+{
+	cbi_free_twice(test, KMC_KVMEM);
+}
+
+static void free_twice_kmc_slab(struct kunit *test)
+{
+	cbi_free_twice(test, KMC_SLAB);
 }
 
 static char cbi_global[64];
@@ -398,8 +432,10 @@ static struct kunit_case cache_bad_input_cases[] = {
 	KUNIT_CASE(free_kmalloc_pointer),
 	KUNIT_CASE(free_object_of_other_cache),
 	KUNIT_CASE(free_interior_pointer),
+	KUNIT_CASE(free_interior_pointer_kmc_slab),
 	KUNIT_CASE(free_vmalloc_start),
 	KUNIT_CASE(free_twice),
+	KUNIT_CASE(free_twice_kmc_slab),
 	KUNIT_CASE(free_foreign_into_slab_cache),
 	KUNIT_CASE(destroy_with_live_objects_kvmem),
 	KUNIT_CASE(destroy_with_live_objects_slab),

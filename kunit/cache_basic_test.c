@@ -192,15 +192,40 @@ static void cb_fill_and_check(struct kunit *test, size_t size, size_t align,
 
 	splk_test_cache_stats(test, c, &st);
 	if (st.flags & KMC_KVMEM) {
-		/* From the slabs, or emergency objects when growing was slow. */
-		KUNIT_EXPECT_GE(test, st.obj_alloc + st.obj_emergency, count);
-		KUNIT_EXPECT_GE(test, st.slab_total * st.slab_objs + st.obj_emergency, count);
+		/*
+		 * Each object is from a slab or an emergency object (growing
+		 * was slow); objects out of the slabs are the caller's or in
+		 * a magazine.  Only allocations happened, and a refill takes
+		 * from the fullest slab first: one slab at most is partly used.
+		 */
+		KUNIT_EXPECT_EQ(test, st.obj_alloc + st.obj_emergency, count + st.mag_objs);
+		KUNIT_EXPECT_EQ(test, st.obj_total, st.slab_total * st.slab_objs + st.obj_emergency);
+		KUNIT_EXPECT_EQ(test, st.slab_alloc, DIV_ROUND_UP(st.obj_alloc, st.slab_objs));
+		KUNIT_EXPECT_LE(test, st.slab_alloc, st.slab_total);
+		KUNIT_EXPECT_EQ(test, st.slab_create, st.slab_total);
+		KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), st.obj_total);
 	} else {
 		KUNIT_EXPECT_EQ(test, st.linux_alloc, count);
+		KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), count);
 	}
 
 	for (i = 0; i < count; i++)
 		spl_kmem_cache_free(c->skc, objs[i]);
+	splk_test_cache_stats(test, c, &st);
+	if (st.flags & KMC_KVMEM) {
+		/* Every slab object is back in a slab or a magazine. */
+		KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
+		KUNIT_EXPECT_EQ(test, st.obj_emergency, 0);
+		splk_test_reap_all_cpus(c->skc);
+		splk_test_cache_stats(test, c, &st);
+		KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
+		KUNIT_EXPECT_EQ(test, st.mag_objs, 0);
+		KUNIT_EXPECT_EQ(test, st.slab_total, 0);
+		KUNIT_EXPECT_EQ(test, st.obj_total, 0);
+		KUNIT_EXPECT_EQ(test, st.slab_destroy, st.slab_create);
+	} else {
+		KUNIT_EXPECT_EQ(test, st.linux_alloc, 0);
+	}
 	splk_test_cache_destroy(test, c);
 	kunit_kfree(test, objs);
 	/* Nothing in there was a misuse: no warning. */

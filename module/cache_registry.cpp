@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The registry of caches: a list under the glue's rw_semaphore.  Readers
-// (reap, /proc, the shrinker) may sleep while holding it; destroy
-// takes it for writing to unlink a cache, which also waits out any reader
-// still working on that cache.
+// (reap, /proc, the shrinker, the API's handle checks) may sleep while
+// holding it; destroy takes it for writing to unlink a cache, which also
+// waits out any reader still working on that cache.
+//
+// Cache slots: ObjectCache memory is type-stable while splkmem is loaded.
+// A destroyed cache's memory is not given back to kmalloc but parked in a
+// FIFO of free slots, and a new cache takes a slot only once more than
+// kQuarantineSlots others wait behind it, so that a stale handle keeps
+// naming a dead cache (magic 0) across the next kQuarantineSlots destroys,
+// and never memory of another type.  The pool holds at most the peak number
+// of caches plus kQuarantineSlots slots; module unload frees it.
 #include "cache_registry.hpp"
 
 #include "kstd/intrusive_list.hpp"
 #include "object_cache.hpp"
-#include "seam.h"
 
 #if SPLK_IRQ_INLINE
 #define SPLK_FAST_PATH_KIND "inline irq"
@@ -19,20 +26,13 @@
 namespace splkmem {
 namespace {
 
+// Destroys a freed slot waits out before a new cache reuses it.
+constexpr unsigned kQuarantineSlots = 64;
+
 constinit kstd::IntrusiveList<ObjectCache> g_caches;
 constinit kstd::IntrusiveList<ObjectCache> g_graveyard;
-
-class RegistryReadGuard : kstd::NonCopyable {
- public:
-  RegistryReadGuard() { splk_registry_lock_read(); }
-  ~RegistryReadGuard() { splk_registry_unlock_read(); }
-};
-
-class RegistryWriteGuard : kstd::NonCopyable {
- public:
-  RegistryWriteGuard() { splk_registry_lock_write(); }
-  ~RegistryWriteGuard() { splk_registry_unlock_write(); }
-};
+constinit kstd::IntrusiveList<ObjectCache> g_free_slots;  // oldest first
+constinit unsigned g_free_slot_count;
 
 }  // namespace
 
@@ -41,14 +41,43 @@ void registry_add(ObjectCache* cache) {
   g_caches.push_back(cache);
 }
 
-void registry_remove(ObjectCache* cache) {
+bool registry_contains(const ObjectCache* cache) {
+  for (ObjectCache* live : g_caches)
+    if (live == cache) return true;
+  return false;
+}
+
+bool registry_remove(ObjectCache* cache) {
   RegistryWriteGuard guard;
+  if (!registry_contains(cache)) return false;
   kstd::IntrusiveList<ObjectCache>::remove(cache);
+  return true;
 }
 
 void registry_bury(ObjectCache* cache) {
   RegistryWriteGuard guard;
   g_graveyard.push_back(cache);
+}
+
+void* registry_slot_alloc() {
+  ObjectCache* slot = nullptr;
+  {
+    RegistryWriteGuard guard;
+    if (g_free_slot_count > kQuarantineSlots) {
+      slot = g_free_slots.front();
+      kstd::IntrusiveList<ObjectCache>::remove(slot);
+      --g_free_slot_count;
+    }
+  }
+  if (slot == nullptr) return splk_kmalloc_node(sizeof(ObjectCache), KM_SLEEP | KM_ZERO, -1);
+  __builtin_memset(static_cast<void*>(slot), 0, sizeof(ObjectCache));
+  return slot;
+}
+
+void registry_slot_free(ObjectCache* cache) {
+  RegistryWriteGuard guard;
+  g_free_slots.push_back(cache);
+  ++g_free_slot_count;
 }
 
 }  // namespace splkmem
@@ -117,6 +146,11 @@ extern "C" void splk_core_exit(void) noexcept {
       kstd::IntrusiveList<ObjectCache>::remove(cache);
       cache->release_leaked();
     }
+    while (ObjectCache* slot = splkmem::g_free_slots.front()) {
+      kstd::IntrusiveList<ObjectCache>::remove(slot);
+      splk_kfree(slot);
+    }
+    splkmem::g_free_slot_count = 0;
   }
   g_grow_queue_owner->destroy();
 }

@@ -1,16 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The registry of live caches (for spl_kmem_reap(), /proc and the
-// shrinker) and the graveyard of caches destroyed with objects still out.
-// Both lists are guarded by the registry rw_semaphore of the C glue.
+// The registry of live caches (for spl_kmem_reap(), /proc, the shrinker and
+// the API's handle checks), the graveyard of caches destroyed with objects
+// still out, and the pool of cache slots that makes ObjectCache memory
+// type-stable.  All of it is guarded by the registry rw_semaphore of the C
+// glue.
 #pragma once
+
+#include "kstd/utility.hpp"
+#include "seam.h"
 
 namespace splkmem {
 
 class ObjectCache;
 
+class RegistryReadGuard : kstd::NonCopyable {
+ public:
+  RegistryReadGuard() { splk_registry_lock_read(); }
+  ~RegistryReadGuard() { splk_registry_unlock_read(); }
+};
+
+class RegistryWriteGuard : kstd::NonCopyable {
+ public:
+  RegistryWriteGuard() { splk_registry_lock_write(); }
+  ~RegistryWriteGuard() { splk_registry_unlock_write(); }
+};
+
 void registry_add(ObjectCache* cache);
-void registry_remove(ObjectCache* cache);
+// Unlinks a live cache; false, with nothing done, when cache is not one
+// (destroyed already, or never a cache).  Two destroys of one handle:
+// exactly one gets true.
+bool registry_remove(ObjectCache* cache);
+// With a RegistryReadGuard or RegistryWriteGuard held: cache is live.
+bool registry_contains(const ObjectCache* cache);
 void registry_bury(ObjectCache* cache);
+
+// Memory for an ObjectCache, zeroed: a slot recycled from the pool or a new
+// allocation.  nullptr when there is no memory.
+void* registry_slot_alloc();
+// A destroyed cache's slot (magic cleared, on no list) back to the pool.
+void registry_slot_free(ObjectCache* cache);
 
 }  // namespace splkmem

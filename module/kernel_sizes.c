@@ -7,6 +7,7 @@
  * headers and Kbuild turns the "->" markers into
  * module/generated/kernel_sizes.h, the technique of asm-offsets.c.
  */
+#include <linux/gfp.h>
 #include <linux/kbuild.h>
 #include <linux/spinlock.h>
 #include <linux/rbtree.h>
@@ -24,6 +25,8 @@ int main(void)
 {
 	/* A constant for the core: the page masks of the free path fold. */
 	DEFINE(SPLK_PAGE_SIZE, PAGE_SIZE);
+	/* GFP bits the core ORs in itself (the glue converts the rest). */
+	DEFINE(SPLK_GFP_RECLAIMABLE, (__force unsigned int)__GFP_RECLAIMABLE);
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
 	DEFINE_SIZE_ALIGN(RB_ROOT, struct rb_root);

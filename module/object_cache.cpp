@@ -12,6 +12,9 @@ namespace {
 
 constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABLE;
 
+// __GFP_RECLAIMABLE of the target kernel (generated/kernel_sizes.h).
+constexpr unsigned kGfpReclaimable = SPLK_GFP_RECLAIMABLE;
+
 // Most one grow task allocates (unless one slab is larger).
 constexpr uint64_t kMaxGrowBytes = 64 * 1024;
 
@@ -86,12 +89,26 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
              p.flags);
     return nullptr;
   }
+  // The size is the caller's: SIZE_MAX - 7 or a negative int must not wrap
+  // the stride (slab_layout.hpp checks every later step too).
+  uint64_t stride;
+  if (!SlabLayout::stride_for(p.size, kstd::max<uint64_t>(p.align, SlabLayout::kMinAlign),
+                              &stride)) {
+    splk_log(0,
+             "splkmem: cache '%s': object size %zu (0x%zx) overflows with its tag and alignment "
+             "%zu",
+             p.name, p.size, p.size, p.align);
+    return nullptr;
+  }
 
-  void* mem = splk_kmalloc_node(sizeof(ObjectCache), KM_SLEEP | KM_ZERO, -1);
+  // Type-stable memory (cache_registry.cpp): a stale handle's magic check
+  // always reads an ObjectCache.
+  void* mem = registry_slot_alloc();
   if (mem == nullptr) return nullptr;
   auto* cache = new (mem) ObjectCache();
   if (!cache->init(p)) {
-    splk_kfree(mem);
+    cache->magic_ = 0;
+    registry_slot_free(cache);
     return nullptr;
   }
   if (cache->is_slab_backed())
@@ -116,14 +133,19 @@ bool ObjectCache::init(const CacheParams& p) {
   grow_wq_.init();
   emergency_.init();
 
+  // Each module parameter is read once: a sysfs write during create must
+  // not make two decisions of one create disagree (a limit read as 16384
+  // to pick KMC_SLAB and as 0 to check it made the create fail).
+  const unsigned limit = param(spl_kmem_cache_slab_limit);
+  const unsigned max_mb = param(spl_kmem_cache_max_size);
+  const unsigned per_slab = param(spl_kmem_cache_obj_per_slab);
+  const unsigned mag_param = param(spl_kmem_cache_magazine_size);
+
   // No type asked for: small objects go to the Linux slab (SPL's rule).
-  if (!(flags_ & (KMC_SLAB | KMC_KVMEM))) {
-    const unsigned limit = param(spl_kmem_cache_slab_limit);
+  if (!(flags_ & (KMC_SLAB | KMC_KVMEM)))
     flags_ |= (limit != 0 && obj_size_ <= limit) ? KMC_SLAB : KMC_KVMEM;
-  }
 
   if (flags_ & KMC_SLAB) {
-    const unsigned limit = param(spl_kmem_cache_slab_limit);
     if (obj_size_ > limit) {
       splk_log(
           0, "splkmem: cache '%s': KMC_SLAB object size %llu exceeds spl_kmem_cache_slab_limit %u",
@@ -138,19 +160,19 @@ bool ObjectCache::init(const CacheParams& p) {
     return true;
   }
 
-  const uint64_t max_bytes = static_cast<uint64_t>(param(spl_kmem_cache_max_size)) << 20;
-  if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), kPageSize,
-                           param(spl_kmem_cache_obj_per_slab), max_bytes, &layout_)) {
+  const uint64_t max_bytes = static_cast<uint64_t>(max_mb) << 20;
+  if (!SlabLayout::compute(obj_size_, obj_align_, sizeof(Slab), kPageSize, per_slab, max_bytes,
+                           &layout_)) {
     splk_log(0,
              "splkmem: cache '%s': object size %llu does not fit a slab of spl_kmem_cache_max_size "
              "%u MB",
-             name_, static_cast<unsigned long long>(obj_size_), param(spl_kmem_cache_max_size));
+             name_, static_cast<unsigned long long>(obj_size_), max_mb);
     return false;
   }
   tags_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
   tags_.first_offset = layout_.first_offset;
   tags_.span = layout_.slab_size - layout_.first_offset;
-  mag_size_ = Magazine::size_for(layout_.stride, kPageSize, param(spl_kmem_cache_magazine_size));
+  mag_size_ = Magazine::size_for(layout_.stride, kPageSize, mag_param);
   mag_refill_ = (mag_size_ + 1) / 2;
   return init_magazines();
 }
@@ -182,9 +204,9 @@ void ObjectCache::free_magazines() {
   cpu::free(&mag_slot_);
 }
 
+// Called once registry_remove() has unlinked the cache (spl_api.cpp).
 void ObjectCache::destroy() {
   splk_might_sleep();
-  registry_remove(this);
   kstd::test_and_set_bit(flags_, KMC_BIT_DESTROY);
 
   uint64_t live;
@@ -222,8 +244,8 @@ void ObjectCache::destroy() {
     return;
   }
   if (is_slab_backed()) passthrough_.destroy();
-  magic_ = 0;
-  splk_kfree(this);
+  kstd::store_relaxed(magic_, 0u);
+  registry_slot_free(this);
 }
 
 void ObjectCache::release_leaked() {
@@ -446,7 +468,11 @@ ObjectCache::Refill ObjectCache::emergency_alloc(int km_flags, void** obj) {
     if (!partial_.empty()) return Refill::kRetry;
   }
   if (hook_fail_emergency_alloc()) return Refill::kFailed;
-  void* page = splk_alloc_pages(obj_size_, km_flags, kstd::load_relaxed(extra_gfp_));
+  // A reclaimable cache's pages are reclaimable, as in SPL's
+  // spl_emergency_alloc(): they go to reclaimable pageblocks.
+  const unsigned gfp = kstd::load_relaxed(extra_gfp_) |
+                       ((kstd::load_relaxed(flags_) & KMC_RECLAIMABLE) ? kGfpReclaimable : 0);
+  void* page = splk_alloc_pages(obj_size_, km_flags, gfp);
   if (page == nullptr) return Refill::kFailed;
   void* node = splk_addr_node_alloc(km_flags);
   if (node == nullptr) {

@@ -31,19 +31,39 @@ struct SlabLayout {
   uint64_t slab_size;     // bytes of one slab, a page multiple
   uint32_t objs;          // objects per slab
 
-  // Returns false when not even one object fits in max_slab_bytes.
-  // align must be a power of two >= kMinAlign.
+  // The stride of an object: its size rounded to kMinAlign, plus the tag,
+  // rounded to align.  False when that does not fit in 64 bits: obj_size
+  // comes from the caller (SIZE_MAX - 7 used to wrap to a stride of 0, and
+  // SIZE_MAX to a stride of 8 that overlapped the next tag).
+  static constexpr bool stride_for(uint64_t obj_size, uint64_t align, uint64_t* stride) {
+    uint64_t s = 0;
+    return kstd::is_power_of_two(align) && kstd::checked_round_up(obj_size, kMinAlign, &s) &&
+           kstd::checked_add(s, kTagSize, &s) && kstd::checked_round_up(s, align, stride);
+  }
+
+  // Returns false when not even one object fits in max_slab_bytes, or when
+  // any step would overflow.  align must be a power of two >= kMinAlign,
+  // page_size a power of two.  Every intermediate value is checked, so no
+  // input makes this divide by zero or wrap.
   static constexpr bool compute(uint64_t obj_size, uint64_t align, uint64_t header_size,
                                 uint64_t page_size, uint64_t target_objs, uint64_t max_slab_bytes,
                                 SlabLayout* out) {
-    const uint64_t stride = kstd::round_up(kstd::round_up(obj_size, kMinAlign) + kTagSize, align);
-    const uint64_t first = kstd::round_up(header_size + kTagSize, align);
-    if (max_slab_bytes < first + stride) return false;
+    uint64_t stride = 0, first = 0, one = 0;
+    if (align < kMinAlign || !kstd::is_power_of_two(page_size) ||
+        !stride_for(obj_size, align, &stride) ||
+        !kstd::checked_round_up(header_size + kTagSize, align, &first) ||
+        !kstd::checked_add(first, stride, &one) || one > max_slab_bytes)
+      return false;
+    // From here first + stride <= max_slab_bytes, stride >= kMinAlign + kTagSize.
 
-    uint64_t want = first + target_objs * stride;
-    if (want > max_slab_bytes) want = first + ((max_slab_bytes - first) / stride) * stride;
-    uint64_t size = kstd::round_up(want, page_size);
-    if (size > max_slab_bytes) size = max_slab_bytes / page_size * page_size;
+    uint64_t want = 0;
+    if (!kstd::checked_mul(target_objs, stride, &want) || !kstd::checked_add(want, first, &want) ||
+        want > max_slab_bytes)
+      want = first + ((max_slab_bytes - first) / stride) * stride;  // <= max_slab_bytes
+    uint64_t size = 0;
+    if (!kstd::checked_round_up(want, page_size, &size) || size > max_slab_bytes)
+      size = max_slab_bytes / page_size * page_size;
+    if (size < first + stride) return false;  // max_slab_bytes below a page
     const uint64_t objs = (size - first) / stride;
     if (objs == 0 || objs > 0xffffffffULL) return false;
 
@@ -78,6 +98,39 @@ static_assert(make(300000, 8, 8, 1 << 20).objs == 3);
 static_assert(make(300000, 8, 8, 1 << 20).slab_size <= (1 << 20));
 // Too big for the cap: no layout.
 static_assert(!SlabLayout::compute(2 << 20, 8, 64, 4096, 8, 1 << 20, nullptr));
+
+// Sizes near the top of the range are refused, never wrapped: SIZE_MAX - 7
+// once gave a stride of 0 (a division by zero), SIZE_MAX a stride of 8.
+constexpr uint64_t kMax = ~0ULL;
+constexpr bool fits(uint64_t size, uint64_t align, uint64_t max) {
+  SlabLayout l{};
+  return SlabLayout::compute(size, align, 64, 4096, 8, max, &l);
+}
+constexpr bool has_stride(uint64_t size, uint64_t align) {
+  uint64_t s = 0;
+  return SlabLayout::stride_for(size, align, &s);
+}
+static_assert(!has_stride(kMax, 8) && !has_stride(kMax - 7, 8) && !has_stride(kMax - 8, 8));
+static_assert(!has_stride(kMax - 15, 4096) && !has_stride(kMax - 4095, 4096));
+static_assert(has_stride(kMax - 15, 8));   // 2^64 - 8: representable ...
+static_assert(!fits(kMax - 15, 8, kMax));  // ... but the header pushes it over
+static_assert(!fits(kMax, 8, kMax) && !fits(kMax - 7, 8, kMax) && !fits(kMax - 4095, 4096, kMax));
+static_assert(!fits(0xffffffffffffffffULL, 8, 32 << 20));  // (size_t)(int)-1
+static_assert(!fits(0xffffffff80000000ULL, 8, 32 << 20));  // (size_t)INT_MIN
+static_assert(!fits(1ULL << 63, 4096, 1ULL << 30) && fits(1ULL << 63, 4096, kMax));
+// target_objs * stride overflows: capped by max_slab_bytes instead of wrapping.
+constexpr SlabLayout kHuge = [] {
+  SlabLayout l{};
+  SlabLayout::compute(1ULL << 50, 8, 64, 4096, 1ULL << 20, kMax - 4095, &l);
+  return l;
+}();
+static_assert(kHuge.stride == (1ULL << 50) + 8 && kHuge.objs == 16383);
+static_assert(kHuge.first_offset + kHuge.objs * kHuge.stride <= kHuge.slab_size);
+// A slab limit below one page has no layout rather than an underflow.
+static_assert(!fits(8, 8, 100));
+// The exact edge: object + tag + header fill max_slab_bytes, one byte more does not.
+static_assert(fits((1 << 20) - 72 - 8, 8, 1 << 20) && !fits((1 << 20) - 72 - 7, 8, 1 << 20));
+static_assert(make((1 << 20) - 80, 8, 8, 1 << 20).objs == 1);
 }  // namespace layout_checks
 
 }  // namespace splkmem

@@ -2,8 +2,40 @@
 //
 // The exported SPL object-cache API (sys/kmem_cache.h): extern "C" entry
 // points with SPL's names and signatures over ObjectCache.  The C glue
-// exports them.  Every entry point checks the cache's magic first, so a
-// NULL or stale cache pointer gets a warning instead of a crash.
+// exports them.
+//
+// Handles after destroy.  What is guaranteed, and what is not:
+//
+// - ObjectCache memory is type-stable while splkmem is loaded: memory that
+//   once held a cache holds a cache (live or dead) until module unload.  A
+//   destroyed cache's slot is never given back to kmalloc; it waits in a
+//   FIFO and is reused for a new cache only after kQuarantineSlots (64)
+//   later destroys (cache_registry.cpp).  A cache destroyed with objects
+//   still allocated is never reused (graveyard, until unload).
+// - destroy, reap_now, set_move and set_allocflags look the handle up in
+//   the registry of live caches, under the registry lock, before touching
+//   the cache.  A handle destroyed before (or being destroyed by another
+//   thread) gets one WARN and nothing else: two destroys of one handle,
+//   even at once, tear it down exactly once.  These calls may sleep.
+// - alloc, free, inuse and entry_size only check the cache's magic (the hot
+//   path has no room for a lookup; inuse and entry_size do not sleep).  A
+//   handle whose slot is dead reads our own memory, finds the magic cleared
+//   and gets one WARN: no use-after-free, nothing allocated or freed.
+//
+// Not guaranteed:
+// - Once the slot of a destroyed cache has been reused (after 64 more
+//   destroys), a stale handle names the new cache, and every call through
+//   it acts on that cache (the registry lookup finds it live): a free
+//   through it gets that cache's checks of a foreign pointer, with the
+//   known gaps the README lists (an object of a reaped or destroyed
+//   vmalloc slab is read, not refused).
+// - A call through a handle racing with its own destroy: the slow paths
+//   above are serialised by the registry lock, but an alloc or free that
+//   passed the magic check before destroy began may use the magazines and
+//   slabs destroy frees.  That is a caller bug, as in SPL.
+// - A pointer that never was a cache handle (other than NULL) is read as
+//   one by the magic check.
+#include "cache_registry.hpp"
 #include "object_cache.hpp"
 
 // struct spl_kmem_cache (seam.h) is never defined: consumers hold an
@@ -13,6 +45,8 @@ using splkmem::ObjectCache;
 
 namespace {
 
+ObjectCache* as_cache(spl_kmem_cache* skc) { return reinterpret_cast<ObjectCache*>(skc); }
+
 [[gnu::cold, gnu::noinline]] void warn_dead(spl_kmem_cache* skc, const char* fn) {
   splk_warn("%s: %p is not a live cache", fn, static_cast<void*>(skc));
 }
@@ -21,8 +55,9 @@ namespace {
   return kstd::likely(cache != nullptr && cache->valid());
 }
 
+// The hot paths: the magic check only (type-stable memory makes it safe).
 ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
-  auto* cache = reinterpret_cast<ObjectCache*>(skc);
+  ObjectCache* cache = as_cache(skc);
   if (live(cache)) return cache;
   warn_dead(skc, fn);
   return nullptr;
@@ -38,6 +73,36 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   warn_dead(skc, "spl_kmem_cache_free");
 }
 
+// Every cache but a plain or KMC_SLAB one (a constructor or destructor,
+// or a dead handle): out of line, so that the fast paths stay free of its
+// registers.
+[[gnu::noinline]] void* alloc_general(spl_kmem_cache* skc, int flags) {
+  ObjectCache* cache = as_cache(skc);
+  if (!live(cache)) return refuse_alloc(skc);
+  return cache->alloc(flags);
+}
+
+[[gnu::noinline]] void free_general(spl_kmem_cache* skc, void* obj) {
+  ObjectCache* cache = as_cache(skc);
+  if (!live(cache)) return refuse_free(skc);
+  cache->free(obj);
+}
+
+// The rare paths: body(cache) runs under the registry read lock if the
+// handle is a live cache, so a concurrent destroy of it waits.
+template <typename Body>
+void with_live_cache(spl_kmem_cache* skc, const char* fn, Body body) {
+  splkmem::RegistryReadGuard guard;
+  ObjectCache* cache = as_cache(skc);
+  if (cache == nullptr || !splkmem::registry_contains(cache)) {
+    warn_dead(skc, fn);
+    return;
+  }
+  body(cache);
+}
+
+}  // namespace
+
 extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, size_t align,
                                                  int (*ctor)(void*, void*, int),
                                                  void (*dtor)(void*, void*), void* reclaim,
@@ -50,24 +115,15 @@ extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, 
 }
 
 extern "C" void spl_kmem_cache_destroy(spl_kmem_cache* skc) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__)) cache->destroy();
+  splk_might_sleep();
+  ObjectCache* cache = as_cache(skc);
+  // Unlinking is the check: of two destroys of one handle, one unlinks it.
+  if (cache == nullptr || !splkmem::registry_remove(cache)) {
+    warn_dead(skc, __func__);
+    return;
+  }
+  cache->destroy();
 }
-
-// Every cache but a plain one (KMC_SLAB, or a constructor or destructor):
-// out of line, so that the plain paths below stay free of its registers.
-[[gnu::noinline]] void* alloc_general(spl_kmem_cache* skc, int flags) {
-  auto* cache = reinterpret_cast<ObjectCache*>(skc);
-  if (!live(cache)) return refuse_alloc(skc);
-  return cache->alloc(flags);
-}
-
-[[gnu::noinline]] void free_general(spl_kmem_cache* skc, void* obj) {
-  auto* cache = reinterpret_cast<ObjectCache*>(skc);
-  if (!live(cache)) return refuse_free(skc);
-  cache->free(obj);
-}
-
-}  // namespace
 
 // The fast paths: one test for "a live plain cache", then ObjectCache's
 // inline magazine pop or push, whose misses are tail calls.
@@ -88,19 +144,20 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
 }
 
 extern "C" void spl_kmem_cache_reap_now(spl_kmem_cache* skc) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__)) cache->reap_now();
+  with_live_cache(skc, __func__, [](ObjectCache* cache) { cache->reap_now(); });
 }
 
 extern "C" int spl_kmem_cache_reap_active(void) noexcept { return 0; }
 
 extern "C" void spl_kmem_cache_set_move(spl_kmem_cache* skc,
                                         kmem_cbrc_t (*move)(void*, void*, size_t, void*)) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__))
+  with_live_cache(skc, __func__, [move](ObjectCache* cache) {
     cache->set_move(reinterpret_cast<splkmem::MoveCallback>(move));
+  });
 }
 
 extern "C" void spl_kmem_cache_set_allocflags(spl_kmem_cache* skc, unsigned int gfp) noexcept {
-  if (ObjectCache* cache = checked(skc, __func__)) cache->set_alloc_gfp(gfp);
+  with_live_cache(skc, __func__, [gfp](ObjectCache* cache) { cache->set_alloc_gfp(gfp); });
 }
 
 extern "C" uint64_t spl_kmem_cache_inuse(spl_kmem_cache* skc) noexcept {

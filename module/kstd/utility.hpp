@@ -30,6 +30,20 @@ constexpr bool is_power_of_two(uint64_t x) { return x != 0 && (x & (x - 1)) == 0
 // Rounds x up to a multiple of a power of two.
 constexpr uint64_t round_up(uint64_t x, uint64_t pow2) { return (x + pow2 - 1) & ~(pow2 - 1); }
 
+// Overflow-checked arithmetic for sizes that come from callers: false (and
+// *out unspecified) when the exact result does not fit in 64 bits.
+constexpr bool checked_add(uint64_t a, uint64_t b, uint64_t* out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+constexpr bool checked_mul(uint64_t a, uint64_t b, uint64_t* out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+constexpr bool checked_round_up(uint64_t x, uint64_t pow2, uint64_t* out) {
+  if (!checked_add(x, pow2 - 1, out)) return false;
+  *out &= ~(pow2 - 1);
+  return true;
+}
+
 constexpr bool likely(bool b) { return __builtin_expect(b, true); }
 constexpr bool unlikely(bool b) { return __builtin_expect(b, false); }
 
