@@ -142,6 +142,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
 
   // Out of line: everything but a magazine hit or push.  Each is reached
   // by a tail call from the inline paths, with the same arguments.
+  template <bool kConstruct>
+  void* alloc_magazine(int km_flags);
   void* alloc_slow(int km_flags);
   void* alloc_passthrough_slow(int km_flags);
   void* construct(void* obj, int km_flags);
@@ -219,7 +221,9 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t obj_emergency_max_;
 };
 
-[[gnu::always_inline]] inline void* ObjectCache::alloc_plain(int km_flags) {
+// A magazine pop; a miss is alloc_slow(), which constructs by itself.
+template <bool kConstruct>
+[[gnu::always_inline]] inline void* ObjectCache::alloc_magazine(int km_flags) {
   const unsigned long irq = cpu::irq_save();
   Magazine* mag = cpu::read(mag_slot_);
   const uint32_t avail = mag->avail;
@@ -231,14 +235,17 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   mag->avail = avail - 1;
   cpu::irq_restore(irq);
   *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+  if (kConstruct && ctor_ != nullptr) return construct(obj, km_flags);
   return obj;
+}
+
+[[gnu::always_inline]] inline void* ObjectCache::alloc_plain(int km_flags) {
+  return alloc_magazine<false>(km_flags);
 }
 
 [[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
   if (kstd::unlikely(fast_ & kFastPassthrough)) return alloc_passthrough(km_flags);
-  void* obj = alloc_plain(km_flags);
-  if (ctor_ != nullptr && obj != nullptr) return construct(obj, km_flags);
-  return obj;
+  return alloc_magazine<true>(km_flags);
 }
 
 [[gnu::always_inline]] inline bool ObjectCache::fast_tag(void* obj, uintptr_t* tag) const {
