@@ -334,7 +334,7 @@ void* ObjectCache::alloc_from_magazine(int km_flags) {
 ObjectCache::Refill ObjectCache::refill(cpu::IrqSave& irq, Magazine* mag, int km_flags,
                                         void** emergency) {
   {
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     uint32_t want = kstd::min(mag->refill, mag->size - mag->avail);
     while (want > 0 && !partial_.empty()) {
       Slab* slab = partial_.front();
@@ -373,7 +373,7 @@ ObjectCache::Refill ObjectCache::grow(int km_flags, void** emergency) {
   const long left = grow_wq_.wait([this] { return !kstd::test_bit(flags_, KMC_BIT_GROWING); },
                                   splk_kernel.hz / 10);
   if (left == 0) {
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     if (kstd::test_bit(flags_, KMC_BIT_GROWING)) {
       set_flag(flags_, KMC_BIT_DEADLOCKED);
       ++obj_deadlock_;
@@ -410,7 +410,7 @@ void ObjectCache::grow_task() {
   if (inject) splk_fault_inject_current(true);
   for (uint64_t i = 0; i < want; ++i) {
     Slab* slab = new_slab(grow_flags_);
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     if (slab == nullptr) {
       ++slab_fail_;
       if (i == 0) set_flag(flags_, KMC_BIT_DEADLOCKED);
@@ -464,7 +464,7 @@ void* ObjectCache::take_object(Slab* slab) {
 // instead.
 ObjectCache::Refill ObjectCache::emergency_alloc(int km_flags, void** obj) {
   {
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     if (!partial_.empty()) return Refill::kRetry;
   }
   if (hook_fail_emergency_alloc()) return Refill::kFailed;
@@ -480,7 +480,7 @@ ObjectCache::Refill ObjectCache::emergency_alloc(int km_flags, void** obj) {
     return Refill::kFailed;
   }
   {
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     emergency_.insert(node, reinterpret_cast<uintptr_t>(page));  // fresh pages: never present
     ++obj_total_;
     ++obj_emergency_;
@@ -494,7 +494,7 @@ ObjectCache::Refill ObjectCache::emergency_alloc(int km_flags, void** obj) {
 bool ObjectCache::emergency_free(void* obj) {
   void* node;
   {
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     node = emergency_.remove(reinterpret_cast<uintptr_t>(obj));
     if (node == nullptr) return false;
     --obj_emergency_;
@@ -606,7 +606,7 @@ bool ObjectCache::return_object(void* obj) {
 // Returns the count coldest objects of a magazine to their slabs; true if
 // a slab became empty.  Interrupts are off or the magazine's CPU is idle.
 bool ObjectCache::flush(Magazine* mag, uint32_t count) {
-  SpinLockGuard guard(lock_);
+  SpinLockIrqGuard guard(lock_);
   const uint32_t n = kstd::min(count, mag->avail);
   bool emptied = false;
   for (uint32_t i = 0; i < n; ++i) emptied |= return_object(mag->objs[i]);
@@ -620,7 +620,7 @@ bool ObjectCache::flush(Magazine* mag, uint32_t count) {
 void ObjectCache::reclaim_empty_slabs() {
   kstd::IntrusiveList<Slab> doomed;
   {
-    SpinLockGuard guard(lock_);
+    SpinLockIrqGuard guard(lock_);
     for (Slab* slab = partial_.back(); slab != nullptr && slab->empty(); slab = partial_.back()) {
       doomed.move_to_back(slab);
       --slab_total_;
@@ -666,7 +666,7 @@ uint64_t ObjectCache::freeable() {
   uint64_t cached = 0;
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
     if (splk_cpu_possible(cpu)) cached += kstd::load_relaxed(magazine_on(cpu)->avail);
-  SpinLockGuard guard(lock_);
+  SpinLockIrqGuard guard(lock_);
   return obj_total_ - obj_alloc_ + cached;
 }
 
@@ -687,7 +687,7 @@ void ObjectCache::stats(splk_cache_stats* out) {
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
     if (splk_cpu_possible(cpu)) out->mag_objs += kstd::load_relaxed(magazine_on(cpu)->avail);
 
-  SpinLockGuard guard(lock_);
+  SpinLockIrqGuard guard(lock_);
   out->slab_fail = slab_fail_;
   out->slab_create = slab_create_;
   out->slab_destroy = slab_destroy_;

@@ -39,8 +39,10 @@
 // - Counters (slab_*, obj_*) are under lock_; obj_alloc counts objects out
 //   of the slabs, in magazines or with callers, as SPL does.
 //
-// Lock order: registry semaphore -> lock_.  lock_ is taken with interrupts
-// on or off, never from interrupt context.
+// Lock order: registry semaphore -> lock_.  lock_ is always taken with
+// interrupts off (SpinLockIrqGuard): KM_NOSLEEP allocations and frees may
+// come from soft or hard interrupt context, refill and flush there, and
+// must not spin on a lock the interrupted task holds.
 #pragma once
 
 #include "cpu_local.hpp"

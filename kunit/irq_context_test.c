@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation and free from interrupt context, as SPL callers do on
+ * network and block completion paths: KM_NOSLEEP allocations and frees
+ * from a timer (softirq) and from irq_work (hard irq), while a thread
+ * allocates and frees the same cache with interrupts on and a reap runs
+ * beside it.  Each interrupt-context batch is larger than a magazine, so
+ * it refills and flushes under the cache lock; lockdep (the test kernel
+ * has it) reports any lock also taken with interrupts on, and the console
+ * checker fails the run on that report.  The books must balance after.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/irq_work.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/timer.h>
+
+#include "splkmem_test.h"
+
+#define IRQ_BATCH 300		/* more than the largest magazine (256) */
+#define IRQ_RUNS 40		/* batches per context */
+
+struct irq_ctx {
+	spl_kmem_cache_t *skc;
+	size_t size;
+	void *objs[IRQ_BATCH];
+	struct timer_list timer;
+	struct irq_work work;
+	atomic_t timer_runs, work_runs;
+	atomic_t allocated, refused;
+	bool stop;
+};
+
+/* One batch: allocate up to IRQ_BATCH, write them, free them all. */
+static void irq_batch(struct irq_ctx *x)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < IRQ_BATCH; i++) {
+		void *obj = spl_kmem_cache_alloc(x->skc, KM_NOSLEEP);
+
+		if (!obj) {
+			atomic_inc(&x->refused);
+			continue;
+		}
+		memset(obj, 0x6b, x->size);
+		x->objs[n++] = obj;
+	}
+	atomic_add(n, &x->allocated);
+	while (n > 0)
+		spl_kmem_cache_free(x->skc, x->objs[--n]);
+}
+
+static void irq_work_fn(struct irq_work *w)
+{
+	struct irq_ctx *x = container_of(w, struct irq_ctx, work);
+
+	WARN_ON_ONCE(!in_hardirq());
+	irq_batch(x);
+	atomic_inc(&x->work_runs);
+}
+
+static void irq_timer_fn(struct timer_list *t)
+{
+	struct irq_ctx *x = from_timer(x, t, timer);
+
+	WARN_ON_ONCE(!in_serving_softirq());
+	irq_batch(x);
+	/* The hard-irq batch runs after this one: objs[] is free again. */
+	irq_work_queue(&x->work);
+	if (atomic_inc_return(&x->timer_runs) < IRQ_RUNS && !READ_ONCE(x->stop))
+		mod_timer(&x->timer, jiffies + 1);
+}
+
+static int irq_hammer(void *arg)
+{
+	struct irq_ctx *x = arg;
+	void *objs[64];
+	unsigned int round = 0;
+
+	while (!kthread_should_stop()) {
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(objs); i++)
+			objs[i] = spl_kmem_cache_alloc(x->skc, KM_SLEEP);
+		for (i = 0; i < ARRAY_SIZE(objs); i++)
+			spl_kmem_cache_free(x->skc, objs[i]);
+		/* Reaps take the cache lock with interrupts on. */
+		if (++round % 16 == 0)
+			spl_kmem_cache_reap_now(x->skc);
+		cond_resched();
+	}
+	return 0;
+}
+
+static void irq_alloc_free(struct kunit *test, int flags, size_t size)
+{
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_irq", size, 0, NULL,
+							   NULL, NULL, flags);
+	struct irq_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct task_struct *hammer;
+	unsigned long deadline;
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	x->skc = c->skc;
+	x->size = size;
+	init_irq_work(&x->work, irq_work_fn);
+	timer_setup(&x->timer, irq_timer_fn, 0);
+
+	hammer = kthread_run(irq_hammer, x, "splk_irq_hammer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hammer));
+	mod_timer(&x->timer, jiffies + 1);
+
+	deadline = jiffies + 20 * HZ;
+	while (atomic_read(&x->work_runs) < IRQ_RUNS && time_before(jiffies, deadline))
+		msleep(20);
+	WRITE_ONCE(x->stop, true);
+	timer_delete_sync(&x->timer);
+	irq_work_sync(&x->work);
+	kthread_stop(hammer);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&x->timer_runs), IRQ_RUNS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&x->work_runs), IRQ_RUNS);
+	/* Interrupt context got objects, not only refusals. */
+	KUNIT_EXPECT_GT(test, atomic_read(&x->allocated), IRQ_BATCH * IRQ_RUNS);
+	kunit_info(test, "%d objects in irq context, %d KM_NOSLEEP refusals",
+		   atomic_read(&x->allocated), atomic_read(&x->refused));
+	/* Everything was freed: nothing is out of the cache. */
+	if (flags & KMC_SLAB) {
+		KUNIT_EXPECT_EQ(test, spl_kmem_cache_inuse(c->skc), 0);
+	} else {
+		struct splk_cache_stats st;
+
+		splk_test_cache_stats(test, c, &st);
+		KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
+		KUNIT_EXPECT_EQ(test, st.obj_emergency, 0);
+	}
+	splk_test_cache_destroy(test, c);
+}
+
+static void irq_alloc_free_kvmem(struct kunit *test)
+{
+	irq_alloc_free(test, KMC_KVMEM, 64);
+}
+
+static void irq_alloc_free_slab(struct kunit *test)
+{
+	irq_alloc_free(test, KMC_SLAB, 64);
+}
+
+static struct kunit_case irq_cases[] = {
+	KUNIT_CASE_SLOW(irq_alloc_free_kvmem),
+	KUNIT_CASE_SLOW(irq_alloc_free_slab),
+	{}
+};
+
+static struct kunit_suite irq_suite = {
+	.name = "splkmem_irq_context",
+	.test_cases = irq_cases,
+};
+
+kunit_test_suites(&irq_suite);
