@@ -26,6 +26,7 @@ static void gt_reset_hooks(void)
 	WRITE_ONCE(splk_test_hooks.fail_slab_alloc, false);
 	WRITE_ONCE(splk_test_hooks.fail_emergency_alloc, false);
 	WRITE_ONCE(splk_test_hooks.fault_inject_grow, false);
+	WRITE_ONCE(splk_test_hooks.grow_tail_delay_ms, 0);
 }
 
 static spl_kmem_cache_t *gt_create(struct kunit *test, size_t size, int flags)
@@ -528,6 +529,42 @@ static void gt_exit(struct kunit *test)
 	splk_fault_inject_current(false);
 }
 
+/*
+ * Two grow tasks of one cache overlap: the first is still in its tail (it
+ * cleared GROWING and holds the cache) when the second is dispatched with
+ * the same embedded entry and finishes.  destroy must wait for both, not
+ * only for the task its last recorded id names.
+ */
+static void growth_destroy_waits_overlapping_grows(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, 64, KMC_KVMEM);
+	const int n = 600;	/* more than one grow task's slabs hold */
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned long dispatched, finished;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	gt_reset_hooks();
+	WRITE_ONCE(splk_test_hooks.grow_tail_delay_ms, 600);
+	dispatched = READ_ONCE(splk_test_hooks.grows_dispatched);
+	for (i = 0; i < n; i++) {
+		objs[i] = spl_kmem_cache_alloc(skc, KM_SLEEP);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	/* At least two grows: the first one's tail overlaps the later ones. */
+	finished = READ_ONCE(splk_test_hooks.grows_dispatched);
+	KUNIT_EXPECT_GE(test, finished - dispatched, 2UL);
+	for (i = 0; i < n; i++)
+		spl_kmem_cache_free(skc, objs[i]);
+	spl_kmem_cache_destroy(skc);
+	/* Every grow task was done with the cache before destroy returned. */
+	finished = READ_ONCE(splk_test_hooks.grows_finished);
+	dispatched = READ_ONCE(splk_test_hooks.grows_dispatched);
+	KUNIT_EXPECT_EQ(test, finished, dispatched);
+	msleep(700);	/* a task destroy did not wait for would touch it now */
+	gt_reset_hooks();
+}
+
 static struct kunit_case growth_cases[] = {
 	KUNIT_CASE(growth_async_creates_slab),
 	KUNIT_CASE(growth_stall_serves_emergency_objects),
@@ -537,6 +574,7 @@ static struct kunit_case growth_cases[] = {
 	KUNIT_CASE(growth_shrinker_returns_empty_slabs),
 	KUNIT_CASE(growth_all_cpus_during_stall),
 	KUNIT_CASE(growth_destroy_races_grow_task),
+	KUNIT_CASE_SLOW(growth_destroy_waits_overlapping_grows),
 	KUNIT_CASE(growth_proc_shows_emergency_counters),
 	KUNIT_CASE_SLOW(growth_fault_injection_stress),
 	{}

@@ -30,11 +30,18 @@ bool hook_fail_emergency_alloc() {
 }
 unsigned hook_grow_delay_ms() { return kstd::load_relaxed(splk_test_hooks.grow_delay_ms); }
 bool hook_fault_inject_grow() { return kstd::load_relaxed(splk_test_hooks.fault_inject_grow); }
+unsigned hook_take_grow_tail_delay_ms() {
+  return __atomic_exchange_n(&splk_test_hooks.grow_tail_delay_ms, 0u, __ATOMIC_RELAXED);
+}
+void hook_count(unsigned long& counter) { __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED); }
+#define HOOK_COUNT(field) hook_count(splk_test_hooks.field)
 #else
 constexpr bool hook_fault_inject_grow() { return false; }
 constexpr bool hook_fail_slab_alloc() { return false; }
 constexpr bool hook_fail_emergency_alloc() { return false; }
 constexpr unsigned hook_grow_delay_ms() { return 0; }
+constexpr unsigned hook_take_grow_tail_delay_ms() { return 0; }
+#define HOOK_COUNT(field) ((void)0)
 #endif
 
 // Full-barrier bit updates for the growth flags, which wait queues read
@@ -213,11 +220,14 @@ void ObjectCache::destroy() {
   if (is_slab_backed()) {
     live = static_cast<uint64_t>(passthrough_.live());
   } else {
-    // A grow task still queued is cancelled; a running one is waited for
-    // (it touches this cache until it returns).
-    if (g_grow_queue->cancel(grow_id_, true) == 0) {
-      clear_flag(flags_, KMC_BIT_GROWING);
-    }
+    // Every grow task dispatched for this cache is waited for, whatever
+    // its id: one may still be in its tail (GROWING cleared, waking the
+    // allocators) when the next is dispatched with the same entry.  With
+    // DESTROY set, a queued one that runs now allocates nothing.
+    grow_wq_.wait([this] {
+      SpinLockIrqGuard guard(lock_);
+      return grows_inflight_ == 0;
+    });
     for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
       if (!splk_cpu_possible(cpu)) continue;
       Magazine* mag = magazine_on(cpu);
@@ -383,15 +393,36 @@ ObjectCache::Refill ObjectCache::grow(int km_flags, void** emergency) {
 }
 
 // With KMC_BIT_GROWING just set by the caller: queue the one grow task.
+// grows_inflight_ counts it from here until it is done with the cache;
+// that count, not a task id, is what destroy waits for.
 void ObjectCache::dispatch_grow(int km_flags) {
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (kstd::test_bit(flags_, KMC_BIT_DESTROY)) {
+      clear_flag(flags_, KMC_BIT_GROWING);
+      return;
+    }
+    ++grows_inflight_;
+  }
   grow_flags_ = km_flags;
+  HOOK_COUNT(grows_dispatched);
   new (&grow_task_) TaskEntry();
   g_grow_queue->dispatch_ent(&ObjectCache::grow_task_main, this, 0, &grow_task_);
-  grow_id_ = grow_task_.id;
-  if (grow_id_ == TASKQID_INVALID) {  // the queue is going away
+  if (grow_task_.id == TASKQID_INVALID) {  // the queue is going away
     clear_flag(flags_, KMC_BIT_GROWING);
-    grow_wq_.wake_all();
+    grow_done();
   }
+}
+
+// The last thing a grow task does with its cache.  The count drops and the
+// waiters (allocators, destroy) are woken under lock_: destroy re-checks
+// the count under lock_ too, so it cannot free the cache before this
+// unlock, after which nothing here touches it.
+void ObjectCache::grow_done() {
+  SpinLockIrqGuard guard(lock_);
+  HOOK_COUNT(grows_finished);
+  --grows_inflight_;
+  grow_wq_.wake_all();
 }
 
 void ObjectCache::grow_task_main(void* cache) { static_cast<ObjectCache*>(cache)->grow_task(); }
@@ -400,9 +431,13 @@ void ObjectCache::grow_task_main(void* cache) { static_cast<ObjectCache*>(cache)
 // allocates as many slabs as one magazine refill takes (at most
 // kMaxGrowBytes): a 64-byte cache has 55 objects a slab and refills 128 at
 // a time, and each grow costs a task-queue round trip.  The cache may be
-// destroyed as soon as this returns (destroy waits for it).
+// destroyed as soon as grow_done() unlocks (destroy waits for it).
 void ObjectCache::grow_task() {
   if (const unsigned ms = hook_grow_delay_ms()) splk_msleep(ms);
+  if (kstd::test_bit(flags_, KMC_BIT_DESTROY)) {
+    clear_flag(flags_, KMC_BIT_GROWING);
+    return grow_done();
+  }
   const uint64_t by_refill = (mag_refill_ + layout_.objs - 1) / layout_.objs;
   const uint64_t by_bytes = kstd::max<uint64_t>(1, kMaxGrowBytes / layout_.slab_size);
   const uint64_t want = kstd::min(by_refill, by_bytes);
@@ -425,6 +460,8 @@ void ObjectCache::grow_task() {
   if (inject) splk_fault_inject_current(false);
   clear_flag(flags_, KMC_BIT_GROWING);
   grow_wq_.wake_all();
+  if (const unsigned ms = hook_take_grow_tail_delay_ms()) splk_msleep(ms);
+  grow_done();
 }
 
 Slab* ObjectCache::new_slab(int km_flags) {

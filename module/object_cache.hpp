@@ -166,6 +166,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void dispatch_grow(int km_flags);
   static void grow_task_main(void* cache);
   void grow_task();
+  void grow_done();
   Slab* new_slab(int km_flags);
   Refill emergency_alloc(int km_flags, void** obj);
   bool emergency_free(void* obj);
@@ -202,7 +203,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Growth: one grow task at a time (KMC_BIT_GROWING), its entry embedded.
   WaitQueue grow_wq_;  // allocators wait for growth or the end of a reap
   TaskEntry grow_task_;
-  taskqid_t grow_id_;
+  uint32_t grows_inflight_;  // under lock_: dispatched, not yet grow_done()
   int grow_flags_;
 
   SpinLock lock_;

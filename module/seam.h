@@ -187,6 +187,13 @@ struct splk_test_hooks {
 	bool fail_slab_alloc;		/* slab vmalloc fails */
 	bool fail_emergency_alloc;	/* emergency page allocation fails */
 	bool fault_inject_grow;		/* grow task is a failslab/fail_page_alloc target */
+	/*
+	 * The next grow task sleeps this long after it cleared GROWING and
+	 * woke the allocators, while it still holds the cache (consumed).
+	 */
+	unsigned int grow_tail_delay_ms;
+	unsigned long grows_dispatched;	/* grow tasks queued, all caches */
+	unsigned long grows_finished;	/* grow tasks done with their cache */
 };
 /* Test builds: marks the current task for fault injection (make-it-fail). */
 void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;
