@@ -116,6 +116,11 @@ extern "C" uint64_t splk_core_freeable(void) noexcept {
   return freeable;
 }
 
+extern "C" void splk_core_cpu_dead(unsigned cpu) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) cache->drain_dead_cpu(cpu);
+}
+
 extern "C" void spl_kmem_reap(void) noexcept {
   splkmem::RegistryReadGuard guard;
   for (ObjectCache* cache : splkmem::g_caches) cache->reap_now();

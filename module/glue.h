@@ -8,5 +8,7 @@ int splk_proc_init(void);
 void splk_proc_exit(void);
 int splk_shrinker_init(void);
 void splk_shrinker_exit(void);
+int splk_hotplug_init(void);
+void splk_hotplug_exit(void);
 
 #endif /* SPLKMEM_GLUE_H */

@@ -399,6 +399,11 @@ notrace void splk_irq_restore(unsigned long flags)
 	local_irq_restore(flags);
 }
 
+void splk_on_each_cpu(void (*fn)(void *), void *arg)
+{
+	on_each_cpu(fn, arg, 1);
+}
+
 bool splk_cpu_possible(unsigned int cpu)
 {
 	return cpu_possible(cpu);

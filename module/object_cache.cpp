@@ -683,14 +683,27 @@ void ObjectCache::set_alloc_gfp(unsigned gfp) {
 void ObjectCache::reap_now() {
   if (is_slab_backed()) return;  // the Linux slab reaps itself
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
-  {
-    cpu::IrqSave irq;
-    Magazine* mag = cpu::read(mag_slot_);
-    flush(mag, mag->avail);
-  }
+  // Every online CPU empties its own magazine, with interrupts off there,
+  // so no hit path on it can race with the flush.  Offline CPUs were
+  // drained when they went down (drain_dead_cpu()).
+  splk_on_each_cpu(&ObjectCache::flush_this_cpu, this);
   reclaim_empty_slabs();
   clear_flag(flags_, KMC_BIT_REAPING);
   grow_wq_.wake_all();  // growth waits for a reap to finish
+}
+
+// On each CPU of a reap, interrupts off (an IPI, or the reaper itself).
+void ObjectCache::flush_this_cpu(void* arg) {
+  auto* cache = static_cast<ObjectCache*>(arg);
+  Magazine* mag = cpu::read(cache->mag_slot_);
+  cache->flush(mag, mag->avail);
+}
+
+// CPU hotplug: cpu is dead, so nothing touches its magazine any more.
+void ObjectCache::drain_dead_cpu(unsigned cpu) {
+  if (is_slab_backed() || !valid()) return;
+  Magazine* mag = magazine_on(cpu);
+  flush(mag, mag->avail);
 }
 
 uint64_t ObjectCache::inuse() {

@@ -101,7 +101,9 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // magazine paths need no register saved for the call into SLUB.
   [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
   [[gnu::no_instrument_function]] void free_passthrough(void* obj);
+  // Empties every CPU's magazine, then frees the empty slabs.
   void reap_now();
+  void drain_dead_cpu(unsigned cpu);
 
   void set_move(MoveCallback move) { move_ = move; }
   void set_alloc_gfp(unsigned gfp);
@@ -174,6 +176,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   bool return_object(void* obj);
   bool flush(Magazine* mag, uint32_t count);
   void reclaim_empty_slabs();
+  static void flush_this_cpu(void* cache);
   bool check_tag(void* obj, uintptr_t* tag);
   void reject_free(void* obj, const char* why);
   Magazine* magazine_on(unsigned cpu) { return *cpu::on_cpu(mag_slot_, cpu); }

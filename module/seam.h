@@ -166,6 +166,11 @@ void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 unsigned long splk_irq_save(void) SPLK_NOEXCEPT;
 void splk_irq_restore(unsigned long flags) SPLK_NOEXCEPT;
 bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
+/*
+ * Runs fn(arg) on every online CPU with interrupts off there (on_each_cpu,
+ * an IPI to each) and waits for all.  Never on a fast path: reaps only.
+ */
+void splk_on_each_cpu(void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
 
 /* ---- Sleeping. ---- */
@@ -269,6 +274,8 @@ struct splk_cache_stats {
 };
 
 int splk_core_init(void) SPLK_NOEXCEPT;
+/* CPU hotplug: @cpu is dead; its magazines go back to the slabs. */
+void splk_core_cpu_dead(unsigned int cpu) SPLK_NOEXCEPT;
 void splk_core_exit(void) SPLK_NOEXCEPT;
 /* Objects a reap could give back: free in slabs or cached in magazines. */
 uint64_t splk_core_freeable(void) SPLK_NOEXCEPT;

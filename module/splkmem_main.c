@@ -165,9 +165,14 @@ static int __init splkmem_init(void)
 	rc = splk_shrinker_init();
 	if (rc)
 		goto out_proc;
+	rc = splk_hotplug_init();
+	if (rc)
+		goto out_shrinker;
 	pr_info("splkmem: loaded (%s)\n", splk_core_version());
 	return 0;
 
+out_shrinker:
+	splk_shrinker_exit();
 out_proc:
 	splk_proc_exit();
 out_core:
@@ -177,6 +182,7 @@ out_core:
 
 static void __exit splkmem_exit(void)
 {
+	splk_hotplug_exit();
 	splk_shrinker_exit();
 	splk_proc_exit();
 	splk_core_exit();
