@@ -18,7 +18,8 @@
 # Only the kernel side is configured (--with-config=kernel: no user-space
 # tools) and only the modules asked for are built, as single Kbuild targets
 # (spl.ko alone needs none of zfs.ko's 400-odd objects).  Measured on the
-# 2-core machine: see README.md (Benchmark).
+# 2-core machine, shared, under load: 4.5 minutes cold (nearly all of it
+# configure's kernel conftests), spl.ko alone 13 s.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +50,11 @@ key=$( { sha256sum < "$tarball" | cut -d' ' -f1; echo "$release"; } |
 	sha256sum | cut -c1-16)
 dir=$cache_root/openzfs-$key
 src=$dir/src
+
+# One build at a time (make check and make bench may both want it).
+mkdir -p "$cache_root"
+exec 9> "$cache_root/openzfs.lock"
+flock 9
 
 # Tools the autotools build needs (the kernel side needs no libraries).
 need=()
