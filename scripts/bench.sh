@@ -70,7 +70,7 @@ else
 		strip --strip-debug -o "$out/spl/spl.ko" "$spl_dir/spl.ko"
 		build_bench spl "$spl_dir/Module.symvers" "$out/module-spl"
 		;;
-	2) spl_absent="no OpenZFS tarball (OPENZFS_TARBALL)" ;;
+	2) spl_absent="no OpenZFS tarball: set OPENZFS_TARBALL" ;;
 	*) spl_absent="building OpenZFS's spl.ko failed" ;;
 	esac
 	[ -z "$spl_absent" ] || echo "bench: SPL column absent: $spl_absent" >&2
