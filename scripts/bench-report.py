@@ -28,9 +28,15 @@ ALLOCATORS = ["splk_kvmem", "spl_kvmem", "splk_slab", "spl_slab", "slub", "kmall
 SPL = ("spl_kvmem", "spl_slab")
 ABSENT = "absent"
 # Set from the command line: why SPL's columns are absent ("" = measured),
-# and the targets (bench/targets).
+# in every run or in one (run -> reason), and the targets (bench/targets).
 spl_absent = ""
+spl_absent_run = {}
 TARGETS = {}
+
+
+def absent(run):
+    """Why SPL was not measured in @run, or "" when it was."""
+    return spl_absent or spl_absent_run.get(run, "")
 
 
 def load_targets(path):
@@ -76,7 +82,7 @@ def table(data, run, workload, metric, n=None, ratios=True):
         ns = [x for x in ns if x == n]
     allocs = [a for a in ALLOCATORS
               if any(k[0] == run and k[1] == workload and k[2] == a for k in data)
-              or (spl_absent and a in SPL)]
+              or (absent(run) and a in SPL)]
     if not ns:
         return []
     lines = []
@@ -90,7 +96,7 @@ def table(data, run, workload, metric, n=None, ratios=True):
             vals = {a: data.get((run, workload, a, size, nn, metric)) for a in allocs}
             if all(v is None for v in vals.values()):
                 continue
-            if spl_absent:
+            if absent(run):
                 vals.update({a: ABSENT for a in SPL})
             row = [str(size)] + ([str(nn)] if len(head) > 1 and head[1] == "N" else [])
             row += [fmt(vals[a]) for a in allocs]
@@ -176,13 +182,13 @@ def hit_pair_lines(data, run):
     missed = 0
 
     def pair(alloc, size):
-        if spl_absent and alloc in SPL:
+        if absent(run) and alloc in SPL:
             return None
         return data.get((run, "pair", alloc, size, 1, "ns_per_pair"))
 
     def spl_note(alloc, size, slub=None):
-        if spl_absent:
-            return f"; SPL {ABSENT} ({spl_absent})"
+        if absent(run):
+            return f"; SPL {ABSENT} ({absent(run)})"
         v = pair(alloc, size)
         if v is None:
             return "; SPL not measured"
@@ -241,8 +247,8 @@ def chart(data, path, kernel):
               ("shipped", "spl_kvmem", "OpenZFS SPL KMC_KVMEM"),
               ("shipped", "spl_slab", "OpenZFS SPL KMC_SLAB"),
               ("icount", "spl_kvmem", "OpenZFS SPL KMC_KVMEM, -icount")]
-    if spl_absent:
-        series = [(r, a, t + f" ({ABSENT})" if a in SPL else t) for r, a, t in series]
+    series = [(r, a, t + f" ({ABSENT})" if a in SPL and absent(r) else t)
+              for r, a, t in series]
     with tempfile.TemporaryDirectory() as tmp:
         dat = os.path.join(tmp, "ratios.dat")
         with open(dat, "w") as f:
@@ -251,7 +257,7 @@ def chart(data, path, kernel):
                 for run, alloc, _ in series:
                     base = data.get((run, "pair", "splk_kvmem", size, 1, "ns_per_pair"))
                     v = data.get((run, "pair", alloc, size, 1, "ns_per_pair"))
-                    if spl_absent and alloc in SPL:
+                    if absent(run) and alloc in SPL:
                         v = None
                     row.append(f"{v / base:.3f}" if v and base else "NaN")
                 f.write(" ".join(row) + "\n")
@@ -282,10 +288,15 @@ def main():
     ap.add_argument("--targets", required=True, help="bench/targets")
     ap.add_argument("--spl-absent", default="",
                     help="why OpenZFS SPL was not measured (empty: it was)")
+    ap.add_argument("--spl-absent-run", action="append", default=[],
+                    metavar="RUN=REASON", help="SPL not measured in one run")
     ap.add_argument("--gate", action="store_true")
     args = ap.parse_args()
     global spl_absent
     spl_absent = args.spl_absent
+    for item in args.spl_absent_run:
+        run, reason = item.split("=", 1)
+        spl_absent_run[run] = reason
     TARGETS.update(load_targets(args.targets))
     data = load(args.csv)
     if args.gate:
@@ -300,7 +311,9 @@ def main():
           "the release), called the same way by the same benchmark built against it, in a "
           "boot of its own per run; slab growths and the vmalloc cache's memory figure "
           "read splkmem's statistics and are not available for it."
-          + (f" SPL: {ABSENT} in this run ({spl_absent})." if spl_absent else ""), ""]
+          + (f" SPL: {ABSENT} in this run ({spl_absent})." if spl_absent else "")
+          + "".join(f" SPL: {ABSENT} in the {r} run ({why})." for r, why in
+                    sorted(spl_absent_run.items())), ""]
     md += ["## Targets", ""] + targets(data) + [""]
     for run in ["shipped", "init0", "icount"]:
         if not any(k[0] == run for k in data):

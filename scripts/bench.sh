@@ -77,7 +77,8 @@ else
 fi
 
 # name, provider, bench mode, extra kernel cmdline, extra qemu args, smp;
-# appends the csv records to $csv with the run name given as $run.
+# appends the csv records to $csv with the run name given as $run.  Exits
+# on a failed boot, or returns 1 with BOOT_MAY_FAIL=1.
 boot() {
 	local name=$1 provider=$2 bmode=$3 cmdline=$4 qemu=$5 smp=$6
 	local ko=$out/splkmem/splkmem.ko bench=$out/module/splkmem_bench.ko
@@ -96,18 +97,32 @@ JOB
 	"$here/mkinitramfs.sh" "$out/$name.cpio" "$out/job-$name.sh" "$ko" "$bench"
 	echo "bench: $name run ($provider, mode=$bmode, $cmdline $qemu)" >&2
 	local t0=$SECONDS
-	QEMU_SMP=$smp QEMU_EXTRA="$qemu" QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500} \
-		"$here/qemu-run.sh" "$vmlinuz" "$out/$name.cpio" "$out/$name.log" "$cmdline"
-	python3 "$here/check-console.py" "$out/$name.log" >&2
+	if ! QEMU_SMP=$smp QEMU_EXTRA="$qemu" QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500} \
+		"$here/qemu-run.sh" "$vmlinuz" "$out/$name.cpio" "$out/$name.log" "$cmdline" ||
+		! python3 "$here/check-console.py" "$out/$name.log" >&2; then
+		echo "bench: $name run failed after $((SECONDS - t0)) s (log: $out/$name.log)" >&2
+		[ "${BOOT_MAY_FAIL:-0}" = 1 ] || exit 1
+		return 1
+	fi
 	echo "bench: $name run took $((SECONDS - t0)) s" >&2
 	sed -n "s/^.*splkmem-bench: csv,/$run,/p" "$out/$name.log" >> "$csv"
 }
 
-# Both providers, one boot each, records under one run name.
+# Both providers, one boot each, records under one run name.  A failed
+# SPL boot (a peer's problem, seen once: a guest soft lockup in a TLB-flush
+# IPI during SPL's batch_fresh of 16 KiB objects) does not fail the
+# benchmark: that run's SPL columns say absent, with the reason, and its
+# partial records are dropped.  SPL boots take 40-100 s; a hang is cut
+# short at 600 s.
+spl_failed=()
 boot_both() {  # run, bench mode, extra kernel cmdline, extra qemu args, smp
 	run=$1
 	boot "$1" splkmem "$2" "$3" "$4" "$5"
-	[ -n "$spl_absent" ] || boot "$1-spl" spl "$2" "$3" "$4" "$5"
+	[ -z "$spl_absent" ] || return 0
+	if ! BOOT_MAY_FAIL=1 QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
+		boot "$1-spl" spl "$2" "$3" "$4" "$5"; then
+		spl_failed+=(--spl-absent-run "$1=the SPL boot failed, see build/bench/$1-spl.log")
+	fi
 }
 
 csv=$out/results.csv
@@ -116,7 +131,7 @@ if [ "$mode" = gate ]; then
 	echo "run,workload,allocator,size,n,metric,value" > "$csv"
 	QEMU_TIMEOUT=${QEMU_TIMEOUT:-300} boot_both gate gate "" "-icount shift=0" 1
 	exec python3 "$here/bench-report.py" --gate --targets "$top/bench/targets" \
-		--csv "$csv" --spl-absent "$spl_absent"
+		--csv "$csv" --spl-absent "$spl_absent" ${spl_failed[@]+"${spl_failed[@]}"}
 fi
 
 echo "run,workload,allocator,size,n,metric,value" > "$csv"
@@ -137,5 +152,6 @@ mkdir -p "$results"
 cp "$out/results.csv" "$results/latest.csv"
 python3 "$here/bench-report.py" --kernel "$release" --csv "$results/latest.csv" \
 	--markdown "$results/latest.md" --chart "$results/ratios.png" \
-	--targets "$top/bench/targets" --spl-absent "$spl_absent"
+	--targets "$top/bench/targets" --spl-absent "$spl_absent" \
+	${spl_failed[@]+"${spl_failed[@]}"}
 cat "$results/latest.md"
