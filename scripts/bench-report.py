@@ -272,8 +272,8 @@ set xlabel 'object size (bytes)'
 set ylabel 'ratio (log scale)'
 set logscale y
 set grid
-set key top left
-set yrange [0.1:*]
+set key top left Left reverse font ',9'
+set yrange [0.1:1e5]
 plot {plots}, 1 with lines dashtype 2 lc rgb 'black' title 'splkmem'
 """
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
