@@ -9,13 +9,19 @@
 #   make run          boot Debian's stock kernel in QEMU with the module
 #   make lint         checkpatch on C, clang-format on C++
 #   make bench        splkmem against SLUB, kmalloc, kvmalloc, vmalloc
+#                     and OpenZFS's SPL (OPENZFS_TARBALL=..., default
+#                     ../shared/peers/openzfs-2.4.4.tar.gz)
+#   make openzfs      build (once, cached) OpenZFS's spl.ko from that tarball
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 # pahole cannot encode C++ debug info as BTF: no module BTF for us.
 KBUILD_OPTS := CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules clean check run lint deps test-kernel bench
+.PHONY: all modules clean check run lint deps test-kernel bench openzfs
+
+# The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
+export OPENZFS_TARBALL
 
 all: modules
 
@@ -43,3 +49,6 @@ lint:
 
 bench:
 	scripts/bench.sh
+
+openzfs:
+	scripts/build-openzfs.sh spl

@@ -36,10 +36,20 @@
  *                of /proc/slabinfo); kmalloc, kvmalloc, vmalloc the size
  *                the allocation is rounded to (kmalloc bucket or pages)
  *
+ * Providers: the module is built once per provider of SPL's symbols, which
+ * cannot be loaded together (same exported names).  The default build
+ * links against splkmem.ko; built with BENCH_PROVIDER=spl (Kbuild
+ * variable) it links against OpenZFS's own spl.ko, calls it exactly the
+ * same way, names its allocators spl_kvmem and spl_slab, and runs only
+ * those two (the kernel's allocators are measured in the splkmem boot).
+ * Under spl.ko, slab_growths and the spl_kvmem memory figure are not
+ * available (they read splkmem's statistics) and are not reported.
+ *
  * A figure that could not be measured (KMC_SLAB above the slab limit, an
  * allocation failure, prodcons with one CPU) is a record with n = 0, metric
  * skipped and value 1.  Times are medians over the rounds, calibrated so a
- * round takes 10 ms (pair) or 20 ms (prodcons, allcpus) by ktime_get_ns().
+ * round takes 10 ms (pair; 1 ms in modes single and gate, which run under
+ * -icount) or 20 ms (prodcons, allcpus) by ktime_get_ns().
  *
  * Output, pr_info() lines: "splkmem-bench: begin mode=<mode>
  * rounds=<rounds>", a line about the kernel, one line per record
@@ -50,9 +60,13 @@
  * otherwise), tables of the same data, "splkmem-bench: end".  The module
  * then stays loaded, doing nothing, until it is removed.
  *
- * Parameters: mode=all|single|smoke (single: pair and batch only; smoke:
- * every workload, one round, sizes 64 and 65536, tiny counts), rounds
- * (1-31, default 5).  Load splkmem with spl_kmem_cache_slab_limit=1048576
+ * Parameters: mode=all|single|smoke|gate (single: pair and batch only;
+ * smoke: every workload, one round, sizes 64 and 65536, tiny counts; gate:
+ * the pair of the provider's two cache types and of SLUB kmem_cache, every
+ * size, three rounds: the hit-path regression gate of make check, run
+ * under -icount), rounds (1-31, default 5), provider=splkmem|spl (must
+ * name the provider the module was built for: a cross-check that the
+ * right build is loaded).  Load splkmem with spl_kmem_cache_slab_limit=1048576
  * so that KMC_SLAB caches of every size can be created.
  *
  * Note: with init_on_alloc=1 (Debian's default) the kernel allocators zero
@@ -86,12 +100,24 @@
 #include <sys/kmem.h>
 #include <sys/kmem_cache.h>
 
+#ifdef BENCH_PROVIDER_SPL
+#define BENCH_PROVIDER		"spl"
+#define BENCH_HAVE_STATS	false
+#else
 #include "seam.h"
+#define BENCH_PROVIDER		"splkmem"
+#define BENCH_HAVE_STATS	true
+#endif
 
 static char *mode = "all";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode,
-		 "all: every workload; single: pair and batch only; smoke: every workload, quickly");
+		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only");
+
+static char *provider = BENCH_PROVIDER;
+module_param(provider, charp, 0444);
+MODULE_PARM_DESC(provider,
+		 "The provider of SPL's symbols this build links against: splkmem or spl");
 
 static unsigned int rounds = 5;
 module_param(rounds, uint, 0444);
@@ -126,8 +152,13 @@ enum bench_kind {
 };
 
 static const char * const bench_kind_name[BK_NR] = {
+#ifdef BENCH_PROVIDER_SPL
+	[BK_SPLK_KVMEM] = "spl_kvmem",
+	[BK_SPLK_SLAB] = "spl_slab",
+#else
 	[BK_SPLK_KVMEM] = "splk_kvmem",
 	[BK_SPLK_SLAB] = "splk_slab",
+#endif
 	[BK_SLUB] = "slub",
 	[BK_KMALLOC] = "kmalloc",
 	[BK_KVMALLOC] = "kvmalloc",
@@ -225,6 +256,8 @@ static const unsigned int bench_batch_smoke[] = { 16, 64 };
 
 struct bench_config {
 	bool multi;			/* prodcons, allcpus and memory too */
+	bool batch_wl;			/* batch_fresh and batch_warm */
+	bool gate;			/* cache kinds and SLUB only */
 	unsigned int rounds;
 	const size_t *sizes;
 	unsigned int nr_sizes;
@@ -415,10 +448,40 @@ static noinline void ba_free_any(struct bench_alloc *a, void *obj)
 }
 
 /* Snapshot of an splkmem cache's statistics, found by name. */
+#ifdef BENCH_PROVIDER_SPL
+struct splk_cache_stats {
+	u64 slab_create;
+	u64 slab_total;
+	u64 slab_size;
+	u64 obj_alloc;
+};
+
+/* spl.ko exports no statistics snapshot. */
+static bool bench_stats(const char *name, struct splk_cache_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	return false;
+}
+#else
 static bool bench_stats(const char *name, struct splk_cache_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	return splk_cache_stats_find(name, out);
+}
+#endif
+
+/*
+ * Whether @kind runs in this boot: under spl.ko only the provider's caches
+ * (the kernel's allocators are measured in the splkmem boot), in gate mode
+ * only the caches and the bare SLUB cache they are compared with.
+ */
+static bool bench_kind_enabled(enum bench_kind kind)
+{
+	bool cache = kind == BK_SPLK_KVMEM || kind == BK_SPLK_SLAB;
+
+	if (!strcmp(BENCH_PROVIDER, "spl"))
+		return cache;
+	return cache || !cfg.gate || kind == BK_SLUB;
 }
 
 /*
@@ -645,7 +708,7 @@ static void bench_batch(size_t size, enum bench_kind kind, bool warm)
 		}
 		bench_emit(wl, kind, size, n, M_NS_PER_OBJ,
 			   bench_median(vals, cfg.rounds));
-		if (kind == BK_SPLK_KVMEM)
+		if (kind == BK_SPLK_KVMEM && BENCH_HAVE_STATS)
 			bench_emit(wl, kind, size, n, M_SLAB_GROWTHS,
 				   bench_median(growths, cfg.rounds));
 	}
@@ -1074,7 +1137,8 @@ static void bench_memory(size_t size, enum bench_kind kind)
 	bool ok = true;
 	u64 tenths = 0;
 
-	if (ba_create(&a, kind, size)) {
+	if ((kind == BK_SPLK_KVMEM && !BENCH_HAVE_STATS) ||
+	    ba_create(&a, kind, size)) {
 		bench_skip(WL_MEMORY, kind, size);
 		return;
 	}
@@ -1166,8 +1230,9 @@ static void bench_table(enum bench_wl wl, enum bench_metric m, u64 *keys)
 			bench_metric_name[m], cfg.rounds, bench_wl_desc[wl]);
 	len = scnprintf(line, sizeof(line), "%8s %5s", "size", "n");
 	for (kind = 0; kind < BK_NR; kind++)
-		len += scnprintf(line + len, sizeof(line) - len, " %11s",
-				 bench_kind_name[kind]);
+		if (bench_kind_enabled(kind))
+			len += scnprintf(line + len, sizeof(line) - len,
+					 " %11s", bench_kind_name[kind]);
 	pr_info("%s\n", line);
 
 	for (i = 0; i < kept; i++) {
@@ -1177,6 +1242,8 @@ static void bench_table(enum bench_wl wl, enum bench_metric m, u64 *keys)
 		for (kind = 0; kind < BK_NR; kind++) {
 			char val[24] = "-";
 
+			if (!bench_kind_enabled(kind))
+				continue;
 			rec = bench_find(wl, kind, size, n, m);
 			if (rec)
 				bench_format(val, sizeof(val), m, rec->value);
@@ -1214,16 +1281,34 @@ static int bench_configure(void)
 {
 	bool smoke = !strcmp(mode, "smoke");
 
-	if (!smoke && strcmp(mode, "all") && strcmp(mode, "single")) {
-		pr_err("mode=%s: want all, single or smoke\n", mode);
+	if (strcmp(provider, BENCH_PROVIDER)) {
+		pr_err("provider=%s: this build links against %s\n", provider,
+		       BENCH_PROVIDER);
+		return -EINVAL;
+	}
+	cfg.gate = !strcmp(mode, "gate");
+	if (!smoke && !cfg.gate && strcmp(mode, "all") &&
+	    strcmp(mode, "single")) {
+		pr_err("mode=%s: want all, single, smoke or gate\n", mode);
 		return -EINVAL;
 	}
 	if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
 		pr_err("rounds=%u: want 1 to %d\n", rounds, BENCH_MAX_ROUNDS);
 		return -EINVAL;
 	}
-	cfg.multi = strcmp(mode, "single");
-	if (smoke) {
+	cfg.multi = !strcmp(mode, "all") || smoke;
+	cfg.batch_wl = !cfg.gate;
+	if (cfg.gate) {
+		/*
+		 * Run under -icount, where a pair's cost is an instruction
+		 * count: three short rounds agree.
+		 */
+		cfg.rounds = 3;
+		cfg.sizes = bench_sizes_all;
+		cfg.nr_sizes = ARRAY_SIZE(bench_sizes_all);
+		cfg.warmup = 256;
+		cfg.pair_ns = NSEC_PER_MSEC;
+	} else if (smoke) {
 		cfg.rounds = 1;
 		cfg.sizes = bench_sizes_smoke;
 		cfg.nr_sizes = ARRAY_SIZE(bench_sizes_smoke);
@@ -1242,6 +1327,16 @@ static int bench_configure(void)
 		cfg.nr_batch = ARRAY_SIZE(bench_batch_all);
 		cfg.warmup = 256;
 		cfg.pair_ns = 10 * NSEC_PER_MSEC;
+		/*
+		 * single is the -icount run: a pair's cost is an instruction
+		 * count, and longer rounds only catch more of whatever else
+		 * the guest does.  Measured on stock 6.12: with 10 ms rounds
+		 * SLUB-backed pairs (slub, KMC_SLAB) came out up to 2.2 times
+		 * their 1 ms figure, at sizes that changed from boot to boot;
+		 * the vmalloc caches' pairs did not move.
+		 */
+		if (!cfg.multi)
+			cfg.pair_ns = NSEC_PER_MSEC;
 		cfg.prodcons_ns = 20 * NSEC_PER_MSEC;
 		cfg.allcpus_ns = 20 * NSEC_PER_MSEC;
 		cfg.mem_objs = BENCH_MAX_OBJS;
@@ -1256,6 +1351,8 @@ static void bench_each(void (*fn)(size_t size, enum bench_kind kind))
 
 	for (i = 0; i < cfg.nr_sizes; i++) {
 		for (kind = 0; kind < BK_NR; kind++) {
+			if (!bench_kind_enabled(kind))
+				continue;
 			fn(cfg.sizes[i], kind);
 			cond_resched();
 		}
@@ -1289,14 +1386,17 @@ static int __init splkmem_bench_init(void)
 		return -ENOMEM;
 	}
 
-	pr_info("begin mode=%s rounds=%u\n", mode, cfg.rounds);
+	pr_info("begin mode=%s rounds=%u provider=%s\n", mode, cfg.rounds,
+		BENCH_PROVIDER);
 	pr_info("kernel %s, %u CPUs online, init_on_alloc=%d, page size %lu\n",
 		init_utsname()->release, num_online_cpus(),
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
 	bench_each(bench_pair);
-	bench_each(bench_batch_fresh);
-	bench_each(bench_batch_warm);
+	if (cfg.batch_wl) {
+		bench_each(bench_batch_fresh);
+		bench_each(bench_batch_warm);
+	}
 	if (cfg.multi) {
 		bench_each(bench_prodcons);
 		bench_each(bench_allcpus);

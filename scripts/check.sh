@@ -12,6 +12,11 @@
 #     headers, load with parameters, the SPL consumer, clean unload
 #  7. the benchmark module in its smoke mode on stock 6.12 (make bench is
 #     the real run; it is too long for every check)
+#  8. the hit-path gate: the benchmark's single-CPU warm alloc+free pair of
+#     splkmem's KMC_KVMEM and KMC_SLAB caches (and bare SLUB) under
+#     -icount shift=0 on stock 6.12, against the targets in bench/targets;
+#     OpenZFS's spl.ko measured beside them when its tarball is there
+#     (built once and cached by scripts/build-openzfs.sh)
 #
 # The last line is "N passed, N failed": KUnit cases plus the steps above.
 set -uo pipefail
@@ -127,6 +132,8 @@ step "DKMS build for Debian 6.1 and 6.12" dkms_build
 step "make run on Debian 6.12" "$here/run.sh" 6.12
 step "make run on Debian 6.1" "$here/run.sh" 6.1
 step "benchmark smoke run on Debian 6.12" env BENCH_MODE=smoke "$here/bench.sh"
+step "hit-path gate under -icount on Debian 6.12 (targets: bench/targets)" \
+	env BENCH_MODE=gate "$here/bench.sh"
 
 echo "=== summary ($((SECONDS - t_start)) s)"
 echo "steps: $passed passed, $failed failed"
