@@ -575,6 +575,7 @@ bool ObjectCache::check_tag(void* obj, uintptr_t* tag) {
 
 // A KMC_SLAB free with a destructor, or one the inline check refused.
 void ObjectCache::free_passthrough_slow(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL)
   if (!passthrough_.owns(obj))
     if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
   if (dtor_ != nullptr) dtor_(obj, priv_);
@@ -590,6 +591,7 @@ void ObjectCache::free_passthrough(void* obj) {
 
 // KMC_KVMEM frees with a destructor: validated first, destructed, freed.
 void ObjectCache::free_with_dtor(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL): no destructor
   uintptr_t tag;
   if (!fast_tag(obj, &tag)) return free_slow(obj);
   dtor_(obj, priv_);
@@ -599,6 +601,7 @@ void ObjectCache::free_with_dtor(void* obj) {
 // Everything the inline KMC_KVMEM free() does not handle: emergency
 // objects, tags on the previous page, and every rejected pointer.
 void ObjectCache::free_slow(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL): the inline check let it by
   // Slab objects live in vmalloc space, emergency objects never do.
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
   if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size) {

@@ -83,6 +83,7 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
 }
 
 [[gnu::noinline]] void free_general(spl_kmem_cache* skc, void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL), whatever the handle
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_free(skc);
   cache->free(obj);
@@ -137,7 +138,9 @@ extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
 
 extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
   auto* cache = reinterpret_cast<ObjectCache*>(skc);
-  if (kstd::unlikely(obj == nullptr)) return;  // as kfree(NULL)
+  // free(NULL) is a no-op, as kfree(NULL): each path below finds NULL
+  // refused by its inline check and returns on its slow path, so the
+  // common case pays no test for it.
   if (kstd::likely(cache != nullptr && cache->plain())) return cache->free_plain(obj);
   if (kstd::likely(cache != nullptr && cache->passthrough())) return cache->free_passthrough(obj);
   free_general(skc, obj);
