@@ -13,9 +13,11 @@
 // it does for every C caller of local_irq_save().
 //
 // Kernels whose interrupt primitives are not fixed-register paravirt calls,
-// or that trace every transition (TRACE_IRQFLAGS: lockdep, the test
-// kernel), get SPLK_IRQ_INLINE 0 and the seam calls splk_irq_save() and
-// splk_irq_restore() instead, which are local_irq_save()/restore().
+// that trace every transition (TRACE_IRQFLAGS: lockdep, the test kernel),
+// or that are PREEMPT_RT get SPLK_IRQ_INLINE 0 and the seam calls
+// splk_irq_save() and splk_irq_restore() instead: a per-CPU local_lock_t,
+// which is interrupts off (and a lockdep annotation) except on PREEMPT_RT,
+// where it is a lock with migration disabled.
 //
 // Per-CPU slots hold what alloc_percpu() returned: an offset that the %gs
 // segment base turns into this CPU's copy, as this_cpu_read() does (the

@@ -13,8 +13,10 @@
  * paravirt calls (PARAVIRT_XXL: the callee-save convention clobbers %rax
  * alone) and no tracing hook belongs around them (no TRACE_IRQFLAGS, so
  * local_irq_save() is arch_local_irq_save()).  Elsewhere the compiler
- * chooses the operands, or lockdep must see every transition: the core
- * then calls splk_irq_save()/splk_irq_restore() across the seam.
+ * chooses the operands, lockdep must see every transition, or (on
+ * PREEMPT_RT) the per-CPU section must be a local_lock_t, not interrupts
+ * off: the core then calls splk_irq_save()/splk_irq_restore() across the
+ * seam.
  */
 #include <linux/kbuild.h>
 #include <linux/irqflags.h>
@@ -22,7 +24,8 @@
 #include <asm/processor-flags.h>
 
 #if defined(CONFIG_X86_64) && defined(CONFIG_SMP) && \
-	defined(CONFIG_PARAVIRT_XXL) && !defined(CONFIG_TRACE_IRQFLAGS)
+	defined(CONFIG_PARAVIRT_XXL) && !defined(CONFIG_TRACE_IRQFLAGS) && \
+	!defined(CONFIG_PREEMPT_RT)
 #define SPLK_IRQ_INLINE_CANDIDATE 1
 
 static __used unsigned long splk_fastpath_probe_save_flags(void)

@@ -8,6 +8,8 @@
 #include <linux/irqflags.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/local_lock.h>
+#include <linux/workqueue.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -386,22 +388,53 @@ void *splk_addr_set_remove(void *set, uintptr_t addr)
 	return NULL;
 }
 
+/*
+ * The per-CPU section of kernels that do not get the inline one: a
+ * local_lock_t, which is local_irq_save() plus a lockdep annotation
+ * (nesting and ordering checked) on other kernels, and a per-CPU lock with
+ * migration disabled on PREEMPT_RT, where the cache lock it nests sleeps.
+ */
+static DEFINE_PER_CPU(local_lock_t, splk_cpu_lock) = INIT_LOCAL_LOCK(splk_cpu_lock);
+
 notrace unsigned long splk_irq_save(void)
 {
 	unsigned long flags;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&splk_cpu_lock, flags);
 	return flags;
 }
 
 notrace void splk_irq_restore(unsigned long flags)
 {
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&splk_cpu_lock, flags);
 }
 
+struct splk_cpu_call {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static long splk_cpu_call_fn(void *data)
+{
+	struct splk_cpu_call *call = data;
+
+	call->fn(call->arg);
+	return 0;
+}
+
+/*
+ * A kworker bound to each CPU in turn, no IPI and no cpus_read_lock()
+ * (the hotplug teardown takes the registry lock our callers hold): a CPU
+ * that goes offline meanwhile runs its call elsewhere, which flushes that
+ * other CPU's magazine, harmlessly, and its own was drained by hotplug.
+ */
 void splk_on_each_cpu(void (*fn)(void *), void *arg)
 {
-	on_each_cpu(fn, arg, 1);
+	struct splk_cpu_call call = { .fn = fn, .arg = arg };
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, splk_cpu_call_fn, &call);
 }
 
 bool splk_cpu_possible(unsigned int cpu)

@@ -686,18 +686,19 @@ void ObjectCache::set_alloc_gfp(unsigned gfp) {
 void ObjectCache::reap_now() {
   if (is_slab_backed()) return;  // the Linux slab reaps itself
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
-  // Every online CPU empties its own magazine, with interrupts off there,
-  // so no hit path on it can race with the flush.  Offline CPUs were
-  // drained when they went down (drain_dead_cpu()).
+  // Every online CPU empties its own magazine in its per-CPU section, so
+  // no hit path on it can race with the flush.  Offline CPUs were drained
+  // when they went down (drain_dead_cpu()).
   splk_on_each_cpu(&ObjectCache::flush_this_cpu, this);
   reclaim_empty_slabs();
   clear_flag(flags_, KMC_BIT_REAPING);
   grow_wq_.wake_all();  // growth waits for a reap to finish
 }
 
-// On each CPU of a reap, interrupts off (an IPI, or the reaper itself).
+// On each CPU of a reap, in a kworker bound to it.
 void ObjectCache::flush_this_cpu(void* arg) {
   auto* cache = static_cast<ObjectCache*>(arg);
+  cpu::IrqSave irq;
   Magazine* mag = cpu::read(cache->mag_slot_);
   cache->flush(mag, mag->avail);
 }

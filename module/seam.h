@@ -160,15 +160,17 @@ void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 
 /* ---- Interrupts and CPUs. ---- */
 /*
- * local_irq_save() and local_irq_restore(), for kernels where
- * cpu_local.hpp cannot inline them.  notrace: they are the fast path.
+ * The per-CPU section for kernels where cpu_local.hpp cannot inline
+ * interrupts off: local_lock_irqsave() on a per-CPU local_lock_t (interrupts
+ * off elsewhere, a lock with migration disabled on PREEMPT_RT).  notrace:
+ * they are the fast path.
  */
 unsigned long splk_irq_save(void) SPLK_NOEXCEPT;
 void splk_irq_restore(unsigned long flags) SPLK_NOEXCEPT;
 bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
 /*
- * Runs fn(arg) on every online CPU with interrupts off there (on_each_cpu,
- * an IPI to each) and waits for all.  Never on a fast path: reaps only.
+ * Runs fn(arg) on every online CPU, in a kworker bound to it, one after
+ * the other, and waits.  Never on a fast path: reaps only.  May sleep.
  */
 void splk_on_each_cpu(void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;

@@ -8,8 +8,9 @@
 #     (KASAN, lockdep, kmemleak): every suite must report, every case pass,
 #     no kernel splat outside the expected-warning regions
 #  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels
-#  6. make run on stock 6.12 and 6.1: warning-free build against their
-#     headers, load with parameters, the SPL consumer, clean unload
+#  6. make run on stock 6.12, 6.1 and 6.12 PREEMPT_RT: warning-free build
+#     against their headers, load with parameters, the SPL consumer, clean
+#     unload
 #  7. the benchmark module in its smoke mode on stock 6.12 (make bench is
 #     the real run; it is too long for every check)
 #  8. the hit-path gate: the benchmark's single-CPU warm alloc+free pair of
@@ -131,6 +132,7 @@ step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qem
 step "DKMS build for Debian 6.1 and 6.12" dkms_build
 step "make run on Debian 6.12" "$here/run.sh" 6.12
 step "make run on Debian 6.1" "$here/run.sh" 6.1
+step "make run on Debian 6.12 PREEMPT_RT" "$here/run.sh" 6.12-rt
 step "benchmark smoke run on Debian 6.12" env BENCH_MODE=smoke "$here/bench.sh"
 step "hit-path gate under -icount on Debian 6.12 (targets: bench/targets)" \
 	env BENCH_MODE=gate "$here/bench.sh"

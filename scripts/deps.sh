@@ -30,6 +30,10 @@ hdr612=$(newest_612)
 [ -n "$hdr612" ] || { echo "deps: no linux-headers-6.12.*+deb12-amd64 package" >&2; exit 1; }
 dpkg-query -W -f='${Status}' "$hdr612" 2>/dev/null | grep -q "install ok installed" ||
 	missing+=("$hdr612")
+# The PREEMPT_RT flavour of the same kernel: make check builds against it.
+hdr612rt=${hdr612%-amd64}-rt-amd64
+dpkg-query -W -f='${Status}' "$hdr612rt" 2>/dev/null | grep -q "install ok installed" ||
+	missing+=("$hdr612rt")
 
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2

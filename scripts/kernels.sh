@@ -2,10 +2,11 @@
 # Locates the kernels splkmem is built and tested against; sourced by the
 # other scripts.
 #
-#   stock_headers 6.1|6.12   -> header tree (KDIR) of Debian's stock kernel
-#   stock_image 6.1|6.12     -> its vmlinuz, unpacked into the cache from
-#                               Debian's unsigned image package (no install)
-#   stock_release 6.1|6.12   -> its release string (uname -r)
+#   stock_headers 6.1|6.12|6.12-rt -> header tree (KDIR) of Debian's stock
+#                                     kernel (6.12-rt: its PREEMPT_RT flavour)
+#   stock_image 6.1|6.12|6.12-rt   -> its vmlinuz, unpacked into the cache
+#                                     from Debian's unsigned image package
+#   stock_release 6.1|6.12|6.12-rt -> its release string (uname -r)
 
 cache_root=${SPLKMEM_CACHE:-$HOME/.cache/splkmem}
 
@@ -14,7 +15,8 @@ stock_release() {
 	case "$1" in
 	6.1)  d=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1) ;;
 	6.12) d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -1) ;;
-	*) echo "unknown kernel '$1' (6.1 or 6.12)" >&2; return 1 ;;
+	6.12-rt) d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-rt-amd64 2>/dev/null | sort -V | tail -1) ;;
+	*) echo "unknown kernel '$1' (6.1, 6.12 or 6.12-rt)" >&2; return 1 ;;
 	esac
 	[ -n "$d" ] || { echo "no headers for $1 (run scripts/deps.sh)" >&2; return 1; }
 	basename "$d" | sed 's/^linux-headers-//'

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Prove that scripts/gen-fastpath-asm.sh takes what it should and refuses
 # what it must: compile module/fastpath_probe.c against each stock kernel
-# (expect the inline path), against the test kernel (expect the seam
-# fallback: lockdep traces irq flags), then feed the generator the stock
-# 6.12 probe with one thing wrong at a time and expect a failure.
+# (expect the inline path), against the test kernel and Debian's
+# PREEMPT_RT 6.12 (expect the seam fallback: lockdep traces irq flags, RT
+# needs a local lock), then feed the generator the stock 6.12 probe with
+# one thing wrong at a time and expect a failure.
 #
 # usage: test-fastpath-asm.sh TEST_KDIR
 set -uo pipefail
@@ -52,9 +53,11 @@ expect_refused() {  # probe.s, sed expression, what
 s612=$(probe "$(stock_headers 6.12)" stock-6.12) || exit 1
 s61=$(probe "$(stock_headers 6.1)" stock-6.1) || exit 1
 stest=$(probe "$test_kdir" test-kernel) || exit 1
+srt=$(probe "$(stock_headers 6.12-rt)" stock-6.12-rt) || exit 1
 expect_inline "$s612" 1 || status=1
 expect_inline "$s61" 1 || status=1
 expect_inline "$stest" 0 || status=1
+expect_inline "$srt" 0 || status=1
 
 expect_refused "$s612" 's/pushf; pop %rax/pushf; pop %rdx/' "a result in %rdx" || status=1
 expect_refused "$s612" 's/^\(\tcall \*pv_ops+248(%rip);\)/\1 movq %rbx, %rcx;/' \
