@@ -225,6 +225,8 @@ void taskq_wait(taskq_t *tq) SPLK_NOEXCEPT;
 void taskq_wait_id(taskq_t *tq, taskqid_t id) SPLK_NOEXCEPT;
 void taskq_wait_outstanding(taskq_t *tq, taskqid_t id) SPLK_NOEXCEPT;
 int taskq_member(taskq_t *tq, struct task_struct *thread) SPLK_NOEXCEPT;
+/* Test builds: while @on, the queue's workers take no task. */
+void splk_taskq_hold(taskq_t *tq, bool on) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

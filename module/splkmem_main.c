@@ -146,6 +146,7 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_obj_per_slab);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_max_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_kmem_threads);
+EXPORT_SYMBOL_GPL(splk_taskq_hold);
 #endif
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
 EXPORT_SYMBOL_GPL(splk_cache_stats_find);

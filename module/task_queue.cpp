@@ -179,7 +179,7 @@ int TaskQueue::worker_main(void* arg) {
         [tq] {
           if (splk_thread_should_stop()) return true;
           SpinLockIrqGuard guard(tq->lock_);
-          return !tq->pending_.empty();
+          return !tq->pending_.empty() && !tq->held_;
         },
         -1, true);
     if (!tq->run_one(w) && splk_thread_should_stop()) return 0;
@@ -195,7 +195,7 @@ bool TaskQueue::run_one(Worker* w) {
   bool owned_by_caller;
   {
     SpinLockIrqGuard guard(lock_);
-    entry = pending_.front();
+    entry = held_ ? nullptr : pending_.front();
     if (entry == nullptr) return false;
     kstd::IntrusiveList<TaskEntry>::remove(entry);
     w->running = entry->id;
@@ -286,6 +286,14 @@ void TaskQueue::wait_outstanding(taskqid_t id) {
   });
 }
 
+void TaskQueue::hold(bool on) {
+  {
+    SpinLockIrqGuard guard(lock_);
+    held_ = on;
+  }
+  work_wq_.wake_all();
+}
+
 bool TaskQueue::member(void* thread) const {
   for (int i = 0; i < nthreads_; ++i)
     if (workers_[i].thread == thread) return true;
@@ -341,3 +349,5 @@ extern "C" void taskq_wait_outstanding(taskq_t* tq, taskqid_t id) noexcept {
 extern "C" int taskq_member(taskq_t* tq, task_struct* thread) noexcept {
   return from(tq)->member(thread);
 }
+
+extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }

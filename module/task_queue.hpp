@@ -58,6 +58,8 @@ class TaskQueue : kstd::NonCopyable {
   void wait_id(taskqid_t id);           // until task id is done
   void wait_outstanding(taskqid_t id);  // until every id <= id is done (0: all so far)
   bool member(void* thread) const;
+  // Test builds: while held, workers take no task (ordering tests).
+  void hold(bool on);
 
  private:
   struct Worker {
@@ -92,6 +94,7 @@ class TaskQueue : kstd::NonCopyable {
   int nalloc_;  // pool entries in existence
   taskqid_t next_id_;
   bool active_;
+  bool held_;  // test hook: workers leave pending tasks alone
   int nactive_;
   int nthreads_;
   Worker* workers_;
