@@ -5,8 +5,39 @@
 
 namespace splkmem {
 
-static_assert(sizeof(TaskEntry) == sizeof(taskq_ent_t), "TaskEntry is laid over taskq_ent_t");
-static_assert(alignof(TaskEntry) == alignof(taskq_ent_t), "TaskEntry is laid over taskq_ent_t");
+// TaskEntry is laid over struct taskq_ent; the offsets are the C
+// compiler's, generated from include/sys/taskq.h (whose own layout is
+// checked against OpenZFS's in taskq_services.c).  TaskEntry is not
+// standard-layout (two bases), but its layout is fixed by the Itanium ABI:
+// bases in order, then members.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(sizeof(TaskEntry) == SPLK_TQENT_SIZE, "TaskEntry is laid over taskq_ent_t");
+static_assert(alignof(TaskEntry) == SPLK_TQENT_ALIGN, "TaskEntry is laid over taskq_ent_t");
+static_assert(offsetof(TaskEntry, lock) == SPLK_TQENT_LOCK_OFFSET);
+static_assert(offsetof(TaskEntry, waitq) == SPLK_TQENT_WAITQ_OFFSET);
+static_assert(offsetof(TaskEntry, timer) == SPLK_TQENT_TIMER_OFFSET);
+static_assert(offsetof(TaskEntry, id) == SPLK_TQENT_ID_OFFSET);
+static_assert(offsetof(TaskEntry, func) == SPLK_TQENT_FUNC_OFFSET);
+static_assert(offsetof(TaskEntry, arg) == SPLK_TQENT_ARG_OFFSET);
+static_assert(offsetof(TaskEntry, queue) == SPLK_TQENT_TASKQ_OFFSET);
+static_assert(offsetof(TaskEntry, flags) == SPLK_TQENT_FLAGS_OFFSET);
+static_assert(offsetof(TaskEntry, birth) == SPLK_TQENT_BIRTH_OFFSET);
+#pragma GCC diagnostic pop
+// The list node: base subobjects have no offsetof; the cast says where it is.
+static_assert(sizeof(kstd::ListNode) == 2 * sizeof(void*));
+static_assert(sizeof(TaskEntryKernelPart) == SPLK_TQENT_LIST_OFFSET,
+              "tqent_list follows the kernel objects");
+
+constexpr unsigned kKnownTqFlags =
+    TQ_SLEEP | TQ_NOSLEEP | TQ_PUSHPAGE | TQ_NOQUEUE | TQ_NOALLOC | TQ_NEW | TQ_FRONT;
+constexpr unsigned kKnownTaskqFlags =
+    TASKQ_PREPOPULATE | TASKQ_CPR_SAFE | TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH;
+
+void TaskEntry::init() {
+  new (this) TaskEntry();  // zeroes everything, the list node points at itself
+  splk_tq_entry_kernel_init(this);
+}
 
 TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minalloc, int maxalloc,
                              unsigned flags) {
@@ -14,6 +45,10 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   if (name == nullptr || kstd::strnlen(name, TASKQ_NAMELEN + 1) > TASKQ_NAMELEN) {
     splk_log(0, "splkmem: taskq_create: name %s%s", name != nullptr ? name : "NULL",
              name != nullptr ? " is longer than 31 characters" : "");
+    return nullptr;
+  }
+  if (flags & ~kKnownTaskqFlags) {
+    splk_log(0, "splkmem: taskq '%s': unknown flags 0x%x", name, flags & ~kKnownTaskqFlags);
     return nullptr;
   }
   if (flags & TASKQ_THREADS_CPU_PCT) {
@@ -36,12 +71,13 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->maxalloc_ = kstd::max(maxalloc, tq->minalloc_);
   tq->next_id_ = TASKQID_INITIAL;
   tq->active_ = true;
+  tq->pri_ = pri;
 
   if (flags & TASKQ_PREPOPULATE) {
     for (int i = 0; i < tq->minalloc_; ++i) {
       auto* entry = static_cast<TaskEntry*>(splk_kmalloc_node(sizeof(TaskEntry), KM_SLEEP, -1));
       if (entry == nullptr) break;
-      new (entry) TaskEntry();
+      entry->init();
       tq->free_.push_back(entry);
       ++tq->nfree_;
       ++tq->nalloc_;
@@ -57,7 +93,7 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   for (int i = 0; i < nthreads; ++i) {
     Worker* w = &tq->workers_[i];
     w->queue = tq;
-    w->thread = splk_thread_run(&TaskQueue::worker_main, w, pri, tq->name_, i);
+    w->thread = splk_tq_thread_create(&TaskQueue::worker_main, w, pri, tq->name_, i);
     if (w->thread == nullptr) {
       splk_log(0, "splkmem: taskq '%s': cannot start thread %d", tq->name_, i);
       tq->destroy();
@@ -73,7 +109,9 @@ void TaskQueue::destroy() {
   {
     SpinLockIrqGuard guard(lock_);
     active_ = false;  // dispatch fails from now on
+    held_ = false;
   }
+  work_wq_.wake_all();
   wait_all();
   for (int i = 0; i < nthreads_; ++i) splk_thread_stop(workers_[i].thread);
   splk_kfree(workers_);
@@ -86,46 +124,87 @@ void TaskQueue::destroy() {
 
 // ---- Dispatch -------------------------------------------------------------
 
+// Under lock_: a new id and the list the flags ask for.  SPL's order:
+// TQ_NOQUEUE runs next (head of the priority list), TQ_FRONT after the
+// earlier front tasks (tail of the priority list), others FIFO.
 void TaskQueue::enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags) {
   entry->id = next_id_++;
   entry->func = func;
   entry->arg = arg;
   entry->queue = this;
-  if (tq_flags & TQ_FRONT)
-    pending_.push_front(entry);
-  else
-    pending_.push_back(entry);
+  entry->birth = splk_jiffies();
+  if (tq_flags & TQ_NOQUEUE) {
+    entry->set_list(TQENT_LIST_PRIORITY);
+    prio_.push_front(entry);
+  } else if (tq_flags & TQ_FRONT) {
+    entry->set_list(TQENT_LIST_PRIORITY);
+    prio_.push_back(entry);
+  } else {
+    entry->set_list(TQENT_LIST_PENDING);
+    pend_.push_back(entry);
+  }
+}
+
+// Bad input that SPL would ASSERT on: a WARN naming the queue.
+bool TaskQueue::refuse(task_func_t* func, unsigned tq_flags, const char* what) {
+  if (func == nullptr) {
+    splk_warn("splkmem: %s to taskq '%s' with a NULL function", what, name_);
+    return true;
+  }
+  if (tq_flags & ~kKnownTqFlags) {
+    splk_warn("splkmem: %s to taskq '%s' with unknown flags 0x%x", what, name_,
+              tq_flags & ~kKnownTqFlags);
+    return true;
+  }
+  return false;
 }
 
 void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry) {
+  if (refuse(func, tq_flags, "taskq_dispatch_ent")) {
+    entry->id = TASKQID_INVALID;
+    return;
+  }
   {
     SpinLockIrqGuard guard(lock_);
     if (!active_) {
       entry->id = TASKQID_INVALID;
+      splk_warn("splkmem: taskq_dispatch_ent to taskq '%s', which is being destroyed", name_);
       return;
     }
     if (entry->linked()) {
-      splk_warn("taskq '%s': dispatch of an entry that is already queued", name_);
+      splk_warn("splkmem: taskq '%s': dispatch of an entry that is already queued", name_);
       return;
     }
-    entry->flags = TaskEntry::kPrealloc;
-    enqueue(entry, func, arg, tq_flags);
+    // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
+    // left as it was); with one idle it runs next.
+    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_) return;
+    entry->flags = TQENT_FLAG_PREALLOC;
+    enqueue(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
   }
-  work_wq_.wake_all();
+  work_wq_.wake_one();
 }
 
 // An entry from the pool, or a new one (which recycle() frees or pools).
+// At maxalloc: TQ_NOSLEEP fails; TQ_SLEEP polls the pool every 10 ms, up
+// to 100 times, then allocates anyway (SPL: a dispatch that sleeps always
+// succeeds, but is slowed down).
 TaskEntry* TaskQueue::take_entry(unsigned tq_flags) {
-  {
-    SpinLockIrqGuard guard(lock_);
-    if (TaskEntry* entry = free_.front()) {
-      kstd::IntrusiveList<TaskEntry>::remove(entry);
-      --nfree_;
-      return entry;
+  for (int polls = 0;; ++polls) {
+    {
+      SpinLockIrqGuard guard(lock_);
+      if (TaskEntry* entry = free_.front()) {
+        kstd::IntrusiveList<TaskEntry>::remove(entry);
+        --nfree_;
+        return entry;
+      }
+      if (tq_flags & TQ_NOALLOC) return nullptr;
+      if (nalloc_ < maxalloc_ || polls >= 100) {
+        ++nalloc_;
+        break;
+      }
+      if (tq_flags & TQ_NOSLEEP) return nullptr;
     }
-    if ((tq_flags & TQ_NOALLOC) || ((tq_flags & TQ_NOSLEEP) && nalloc_ >= maxalloc_))
-      return nullptr;
-    ++nalloc_;
+    splk_msleep(10);
   }
   const int km = (tq_flags & TQ_NOSLEEP) ? KM_NOSLEEP : KM_SLEEP;
   void* mem =
@@ -135,16 +214,30 @@ TaskEntry* TaskQueue::take_entry(unsigned tq_flags) {
     --nalloc_;
     return nullptr;
   }
-  return new (mem) TaskEntry();
+  auto* entry = static_cast<TaskEntry*>(mem);
+  entry->init();
+  return entry;
 }
 
 taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
+  if (refuse(func, tq_flags, "taskq_dispatch")) return TASKQID_INVALID;
+  {
+    // Checked before taking an entry, so that a refused dispatch never
+    // sleeps in the throttle.
+    SpinLockIrqGuard guard(lock_);
+    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_) return TASKQID_INVALID;
+  }
   TaskEntry* entry = take_entry(tq_flags);
   if (entry == nullptr) return TASKQID_INVALID;
   taskqid_t id;
   {
     SpinLockIrqGuard guard(lock_);
-    if (!active_ || ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_)) {
+    if (!active_) {
+      recycle(entry);
+      splk_warn("splkmem: taskq_dispatch to taskq '%s', which is being destroyed", name_);
+      return TASKQID_INVALID;
+    }
+    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_) {
       recycle(entry);
       return TASKQID_INVALID;
     }
@@ -152,15 +245,65 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     enqueue(entry, func, arg, tq_flags);
     id = entry->id;
   }
-  work_wq_.wake_all();
+  work_wq_.wake_one();
   return id;
+}
+
+taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_flags,
+                                    unsigned long when) {
+  if (refuse(func, tq_flags, "taskq_dispatch_delay")) return TASKQID_INVALID;
+  TaskEntry* entry = take_entry(tq_flags);
+  if (entry == nullptr) return TASKQID_INVALID;
+  SpinLockIrqGuard guard(lock_);
+  if (!active_) {
+    recycle(entry);
+    splk_warn("splkmem: taskq_dispatch_delay to taskq '%s', which is being destroyed", name_);
+    return TASKQID_INVALID;
+  }
+  entry->flags = 0;
+  entry->id = next_id_++;
+  entry->func = func;
+  entry->arg = arg;
+  entry->queue = this;
+  entry->birth = splk_jiffies();
+  entry->set_list(TQENT_LIST_DELAY);
+  delay_.push_back(entry);
+  // Armed under lock_: expired() takes lock_, so it sees the entry queued.
+  splk_tq_entry_arm(entry, when);
+  return entry->id;
+}
+
+// The timer of a delayed entry: onto the priority list in id order (so the
+// list stays sorted as SPL keeps it), unless it was cancelled meanwhile.
+void TaskQueue::expired(TaskEntry* entry) {
+  TaskQueue* tq = entry->queue;
+  {
+    SpinLockIrqGuard guard(tq->lock_);
+    if (entry->flags & TQENT_FLAG_CANCEL) return;
+    kstd::IntrusiveList<TaskEntry>::remove(entry);
+    entry->birth = splk_jiffies();
+    entry->set_list(TQENT_LIST_PRIORITY);
+    TaskEntry* after = nullptr;  // the last entry with a lower id
+    for (TaskEntry* e : tq->prio_) {
+      if (e->id > entry->id) break;
+      after = e;
+    }
+    if (after == nullptr)
+      tq->prio_.push_front(entry);
+    else
+      entry->insert_after(after);
+  }
+  tq->work_wq_.wake_one();
 }
 
 // Under lock_: a pool entry goes back to the pool up to minalloc, else it
 // is freed (kfree is fine under a spinlock).
 void TaskQueue::recycle(TaskEntry* entry) {
   if (nfree_ < minalloc_) {
+    entry->id = TASKQID_INVALID;
     entry->func = nullptr;
+    entry->arg = nullptr;
+    entry->flags = 0;
     free_.push_front(entry);
     ++nfree_;
     return;
@@ -175,34 +318,51 @@ int TaskQueue::worker_main(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   TaskQueue* tq = w->queue;
   for (;;) {
-    tq->work_wq_.wait(
-        [tq] {
+    const long slept = splk_waitq_wait_exclusive(
+        tq->work_wq_.raw(),
+        [](void* p) {
+          auto* worker = static_cast<Worker*>(p);
           if (splk_thread_should_stop()) return true;
-          SpinLockIrqGuard guard(tq->lock_);
-          return !tq->pending_.empty() && !tq->held_;
+          SpinLockIrqGuard guard(worker->queue->lock_);
+          return worker->queue->has_work();
         },
-        -1, true);
-    if (!tq->run_one(w) && splk_thread_should_stop()) return 0;
+        w, -1);
+    if (!tq->run_one(w, slept) && splk_thread_should_stop()) return 0;
   }
 }
 
-// Runs the first pending task, if any.  The task's fields are copied
-// before it runs: a caller-owned entry may be reused by the function.
-bool TaskQueue::run_one(Worker* w) {
+// Under lock_: SPL's choice, the priority list first.
+TaskEntry* TaskQueue::next_entry() {
+  if (held_) return nullptr;
+  if (TaskEntry* entry = prio_.front()) return entry;
+  return pend_.front();
+}
+
+// Runs the next task, if any.  The task's fields are copied before it
+// runs: a caller-owned entry may be reused by the function.
+// @slept: how often the worker was woken before this (statistics).
+bool TaskQueue::run_one(Worker* w, long slept) {
   TaskEntry* entry;
   task_func_t* func;
   void* arg;
   bool owned_by_caller;
   {
     SpinLockIrqGuard guard(lock_);
-    entry = held_ ? nullptr : pending_.front();
-    if (entry == nullptr) return false;
+    wakeups_ += slept;
+    entry = next_entry();
+    if (entry == nullptr) {
+      if (slept) ++wakeups_nowork_;
+      return false;
+    }
     kstd::IntrusiveList<TaskEntry>::remove(entry);
     w->running = entry->id;
     ++nactive_;
     func = entry->func;
     arg = entry->arg;
-    owned_by_caller = entry->flags & TaskEntry::kPrealloc;
+    owned_by_caller = entry->flags & TQENT_FLAG_PREALLOC;
+    // More work and an idle thread: pass the wake-up on (each dispatch
+    // woke one worker, this one is busy now).
+    if (has_work() && nactive_ < nthreads_) work_wq_.wake_one();
   }
   func(arg);
   {
@@ -217,9 +377,11 @@ bool TaskQueue::run_one(Worker* w) {
 
 // ---- Cancel and wait ------------------------------------------------------
 
-TaskEntry* TaskQueue::find_pending(taskqid_t id) {
-  for (TaskEntry* entry : pending_)
-    if (entry->id == id) return entry;
+TaskEntry* TaskQueue::find_queued(taskqid_t id) {
+  kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
+  for (auto* list : lists)
+    for (TaskEntry* entry : *list)
+      if (entry->id == id) return entry;
   return nullptr;
 }
 
@@ -231,7 +393,9 @@ bool TaskQueue::is_running(taskqid_t id) const {
 
 taskqid_t TaskQueue::lowest_outstanding() {
   taskqid_t lowest = next_id_;
-  for (TaskEntry* entry : pending_) lowest = kstd::min(lowest, entry->id);
+  kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
+  for (auto* list : lists)
+    for (TaskEntry* entry : *list) lowest = kstd::min(lowest, entry->id);
   for (int i = 0; i < nthreads_; ++i)
     if (workers_[i].running != TASKQID_INVALID) lowest = kstd::min(lowest, workers_[i].running);
   return lowest;
@@ -239,20 +403,28 @@ taskqid_t TaskQueue::lowest_outstanding() {
 
 int TaskQueue::cancel(taskqid_t id, bool wait) {
   if (id == TASKQID_INVALID) return SPLK_ENOENT;
-  bool running;
+  TaskEntry* cancelled = nullptr;
+  bool delayed = false;
   {
     SpinLockIrqGuard guard(lock_);
-    if (TaskEntry* entry = find_pending(id)) {
+    if (TaskEntry* entry = find_queued(id)) {
+      delayed = (entry->flags & TQENT_LIST_MASK) == TQENT_LIST_DELAY;
       kstd::IntrusiveList<TaskEntry>::remove(entry);
-      entry->flags |= TaskEntry::kCancelled;
-      if (!(entry->flags & TaskEntry::kPrealloc)) recycle(entry);
-      running = false;
-    } else {
-      running = is_running(id);
-      if (!running) return SPLK_ENOENT;
+      entry->flags |= TQENT_FLAG_CANCEL;
+      entry->set_list(TQENT_LIST_NONE);
+      cancelled = entry;
+    } else if (!is_running(id)) {
+      return SPLK_ENOENT;
     }
   }
-  if (!running) {
+  if (cancelled != nullptr) {
+    // A delayed entry's timer may be firing now: wait it out (it sees
+    // TQENT_FLAG_CANCEL and leaves the entry alone) before recycling.
+    if (delayed) splk_tq_entry_disarm_sync(cancelled);
+    {
+      SpinLockIrqGuard guard(lock_);
+      if (!(cancelled->flags & TQENT_FLAG_PREALLOC)) recycle(cancelled);
+    }
     done_wq_.wake_all();  // a waiter for this id may be done now
     return 0;
   }
@@ -271,7 +443,7 @@ void TaskQueue::wait_all() {
 void TaskQueue::wait_id(taskqid_t id) {
   done_wq_.wait([this, id] {
     SpinLockIrqGuard guard(lock_);
-    return find_pending(id) == nullptr && !is_running(id);
+    return find_queued(id) == nullptr && !is_running(id);
   });
 }
 
@@ -286,6 +458,19 @@ void TaskQueue::wait_outstanding(taskqid_t id) {
   });
 }
 
+TaskQueue* TaskQueue::of_thread(void* thread) {
+  auto* w = static_cast<Worker*>(splk_tq_thread_data(thread, &TaskQueue::worker_main));
+  return w != nullptr ? w->queue : nullptr;
+}
+
+bool TaskQueue::member(void* thread) const { return of_thread(thread) == this; }
+
+int TaskQueue::threads(void** out, int max) const {
+  int n = kstd::min(max, nthreads_);
+  for (int i = 0; i < n; ++i) out[i] = workers_[i].thread;
+  return n;
+}
+
 void TaskQueue::hold(bool on) {
   {
     SpinLockIrqGuard guard(lock_);
@@ -294,10 +479,14 @@ void TaskQueue::hold(bool on) {
   work_wq_.wake_all();
 }
 
-bool TaskQueue::member(void* thread) const {
-  for (int i = 0; i < nthreads_; ++i)
-    if (workers_[i].thread == thread) return true;
-  return false;
+void TaskQueue::stats(splk_taskq_stats* out) {
+  SpinLockIrqGuard guard(lock_);
+  out->nthreads = nthreads_;
+  out->nactive = nactive_;
+  out->nalloc = nalloc_;
+  out->nfree = nfree_;
+  out->wakeups = wakeups_;
+  out->wakeups_nowork = wakeups_nowork_;
 }
 
 }  // namespace splkmem
@@ -307,47 +496,146 @@ bool TaskQueue::member(void* thread) const {
 using splkmem::TaskEntry;
 using splkmem::TaskQueue;
 
+taskq_t* system_taskq;
+taskq_t* system_delay_taskq;
+
 namespace {
 TaskQueue* from(taskq_t* tq) { return reinterpret_cast<TaskQueue*>(tq); }
 TaskEntry* from(taskq_ent_t* ent) { return reinterpret_cast<TaskEntry*>(ent); }
+taskq_t* to_handle(TaskQueue* tq) { return reinterpret_cast<taskq_t*>(tq); }
+
+// A NULL queue is a caller's bug SPL would ASSERT on: WARN, do nothing.
+bool null_queue(taskq_t* tq, const char* what) {
+  if (tq != nullptr) return false;
+  splk_warn("splkmem: %s on a NULL taskq", what);
+  return true;
+}
 }  // namespace
 
 extern "C" taskq_t* taskq_create(const char* name, int nthreads, pri_t pri, int minalloc,
                                  int maxalloc, unsigned int flags) noexcept {
-  return reinterpret_cast<taskq_t*>(
-      TaskQueue::create(name, nthreads, pri, minalloc, maxalloc, flags));
+  return to_handle(TaskQueue::create(name, nthreads, pri, minalloc, maxalloc, flags));
 }
 
-extern "C" void taskq_destroy(taskq_t* tq) noexcept { from(tq)->destroy(); }
+// SPL's taskq_create_synced(): every thread running on return, at
+// minclsyspri, nthreads entries preallocated, no entry limit, and the
+// threads handed back in an array the caller frees.
+extern "C" taskq_t* taskq_create_synced(const char* name, int nthreads, pri_t, int, int,
+                                        unsigned int flags, task_struct*** ktpp) noexcept {
+  if (ktpp == nullptr || nthreads < 1) {
+    splk_log(0, "splkmem: taskq_create_synced '%s': %d threads, array %p",
+             name != nullptr ? name : "NULL", nthreads, static_cast<void*>(ktpp));
+    return nullptr;
+  }
+  auto** threads = static_cast<task_struct**>(
+      splk_kmalloc_node(sizeof(task_struct*) * nthreads, KM_SLEEP | KM_ZERO, -1));
+  if (threads == nullptr) return nullptr;
+  flags &= ~(TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH);
+  TaskQueue* tq = TaskQueue::create(name, nthreads, minclsyspri, nthreads, 0x7fffffff,
+                                    flags | TASKQ_PREPOPULATE);
+  if (tq == nullptr) {
+    splk_kfree(threads);
+    return nullptr;
+  }
+  tq->threads(reinterpret_cast<void**>(threads), nthreads);
+  *ktpp = threads;
+  return to_handle(tq);
+}
+
+extern "C" void taskq_destroy(taskq_t* tq) noexcept {
+  if (null_queue(tq, "taskq_destroy")) return;
+  from(tq)->destroy();
+}
 
 extern "C" taskqid_t taskq_dispatch(taskq_t* tq, task_func_t func, void* arg,
                                     unsigned int flags) noexcept {
+  if (null_queue(tq, "taskq_dispatch")) return TASKQID_INVALID;
   return from(tq)->dispatch(func, arg, flags);
+}
+
+extern "C" taskqid_t taskq_dispatch_delay(taskq_t* tq, task_func_t func, void* arg,
+                                          unsigned int flags, long expire_time) noexcept {
+  if (null_queue(tq, "taskq_dispatch_delay")) return TASKQID_INVALID;
+  return from(tq)->dispatch_delay(func, arg, flags, static_cast<unsigned long>(expire_time));
 }
 
 extern "C" void taskq_dispatch_ent(taskq_t* tq, task_func_t func, void* arg, unsigned int flags,
                                    taskq_ent_t* ent) noexcept {
+  if (ent == nullptr) {
+    splk_warn("splkmem: taskq_dispatch_ent with a NULL entry");
+    return;
+  }
+  if (null_queue(tq, "taskq_dispatch_ent")) {
+    from(ent)->id = TASKQID_INVALID;
+    return;
+  }
   from(tq)->dispatch_ent(func, arg, flags, from(ent));
 }
 
-extern "C" void taskq_init_ent(taskq_ent_t* ent) noexcept { new (ent) TaskEntry(); }
+extern "C" void taskq_init_ent(taskq_ent_t* ent) noexcept { from(ent)->init(); }
 
 extern "C" int taskq_empty_ent(taskq_ent_t* ent) noexcept { return !from(ent)->linked(); }
 
 extern "C" int taskq_cancel_id(taskq_t* tq, taskqid_t id, int wait) noexcept {
+  if (null_queue(tq, "taskq_cancel_id")) return SPLK_ENOENT;
   return from(tq)->cancel(id, wait != 0);
 }
 
-extern "C" void taskq_wait(taskq_t* tq) noexcept { from(tq)->wait_all(); }
+extern "C" void taskq_wait(taskq_t* tq) noexcept {
+  if (null_queue(tq, "taskq_wait")) return;
+  from(tq)->wait_all();
+}
 
-extern "C" void taskq_wait_id(taskq_t* tq, taskqid_t id) noexcept { from(tq)->wait_id(id); }
+extern "C" void taskq_wait_id(taskq_t* tq, taskqid_t id) noexcept {
+  if (null_queue(tq, "taskq_wait_id")) return;
+  from(tq)->wait_id(id);
+}
 
 extern "C" void taskq_wait_outstanding(taskq_t* tq, taskqid_t id) noexcept {
+  if (null_queue(tq, "taskq_wait_outstanding")) return;
   from(tq)->wait_outstanding(id);
 }
 
 extern "C" int taskq_member(taskq_t* tq, task_struct* thread) noexcept {
-  return from(tq)->member(thread);
+  return tq != nullptr && from(tq)->member(thread);
+}
+
+extern "C" taskq_t* taskq_of_curthread(void) noexcept {
+  return to_handle(TaskQueue::of_thread(nullptr));
+}
+
+extern "C" void splk_tq_entry_expired(void* entry) noexcept {
+  TaskQueue::expired(static_cast<TaskEntry*>(entry));
 }
 
 extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }
+
+extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcept {
+  from(tq)->stats(out);
+}
+
+// SPL's two system queues, at load: system_taskq max(CPUs, 64) threads,
+// system_delay_taskq max(CPUs, 4), both at maxclsyspri with one entry per
+// CPU preallocated and no entry limit.  Not dynamic here: the threads all
+// exist from the start.
+extern "C" int splk_taskq_init(void) noexcept {
+  const int cpus = static_cast<int>(splk_kernel.nr_cpu_ids);
+  system_taskq = taskq_create("spl_system_taskq", kstd::max(cpus, 64), maxclsyspri, cpus,
+                              0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+  if (system_taskq == nullptr) return -SPLK_ENOMEM;
+  system_delay_taskq = taskq_create("spl_delay_taskq", kstd::max(cpus, 4), maxclsyspri, cpus,
+                                    0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+  if (system_delay_taskq == nullptr) {
+    taskq_destroy(system_taskq);
+    system_taskq = nullptr;
+    return -SPLK_ENOMEM;
+  }
+  return 0;
+}
+
+extern "C" void splk_taskq_fini(void) noexcept {
+  taskq_destroy(system_delay_taskq);
+  system_delay_taskq = nullptr;
+  taskq_destroy(system_taskq);
+  system_taskq = nullptr;
+}

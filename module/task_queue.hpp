@@ -1,65 +1,103 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// TaskQueue: SPL's taskq_t, the subset the object cache needs and a bit
-// more (sys/taskq.h documents the API).
+// TaskQueue: SPL's taskq_t (include/sys/taskq.h documents the API).
 //
-// - A fixed set of kernel threads (created by create(), so running work
-//   never depends on creating a thread: growth under memory pressure must
-//   make progress).  TASKQ_DYNAMIC is accepted; threads are not added or
-//   retired on demand.
-// - Tasks carry monotonically increasing ids.  pending_ is FIFO except
-//   TQ_FRONT, which queues at the head.  Each worker records the id it runs,
-//   so cancel() and the wait functions see running tasks too.
+// - A fixed set of kernel threads, all created by create(), so running
+//   work never depends on creating a thread (growth under memory pressure
+//   must make progress).  TASKQ_DYNAMIC is accepted; threads are not added
+//   or retired on demand.
+// - Tasks carry monotonically increasing ids and sit on one of three
+//   lists, as in SPL: prio_ (TQ_FRONT, FIFO; TQ_NOQUEUE at its head;
+//   delayed tasks once due, in id order), pend_ (FIFO), delay_ (waiting
+//   for their timer).  Workers take from prio_ first.  Each worker records
+//   the id it runs, so cancel() and the wait functions see running tasks.
+// - Idle workers wait exclusively: a dispatch wakes one worker (wake_up),
+//   not all of them.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
-//   taskq_dispatch() takes an entry from a pool (TASKQ_PREPOPULATE fills it
-//   with minalloc entries) or allocates one.
-// - An entry the caller owns (kPrealloc) is never touched after its
-//   function starts: the function may reuse or free it.
+//   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
+//   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
+//   maxalloc entries TQ_NOSLEEP fails and TQ_SLEEP is throttled as SPL
+//   does (polls every 10 ms, at most 100 times, then allocates anyway).
+// - An entry the caller owns (TQENT_FLAG_PREALLOC) is never touched after
+//   its function starts: the function may reuse or free it.
+// - TaskEntry is laid over taskq_ent_t, whose layout is OpenZFS's (the
+//   kernel objects first, then the list node, id, function, argument,
+//   queue, flags, birth): checked against generated/taskq_sizes.h.
 //
-// lock_ is taken with interrupts off (dispatch may come from any context);
-// functions run with no lock held.  Workers sleep interruptibly when idle,
-// so an idle queue is not a hung task.
+// lock_ is taken with interrupts off (dispatch may come from any context,
+// and delayed entries expire in a timer); functions run with no lock held.
 #pragma once
 
+#include "generated/taskq_sizes.h"
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
 #include "splkmem/taskq_types.h"
+
+// SPL's thread priorities (sys/sysmacros.h), as kernel priorities; the
+// generated constants are the target kernel's MAX_RT_PRIO etc.
+#ifndef maxclsyspri
+#define maxclsyspri (SPLK_MAX_RT_PRIO)
+#define defclsyspri (SPLK_DEFAULT_PRIO)
+#define minclsyspri (SPLK_MAX_PRIO - 1)
+#define wtqclsyspri (SPLK_MAX_RT_PRIO + 1)
+#endif
 
 namespace splkmem {
 
 class TaskQueue;
 
-// Laid over struct taskq_ent (include/splkmem/taskq_types.h).
-struct TaskEntry : kstd::ListNode {
-  static constexpr unsigned long kPrealloc = 0x1;  // owned by the caller
-  static constexpr unsigned long kCancelled = 0x2;
+// The kernel objects at the start of a taskq_ent_t: storage only, set up
+// through the seam (the timer is the one splkmem uses, for delays).
+struct TaskEntryKernelPart {
+  alignas(SPLK_SPINLOCK_ALIGN) unsigned char lock[SPLK_SPINLOCK_SIZE];
+  alignas(SPLK_WAIT_QUEUE_HEAD_ALIGN) unsigned char waitq[SPLK_WAIT_QUEUE_HEAD_SIZE];
+  alignas(SPLK_TIMER_LIST_ALIGN) unsigned char timer[SPLK_TIMER_LIST_SIZE];
+};
 
+// Laid over struct taskq_ent (include/sys/taskq.h): the ListNode is
+// tqent_list (detached = points at itself, as an empty list_head).
+struct TaskEntry : TaskEntryKernelPart, kstd::ListNode {
   taskqid_t id;
   task_func_t* func;
   void* arg;
   TaskQueue* queue;
-  unsigned long flags;
+  uintptr_t flags;  // TQENT_FLAG_*, TQENT_LIST_*
+  unsigned long birth;
+
+  void init();  // taskq_init_ent()
+  void set_list(uintptr_t list) { flags = (flags & ~uintptr_t{TQENT_LIST_MASK}) | list; }
 };
 
 class TaskQueue : kstd::NonCopyable {
  public:
   static TaskQueue* create(const char* name, int nthreads, int pri, int minalloc, int maxalloc,
                            unsigned flags);
-  // Runs what is pending, stops the threads, frees everything.
+  // Runs what is pending and delayed, stops the threads, frees everything.
   void destroy();
 
   taskqid_t dispatch(task_func_t* func, void* arg, unsigned tq_flags);
+  taskqid_t dispatch_delay(task_func_t* func, void* arg, unsigned tq_flags, unsigned long when);
   void dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry);
   // 0 when cancelled before running; EBUSY when running and !wait;
   // ENOENT when unknown or (wait) finished.
   int cancel(taskqid_t id, bool wait);
 
-  void wait_all();                      // until nothing is pending or running
+  void wait_all();                      // until nothing is queued, delayed or running
   void wait_id(taskqid_t id);           // until task id is done
   void wait_outstanding(taskqid_t id);  // until every id <= id is done (0: all so far)
   bool member(void* thread) const;
+  // The queue whose worker @thread (nullptr: the current thread) is.
+  static TaskQueue* of_thread(void* thread);
+  // Fills threads[0..nthreads) (taskq_create_synced()).
+  int threads(void** out, int max) const;
+
+  // A delayed entry's timer fired (softirq).
+  static void expired(TaskEntry* entry);
+
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
+  void stats(splk_taskq_stats* out);
+  const char* name() const { return name_; }
 
  private:
   struct Worker {
@@ -70,23 +108,29 @@ class TaskQueue : kstd::NonCopyable {
 
   TaskQueue() = default;
   static int worker_main(void* worker);
-  bool run_one(Worker* worker);
+  bool run_one(Worker* worker, long slept);
 
   // Under lock_.
   void enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
-  TaskEntry* find_pending(taskqid_t id);
+  TaskEntry* next_entry();
+  TaskEntry* find_queued(taskqid_t id);
   bool is_running(taskqid_t id) const;
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
-  bool idle() { return pending_.empty() && nactive_ == 0; }
+  bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
+  bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
 
+  // Takes lock_ itself.
   TaskEntry* take_entry(unsigned tq_flags);
+  bool refuse(task_func_t* func, unsigned tq_flags, const char* what);
 
   char name_[TASKQ_NAMELEN + 1];
   SpinLock lock_;
-  WaitQueue work_wq_;  // workers wait here for tasks
+  WaitQueue work_wq_;  // idle workers wait here, exclusively
   WaitQueue done_wq_;  // wait_*() and cancel() wait here for completions
-  kstd::IntrusiveList<TaskEntry> pending_;
+  kstd::IntrusiveList<TaskEntry> pend_;
+  kstd::IntrusiveList<TaskEntry> prio_;
+  kstd::IntrusiveList<TaskEntry> delay_;
   kstd::IntrusiveList<TaskEntry> free_;  // pooled entries
   int nfree_;
   int minalloc_;
@@ -94,9 +138,12 @@ class TaskQueue : kstd::NonCopyable {
   int nalloc_;  // pool entries in existence
   taskqid_t next_id_;
   bool active_;
-  bool held_;  // test hook: workers leave pending tasks alone
+  bool held_;  // test hook: workers leave queued tasks alone
   int nactive_;
   int nthreads_;
+  int pri_;
+  uint64_t wakeups_;
+  uint64_t wakeups_nowork_;
   Worker* workers_;
 };
 
