@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The task queue features OpenZFS 2.4.4's SPL has beyond the basics:
+ * delayed dispatch and its cancellation at each stage, the system queues,
+ * synced creation, the queue of the current thread, SPL's kernel
+ * priorities, thread counts as a CPU percentage, entry pools, one wake-up
+ * per dispatch, and dispatch from atomic context.
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <sys/taskq.h>
+
+#include "splkmem_test.h"
+
+struct ft_task {
+	atomic_t *order;
+	struct completion started;
+	unsigned int sleep_ms;
+	unsigned long ran_jiffies;
+	int ran_at;			/* order value when it ran, 0 = never */
+	int nice;			/* task_nice(current) when it ran */
+	taskq_t *tq;			/* expected queue of the thread */
+	bool member;			/* taskq_member(tq, current) */
+	taskq_t *of_curthread;		/* taskq_of_curthread() */
+};
+
+struct ft_fixture {
+	struct ft_task t[8];
+	atomic_t order;
+};
+
+static void ft_task_fn(void *arg)
+{
+	struct ft_task *t = arg;
+
+	complete(&t->started);
+	if (t->sleep_ms)
+		msleep(t->sleep_ms);
+	t->nice = task_nice(current);
+	t->member = t->tq && taskq_member(t->tq, current);
+	t->of_curthread = taskq_of_curthread();
+	t->ran_jiffies = jiffies;
+	t->ran_at = atomic_inc_return(t->order);
+}
+
+static struct ft_fixture *ft_fixture(struct kunit *test)
+{
+	struct ft_fixture *fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, fx);
+	atomic_set(&fx->order, 0);
+	for (i = 0; i < ARRAY_SIZE(fx->t); i++) {
+		fx->t[i].order = &fx->order;
+		init_completion(&fx->t[i].started);
+	}
+	return fx;
+}
+
+/* A delayed task runs no earlier than its time; taskq_wait() waits for it. */
+static void taskq_delay_runs_at_its_time(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_delay", 2, defclsyspri, 0, 8, 0);
+	struct ft_task *t = fx->t;
+	unsigned long when = jiffies + msecs_to_jiffies(200);
+	taskqid_t id;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	id = taskq_dispatch_delay(tq, ft_task_fn, &t[0], TQ_SLEEP, when);
+	KUNIT_EXPECT_NE(test, id, TASKQID_INVALID);
+	/* An immediate task dispatched later runs first. */
+	KUNIT_EXPECT_GT(test, taskq_dispatch(tq, ft_task_fn, &t[1], TQ_SLEEP), id);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 1);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 2);
+	KUNIT_EXPECT_TRUE(test, time_after_eq(t[0].ran_jiffies, when));
+	taskq_destroy(tq);
+}
+
+/* Cancelled before its time: 0, and it never runs (not even at destroy). */
+static void taskq_delay_cancel_before_run(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_delay_cancel", 1, defclsyspri, 0, 8, 0);
+	struct ft_task *t = fx->t;
+	taskqid_t id;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	id = taskq_dispatch_delay(tq, ft_task_fn, &t[0], TQ_SLEEP,
+				  jiffies + msecs_to_jiffies(100));
+	KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 1), 0);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 1), ENOENT);
+	taskq_wait(tq);		/* nothing delayed is left: returns */
+	msleep(200);		/* past its time */
+	taskq_destroy(tq);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 0);
+}
+
+/* Cancelled while it runs: EBUSY without waiting; with waiting, ENOENT once done. */
+static void taskq_delay_cancel_while_running(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_delay_running", 1, defclsyspri, 0, 8, 0);
+	struct ft_task *t = fx->t;
+	taskqid_t id;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	t[0].sleep_ms = 300;
+	id = taskq_dispatch_delay(tq, ft_task_fn, &t[0], TQ_SLEEP,
+				  jiffies + msecs_to_jiffies(20));
+	KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
+	wait_for_completion(&t[0].started);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 0), EBUSY);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 1), ENOENT);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 1);	/* it had finished */
+	taskq_destroy(tq);
+}
+
+/* The system queues exist; their threads know their queue. */
+static void taskq_system_queues(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	struct ft_task *t = fx->t;
+	taskqid_t id;
+
+	KUNIT_ASSERT_NOT_NULL(test, system_taskq);
+	KUNIT_ASSERT_NOT_NULL(test, system_delay_taskq);
+	KUNIT_EXPECT_NULL(test, taskq_of_curthread());
+
+	t[0].tq = system_taskq;
+	id = taskq_dispatch(system_taskq, ft_task_fn, &t[0], TQ_SLEEP);
+	KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
+	taskq_wait_id(system_taskq, id);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 1);
+	KUNIT_EXPECT_TRUE(test, t[0].member);
+	KUNIT_EXPECT_PTR_EQ(test, t[0].of_curthread, system_taskq);
+	KUNIT_EXPECT_EQ(test, t[0].nice, -20);	/* maxclsyspri */
+
+	t[1].tq = system_taskq;		/* not its queue */
+	id = taskq_dispatch_delay(system_delay_taskq, ft_task_fn, &t[1], TQ_SLEEP,
+				  jiffies + 1);
+	KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
+	taskq_wait_id(system_delay_taskq, id);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 2);
+	KUNIT_EXPECT_FALSE(test, t[1].member);
+	KUNIT_EXPECT_PTR_EQ(test, t[1].of_curthread, system_delay_taskq);
+}
+
+/* All threads exist on return, at minclsyspri, each a member. */
+static void taskq_create_synced_threads(struct kunit *test)
+{
+	struct task_struct **threads = NULL;
+	taskq_t *tq = taskq_create_synced("splk_tq_synced", 3, maxclsyspri, 0, 0,
+					  TASKQ_DYNAMIC, &threads);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_ASSERT_NOT_NULL(test, threads);
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, threads[i]);
+		KUNIT_EXPECT_TRUE(test, taskq_member(tq, threads[i]));
+		KUNIT_EXPECT_FALSE(test, taskq_member(system_taskq, threads[i]));
+		KUNIT_EXPECT_EQ(test, task_nice(threads[i]), 19);
+		if (i)
+			KUNIT_EXPECT_PTR_NE(test, threads[i], threads[i - 1]);
+	}
+	KUNIT_EXPECT_FALSE(test, taskq_member(tq, current));
+	taskq_destroy(tq);
+	kfree(threads);
+}
+
+/* SPL's kernel priorities: threads run at nice PRIO_TO_NICE(pri). */
+static void taskq_priorities_are_kernel_priorities(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	pri_t pri[] = { maxclsyspri, wtqclsyspri, defclsyspri, minclsyspri };
+	int nice[] = { -20, -19, 0, 19 };
+	int i;
+
+	KUNIT_EXPECT_EQ(test, maxclsyspri, MAX_RT_PRIO);
+	KUNIT_EXPECT_EQ(test, defclsyspri, DEFAULT_PRIO);
+	KUNIT_EXPECT_EQ(test, minclsyspri, MAX_PRIO - 1);
+	for (i = 0; i < ARRAY_SIZE(pri); i++) {
+		taskq_t *tq = taskq_create("splk_tq_pri", 1, pri[i], 0, 8, 0);
+
+		KUNIT_ASSERT_NOT_NULL(test, tq);
+		KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_task_fn, &fx->t[i], TQ_SLEEP),
+				TASKQID_INVALID);
+		taskq_destroy(tq);
+		KUNIT_EXPECT_EQ_MSG(test, fx->t[i].nice, nice[i], "pri %d", pri[i]);
+	}
+}
+
+/* TASKQ_THREADS_CPU_PCT and TASKQ_PREPOPULATE. */
+static void taskq_cpu_pct_and_prepopulate(struct kunit *test)
+{
+	struct splk_taskq_stats st;
+	taskq_t *tq = taskq_create("splk_tq_pct", 50, defclsyspri, 5, 10,
+				   TASKQ_THREADS_CPU_PCT | TASKQ_PREPOPULATE);
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_get_stats(tq, &st);
+	KUNIT_EXPECT_EQ(test, st.nthreads, max_t(int, 1, nr_cpu_ids * 50 / 100));
+	KUNIT_EXPECT_EQ(test, st.nfree, 5);
+	KUNIT_EXPECT_EQ(test, st.nalloc, 5);
+	taskq_destroy(tq);
+
+	tq = taskq_create("splk_tq_pct", 100, defclsyspri, 0, 10, TASKQ_THREADS_CPU_PCT);
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_get_stats(tq, &st);
+	KUNIT_EXPECT_EQ(test, st.nthreads, (int)nr_cpu_ids);
+	KUNIT_EXPECT_EQ(test, st.nfree, 0);
+	taskq_destroy(tq);
+}
+
+/*
+ * No thundering herd: with eight idle workers, each of 16 dispatches
+ * (one at a time) wakes one worker.  Waking all would be ~8 wake-ups per
+ * dispatch, 7 of them for nothing.
+ */
+static void taskq_dispatch_wakes_one_worker(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_wake", 8, defclsyspri, 0, 64, 0);
+	struct splk_taskq_stats st;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	msleep(50);		/* every worker asleep */
+	for (i = 0; i < 16; i++) {
+		KUNIT_ASSERT_NE(test, taskq_dispatch(tq, ft_task_fn, &fx->t[0], TQ_SLEEP),
+				TASKQID_INVALID);
+		taskq_wait(tq);
+	}
+	splk_taskq_get_stats(tq, &st);
+	KUNIT_EXPECT_LE_MSG(test, st.wakeups, 20ULL, "%llu wake-ups for 16 dispatches",
+			    st.wakeups);
+	KUNIT_EXPECT_LE(test, st.wakeups_nowork, 4ULL);
+	taskq_destroy(tq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->order), 16);
+}
+
+/* TQ_NOSLEEP dispatches with interrupts off and a spinlock held. */
+static DEFINE_SPINLOCK(ft_atomic_lock);
+
+static void taskq_dispatch_from_atomic_context(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_atomic", 1, defclsyspri, 0, 8, 0);
+	taskq_ent_t *ent = kunit_kzalloc(test, sizeof(*ent), GFP_KERNEL);
+	taskqid_t id, delayed;
+	unsigned long flags;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_ASSERT_NOT_NULL(test, ent);
+	taskq_init_ent(ent);
+	spin_lock_irqsave(&ft_atomic_lock, flags);
+	id = taskq_dispatch(tq, ft_task_fn, &fx->t[0], TQ_NOSLEEP);
+	delayed = taskq_dispatch_delay(tq, ft_task_fn, &fx->t[1], TQ_NOSLEEP, jiffies + 2);
+	taskq_dispatch_ent(tq, ft_task_fn, &fx->t[2], TQ_FRONT, ent);
+	spin_unlock_irqrestore(&ft_atomic_lock, flags);
+	KUNIT_EXPECT_NE(test, id, TASKQID_INVALID);
+	KUNIT_EXPECT_NE(test, delayed, TASKQID_INVALID);
+	KUNIT_EXPECT_NE(test, ent->tqent_id, TASKQID_INVALID);
+	taskq_wait(tq);
+	KUNIT_EXPECT_GT(test, fx->t[0].ran_at, 0);
+	KUNIT_EXPECT_GT(test, fx->t[1].ran_at, 0);
+	KUNIT_EXPECT_GT(test, fx->t[2].ran_at, 0);
+	taskq_destroy(tq);
+}
+
+/* The entry's id is where OpenZFS has it, and means the same. */
+static void taskq_ent_fields_as_openzfs(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_ent", 1, defclsyspri, 0, 8, 0);
+	taskq_ent_t *ent = kunit_kzalloc(test, sizeof(*ent), GFP_KERNEL);
+	taskqid_t id;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_ASSERT_NOT_NULL(test, ent);
+	taskq_init_ent(ent);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ent->tqent_list));
+	KUNIT_EXPECT_EQ(test, ent->tqent_id, TASKQID_INVALID);
+	id = taskq_dispatch(tq, ft_task_fn, &fx->t[0], TQ_SLEEP);
+	taskq_dispatch_ent(tq, ft_task_fn, &fx->t[1], 0, ent);
+	KUNIT_EXPECT_EQ(test, ent->tqent_id, id + 1);
+	KUNIT_EXPECT_PTR_EQ(test, ent->tqent_taskq, tq);
+	KUNIT_EXPECT_PTR_EQ(test, ent->tqent_arg, (void *)&fx->t[1]);
+	KUNIT_EXPECT_TRUE(test, ent->tqent_flags & TQENT_FLAG_PREALLOC);
+	taskq_wait(tq);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ent->tqent_list));
+	KUNIT_EXPECT_TRUE(test, taskq_empty_ent(ent));
+	taskq_destroy(tq);
+}
+
+static struct kunit_case taskq_features_cases[] = {
+	KUNIT_CASE(taskq_delay_runs_at_its_time),
+	KUNIT_CASE(taskq_delay_cancel_before_run),
+	KUNIT_CASE(taskq_delay_cancel_while_running),
+	KUNIT_CASE(taskq_system_queues),
+	KUNIT_CASE(taskq_create_synced_threads),
+	KUNIT_CASE(taskq_priorities_are_kernel_priorities),
+	KUNIT_CASE(taskq_cpu_pct_and_prepopulate),
+	KUNIT_CASE(taskq_dispatch_wakes_one_worker),
+	KUNIT_CASE(taskq_dispatch_from_atomic_context),
+	KUNIT_CASE(taskq_ent_fields_as_openzfs),
+	{}
+};
+
+static struct kunit_suite taskq_features_suite = {
+	.name = "splkmem_taskq_features",
+	.test_cases = taskq_features_cases,
+};
+
+kunit_test_suites(&taskq_features_suite);
