@@ -152,11 +152,25 @@ static void taskq_dispatch_to_queue_being_destroyed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&bad_runs), 0);
 }
 
+/* A second destroy: WARN, and the freed queue is not touched. */
+static void taskq_destroy_twice(struct kunit *test)
+{
+	taskq_t *tq = taskq_create("splk_tq_destroy2", 1, defclsyspri, 0, 8, 0);
+	unsigned long w;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	taskq_destroy(tq);
+	w = splk_test_expect_warn_begin();
+	taskq_destroy(tq);
+	splk_test_expect_warn_end(test, w, 1);
+}
+
 static struct kunit_case taskq_bad_input_cases[] = {
 	KUNIT_CASE(taskq_null_queue),
 	KUNIT_CASE(taskq_null_function_and_unknown_flags),
 	KUNIT_CASE(taskq_entry_dispatched_twice),
 	KUNIT_CASE(taskq_dispatch_to_queue_being_destroyed),
+	KUNIT_CASE(taskq_destroy_twice),
 	{}
 };
 

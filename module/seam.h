@@ -195,6 +195,13 @@ void *splk_tq_thread_create(int (*fn)(void *), void *arg, int pri,
 			    const char *name, int instance) SPLK_NOEXCEPT;
 /* kthread_data() of @thread (NULL: current) if it is a kthread running @fn, else NULL. */
 void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
+/* The registry of task queues: a mutex. */
+void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
+void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
+/* SPL's task queue module parameters (taskq_services.c). */
+extern int spl_taskq_thread_dynamic;
+extern unsigned int spl_taskq_thread_sequential;
+extern unsigned int spl_taskq_thread_timeout_ms;
 
 /*
  * Fault hooks for the KUnit suites, compiled only into test builds

@@ -5,6 +5,14 @@
 
 namespace splkmem {
 
+namespace {
+// Every queue, under splk_tq_registry_lock().
+constinit kstd::IntrusiveList<TaskQueue> g_queues;
+// The private queue that creates threads for dynamic queues (set once at
+// load, cleared at unload).
+constinit TaskQueue* g_dynamic_queue = nullptr;
+}  // namespace
+
 // TaskEntry is laid over struct taskq_ent; the offsets are the C
 // compiler's, generated from include/sys/taskq.h (whose own layout is
 // checked against OpenZFS's in taskq_services.c).  TaskEntry is not
@@ -90,18 +98,123 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
     tq->destroy();
     return nullptr;
   }
-  for (int i = 0; i < nthreads; ++i) {
-    Worker* w = &tq->workers_[i];
-    w->queue = tq;
-    w->thread = splk_tq_thread_create(&TaskQueue::worker_main, w, pri, tq->name_, i);
-    if (w->thread == nullptr) {
+  tq->maxthreads_ = nthreads;
+  for (int i = 0; i < nthreads; ++i) tq->workers_[i].queue = tq;
+  tq->dynamic_ = (flags & TASKQ_DYNAMIC) && kstd::load_relaxed(spl_taskq_thread_dynamic) != 0 &&
+                 kstd::load_relaxed(g_dynamic_queue) != nullptr;
+  tq->lastspawnstop_ = splk_jiffies();
+  const int initial = tq->dynamic_ ? 1 : nthreads;
+  for (int i = 0; i < initial; ++i) {
+    if (!tq->start_thread(i)) {
       splk_log(0, "splkmem: taskq '%s': cannot start thread %d", tq->name_, i);
       tq->destroy();
       return nullptr;
     }
-    tq->nthreads_ = i + 1;
   }
+  tq->register_queue();
   return tq;
+}
+
+// Creates the thread of slot @slot (reserved by the caller), may sleep.
+bool TaskQueue::start_thread(int slot) {
+  Worker* w = &workers_[slot];
+  void* thread = splk_tq_thread_create(&TaskQueue::worker_main, w, pri_, name_, slot);
+  SpinLockIrqGuard guard(lock_);
+  w->thread = thread;
+  if (thread == nullptr) return false;
+  ++nthreads_;
+  return true;
+}
+
+// ---- Registry and dynamic threads -------------------------------------------
+
+void TaskQueue::register_queue() {
+  splk_tq_registry_lock();
+  g_queues.push_back(this);
+  splk_tq_registry_unlock();
+}
+
+bool TaskQueue::unregister(TaskQueue* tq) {
+  bool found = false;
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues) {
+    if (q == tq) {
+      kstd::IntrusiveList<TaskQueue>::remove(q);
+      found = true;
+      break;
+    }
+  }
+  splk_tq_registry_unlock();
+  return found;
+}
+
+void TaskQueue::set_dynamic_queue(TaskQueue* tq) { kstd::store_relaxed(g_dynamic_queue, tq); }
+
+TaskQueue* TaskQueue::dynamic_queue() { return kstd::load_relaxed(g_dynamic_queue); }
+
+// Under lock_, as SPL's taskq_thread_spawn(): a dynamic, active queue
+// below its maximum asks for one more thread.
+bool TaskQueue::want_spawn() {
+  if (!dynamic_) return false;
+  lastspawnstop_ = splk_jiffies();
+  if (!active_ || nthreads_ + nspawn_ >= maxthreads_) return false;
+  ++nspawn_;
+  return true;
+}
+
+// With no lock held (the spawn queue's lock is another lock of the same
+// class): the creation runs as a task of the private spawn queue.
+void TaskQueue::request_spawn() {
+  TaskQueue* spawner = kstd::load_relaxed(g_dynamic_queue);
+  if (spawner == nullptr ||
+      spawner->dispatch(&TaskQueue::spawn_task, this, TQ_NOSLEEP) == TASKQID_INVALID) {
+    SpinLockIrqGuard guard(lock_);
+    --nspawn_;
+  }
+}
+
+void TaskQueue::spawn_task(void* arg) { static_cast<TaskQueue*>(arg)->spawn_thread(); }
+
+void TaskQueue::spawn_thread() {
+  int slot = -1;
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (active_ && nthreads_ < maxthreads_) {
+      for (int i = 0; i < maxthreads_; ++i) {
+        if (workers_[i].thread == nullptr) {
+          slot = i;
+          workers_[i].thread = &workers_[i];  // reserved until created
+          break;
+        }
+      }
+    }
+    if (slot < 0) {
+      --nspawn_;
+      return;
+    }
+  }
+  const bool ok = start_thread(slot);
+  {
+    SpinLockIrqGuard guard(lock_);
+    lastspawnstop_ = splk_jiffies();
+    --nspawn_;  // destroy may free the queue once this is 0
+  }
+  (void)ok;
+}
+
+// An idle thread's wait timed out: it exits if the queue is dynamic and
+// active, it is not the first thread, no creation is in flight, and no
+// thread came or went for spl_taskq_thread_timeout_ms (SPL's rate limit).
+bool TaskQueue::try_retire(Worker* w) {
+  SpinLockIrqGuard guard(lock_);
+  const unsigned long now = splk_jiffies();
+  if (!dynamic_ || !active_ || w == &workers_[0] || nspawn_ != 0 || has_work() ||
+      static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
+    return false;
+  w->thread = nullptr;
+  --nthreads_;
+  lastspawnstop_ = now;
+  return true;
 }
 
 void TaskQueue::destroy() {
@@ -113,7 +226,17 @@ void TaskQueue::destroy() {
   }
   work_wq_.wake_all();
   wait_all();
-  for (int i = 0; i < nthreads_; ++i) splk_thread_stop(workers_[i].thread);
+  // Thread creations in flight hold a pointer to the queue.
+  for (;;) {
+    {
+      SpinLockIrqGuard guard(lock_);
+      if (nspawn_ == 0) break;
+    }
+    splk_msleep(1);
+  }
+  // No thread retires once active_ is false: every slot in use is ours.
+  for (int i = 0; i < maxthreads_; ++i)
+    if (workers_[i].thread != nullptr) splk_thread_stop(workers_[i].thread);
   splk_kfree(workers_);
   while (TaskEntry* entry = free_.front()) {
     kstd::IntrusiveList<TaskEntry>::remove(entry);
@@ -164,6 +287,7 @@ void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, Ta
     entry->id = TASKQID_INVALID;
     return;
   }
+  bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
     if (!active_) {
@@ -177,11 +301,13 @@ void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, Ta
     }
     // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
     // left as it was); with one idle it runs next.
-    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_) return;
+    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_ && !can_grow()) return;
     entry->flags = TQENT_FLAG_PREALLOC;
     enqueue(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
+    spawn = nactive_ == nthreads_ && want_spawn();
   }
   work_wq_.wake_one();
+  if (spawn) request_spawn();
 }
 
 // An entry from the pool, or a new one (which recycle() frees or pools).
@@ -225,11 +351,12 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     // Checked before taking an entry, so that a refused dispatch never
     // sleeps in the throttle.
     SpinLockIrqGuard guard(lock_);
-    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_) return TASKQID_INVALID;
+    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_ && !can_grow()) return TASKQID_INVALID;
   }
   TaskEntry* entry = take_entry(tq_flags);
   if (entry == nullptr) return TASKQID_INVALID;
   taskqid_t id;
+  bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
     if (!active_) {
@@ -237,15 +364,17 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
       splk_warn("splkmem: taskq_dispatch to taskq '%s', which is being destroyed", name_);
       return TASKQID_INVALID;
     }
-    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_) {
+    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_ && !can_grow()) {
       recycle(entry);
       return TASKQID_INVALID;
     }
     entry->flags = 0;
     enqueue(entry, func, arg, tq_flags);
     id = entry->id;
+    spawn = nactive_ == nthreads_ && want_spawn();
   }
   work_wq_.wake_one();
+  if (spawn) request_spawn();
   return id;
 }
 
@@ -254,23 +383,29 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
   if (refuse(func, tq_flags, "taskq_dispatch_delay")) return TASKQID_INVALID;
   TaskEntry* entry = take_entry(tq_flags);
   if (entry == nullptr) return TASKQID_INVALID;
-  SpinLockIrqGuard guard(lock_);
-  if (!active_) {
-    recycle(entry);
-    splk_warn("splkmem: taskq_dispatch_delay to taskq '%s', which is being destroyed", name_);
-    return TASKQID_INVALID;
+  taskqid_t id;
+  bool spawn;
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (!active_) {
+      recycle(entry);
+      splk_warn("splkmem: taskq_dispatch_delay to taskq '%s', which is being destroyed", name_);
+      return TASKQID_INVALID;
+    }
+    entry->flags = 0;
+    entry->id = id = next_id_++;
+    entry->func = func;
+    entry->arg = arg;
+    entry->queue = this;
+    entry->birth = splk_jiffies();
+    entry->set_list(TQENT_LIST_DELAY);
+    delay_.push_back(entry);
+    // Armed under lock_: expired() takes lock_, so it sees the entry queued.
+    splk_tq_entry_arm(entry, when);
+    spawn = nactive_ == nthreads_ && want_spawn();
   }
-  entry->flags = 0;
-  entry->id = next_id_++;
-  entry->func = func;
-  entry->arg = arg;
-  entry->queue = this;
-  entry->birth = splk_jiffies();
-  entry->set_list(TQENT_LIST_DELAY);
-  delay_.push_back(entry);
-  // Armed under lock_: expired() takes lock_, so it sees the entry queued.
-  splk_tq_entry_arm(entry, when);
-  return entry->id;
+  if (spawn) request_spawn();
+  return id;
 }
 
 // The timer of a delayed entry: onto the priority list in id order (so the
@@ -318,6 +453,9 @@ int TaskQueue::worker_main(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   TaskQueue* tq = w->queue;
   for (;;) {
+    // Threads of a dynamic queue other than the first wake up when idle
+    // for the timeout, to see whether they may retire.
+    const long timeout = tq->dynamic_ && w != &tq->workers_[0] ? tq->idle_timeout() : -1;
     const long slept = splk_waitq_wait_exclusive(
         tq->work_wq_.raw(),
         [](void* p) {
@@ -326,7 +464,12 @@ int TaskQueue::worker_main(void* arg) {
           SpinLockIrqGuard guard(worker->queue->lock_);
           return worker->queue->has_work();
         },
-        w, -1);
+        w, timeout);
+    if (slept < 0) {
+      // Nothing touches tq or w once retired: destroy may free them.
+      if (tq->try_retire(w)) return 0;
+      continue;
+    }
     if (!tq->run_one(w, slept) && splk_thread_should_stop()) return 0;
   }
 }
@@ -346,9 +489,11 @@ bool TaskQueue::run_one(Worker* w, long slept) {
   task_func_t* func;
   void* arg;
   bool owned_by_caller;
+  bool grow;
   {
     SpinLockIrqGuard guard(lock_);
     wakeups_ += slept;
+    if (slept) w->sequential = 0;
     entry = next_entry();
     if (entry == nullptr) {
       if (slept) ++wakeups_nowork_;
@@ -361,16 +506,28 @@ bool TaskQueue::run_one(Worker* w, long slept) {
     arg = entry->arg;
     owned_by_caller = entry->flags & TQENT_FLAG_PREALLOC;
     // More work and an idle thread: pass the wake-up on (each dispatch
-    // woke one worker, this one is busy now).
+    // woke one worker, this one is busy now).  More work and no idle
+    // thread: a dynamic queue grows (work dispatched in a burst finds no
+    // busy thread at dispatch time, so dispatch alone would not grow it).
     if (has_work() && nactive_ < nthreads_) work_wq_.wake_one();
+    grow = has_work() && nactive_ == nthreads_ && want_spawn();
   }
+  if (grow) request_spawn();
   func(arg);
+  bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
     w->running = TASKQID_INVALID;
+    // SPL: a thread that keeps finding work asks for help.
+    spawn = ++w->sequential > kstd::load_relaxed(spl_taskq_thread_sequential) && has_work() &&
+            want_spawn();
+    if (spawn) w->sequential = 0;
     --nactive_;
     if (!owned_by_caller) recycle(entry);
   }
+  // The spawn request must be made before the wake-up: once nactive_ and
+  // the lists say idle, destroy() may proceed, and it waits for nspawn_.
+  if (spawn) request_spawn();
   done_wq_.wake_all();
   return true;
 }
@@ -386,7 +543,7 @@ TaskEntry* TaskQueue::find_queued(taskqid_t id) {
 }
 
 bool TaskQueue::is_running(taskqid_t id) const {
-  for (int i = 0; i < nthreads_; ++i)
+  for (int i = 0; i < maxthreads_; ++i)
     if (workers_[i].running == id) return true;
   return false;
 }
@@ -396,7 +553,7 @@ taskqid_t TaskQueue::lowest_outstanding() {
   kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
   for (auto* list : lists)
     for (TaskEntry* entry : *list) lowest = kstd::min(lowest, entry->id);
-  for (int i = 0; i < nthreads_; ++i)
+  for (int i = 0; i < maxthreads_; ++i)
     if (workers_[i].running != TASKQID_INVALID) lowest = kstd::min(lowest, workers_[i].running);
   return lowest;
 }
@@ -465,9 +622,11 @@ TaskQueue* TaskQueue::of_thread(void* thread) {
 
 bool TaskQueue::member(void* thread) const { return of_thread(thread) == this; }
 
-int TaskQueue::threads(void** out, int max) const {
-  int n = kstd::min(max, nthreads_);
-  for (int i = 0; i < n; ++i) out[i] = workers_[i].thread;
+int TaskQueue::threads(void** out, int max) {
+  SpinLockIrqGuard guard(lock_);
+  int n = 0;
+  for (int i = 0; i < maxthreads_ && n < max; ++i)
+    if (workers_[i].thread != nullptr) out[n++] = workers_[i].thread;
   return n;
 }
 
@@ -542,8 +701,16 @@ extern "C" taskq_t* taskq_create_synced(const char* name, int nthreads, pri_t, i
   return to_handle(tq);
 }
 
+// A queue that is not registered was destroyed already (or never
+// existed): nothing is read through the pointer.  (A new queue created
+// at the same address in between cannot be told apart.)
 extern "C" void taskq_destroy(taskq_t* tq) noexcept {
   if (null_queue(tq, "taskq_destroy")) return;
+  if (!TaskQueue::unregister(from(tq))) {
+    splk_warn("splkmem: taskq_destroy: %p is not a live task queue (destroyed twice?)",
+              static_cast<void*>(tq));
+    return;
+  }
   from(tq)->destroy();
 }
 
@@ -620,22 +787,35 @@ extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcep
 // exist from the start.
 extern "C" int splk_taskq_init(void) noexcept {
   const int cpus = static_cast<int>(splk_kernel.nr_cpu_ids);
+  // Creates threads for dynamic queues: static, one thread, as SPL's.
+  TaskQueue* spawner =
+      TaskQueue::create("spl_dynamic_taskq", 1, maxclsyspri, cpus, 0x7fffffff, TASKQ_PREPOPULATE);
+  if (spawner == nullptr) return -SPLK_ENOMEM;
+  TaskQueue::set_dynamic_queue(spawner);
   system_taskq = taskq_create("spl_system_taskq", kstd::max(cpus, 64), maxclsyspri, cpus,
                               0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
-  if (system_taskq == nullptr) return -SPLK_ENOMEM;
+  if (system_taskq == nullptr) {
+    splk_taskq_fini();
+    return -SPLK_ENOMEM;
+  }
   system_delay_taskq = taskq_create("spl_delay_taskq", kstd::max(cpus, 4), maxclsyspri, cpus,
                                     0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
   if (system_delay_taskq == nullptr) {
-    taskq_destroy(system_taskq);
-    system_taskq = nullptr;
+    splk_taskq_fini();
     return -SPLK_ENOMEM;
   }
   return 0;
 }
 
+// The system queues first: destroying a dynamic queue waits for its
+// thread creations, which run on the spawn queue.
 extern "C" void splk_taskq_fini(void) noexcept {
-  taskq_destroy(system_delay_taskq);
+  if (system_delay_taskq != nullptr) taskq_destroy(system_delay_taskq);
   system_delay_taskq = nullptr;
-  taskq_destroy(system_taskq);
+  if (system_taskq != nullptr) taskq_destroy(system_taskq);
   system_taskq = nullptr;
+  TaskQueue* spawner = TaskQueue::dynamic_queue();
+  if (spawner == nullptr) return;
+  TaskQueue::set_dynamic_queue(nullptr);
+  taskq_destroy(to_handle(spawner));
 }

@@ -2,10 +2,20 @@
 //
 // TaskQueue: SPL's taskq_t (include/sys/taskq.h documents the API).
 //
-// - A fixed set of kernel threads, all created by create(), so running
-//   work never depends on creating a thread (growth under memory pressure
-//   must make progress).  TASKQ_DYNAMIC is accepted; threads are not added
-//   or retired on demand.
+// - Threads: a static queue creates them all in create(), so running work
+//   never depends on creating a thread (the object cache's grow queue is
+//   one: it is created before the dynamic machinery exists).  A
+//   TASKQ_DYNAMIC queue (with spl_taskq_thread_dynamic) starts with one
+//   thread, as SPL: when a dispatch finds every thread busy, or a thread
+//   has run more than spl_taskq_thread_sequential tasks in a row, one more
+//   thread is created, by a task on the private "spl_dynamic_taskq" (a
+//   dispatch may come from atomic context, and thread creation sleeps); an
+//   idle thread other than the first retires after
+//   spl_taskq_thread_timeout_ms, at most one per that interval.  Worker
+//   slots are an array of maxthreads; nspawn_ counts creations in flight,
+//   and destroy waits for them before it stops the threads.
+// - Every queue is on a registry (g_queues): taskq_destroy() of a queue
+//   that is not there (destroyed twice) is a WARN, not a use-after-free.
 // - Tasks carry monotonically increasing ids and sit on one of three
 //   lists, as in SPL: prio_ (TQ_FRONT, FIFO; TQ_NOQUEUE at its head;
 //   delayed tasks once due, in id order), pend_ (FIFO), delay_ (waiting
@@ -68,7 +78,7 @@ struct TaskEntry : TaskEntryKernelPart, kstd::ListNode {
   void set_list(uintptr_t list) { flags = (flags & ~uintptr_t{TQENT_LIST_MASK}) | list; }
 };
 
-class TaskQueue : kstd::NonCopyable {
+class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
  public:
   static TaskQueue* create(const char* name, int nthreads, int pri, int minalloc, int maxalloc,
                            unsigned flags);
@@ -89,10 +99,18 @@ class TaskQueue : kstd::NonCopyable {
   // The queue whose worker @thread (nullptr: the current thread) is.
   static TaskQueue* of_thread(void* thread);
   // Fills threads[0..nthreads) (taskq_create_synced()).
-  int threads(void** out, int max) const;
+  int threads(void** out, int max);
 
   // A delayed entry's timer fired (softirq).
   static void expired(TaskEntry* entry);
+
+  // The registry: register_queue() at the end of create(); unregister()
+  // is false for a queue that is not registered.
+  void register_queue();
+  static bool unregister(TaskQueue* tq);
+  // The private queue that creates threads for dynamic queues.
+  static void set_dynamic_queue(TaskQueue* tq);
+  static TaskQueue* dynamic_queue();
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
@@ -102,12 +120,20 @@ class TaskQueue : kstd::NonCopyable {
  private:
   struct Worker {
     TaskQueue* queue;
-    void* thread;
-    taskqid_t running;  // TASKQID_INVALID when idle
+    void* thread;         // nullptr: free slot
+    taskqid_t running;    // TASKQID_INVALID when idle
+    unsigned sequential;  // tasks run since the thread last slept
   };
 
   TaskQueue() = default;
   static int worker_main(void* worker);
+  static void spawn_task(void* tq);
+  void spawn_thread();
+  bool start_thread(int slot);
+  // Under lock_: whether to ask for one more thread (nspawn_ counted).
+  bool want_spawn();
+  void request_spawn();  // no lock held
+  bool try_retire(Worker* w);
   bool run_one(Worker* worker, long slept);
 
   // Under lock_.
@@ -119,6 +145,12 @@ class TaskQueue : kstd::NonCopyable {
   void recycle(TaskEntry* entry);
   bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
   bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
+  // A dynamic queue below its maximum can take a TQ_NOQUEUE task.
+  bool can_grow() { return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_; }
+  static long idle_timeout() {
+    return static_cast<long>(
+        kstd::load_relaxed(spl_taskq_thread_timeout_ms) * uint64_t{splk_kernel.hz} / 1000 + 1);
+  }
 
   // Takes lock_ itself.
   TaskEntry* take_entry(unsigned tq_flags);
@@ -140,7 +172,11 @@ class TaskQueue : kstd::NonCopyable {
   bool active_;
   bool held_;  // test hook: workers leave queued tasks alone
   int nactive_;
-  int nthreads_;
+  int nthreads_;    // threads running
+  int maxthreads_;  // slots in workers_
+  int nspawn_;      // thread creations requested, not finished
+  bool dynamic_;
+  unsigned long lastspawnstop_;  // jiffies of the last spawn or retirement
   int pri_;
   uint64_t wakeups_;
   uint64_t wakeups_nowork_;

@@ -14,6 +14,8 @@
  */
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
@@ -62,6 +64,42 @@ static_assert(OPENZFS_MAXCLSYSPRI == maxclsyspri &&
 	      OPENZFS_MINCLSYSPRI == minclsyspri &&
 	      OPENZFS_WTQCLSYSPRI == wtqclsyspri);
 #endif
+
+/*
+ * SPL's dynamic task queue parameters, with SPL's names, types,
+ * permissions and defaults.  A TASKQ_DYNAMIC queue starts with one thread
+ * and grows to its nthreads while work waits; its idle threads retire.
+ */
+int spl_taskq_thread_dynamic = 1;
+module_param(spl_taskq_thread_dynamic, int, 0444);
+MODULE_PARM_DESC(spl_taskq_thread_dynamic, "Allow dynamic taskq threads");
+
+unsigned int spl_taskq_thread_sequential = 4;
+module_param(spl_taskq_thread_sequential, uint, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_sequential,
+		 "Create new taskq threads after N sequential tasks");
+
+unsigned int spl_taskq_thread_timeout_ms = 5000;
+module_param(spl_taskq_thread_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_timeout_ms,
+		 "Minimum idle threads exit interval for dynamic taskqs");
+
+#ifdef SPLKMEM_TEST_HOOKS
+/* Test builds: the suites shorten the idle timeout. */
+EXPORT_SYMBOL_GPL(spl_taskq_thread_timeout_ms);
+#endif
+
+static DEFINE_MUTEX(splk_tq_registry);
+
+void splk_tq_registry_lock(void)
+{
+	mutex_lock(&splk_tq_registry);
+}
+
+void splk_tq_registry_unlock(void)
+{
+	mutex_unlock(&splk_tq_registry);
+}
 
 static void splk_tq_timer_fn(struct timer_list *timer)
 {
