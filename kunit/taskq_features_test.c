@@ -11,6 +11,8 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/string.h>
 #include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -303,6 +305,99 @@ static void taskq_ent_fields_as_openzfs(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+#define FT_PROC_SIZE 16384
+
+/* The line for @name in /proc/spl/@file, copied to @line; false if none. */
+static bool ft_proc_line(struct kunit *test, const char *file, const char *name,
+			 char *line, size_t size, bool *header)
+{
+	char *buf = kunit_kzalloc(test, FT_PROC_SIZE, GFP_KERNEL);
+	char path[64], *cur, *l;
+	bool found = false;
+	struct file *f;
+	size_t len = 0;
+	loff_t pos = 0;
+	ssize_t n;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	snprintf(path, sizeof(path), "/proc/spl/%s", file);
+	f = filp_open(path, O_RDONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f), "open %s: %ld", path, PTR_ERR(f));
+	while (len < FT_PROC_SIZE - 1) {
+		n = kernel_read(f, buf + len, FT_PROC_SIZE - 1 - len, &pos);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	filp_close(f, NULL);
+	*header = strstr(buf, "taskq name           | tot [act idl] max |  pend [ norm  high] dly");
+	cur = buf;
+	while ((l = strsep(&cur, "\n")) != NULL) {
+		if (str_has_prefix(l, name) && l[strlen(name)] == ' ') {
+			strscpy(line, l, size);
+			found = true;
+		}
+	}
+	return found;
+}
+
+/*
+ * /proc/spl/taskq-all lists every queue with SPL 2.4's columns;
+ * /proc/spl/taskq only the busy ones.  Instances number same-named queues.
+ */
+static void taskq_proc_files(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_proc", 3, defclsyspri, 0, 8, 0);
+	taskq_t *tq2 = taskq_create("splk_tq_proc", 1, defclsyspri, 0, 8, 0);
+	int total, act, idl, max, waiting, norm, high, dly, fields;
+	taskqid_t delayed;
+	bool header;
+	char line[128];
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_ASSERT_NOT_NULL(test, tq2);
+	splk_taskq_hold(tq, true);
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_task_fn, &fx->t[0], TQ_SLEEP), 0UL);
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_task_fn, &fx->t[1], TQ_SLEEP), 0UL);
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_task_fn, &fx->t[2], TQ_FRONT), 0UL);
+	delayed = taskq_dispatch_delay(tq, ft_task_fn, &fx->t[3], TQ_SLEEP, jiffies + 60 * HZ);
+	KUNIT_EXPECT_NE(test, delayed, 0UL);
+
+	KUNIT_ASSERT_TRUE(test, ft_proc_line(test, "taskq-all", "splk_tq_proc.0", line,
+					     sizeof(line), &header));
+	KUNIT_EXPECT_TRUE(test, header);
+	fields = sscanf(line, "splk_tq_proc.0 | %d [%d %d] %d | %d [%d %d] %d",
+			&total, &act, &idl, &max, &waiting, &norm, &high, &dly);
+	KUNIT_EXPECT_EQ_MSG(test, fields, 8, "line: %s", line);
+	KUNIT_EXPECT_EQ(test, total, 3);
+	KUNIT_EXPECT_EQ(test, act, 0);
+	KUNIT_EXPECT_EQ(test, idl, 3);
+	KUNIT_EXPECT_EQ(test, max, 3);
+	KUNIT_EXPECT_EQ(test, waiting, 4);
+	KUNIT_EXPECT_EQ(test, norm, 2);
+	KUNIT_EXPECT_EQ(test, high, 1);
+	KUNIT_EXPECT_EQ(test, dly, 1);
+	/* The second queue of that name, idle: in taskq-all, not in taskq. */
+	KUNIT_EXPECT_TRUE(test, ft_proc_line(test, "taskq-all", "splk_tq_proc.1", line,
+					     sizeof(line), &header));
+	KUNIT_EXPECT_FALSE(test, ft_proc_line(test, "taskq", "splk_tq_proc.1", line,
+					      sizeof(line), &header));
+	KUNIT_EXPECT_TRUE(test, ft_proc_line(test, "taskq", "splk_tq_proc.0", line,
+					     sizeof(line), &header));
+	KUNIT_EXPECT_TRUE(test, header);
+
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, delayed, 1), 0);
+	splk_taskq_hold(tq, false);
+	taskq_wait(tq);
+	KUNIT_EXPECT_FALSE(test, ft_proc_line(test, "taskq", "splk_tq_proc.0", line,
+					      sizeof(line), &header));
+	taskq_destroy(tq2);
+	taskq_destroy(tq);
+	KUNIT_EXPECT_FALSE(test, ft_proc_line(test, "taskq-all", "splk_tq_proc.0", line,
+					      sizeof(line), &header));
+}
+
 static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_delay_runs_at_its_time),
 	KUNIT_CASE(taskq_delay_cancel_before_run),
@@ -314,6 +409,7 @@ static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_dispatch_wakes_one_worker),
 	KUNIT_CASE(taskq_dispatch_from_atomic_context),
 	KUNIT_CASE(taskq_ent_fields_as_openzfs),
+	KUNIT_CASE(taskq_proc_files),
 	{}
 };
 

@@ -274,16 +274,27 @@ int splk_taskq_init(void) SPLK_NOEXCEPT;
 void splk_taskq_fini(void) SPLK_NOEXCEPT;
 /* Test builds: while @on, the queue's workers take no task. */
 void splk_taskq_hold(taskq_t *tq, bool on) SPLK_NOEXCEPT;
-/* Statistics of one queue, for the tests (and /proc later). */
+/* Statistics of one queue, for /proc/spl/taskq and the tests. */
 struct splk_taskq_stats {
+	const char *name;		/* valid during the callback only */
+	int instance;			/* queues of the same name before it */
 	int nthreads;
 	int nactive;
+	int maxthreads;
 	int nalloc;
 	int nfree;
+	int npend;			/* normal tasks queued */
+	int nprio;			/* TQ_FRONT/TQ_NOQUEUE/due delayed tasks */
+	int ndelay;			/* delayed tasks not yet due */
+	unsigned int flags;		/* TASKQ_* given to taskq_create */
+	int pri;
 	uint64_t wakeups;		/* idle workers woken */
 	uint64_t wakeups_nowork;	/* ... that found nothing to run */
 };
 void splk_taskq_get_stats(taskq_t *tq, struct splk_taskq_stats *out) SPLK_NOEXCEPT;
+/* Calls @fn for every queue, oldest first, under the queue registry lock. */
+void splk_for_each_taskq(void (*fn)(const struct splk_taskq_stats *, void *),
+			 void *arg) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

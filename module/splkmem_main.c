@@ -172,6 +172,7 @@ static int __init splkmem_init(void)
 	rc = splk_proc_init();
 	if (rc)
 		goto out_taskq;
+	splk_taskq_proc_init();
 	rc = splk_shrinker_init();
 	if (rc)
 		goto out_proc;
@@ -179,6 +180,7 @@ static int __init splkmem_init(void)
 	return 0;
 
 out_proc:
+	splk_taskq_proc_exit();
 	splk_proc_exit();
 out_taskq:
 	splk_taskq_fini();
@@ -190,6 +192,7 @@ out_core:
 static void __exit splkmem_exit(void)
 {
 	splk_shrinker_exit();
+	splk_taskq_proc_exit();
 	splk_proc_exit();
 	splk_taskq_fini();
 	splk_core_exit();

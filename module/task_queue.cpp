@@ -80,6 +80,7 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->next_id_ = TASKQID_INITIAL;
   tq->active_ = true;
   tq->pri_ = pri;
+  tq->flags_ = flags;
 
   if (flags & TASKQ_PREPOPULATE) {
     for (int i = 0; i < tq->minalloc_; ++i) {
@@ -128,8 +129,12 @@ bool TaskQueue::start_thread(int slot) {
 
 // ---- Registry and dynamic threads -------------------------------------------
 
+// SPL's tq_instance: one more than the newest queue of the same name.
 void TaskQueue::register_queue() {
   splk_tq_registry_lock();
+  instance_ = 0;
+  for (TaskQueue* q : g_queues)
+    if (__builtin_strcmp(q->name_, name_) == 0) instance_ = q->instance_ + 1;
   g_queues.push_back(this);
   splk_tq_registry_unlock();
 }
@@ -146,6 +151,16 @@ bool TaskQueue::unregister(TaskQueue* tq) {
   }
   splk_tq_registry_unlock();
   return found;
+}
+
+void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg) {
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues) {
+    splk_taskq_stats st;
+    q->stats(&st);
+    fn(&st, arg);
+  }
+  splk_tq_registry_unlock();
 }
 
 void TaskQueue::set_dynamic_queue(TaskQueue* tq) { kstd::store_relaxed(g_dynamic_queue, tq); }
@@ -640,6 +655,15 @@ void TaskQueue::hold(bool on) {
 
 void TaskQueue::stats(splk_taskq_stats* out) {
   SpinLockIrqGuard guard(lock_);
+  out->name = name_;
+  out->instance = instance_;
+  out->maxthreads = maxthreads_;
+  out->npend = out->nprio = out->ndelay = 0;
+  for ([[maybe_unused]] TaskEntry* e : pend_) ++out->npend;
+  for ([[maybe_unused]] TaskEntry* e : prio_) ++out->nprio;
+  for ([[maybe_unused]] TaskEntry* e : delay_) ++out->ndelay;
+  out->flags = flags_ | (active_ ? TASKQ_ACTIVE : 0);
+  out->pri = pri_;
   out->nthreads = nthreads_;
   out->nactive = nactive_;
   out->nalloc = nalloc_;
@@ -773,6 +797,11 @@ extern "C" taskq_t* taskq_of_curthread(void) noexcept {
 
 extern "C" void splk_tq_entry_expired(void* entry) noexcept {
   TaskQueue::expired(static_cast<TaskEntry*>(entry));
+}
+
+extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*),
+                                    void* arg) noexcept {
+  TaskQueue::for_each(fn, arg);
 }
 
 extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }

@@ -111,6 +111,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   // The private queue that creates threads for dynamic queues.
   static void set_dynamic_queue(TaskQueue* tq);
   static TaskQueue* dynamic_queue();
+  static void for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg);
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
@@ -178,6 +179,8 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool dynamic_;
   unsigned long lastspawnstop_;  // jiffies of the last spawn or retirement
   int pri_;
+  unsigned flags_;  // TASKQ_* as given
+  int instance_;    // set by register_queue()
   uint64_t wakeups_;
   uint64_t wakeups_nowork_;
   Worker* workers_;
