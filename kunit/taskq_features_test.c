@@ -127,6 +127,72 @@ static void taskq_delay_cancel_while_running(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/*
+ * Delayed tasks due now or in a jiffy or two, cancelled at once from two
+ * threads: the cancel races the timer, the move to the priority list and
+ * the run.  Each task must have run exactly once or been cancelled (0)
+ * exactly once, never both, never neither.
+ */
+#define RACE_PER_DRIVER 400
+
+struct race_state {
+	taskq_t *tq;
+	atomic_t ran[2 * RACE_PER_DRIVER];
+	atomic_t cancelled[2 * RACE_PER_DRIVER];
+	int driver;
+};
+
+static void race_count_fn(void *arg)
+{
+	atomic_inc(arg);
+}
+
+static void race_driver_fn(void *arg)
+{
+	struct race_state *rs = arg;
+	int base = (xchg(&rs->driver, 1)) * RACE_PER_DRIVER;
+	int i;
+
+	for (i = 0; i < RACE_PER_DRIVER; i++) {
+		atomic_t *ran = &rs->ran[base + i];
+		taskqid_t id = taskq_dispatch_delay(rs->tq, race_count_fn, ran, TQ_SLEEP,
+						    jiffies + i % 3);
+
+		if (id == TASKQID_INVALID)
+			continue;
+		if (i % 4 != 3 && taskq_cancel_id(rs->tq, id, i % 2) == 0)
+			atomic_inc(&rs->cancelled[base + i]);
+	}
+}
+
+static void taskq_delay_cancel_race(struct kunit *test)
+{
+	struct race_state *rs = kunit_kzalloc(test, sizeof(*rs), GFP_KERNEL);
+	taskq_t *drivers = taskq_create("splk_tq_race_drv", 2, defclsyspri, 0, 8, 0);
+	int i, bad = 0, cancelled = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, rs);
+	KUNIT_ASSERT_NOT_NULL(test, drivers);
+	rs->tq = taskq_create("splk_tq_race", 2, defclsyspri, 4, 1000, TASKQ_PREPOPULATE);
+	KUNIT_ASSERT_NOT_NULL(test, rs->tq);
+	taskq_dispatch(drivers, race_driver_fn, rs, TQ_SLEEP);
+	taskq_dispatch(drivers, race_driver_fn, rs, TQ_SLEEP);
+	taskq_wait(drivers);
+	taskq_wait(rs->tq);
+	for (i = 0; i < 2 * RACE_PER_DRIVER; i++) {
+		int r = atomic_read(&rs->ran[i]), c = atomic_read(&rs->cancelled[i]);
+
+		cancelled += c;
+		if (r + c != 1 && bad++ < 5)
+			kunit_err(test, "task %d: ran %d times, cancelled %d times\n", i, r, c);
+	}
+	kunit_info(test, "%d of %d delayed tasks cancelled before they ran\n", cancelled,
+		   2 * RACE_PER_DRIVER);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	taskq_destroy(rs->tq);
+	taskq_destroy(drivers);
+}
+
 /* The system queues exist; their threads know their queue. */
 static void taskq_system_queues(struct kunit *test)
 {
@@ -244,6 +310,8 @@ static void taskq_dispatch_wakes_one_worker(struct kunit *test)
 		taskq_wait(tq);
 	}
 	splk_taskq_get_stats(tq, &st);
+	kunit_info(test, "%llu wake-ups (%llu found no work) for 16 dispatches to 8 idle threads\n",
+		   st.wakeups, st.wakeups_nowork);
 	KUNIT_EXPECT_LE_MSG(test, st.wakeups, 20ULL, "%llu wake-ups for 16 dispatches",
 			    st.wakeups);
 	KUNIT_EXPECT_LE(test, st.wakeups_nowork, 4ULL);
@@ -402,6 +470,7 @@ static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_delay_runs_at_its_time),
 	KUNIT_CASE(taskq_delay_cancel_before_run),
 	KUNIT_CASE(taskq_delay_cancel_while_running),
+	KUNIT_CASE_SLOW(taskq_delay_cancel_race),
 	KUNIT_CASE(taskq_system_queues),
 	KUNIT_CASE(taskq_create_synced_threads),
 	KUNIT_CASE(taskq_priorities_are_kernel_priorities),

@@ -136,6 +136,7 @@ static void taskq_sleep_throttles_on_maxalloc(struct kunit *test)
 	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[2], TQ_SLEEP),
 			TASKQID_INVALID);
 	took = jiffies - start;
+	kunit_info(test, "TQ_SLEEP past maxalloc took %u ms\n", jiffies_to_msecs(took));
 	KUNIT_EXPECT_GE_MSG(test, jiffies_to_msecs(took), 500U,
 			    "TQ_SLEEP past maxalloc returned after %u ms",
 			    jiffies_to_msecs(took));

@@ -255,6 +255,7 @@ void TaskQueue::destroy() {
   splk_kfree(workers_);
   while (TaskEntry* entry = free_.front()) {
     kstd::IntrusiveList<TaskEntry>::remove(entry);
+    splk_tq_entry_disarm_sync(entry);  // its last expiry has returned
     splk_kfree(entry);
   }
   splk_kfree(this);
@@ -442,8 +443,10 @@ void TaskQueue::expired(TaskEntry* entry) {
       tq->prio_.push_front(entry);
     else
       entry->insert_after(after);
+    // Woken under lock_: once it is dropped the task may run and the
+    // queue be destroyed, and this timer callback must not touch it then.
+    tq->work_wq_.wake_one();
   }
-  tq->work_wq_.wake_one();
 }
 
 // Under lock_: a pool entry goes back to the pool up to minalloc, else it

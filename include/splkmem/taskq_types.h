@@ -13,7 +13,7 @@
 
 #define TASKQ_PREPOPULATE	0x00000001	/* preallocate minalloc entries */
 #define TASKQ_CPR_SAFE		0x00000002	/* accepted, no effect */
-#define TASKQ_DYNAMIC		0x00000004	/* accepted: threads are created up front */
+#define TASKQ_DYNAMIC		0x00000004	/* threads created and retired on demand */
 #define TASKQ_THREADS_CPU_PCT	0x00000008	/* nthreads is a percentage of CPUs */
 #define TASKQ_DC_BATCH		0x00000010	/* accepted, no effect */
 #define TASKQ_ACTIVE		0x80000000	/* internal: queue accepts work */

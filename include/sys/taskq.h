@@ -91,8 +91,10 @@ extern taskq_t *system_delay_taskq;
  * @maxalloc: entries in existence above which %TQ_NOSLEEP dispatches fail
  *            and %TQ_SLEEP dispatches are throttled (as SPL: polled every
  *            10 ms for up to a second, then allocated anyway)
- * @flags:    %TASKQ_PREPOPULATE, %TASKQ_THREADS_CPU_PCT; %TASKQ_DYNAMIC and
- *            %TASKQ_CPR_SAFE are accepted (all threads start at once)
+ * @flags:    %TASKQ_PREPOPULATE, %TASKQ_THREADS_CPU_PCT, %TASKQ_DYNAMIC
+ *            (one thread at first, up to @nthreads while work waits, idle
+ *            ones retire: spl_taskq_thread_* parameters); %TASKQ_CPR_SAFE
+ *            and %TASKQ_DC_BATCH are accepted; other bits are refused
  *
  * May sleep.  Returns NULL (with a message) on bad arguments or no memory.
  */
