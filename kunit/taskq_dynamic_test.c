@@ -96,6 +96,42 @@ static void taskq_dynamic_spawn_and_retire(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/*
+ * Twenty rounds of a burst of blocking tasks dispatched before any runs:
+ * every round must grow the queue to one thread per task.  (A thread
+ * created for the burst can take a task before it is counted; the queue
+ * must still see that work waits.)
+ */
+static void taskq_dynamic_spawns_for_blocked_burst(struct kunit *test)
+{
+	struct dyn_fixture *fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
+	int round, i, stuck = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, fx);
+	init_completion(&fx->gate);
+	for (i = 0; i < DYN_THREADS; i++)
+		init_completion(&fx->started[i]);
+	for (round = 0; round < 20; round++) {
+		taskq_t *tq = taskq_create("splk_tq_burst", DYN_THREADS, defclsyspri, 0, 64,
+					   TASKQ_DYNAMIC);
+
+		KUNIT_ASSERT_NOT_NULL(test, tq);
+		atomic_set(&fx->next, 0);
+		reinit_completion(&fx->gate);
+		for (i = 0; i < DYN_THREADS; i++)
+			reinit_completion(&fx->started[i]);
+		for (i = 0; i < DYN_THREADS; i++)
+			taskq_dispatch(tq, dyn_block_fn, fx, TQ_SLEEP);
+		for (i = 0; i < DYN_THREADS; i++)
+			if (!wait_for_completion_timeout(&fx->started[i], 5 * HZ))
+				stuck++;
+		complete_all(&fx->gate);
+		taskq_destroy(tq);
+	}
+	KUNIT_EXPECT_EQ(test, stuck, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->runs), 20 * DYN_THREADS);
+}
+
 /* Destroy right after a burst: thread creations in flight are waited for. */
 static void taskq_dynamic_destroy_while_spawning(struct kunit *test)
 {
@@ -124,6 +160,7 @@ static void taskq_system_taskq_is_dynamic(struct kunit *test)
 
 static struct kunit_case taskq_dynamic_cases[] = {
 	KUNIT_CASE_SLOW(taskq_dynamic_spawn_and_retire),
+	KUNIT_CASE_SLOW(taskq_dynamic_spawns_for_blocked_burst),
 	KUNIT_CASE(taskq_dynamic_destroy_while_spawning),
 	KUNIT_CASE(taskq_system_taskq_is_dynamic),
 	{}

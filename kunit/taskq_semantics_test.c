@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Task queue semantics that must match SPL's (issue 10, item 9): the order
- * of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP throttling on maxalloc, one
- * wake-up per dispatch, NULL queues.  Ordering is made deterministic by
- * holding the queue's workers (splk_taskq_hold(), test builds only) or by
- * a blocker task on a one-thread queue.
+ * of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP throttling on maxalloc,
+ * cancelling a caller-owned entry.  (One wake-up per dispatch is in
+ * taskq_features_test.c, NULL queues in taskq_bad_input_test.c.)
+ * Ordering is made deterministic by holding the queue's workers
+ * (splk_taskq_hold(), test builds only) or by a blocker task on a
+ * one-thread queue.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -147,10 +149,59 @@ static void taskq_sleep_throttles_on_maxalloc(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/*
+ * A caller-owned entry cancelled while queued: 0, it never runs, the entry
+ * is empty again and can be dispatched anew.
+ */
+static void taskq_cancel_dispatch_ent(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_cancel_ent", 1, defclsyspri, 0, 64, 0);
+	struct sem_task *t = fx->t;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_hold(tq, true);
+	taskq_dispatch_ent(tq, sem_task_fn, &t[0], 0, &fx->ent[0]);
+	KUNIT_EXPECT_FALSE(test, taskq_empty_ent(&fx->ent[0]));
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, fx->ent[0].tqent_id, 1), 0);
+	KUNIT_EXPECT_TRUE(test, taskq_empty_ent(&fx->ent[0]));
+	splk_taskq_hold(tq, false);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 0);
+	taskq_dispatch_ent(tq, sem_task_fn, &t[1], 0, &fx->ent[0]);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 1);
+	taskq_destroy(tq);
+}
+
+/* TQ_NOQUEUE on a dynamic queue with every thread busy: it may grow, so queued. */
+static void taskq_noqueue_dynamic_grows(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_noqueue_dyn", 2, defclsyspri, 0, 64, TASKQ_DYNAMIC);
+	struct sem_task *t = fx->t;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	t[0].gate = &fx->gate;
+	KUNIT_ASSERT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[0], TQ_SLEEP), TASKQID_INVALID);
+	wait_for_completion(&t[0].started);
+	/* The one thread is busy, a second can be made: queued and run. */
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[1], TQ_NOQUEUE),
+			TASKQID_INVALID);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&t[1].started, 10 * HZ), 0UL);
+	complete(&fx->gate);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 1);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 2);
+	taskq_destroy(tq);
+}
+
 static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_front_tasks_run_in_order),
 	KUNIT_CASE(taskq_noqueue_goes_to_front),
 	KUNIT_CASE_SLOW(taskq_sleep_throttles_on_maxalloc),
+	KUNIT_CASE(taskq_cancel_dispatch_ent),
+	KUNIT_CASE(taskq_noqueue_dynamic_grows),
 	{}
 };
 

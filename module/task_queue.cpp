@@ -209,12 +209,16 @@ void TaskQueue::spawn_thread() {
     }
   }
   const bool ok = start_thread(slot);
+  bool again;
   {
     SpinLockIrqGuard guard(lock_);
     lastspawnstop_ = splk_jiffies();
+    // The new thread may have taken a task before it was counted, so no
+    // one saw every thread busy with work waiting: look again.
+    again = ok && has_work() && all_busy() && want_spawn();
     --nspawn_;  // destroy may free the queue once this is 0
   }
-  (void)ok;
+  if (again) request_spawn();
 }
 
 // An idle thread's wait timed out: it exits if the queue is dynamic and
@@ -317,10 +321,10 @@ void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, Ta
     }
     // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
     // left as it was); with one idle it runs next.
-    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_ && !can_grow()) return;
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return;
     entry->flags = TQENT_FLAG_PREALLOC;
     enqueue(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
-    spawn = nactive_ == nthreads_ && want_spawn();
+    spawn = all_busy() && want_spawn();
   }
   work_wq_.wake_one();
   if (spawn) request_spawn();
@@ -367,7 +371,7 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     // Checked before taking an entry, so that a refused dispatch never
     // sleeps in the throttle.
     SpinLockIrqGuard guard(lock_);
-    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_ && !can_grow()) return TASKQID_INVALID;
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
   }
   TaskEntry* entry = take_entry(tq_flags);
   if (entry == nullptr) return TASKQID_INVALID;
@@ -380,14 +384,14 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
       splk_warn("splkmem: taskq_dispatch to taskq '%s', which is being destroyed", name_);
       return TASKQID_INVALID;
     }
-    if ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_ && !can_grow()) {
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) {
       recycle(entry);
       return TASKQID_INVALID;
     }
     entry->flags = 0;
     enqueue(entry, func, arg, tq_flags);
     id = entry->id;
-    spawn = nactive_ == nthreads_ && want_spawn();
+    spawn = all_busy() && want_spawn();
   }
   work_wq_.wake_one();
   if (spawn) request_spawn();
@@ -418,7 +422,7 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
     delay_.push_back(entry);
     // Armed under lock_: expired() takes lock_, so it sees the entry queued.
     splk_tq_entry_arm(entry, when);
-    spawn = nactive_ == nthreads_ && want_spawn();
+    spawn = all_busy() && want_spawn();
   }
   if (spawn) request_spawn();
   return id;
@@ -528,7 +532,7 @@ bool TaskQueue::run_one(Worker* w, long slept) {
     // thread: a dynamic queue grows (work dispatched in a burst finds no
     // busy thread at dispatch time, so dispatch alone would not grow it).
     if (has_work() && nactive_ < nthreads_) work_wq_.wake_one();
-    grow = has_work() && nactive_ == nthreads_ && want_spawn();
+    grow = has_work() && all_busy() && want_spawn();
   }
   if (grow) request_spawn();
   func(arg);

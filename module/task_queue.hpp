@@ -146,6 +146,9 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   void recycle(TaskEntry* entry);
   bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
   bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
+  // Every thread at work.  ">=": a new thread may take a task before
+  // spawn_thread() has counted it.
+  bool all_busy() const { return nactive_ >= nthreads_; }
   // A dynamic queue below its maximum can take a TQ_NOQUEUE task.
   bool can_grow() { return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_; }
   static long idle_timeout() {
