@@ -123,8 +123,16 @@ static void bad_redispatch_fn(void *arg)
 {
 	struct bad_gate *g = arg;
 
+	struct splk_taskq_stats st;
+	int i;
+
 	complete(&g->started);
-	msleep(200);		/* taskq_destroy() has begun by now */
+	for (i = 0; i < 500; i++) {	/* until taskq_destroy() has begun */
+		splk_taskq_get_stats(g->tq, &st);
+		if (!(st.flags & TASKQ_ACTIVE))
+			break;
+		msleep(20);
+	}
 	g->id = taskq_dispatch(g->tq, bad_task_fn, NULL, TQ_SLEEP);
 	taskq_dispatch_ent(g->tq, bad_task_fn, NULL, 0, &g->ent);
 }

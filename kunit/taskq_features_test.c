@@ -97,33 +97,57 @@ static void taskq_delay_cancel_before_run(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, tq);
 	id = taskq_dispatch_delay(tq, ft_task_fn, &t[0], TQ_SLEEP,
-				  jiffies + msecs_to_jiffies(100));
+				  jiffies + msecs_to_jiffies(1000));
 	KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
 	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 1), 0);
 	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 1), ENOENT);
 	taskq_wait(tq);		/* nothing delayed is left: returns */
-	msleep(200);		/* past its time */
+	msleep(1200);		/* past its time */
 	taskq_destroy(tq);
 	KUNIT_EXPECT_EQ(test, t[0].ran_at, 0);
 }
 
 /* Cancelled while it runs: EBUSY without waiting; with waiting, ENOENT once done. */
+struct ft_gate {
+	struct completion gate;
+	struct ft_task *task;
+};
+
+static void ft_gated_fn(void *arg)
+{
+	struct ft_gate *g = arg;
+
+	complete(&g->task->started);
+	wait_for_completion(&g->gate);
+	ft_task_fn(g->task);
+}
+
+static void ft_release_fn(void *arg)
+{
+	msleep(200);
+	complete(&((struct ft_gate *)arg)->gate);
+}
+
 static void taskq_delay_cancel_while_running(struct kunit *test)
 {
 	struct ft_fixture *fx = ft_fixture(test);
+	struct ft_gate *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
 	taskq_t *tq = taskq_create("splk_tq_delay_running", 1, defclsyspri, 0, 8, 0);
-	struct ft_task *t = fx->t;
 	taskqid_t id;
 
+	KUNIT_ASSERT_NOT_NULL(test, g);
 	KUNIT_ASSERT_NOT_NULL(test, tq);
-	t[0].sleep_ms = 300;
-	id = taskq_dispatch_delay(tq, ft_task_fn, &t[0], TQ_SLEEP,
-				  jiffies + msecs_to_jiffies(20));
+	init_completion(&g->gate);
+	g->task = &fx->t[0];
+	id = taskq_dispatch_delay(tq, ft_gated_fn, g, TQ_SLEEP, jiffies + msecs_to_jiffies(20));
 	KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
-	wait_for_completion(&t[0].started);
+	wait_for_completion(&fx->t[0].started);
 	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 0), EBUSY);
+	/* Released from elsewhere while cancel waits. */
+	KUNIT_ASSERT_NE(test, taskq_dispatch(system_taskq, ft_release_fn, g, TQ_SLEEP),
+			TASKQID_INVALID);
 	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, id, 1), ENOENT);
-	KUNIT_EXPECT_EQ(test, t[0].ran_at, 1);	/* it had finished */
+	KUNIT_EXPECT_EQ(test, fx->t[0].ran_at, 1);	/* it had finished */
 	taskq_destroy(tq);
 }
 
