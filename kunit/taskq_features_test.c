@@ -301,7 +301,7 @@ static void taskq_cpu_pct_and_prepopulate(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, tq);
 	splk_taskq_get_stats(tq, &st);
-	KUNIT_EXPECT_EQ(test, st.nthreads, max_t(int, 1, nr_cpu_ids * 50 / 100));
+	KUNIT_EXPECT_EQ(test, st.nthreads, max_t(int, 1, num_online_cpus() * 50 / 100));
 	KUNIT_EXPECT_EQ(test, st.nfree, 5);
 	KUNIT_EXPECT_EQ(test, st.nalloc, 5);
 	taskq_destroy(tq);
@@ -309,9 +309,49 @@ static void taskq_cpu_pct_and_prepopulate(struct kunit *test)
 	tq = taskq_create("splk_tq_pct", 100, defclsyspri, 0, 10, TASKQ_THREADS_CPU_PCT);
 	KUNIT_ASSERT_NOT_NULL(test, tq);
 	splk_taskq_get_stats(tq, &st);
-	KUNIT_EXPECT_EQ(test, st.nthreads, (int)nr_cpu_ids);
+	KUNIT_EXPECT_EQ(test, st.nthreads, (int)num_online_cpus());
 	KUNIT_EXPECT_EQ(test, st.nfree, 0);
 	taskq_destroy(tq);
+}
+
+static void ft_restore_int(void *arg)
+{
+	int *param = arg;
+
+	WRITE_ONCE(*param, param == &spl_taskq_thread_priority ? 1 : 0);
+}
+
+/*
+ * spl_taskq_thread_priority 0: threads keep nice 0 whatever the priority;
+ * spl_taskq_thread_bind 1: each new thread is bound to one CPU.
+ */
+static void taskq_thread_priority_and_bind_params(struct kunit *test)
+{
+	struct task_struct **threads = NULL;
+	struct ft_fixture *fx = ft_fixture(test);
+	taskq_t *tq;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ft_restore_int,
+							&spl_taskq_thread_priority), 0);
+	WRITE_ONCE(spl_taskq_thread_priority, 0);
+	tq = taskq_create("splk_tq_nopri", 1, maxclsyspri, 0, 8, 0);
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_task_fn, &fx->t[0], TQ_SLEEP), 0UL);
+	taskq_destroy(tq);
+	KUNIT_EXPECT_EQ(test, fx->t[0].nice, 0);
+	WRITE_ONCE(spl_taskq_thread_priority, 1);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ft_restore_int,
+							&spl_taskq_thread_bind), 0);
+	WRITE_ONCE(spl_taskq_thread_bind, 1);
+	tq = taskq_create_synced("splk_tq_bind", 2, defclsyspri, 0, 0, 0, &threads);
+	WRITE_ONCE(spl_taskq_thread_bind, 0);
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, cpumask_weight(threads[i]->cpus_ptr), 1U);
+	taskq_destroy(tq);
+	kfree(threads);
 }
 
 /*
@@ -499,6 +539,7 @@ static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_create_synced_threads),
 	KUNIT_CASE(taskq_priorities_are_kernel_priorities),
 	KUNIT_CASE(taskq_cpu_pct_and_prepopulate),
+	KUNIT_CASE(taskq_thread_priority_and_bind_params),
 	KUNIT_CASE(taskq_dispatch_wakes_one_worker),
 	KUNIT_CASE(taskq_dispatch_from_atomic_context),
 	KUNIT_CASE(taskq_ent_fields_as_openzfs),

@@ -198,7 +198,10 @@ void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
 /* The registry of task queues: a mutex. */
 void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
 void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
+unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
 /* SPL's task queue module parameters (taskq_services.c). */
+extern int spl_taskq_thread_bind;
+extern int spl_taskq_thread_priority;
 extern int spl_taskq_thread_dynamic;
 extern unsigned int spl_taskq_thread_sequential;
 extern unsigned int spl_taskq_thread_timeout_ms;

@@ -61,7 +61,7 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   }
   if (flags & TASKQ_THREADS_CPU_PCT) {
     const int pct = kstd::clamp(nthreads, 0, 100);
-    nthreads = kstd::max(1, static_cast<int>(splk_kernel.nr_cpu_ids) * pct / 100);
+    nthreads = kstd::max(1, static_cast<int>(splk_num_online_cpus()) * pct / 100);
   }
   if (nthreads < 1 || nthreads > 1024) {
     splk_log(0, "splkmem: taskq '%s': %d threads, want 1 to 1024", name, nthreads);
@@ -822,7 +822,7 @@ extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcep
 // CPU preallocated and no entry limit.  Not dynamic here: the threads all
 // exist from the start.
 extern "C" int splk_taskq_init(void) noexcept {
-  const int cpus = static_cast<int>(splk_kernel.nr_cpu_ids);
+  const int cpus = static_cast<int>(splk_num_online_cpus());
   // Creates threads for dynamic queues: static, one thread, as SPL's.
   TaskQueue* spawner =
       TaskQueue::create("spl_dynamic_taskq", 1, maxclsyspri, cpus, 0x7fffffff, TASKQ_PREPOPULATE);

@@ -12,6 +12,8 @@
  * of OpenZFS's taskq_ent_t compiled from OpenZFS's own header against the
  * same kernel, and every one must equal ours.
  */
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
@@ -84,10 +86,27 @@ module_param(spl_taskq_thread_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(spl_taskq_thread_timeout_ms,
 		 "Minimum idle threads exit interval for dynamic taskqs");
 
+/* SPL's: new threads are bound to CPUs in turn; nice follows the priority. */
+int spl_taskq_thread_bind;
+module_param(spl_taskq_thread_bind, int, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_bind, "Bind taskq thread to CPU by default");
+
+int spl_taskq_thread_priority = 1;
+module_param(spl_taskq_thread_priority, int, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_priority,
+		 "Allow non-default priority for taskq threads");
+
 #ifdef SPLKMEM_TEST_HOOKS
-/* Test builds: the suites shorten the idle timeout. */
+/* Test builds: the suites shorten the idle timeout, bind, drop priorities. */
 EXPORT_SYMBOL_GPL(spl_taskq_thread_timeout_ms);
+EXPORT_SYMBOL_GPL(spl_taskq_thread_bind);
+EXPORT_SYMBOL_GPL(spl_taskq_thread_priority);
 #endif
+
+unsigned int splk_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
 
 static DEFINE_MUTEX(splk_tq_registry);
 
@@ -168,15 +187,24 @@ long splk_waitq_wait_exclusive(void *wq, bool (*done)(void *), void *arg,
 	return slept;
 }
 
-/* SPL: a thread of a queue created with priority pri runs at that nice. */
+/*
+ * SPL: a thread of a queue created with priority pri runs at that nice
+ * (unless spl_taskq_thread_priority is 0); with spl_taskq_thread_bind each
+ * new thread is bound to the next CPU in turn.
+ */
 void *splk_tq_thread_create(int (*fn)(void *), void *arg, int pri,
 			    const char *name, int instance)
 {
+	static atomic_t last_cpu = ATOMIC_INIT(0);
 	struct task_struct *t = kthread_create(fn, arg, "%s/%d", name, instance);
 
 	if (IS_ERR(t))
 		return NULL;
-	set_user_nice(t, clamp(PRIO_TO_NICE(pri), MIN_NICE, MAX_NICE));
+	if (READ_ONCE(spl_taskq_thread_bind))
+		kthread_bind(t, (unsigned int)atomic_inc_return(&last_cpu) %
+			     num_online_cpus());
+	if (READ_ONCE(spl_taskq_thread_priority))
+		set_user_nice(t, clamp(PRIO_TO_NICE(pri), MIN_NICE, MAX_NICE));
 	wake_up_process(t);
 	return t;
 }
