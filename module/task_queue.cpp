@@ -238,6 +238,7 @@ bool TaskQueue::try_retire(Worker* w) {
 
 void TaskQueue::destroy() {
   splk_might_sleep();
+  unregister(this);  // no-op when taskq_destroy() did it (or create failed)
   {
     SpinLockIrqGuard guard(lock_);
     active_ = false;  // dispatch fails from now on
