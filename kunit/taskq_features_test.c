@@ -12,6 +12,8 @@
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/irq_work.h>
+#include <linux/timer.h>
 #include <linux/string.h>
 #include <linux/jiffies.h>
 #include <linux/sched.h>
@@ -412,6 +414,69 @@ static void taskq_dispatch_from_atomic_context(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/* TQ_NOSLEEP dispatches from a timer (softirq) and from irq_work (hard irq). */
+struct ft_irq {
+	struct timer_list timer;
+	struct irq_work work;
+	taskq_t *tq;
+	struct ft_task *task[2];
+	taskqid_t id[2];
+	bool in_irq[2];
+	struct completion fired[2];
+};
+
+static struct ft_irq *ft_irq_ctx;
+
+static void ft_timer_fn(struct timer_list *t)
+{
+	struct ft_irq *x = from_timer(x, t, timer);
+
+	x->in_irq[0] = in_softirq();
+	x->id[0] = taskq_dispatch(x->tq, ft_task_fn, x->task[0], TQ_NOSLEEP);
+	complete(&x->fired[0]);
+}
+
+static void ft_irq_work_fn(struct irq_work *w)
+{
+	struct ft_irq *x = ft_irq_ctx;
+
+	x->in_irq[1] = in_hardirq();
+	x->id[1] = taskq_dispatch(x->tq, ft_task_fn, x->task[1], TQ_NOSLEEP | TQ_FRONT);
+	complete(&x->fired[1]);
+}
+
+static void taskq_dispatch_from_irq(struct kunit *test)
+{
+	struct ft_fixture *fx = ft_fixture(test);
+	struct ft_irq *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	x->tq = taskq_create("splk_tq_irq", 1, defclsyspri, 0, 8, 0);
+	KUNIT_ASSERT_NOT_NULL(test, x->tq);
+	for (i = 0; i < 2; i++) {
+		x->task[i] = &fx->t[i];
+		init_completion(&x->fired[i]);
+	}
+	ft_irq_ctx = x;
+	timer_setup(&x->timer, ft_timer_fn, 0);
+	mod_timer(&x->timer, jiffies + 1);
+	init_irq_work(&x->work, ft_irq_work_fn);
+	irq_work_queue(&x->work);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&x->fired[i], 5 * HZ), 0UL);
+	timer_delete_sync(&x->timer);
+	irq_work_sync(&x->work);
+	taskq_wait(x->tq);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, x->in_irq[i], "%s context", i ? "hard irq" : "softirq");
+		KUNIT_EXPECT_NE(test, x->id[i], TASKQID_INVALID);
+		KUNIT_EXPECT_GT(test, fx->t[i].ran_at, 0);
+	}
+	taskq_destroy(x->tq);
+	ft_irq_ctx = NULL;
+}
+
 /* The entry's id is where OpenZFS has it, and means the same. */
 static void taskq_ent_fields_as_openzfs(struct kunit *test)
 {
@@ -542,6 +607,7 @@ static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_thread_priority_and_bind_params),
 	KUNIT_CASE(taskq_dispatch_wakes_one_worker),
 	KUNIT_CASE(taskq_dispatch_from_atomic_context),
+	KUNIT_CASE(taskq_dispatch_from_irq),
 	KUNIT_CASE(taskq_ent_fields_as_openzfs),
 	KUNIT_CASE(taskq_proc_files),
 	{}
