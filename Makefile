@@ -17,6 +17,12 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 # pahole cannot encode C++ debug info as BTF: no module BTF for us.
 KBUILD_OPTS := CONFIG_DEBUG_INFO_BTF_MODULES=
+# OpenZFS 2.4.4's headers, when its tarball is there: the build then checks
+# that our taskq_ent_t is laid out as OpenZFS's (include/sys/taskq.h).
+SPLKMEM_OPENZFS ?= $(shell scripts/openzfs-headers.sh 2>/dev/null)
+ifneq ($(SPLKMEM_OPENZFS),)
+KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
+endif
 
 .PHONY: all modules clean check run lint deps test-kernel bench openzfs
 

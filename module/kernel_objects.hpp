@@ -56,6 +56,8 @@ class WaitQueue : kstd::NonCopyable {
  public:
   void init() { splk_waitq_init(storage_); }
   void wake_all() { splk_waitq_wake_all(storage_); }
+  void wake_one() { splk_waitq_wake_one(storage_); }
+  void* raw() { return storage_; }
 
   // timeout in jiffies, negative for none; returns the jiffies left, 0 when
   // it timed out.  An interruptible wait is for idle threads.

@@ -63,6 +63,12 @@ int splk_proc_init(void)
 	return 0;
 }
 
+/* /proc/spl when it is ours (NULL when SPL made it), for taskq_proc.c. */
+struct proc_dir_entry *splk_proc_spl_dir(void)
+{
+	return proc_spl;
+}
+
 void splk_proc_exit(void)
 {
 	if (proc_spl)

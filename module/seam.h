@@ -185,6 +185,43 @@ void splk_registry_unlock_read(void) SPLK_NOEXCEPT;
 void splk_registry_lock_write(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_write(void) SPLK_NOEXCEPT;
 
+/* ---- Task queue services (module/taskq_services.c). ---- */
+/*
+ * @entry is a taskq_ent_t (include/sys/taskq.h) that the core's TaskEntry
+ * is laid over: these set up and drive the kernel objects inside it.  When
+ * an armed entry's time comes, splk_tq_entry_expired(entry) runs (timer,
+ * softirq context).
+ */
+void splk_tq_entry_kernel_init(void *entry) SPLK_NOEXCEPT;
+void splk_tq_entry_arm(void *entry, unsigned long expires) SPLK_NOEXCEPT;
+/* timer_delete_sync(): disarmed, and its expiry is not running. */
+void splk_tq_entry_disarm_sync(void *entry) SPLK_NOEXCEPT;
+unsigned long splk_jiffies(void) SPLK_NOEXCEPT;
+/* wake_up(): one exclusive waiter. */
+void splk_waitq_wake_one(void *wq) SPLK_NOEXCEPT;
+/*
+ * Sleeps until done(arg), waiting exclusively and interruptibly (an idle
+ * worker); timeout in jiffies (< 0: none).  Returns how often it slept,
+ * -1 on timeout.
+ */
+long splk_waitq_wait_exclusive(void *wq, bool (*done)(void *), void *arg,
+			       long timeout) SPLK_NOEXCEPT;
+/* A running kthread "name/instance" with SPL's priority @pri (nice PRIO_TO_NICE). */
+void *splk_tq_thread_create(int (*fn)(void *), void *arg, int pri,
+			    const char *name, int instance) SPLK_NOEXCEPT;
+/* kthread_data() of @thread (NULL: current) if it is a kthread running @fn, else NULL. */
+void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
+/* The registry of task queues: a mutex. */
+void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
+void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
+unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
+/* SPL's task queue module parameters (taskq_services.c). */
+extern int spl_taskq_thread_bind;
+extern int spl_taskq_thread_priority;
+extern int spl_taskq_thread_dynamic;
+extern unsigned int spl_taskq_thread_sequential;
+extern unsigned int spl_taskq_thread_timeout_ms;
+
 /*
  * Fault hooks for the KUnit suites, compiled only into test builds
  * (SPLKMEM_TEST_HOOKS, set when the target kernel has KUnit).
@@ -248,6 +285,42 @@ void taskq_wait(taskq_t *tq) SPLK_NOEXCEPT;
 void taskq_wait_id(taskq_t *tq, taskqid_t id) SPLK_NOEXCEPT;
 void taskq_wait_outstanding(taskq_t *tq, taskqid_t id) SPLK_NOEXCEPT;
 int taskq_member(taskq_t *tq, struct task_struct *thread) SPLK_NOEXCEPT;
+taskqid_t taskq_dispatch_delay(taskq_t *tq, task_func_t func, void *arg,
+			       unsigned int flags, long expire_time) SPLK_NOEXCEPT;
+taskq_t *taskq_create_synced(const char *name, int nthreads, pri_t pri,
+			     int minalloc, int maxalloc, unsigned int flags,
+			     struct task_struct ***ktpp) SPLK_NOEXCEPT;
+taskq_t *taskq_of_curthread(void) SPLK_NOEXCEPT;
+extern taskq_t *system_taskq;
+extern taskq_t *system_delay_taskq;
+/* Timer expiry of a delayed entry (splk_tq_entry_arm()). */
+void splk_tq_entry_expired(void *entry) SPLK_NOEXCEPT;
+/* system_taskq and system_delay_taskq, at module load and unload. */
+int splk_taskq_init(void) SPLK_NOEXCEPT;
+void splk_taskq_fini(void) SPLK_NOEXCEPT;
+/* Test builds: while @on, the queue's workers take no task. */
+void splk_taskq_hold(taskq_t *tq, bool on) SPLK_NOEXCEPT;
+/* Statistics of one queue, for /proc/spl/taskq and the tests. */
+struct splk_taskq_stats {
+	const char *name;		/* valid during the callback only */
+	int instance;			/* queues of the same name before it */
+	int nthreads;
+	int nactive;
+	int maxthreads;
+	int nalloc;
+	int nfree;
+	int npend;			/* normal tasks queued */
+	int nprio;			/* TQ_FRONT/TQ_NOQUEUE/due delayed tasks */
+	int ndelay;			/* delayed tasks not yet due */
+	unsigned int flags;		/* TASKQ_* given to taskq_create */
+	int pri;
+	uint64_t wakeups;		/* idle workers woken */
+	uint64_t wakeups_nowork;	/* ... that found nothing to run */
+};
+void splk_taskq_get_stats(taskq_t *tq, struct splk_taskq_stats *out) SPLK_NOEXCEPT;
+/* Calls @fn for every queue, oldest first, under the queue registry lock. */
+void splk_for_each_taskq(void (*fn)(const struct splk_taskq_stats *, void *),
+			 void *arg) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

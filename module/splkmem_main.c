@@ -135,6 +135,11 @@ EXPORT_SYMBOL(taskq_wait);
 EXPORT_SYMBOL(taskq_wait_id);
 EXPORT_SYMBOL(taskq_wait_outstanding);
 EXPORT_SYMBOL(taskq_member);
+EXPORT_SYMBOL(taskq_dispatch_delay);
+EXPORT_SYMBOL(taskq_create_synced);
+EXPORT_SYMBOL(taskq_of_curthread);
+EXPORT_SYMBOL(system_taskq);
+EXPORT_SYMBOL(system_delay_taskq);
 
 /* For the KUnit suites: the warning counter and the core's statistics. */
 EXPORT_SYMBOL_GPL(splk_warnings);
@@ -146,6 +151,8 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_obj_per_slab);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_max_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_kmem_threads);
+EXPORT_SYMBOL_GPL(splk_taskq_hold);
+EXPORT_SYMBOL_GPL(splk_taskq_get_stats);
 #endif
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
 EXPORT_SYMBOL_GPL(splk_cache_stats_find);
@@ -159,9 +166,13 @@ static int __init splkmem_init(void)
 	rc = splk_core_init();
 	if (rc)
 		return rc;
-	rc = splk_proc_init();
+	rc = splk_taskq_init();
 	if (rc)
 		goto out_core;
+	rc = splk_proc_init();
+	if (rc)
+		goto out_taskq;
+	splk_taskq_proc_init();
 	rc = splk_shrinker_init();
 	if (rc)
 		goto out_proc;
@@ -174,7 +185,10 @@ static int __init splkmem_init(void)
 out_shrinker:
 	splk_shrinker_exit();
 out_proc:
+	splk_taskq_proc_exit();
 	splk_proc_exit();
+out_taskq:
+	splk_taskq_fini();
 out_core:
 	splk_core_exit();
 	return rc;
@@ -184,7 +198,9 @@ static void __exit splkmem_exit(void)
 {
 	splk_hotplug_exit();
 	splk_shrinker_exit();
+	splk_taskq_proc_exit();
 	splk_proc_exit();
+	splk_taskq_fini();
 	splk_core_exit();
 	pr_info("splkmem: unloaded\n");
 }

@@ -5,8 +5,47 @@
 
 namespace splkmem {
 
-static_assert(sizeof(TaskEntry) == sizeof(taskq_ent_t), "TaskEntry is laid over taskq_ent_t");
-static_assert(alignof(TaskEntry) == alignof(taskq_ent_t), "TaskEntry is laid over taskq_ent_t");
+namespace {
+// Every queue, under splk_tq_registry_lock().
+constinit kstd::IntrusiveList<TaskQueue> g_queues;
+// The private queue that creates threads for dynamic queues (set once at
+// load, cleared at unload).
+constinit TaskQueue* g_dynamic_queue = nullptr;
+}  // namespace
+
+// TaskEntry is laid over struct taskq_ent; the offsets are the C
+// compiler's, generated from include/sys/taskq.h (whose own layout is
+// checked against OpenZFS's in taskq_services.c).  TaskEntry is not
+// standard-layout (two bases), but its layout is fixed by the Itanium ABI:
+// bases in order, then members.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(sizeof(TaskEntry) == SPLK_TQENT_SIZE, "TaskEntry is laid over taskq_ent_t");
+static_assert(alignof(TaskEntry) == SPLK_TQENT_ALIGN, "TaskEntry is laid over taskq_ent_t");
+static_assert(offsetof(TaskEntry, lock) == SPLK_TQENT_LOCK_OFFSET);
+static_assert(offsetof(TaskEntry, waitq) == SPLK_TQENT_WAITQ_OFFSET);
+static_assert(offsetof(TaskEntry, timer) == SPLK_TQENT_TIMER_OFFSET);
+static_assert(offsetof(TaskEntry, id) == SPLK_TQENT_ID_OFFSET);
+static_assert(offsetof(TaskEntry, func) == SPLK_TQENT_FUNC_OFFSET);
+static_assert(offsetof(TaskEntry, arg) == SPLK_TQENT_ARG_OFFSET);
+static_assert(offsetof(TaskEntry, queue) == SPLK_TQENT_TASKQ_OFFSET);
+static_assert(offsetof(TaskEntry, flags) == SPLK_TQENT_FLAGS_OFFSET);
+static_assert(offsetof(TaskEntry, birth) == SPLK_TQENT_BIRTH_OFFSET);
+#pragma GCC diagnostic pop
+// The list node: base subobjects have no offsetof; the cast says where it is.
+static_assert(sizeof(kstd::ListNode) == 2 * sizeof(void*));
+static_assert(sizeof(TaskEntryKernelPart) == SPLK_TQENT_LIST_OFFSET,
+              "tqent_list follows the kernel objects");
+
+constexpr unsigned kKnownTqFlags =
+    TQ_SLEEP | TQ_NOSLEEP | TQ_PUSHPAGE | TQ_NOQUEUE | TQ_NOALLOC | TQ_NEW | TQ_FRONT;
+constexpr unsigned kKnownTaskqFlags =
+    TASKQ_PREPOPULATE | TASKQ_CPR_SAFE | TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH;
+
+void TaskEntry::init() {
+  new (this) TaskEntry();  // zeroes everything, the list node points at itself
+  splk_tq_entry_kernel_init(this);
+}
 
 TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minalloc, int maxalloc,
                              unsigned flags) {
@@ -16,9 +55,13 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
              name != nullptr ? " is longer than 31 characters" : "");
     return nullptr;
   }
+  if (flags & ~kKnownTaskqFlags) {
+    splk_log(0, "splkmem: taskq '%s': unknown flags 0x%x", name, flags & ~kKnownTaskqFlags);
+    return nullptr;
+  }
   if (flags & TASKQ_THREADS_CPU_PCT) {
     const int pct = kstd::clamp(nthreads, 0, 100);
-    nthreads = kstd::max(1, static_cast<int>(splk_kernel.nr_cpu_ids) * pct / 100);
+    nthreads = kstd::max(1, static_cast<int>(splk_num_online_cpus()) * pct / 100);
   }
   if (nthreads < 1 || nthreads > 1024) {
     splk_log(0, "splkmem: taskq '%s': %d threads, want 1 to 1024", name, nthreads);
@@ -36,12 +79,14 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->maxalloc_ = kstd::max(maxalloc, tq->minalloc_);
   tq->next_id_ = TASKQID_INITIAL;
   tq->active_ = true;
+  tq->pri_ = pri;
+  tq->flags_ = flags;
 
   if (flags & TASKQ_PREPOPULATE) {
     for (int i = 0; i < tq->minalloc_; ++i) {
       auto* entry = static_cast<TaskEntry*>(splk_kmalloc_node(sizeof(TaskEntry), KM_SLEEP, -1));
       if (entry == nullptr) break;
-      new (entry) TaskEntry();
+      entry->init();
       tq->free_.push_back(entry);
       ++tq->nfree_;
       ++tq->nalloc_;
@@ -54,31 +99,168 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
     tq->destroy();
     return nullptr;
   }
-  for (int i = 0; i < nthreads; ++i) {
-    Worker* w = &tq->workers_[i];
-    w->queue = tq;
-    w->thread = splk_thread_run(&TaskQueue::worker_main, w, pri, tq->name_, i);
-    if (w->thread == nullptr) {
+  tq->maxthreads_ = nthreads;
+  for (int i = 0; i < nthreads; ++i) tq->workers_[i].queue = tq;
+  tq->dynamic_ = (flags & TASKQ_DYNAMIC) && kstd::load_relaxed(spl_taskq_thread_dynamic) != 0 &&
+                 kstd::load_relaxed(g_dynamic_queue) != nullptr;
+  tq->lastspawnstop_ = splk_jiffies();
+  const int initial = tq->dynamic_ ? 1 : nthreads;
+  for (int i = 0; i < initial; ++i) {
+    if (!tq->start_thread(i)) {
       splk_log(0, "splkmem: taskq '%s': cannot start thread %d", tq->name_, i);
       tq->destroy();
       return nullptr;
     }
-    tq->nthreads_ = i + 1;
   }
+  tq->register_queue();
   return tq;
+}
+
+// Creates the thread of slot @slot (reserved by the caller), may sleep.
+bool TaskQueue::start_thread(int slot) {
+  Worker* w = &workers_[slot];
+  void* thread = splk_tq_thread_create(&TaskQueue::worker_main, w, pri_, name_, slot);
+  SpinLockIrqGuard guard(lock_);
+  w->thread = thread;
+  if (thread == nullptr) return false;
+  ++nthreads_;
+  return true;
+}
+
+// ---- Registry and dynamic threads -------------------------------------------
+
+// SPL's tq_instance: one more than the newest queue of the same name.
+void TaskQueue::register_queue() {
+  splk_tq_registry_lock();
+  instance_ = 0;
+  for (TaskQueue* q : g_queues)
+    if (__builtin_strcmp(q->name_, name_) == 0) instance_ = q->instance_ + 1;
+  g_queues.push_back(this);
+  splk_tq_registry_unlock();
+}
+
+bool TaskQueue::unregister(TaskQueue* tq) {
+  bool found = false;
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues) {
+    if (q == tq) {
+      kstd::IntrusiveList<TaskQueue>::remove(q);
+      found = true;
+      break;
+    }
+  }
+  splk_tq_registry_unlock();
+  return found;
+}
+
+void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg) {
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues) {
+    splk_taskq_stats st;
+    q->stats(&st);
+    fn(&st, arg);
+  }
+  splk_tq_registry_unlock();
+}
+
+void TaskQueue::set_dynamic_queue(TaskQueue* tq) { kstd::store_relaxed(g_dynamic_queue, tq); }
+
+TaskQueue* TaskQueue::dynamic_queue() { return kstd::load_relaxed(g_dynamic_queue); }
+
+// Under lock_, as SPL's taskq_thread_spawn(): a dynamic, active queue
+// below its maximum asks for one more thread.
+bool TaskQueue::want_spawn() {
+  if (!dynamic_) return false;
+  lastspawnstop_ = splk_jiffies();
+  if (!active_ || nthreads_ + nspawn_ >= maxthreads_) return false;
+  ++nspawn_;
+  return true;
+}
+
+// With no lock held (the spawn queue's lock is another lock of the same
+// class): the creation runs as a task of the private spawn queue.
+void TaskQueue::request_spawn() {
+  TaskQueue* spawner = kstd::load_relaxed(g_dynamic_queue);
+  if (spawner == nullptr ||
+      spawner->dispatch(&TaskQueue::spawn_task, this, TQ_NOSLEEP) == TASKQID_INVALID) {
+    SpinLockIrqGuard guard(lock_);
+    --nspawn_;
+  }
+}
+
+void TaskQueue::spawn_task(void* arg) { static_cast<TaskQueue*>(arg)->spawn_thread(); }
+
+void TaskQueue::spawn_thread() {
+  int slot = -1;
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (active_ && nthreads_ < maxthreads_) {
+      for (int i = 0; i < maxthreads_; ++i) {
+        if (workers_[i].thread == nullptr) {
+          slot = i;
+          workers_[i].thread = &workers_[i];  // reserved until created
+          break;
+        }
+      }
+    }
+    if (slot < 0) {
+      --nspawn_;
+      return;
+    }
+  }
+  const bool ok = start_thread(slot);
+  bool again;
+  {
+    SpinLockIrqGuard guard(lock_);
+    lastspawnstop_ = splk_jiffies();
+    // The new thread may have taken a task before it was counted, so no
+    // one saw every thread busy with work waiting: look again.
+    again = ok && has_work() && all_busy() && want_spawn();
+    --nspawn_;  // destroy may free the queue once this is 0
+  }
+  if (again) request_spawn();
+}
+
+// An idle thread's wait timed out: it exits if the queue is dynamic and
+// active, it is not the first thread, no creation is in flight, and no
+// thread came or went for spl_taskq_thread_timeout_ms (SPL's rate limit).
+bool TaskQueue::try_retire(Worker* w) {
+  SpinLockIrqGuard guard(lock_);
+  const unsigned long now = splk_jiffies();
+  if (!dynamic_ || !active_ || w == &workers_[0] || nspawn_ != 0 || has_work() ||
+      static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
+    return false;
+  w->thread = nullptr;
+  --nthreads_;
+  lastspawnstop_ = now;
+  return true;
 }
 
 void TaskQueue::destroy() {
   splk_might_sleep();
+  unregister(this);  // no-op when taskq_destroy() did it (or create failed)
   {
     SpinLockIrqGuard guard(lock_);
     active_ = false;  // dispatch fails from now on
+    held_ = false;
   }
+  work_wq_.wake_all();
   wait_all();
-  for (int i = 0; i < nthreads_; ++i) splk_thread_stop(workers_[i].thread);
+  // Thread creations in flight hold a pointer to the queue.
+  for (;;) {
+    {
+      SpinLockIrqGuard guard(lock_);
+      if (nspawn_ == 0) break;
+    }
+    splk_msleep(1);
+  }
+  // No thread retires once active_ is false: every slot in use is ours.
+  for (int i = 0; i < maxthreads_; ++i)
+    if (workers_[i].thread != nullptr) splk_thread_stop(workers_[i].thread);
   splk_kfree(workers_);
   while (TaskEntry* entry = free_.front()) {
     kstd::IntrusiveList<TaskEntry>::remove(entry);
+    splk_tq_entry_disarm_sync(entry);  // its last expiry has returned
     splk_kfree(entry);
   }
   splk_kfree(this);
@@ -86,46 +268,90 @@ void TaskQueue::destroy() {
 
 // ---- Dispatch -------------------------------------------------------------
 
+// Under lock_: a new id and the list the flags ask for.  SPL's order:
+// TQ_NOQUEUE runs next (head of the priority list), TQ_FRONT after the
+// earlier front tasks (tail of the priority list), others FIFO.
 void TaskQueue::enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags) {
   entry->id = next_id_++;
   entry->func = func;
   entry->arg = arg;
   entry->queue = this;
-  if (tq_flags & TQ_FRONT)
-    pending_.push_front(entry);
-  else
-    pending_.push_back(entry);
+  entry->birth = splk_jiffies();
+  if (tq_flags & TQ_NOQUEUE) {
+    entry->set_list(TQENT_LIST_PRIORITY);
+    prio_.push_front(entry);
+  } else if (tq_flags & TQ_FRONT) {
+    entry->set_list(TQENT_LIST_PRIORITY);
+    prio_.push_back(entry);
+  } else {
+    entry->set_list(TQENT_LIST_PENDING);
+    pend_.push_back(entry);
+  }
+}
+
+// Bad input that SPL would ASSERT on: a WARN naming the queue.
+bool TaskQueue::refuse(task_func_t* func, unsigned tq_flags, const char* what) {
+  if (func == nullptr) {
+    splk_warn("splkmem: %s to taskq '%s' with a NULL function", what, name_);
+    return true;
+  }
+  if (tq_flags & ~kKnownTqFlags) {
+    splk_warn("splkmem: %s to taskq '%s' with unknown flags 0x%x", what, name_,
+              tq_flags & ~kKnownTqFlags);
+    return true;
+  }
+  return false;
 }
 
 void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry) {
+  if (refuse(func, tq_flags, "taskq_dispatch_ent")) {
+    entry->id = TASKQID_INVALID;
+    return;
+  }
+  bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
     if (!active_) {
       entry->id = TASKQID_INVALID;
+      splk_warn("splkmem: taskq_dispatch_ent to taskq '%s', which is being destroyed", name_);
       return;
     }
     if (entry->linked()) {
-      splk_warn("taskq '%s': dispatch of an entry that is already queued", name_);
+      splk_warn("splkmem: taskq '%s': dispatch of an entry that is already queued", name_);
       return;
     }
-    entry->flags = TaskEntry::kPrealloc;
-    enqueue(entry, func, arg, tq_flags);
+    // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
+    // left as it was); with one idle it runs next.
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return;
+    entry->flags = TQENT_FLAG_PREALLOC;
+    enqueue(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
+    spawn = all_busy() && want_spawn();
   }
-  work_wq_.wake_all();
+  work_wq_.wake_one();
+  if (spawn) request_spawn();
 }
 
 // An entry from the pool, or a new one (which recycle() frees or pools).
+// At maxalloc: TQ_NOSLEEP fails; TQ_SLEEP polls the pool every 10 ms, up
+// to 100 times, then allocates anyway (SPL: a dispatch that sleeps always
+// succeeds, but is slowed down).
 TaskEntry* TaskQueue::take_entry(unsigned tq_flags) {
-  {
-    SpinLockIrqGuard guard(lock_);
-    if (TaskEntry* entry = free_.front()) {
-      kstd::IntrusiveList<TaskEntry>::remove(entry);
-      --nfree_;
-      return entry;
+  for (int polls = 0;; ++polls) {
+    {
+      SpinLockIrqGuard guard(lock_);
+      if (TaskEntry* entry = free_.front()) {
+        kstd::IntrusiveList<TaskEntry>::remove(entry);
+        --nfree_;
+        return entry;
+      }
+      if (tq_flags & TQ_NOALLOC) return nullptr;
+      if (nalloc_ < maxalloc_ || polls >= 100) {
+        ++nalloc_;
+        break;
+      }
+      if (tq_flags & TQ_NOSLEEP) return nullptr;
     }
-    if ((tq_flags & TQ_NOALLOC) || ((tq_flags & TQ_NOSLEEP) && nalloc_ >= maxalloc_))
-      return nullptr;
-    ++nalloc_;
+    splk_msleep(10);
   }
   const int km = (tq_flags & TQ_NOSLEEP) ? KM_NOSLEEP : KM_SLEEP;
   void* mem =
@@ -135,32 +361,107 @@ TaskEntry* TaskQueue::take_entry(unsigned tq_flags) {
     --nalloc_;
     return nullptr;
   }
-  return new (mem) TaskEntry();
+  auto* entry = static_cast<TaskEntry*>(mem);
+  entry->init();
+  return entry;
 }
 
 taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
+  if (refuse(func, tq_flags, "taskq_dispatch")) return TASKQID_INVALID;
+  {
+    // Checked before taking an entry, so that a refused dispatch never
+    // sleeps in the throttle.
+    SpinLockIrqGuard guard(lock_);
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
+  }
   TaskEntry* entry = take_entry(tq_flags);
   if (entry == nullptr) return TASKQID_INVALID;
   taskqid_t id;
+  bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
-    if (!active_ || ((tq_flags & TQ_NOQUEUE) && nactive_ == nthreads_)) {
+    if (!active_) {
+      recycle(entry);
+      splk_warn("splkmem: taskq_dispatch to taskq '%s', which is being destroyed", name_);
+      return TASKQID_INVALID;
+    }
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) {
       recycle(entry);
       return TASKQID_INVALID;
     }
     entry->flags = 0;
     enqueue(entry, func, arg, tq_flags);
     id = entry->id;
+    spawn = all_busy() && want_spawn();
   }
-  work_wq_.wake_all();
+  work_wq_.wake_one();
+  if (spawn) request_spawn();
   return id;
+}
+
+taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_flags,
+                                    unsigned long when) {
+  if (refuse(func, tq_flags, "taskq_dispatch_delay")) return TASKQID_INVALID;
+  TaskEntry* entry = take_entry(tq_flags);
+  if (entry == nullptr) return TASKQID_INVALID;
+  taskqid_t id;
+  bool spawn;
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (!active_) {
+      recycle(entry);
+      splk_warn("splkmem: taskq_dispatch_delay to taskq '%s', which is being destroyed", name_);
+      return TASKQID_INVALID;
+    }
+    entry->flags = 0;
+    entry->id = id = next_id_++;
+    entry->func = func;
+    entry->arg = arg;
+    entry->queue = this;
+    entry->birth = splk_jiffies();
+    entry->set_list(TQENT_LIST_DELAY);
+    delay_.push_back(entry);
+    // Armed under lock_: expired() takes lock_, so it sees the entry queued.
+    splk_tq_entry_arm(entry, when);
+    spawn = all_busy() && want_spawn();
+  }
+  if (spawn) request_spawn();
+  return id;
+}
+
+// The timer of a delayed entry: onto the priority list in id order (so the
+// list stays sorted as SPL keeps it), unless it was cancelled meanwhile.
+void TaskQueue::expired(TaskEntry* entry) {
+  TaskQueue* tq = entry->queue;
+  {
+    SpinLockIrqGuard guard(tq->lock_);
+    if (entry->flags & TQENT_FLAG_CANCEL) return;
+    kstd::IntrusiveList<TaskEntry>::remove(entry);
+    entry->birth = splk_jiffies();
+    entry->set_list(TQENT_LIST_PRIORITY);
+    TaskEntry* after = nullptr;  // the last entry with a lower id
+    for (TaskEntry* e : tq->prio_) {
+      if (e->id > entry->id) break;
+      after = e;
+    }
+    if (after == nullptr)
+      tq->prio_.push_front(entry);
+    else
+      entry->insert_after(after);
+    // Woken under lock_: once it is dropped the task may run and the
+    // queue be destroyed, and this timer callback must not touch it then.
+    tq->work_wq_.wake_one();
+  }
 }
 
 // Under lock_: a pool entry goes back to the pool up to minalloc, else it
 // is freed (kfree is fine under a spinlock).
 void TaskQueue::recycle(TaskEntry* entry) {
   if (nfree_ < minalloc_) {
+    entry->id = TASKQID_INVALID;
     entry->func = nullptr;
+    entry->arg = nullptr;
+    entry->flags = 0;
     free_.push_front(entry);
     ++nfree_;
     return;
@@ -175,84 +476,135 @@ int TaskQueue::worker_main(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   TaskQueue* tq = w->queue;
   for (;;) {
-    tq->work_wq_.wait(
-        [tq] {
+    // Threads of a dynamic queue other than the first wake up when idle
+    // for the timeout, to see whether they may retire.
+    const long timeout = tq->dynamic_ && w != &tq->workers_[0] ? tq->idle_timeout() : -1;
+    const long slept = splk_waitq_wait_exclusive(
+        tq->work_wq_.raw(),
+        [](void* p) {
+          auto* worker = static_cast<Worker*>(p);
           if (splk_thread_should_stop()) return true;
-          SpinLockIrqGuard guard(tq->lock_);
-          return !tq->pending_.empty();
+          SpinLockIrqGuard guard(worker->queue->lock_);
+          return worker->queue->has_work();
         },
-        -1, true);
-    if (!tq->run_one(w) && splk_thread_should_stop()) return 0;
+        w, timeout);
+    if (slept < 0) {
+      // Nothing touches tq or w once retired: destroy may free them.
+      if (tq->try_retire(w)) return 0;
+      continue;
+    }
+    if (!tq->run_one(w, slept) && splk_thread_should_stop()) return 0;
   }
 }
 
-// Runs the first pending task, if any.  The task's fields are copied
-// before it runs: a caller-owned entry may be reused by the function.
-bool TaskQueue::run_one(Worker* w) {
+// Under lock_: SPL's choice, the priority list first.
+TaskEntry* TaskQueue::next_entry() {
+  if (held_) return nullptr;
+  if (TaskEntry* entry = prio_.front()) return entry;
+  return pend_.front();
+}
+
+// Runs the next task, if any.  The task's fields are copied before it
+// runs: a caller-owned entry may be reused by the function.
+// @slept: how often the worker was woken before this (statistics).
+bool TaskQueue::run_one(Worker* w, long slept) {
   TaskEntry* entry;
   task_func_t* func;
   void* arg;
   bool owned_by_caller;
+  bool grow;
   {
     SpinLockIrqGuard guard(lock_);
-    entry = pending_.front();
-    if (entry == nullptr) return false;
+    wakeups_ += slept;
+    if (slept) w->sequential = 0;
+    entry = next_entry();
+    if (entry == nullptr) {
+      if (slept) ++wakeups_nowork_;
+      return false;
+    }
     kstd::IntrusiveList<TaskEntry>::remove(entry);
     w->running = entry->id;
     ++nactive_;
     func = entry->func;
     arg = entry->arg;
-    owned_by_caller = entry->flags & TaskEntry::kPrealloc;
+    owned_by_caller = entry->flags & TQENT_FLAG_PREALLOC;
+    // More work and an idle thread: pass the wake-up on (each dispatch
+    // woke one worker, this one is busy now).  More work and no idle
+    // thread: a dynamic queue grows (work dispatched in a burst finds no
+    // busy thread at dispatch time, so dispatch alone would not grow it).
+    if (has_work() && nactive_ < nthreads_) work_wq_.wake_one();
+    grow = has_work() && all_busy() && want_spawn();
   }
+  if (grow) request_spawn();
   func(arg);
+  bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
     w->running = TASKQID_INVALID;
+    // SPL: a thread that keeps finding work asks for help.
+    spawn = ++w->sequential > kstd::load_relaxed(spl_taskq_thread_sequential) && has_work() &&
+            want_spawn();
+    if (spawn) w->sequential = 0;
     --nactive_;
     if (!owned_by_caller) recycle(entry);
   }
+  // The spawn request must be made before the wake-up: once nactive_ and
+  // the lists say idle, destroy() may proceed, and it waits for nspawn_.
+  if (spawn) request_spawn();
   done_wq_.wake_all();
   return true;
 }
 
 // ---- Cancel and wait ------------------------------------------------------
 
-TaskEntry* TaskQueue::find_pending(taskqid_t id) {
-  for (TaskEntry* entry : pending_)
-    if (entry->id == id) return entry;
+TaskEntry* TaskQueue::find_queued(taskqid_t id) {
+  kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
+  for (auto* list : lists)
+    for (TaskEntry* entry : *list)
+      if (entry->id == id) return entry;
   return nullptr;
 }
 
 bool TaskQueue::is_running(taskqid_t id) const {
-  for (int i = 0; i < nthreads_; ++i)
+  for (int i = 0; i < maxthreads_; ++i)
     if (workers_[i].running == id) return true;
   return false;
 }
 
 taskqid_t TaskQueue::lowest_outstanding() {
   taskqid_t lowest = next_id_;
-  for (TaskEntry* entry : pending_) lowest = kstd::min(lowest, entry->id);
-  for (int i = 0; i < nthreads_; ++i)
+  kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
+  for (auto* list : lists)
+    for (TaskEntry* entry : *list) lowest = kstd::min(lowest, entry->id);
+  for (int i = 0; i < maxthreads_; ++i)
     if (workers_[i].running != TASKQID_INVALID) lowest = kstd::min(lowest, workers_[i].running);
   return lowest;
 }
 
 int TaskQueue::cancel(taskqid_t id, bool wait) {
   if (id == TASKQID_INVALID) return SPLK_ENOENT;
-  bool running;
+  TaskEntry* cancelled = nullptr;
+  bool delayed = false;
   {
     SpinLockIrqGuard guard(lock_);
-    if (TaskEntry* entry = find_pending(id)) {
+    if (TaskEntry* entry = find_queued(id)) {
+      delayed = (entry->flags & TQENT_LIST_MASK) == TQENT_LIST_DELAY;
       kstd::IntrusiveList<TaskEntry>::remove(entry);
-      entry->flags |= TaskEntry::kCancelled;
-      if (!(entry->flags & TaskEntry::kPrealloc)) recycle(entry);
-      running = false;
-    } else {
-      running = is_running(id);
-      if (!running) return SPLK_ENOENT;
+      entry->flags |= TQENT_FLAG_CANCEL;
+      entry->set_list(TQENT_LIST_NONE);
+      cancelled = entry;
+    } else if (!is_running(id)) {
+      return SPLK_ENOENT;
     }
   }
-  if (!running) {
+  if (cancelled != nullptr) {
+    // A delayed entry's timer may be firing now: wait it out (it sees
+    // TQENT_FLAG_CANCEL and leaves the entry alone) before recycling.
+    if (delayed) splk_tq_entry_disarm_sync(cancelled);
+    {
+      SpinLockIrqGuard guard(lock_);
+      if (!(cancelled->flags & TQENT_FLAG_PREALLOC)) recycle(cancelled);
+    }
     done_wq_.wake_all();  // a waiter for this id may be done now
     return 0;
   }
@@ -271,7 +623,7 @@ void TaskQueue::wait_all() {
 void TaskQueue::wait_id(taskqid_t id) {
   done_wq_.wait([this, id] {
     SpinLockIrqGuard guard(lock_);
-    return find_pending(id) == nullptr && !is_running(id);
+    return find_queued(id) == nullptr && !is_running(id);
   });
 }
 
@@ -286,10 +638,46 @@ void TaskQueue::wait_outstanding(taskqid_t id) {
   });
 }
 
-bool TaskQueue::member(void* thread) const {
-  for (int i = 0; i < nthreads_; ++i)
-    if (workers_[i].thread == thread) return true;
-  return false;
+TaskQueue* TaskQueue::of_thread(void* thread) {
+  auto* w = static_cast<Worker*>(splk_tq_thread_data(thread, &TaskQueue::worker_main));
+  return w != nullptr ? w->queue : nullptr;
+}
+
+bool TaskQueue::member(void* thread) const { return of_thread(thread) == this; }
+
+int TaskQueue::threads(void** out, int max) {
+  SpinLockIrqGuard guard(lock_);
+  int n = 0;
+  for (int i = 0; i < maxthreads_ && n < max; ++i)
+    if (workers_[i].thread != nullptr) out[n++] = workers_[i].thread;
+  return n;
+}
+
+void TaskQueue::hold(bool on) {
+  {
+    SpinLockIrqGuard guard(lock_);
+    held_ = on;
+  }
+  work_wq_.wake_all();
+}
+
+void TaskQueue::stats(splk_taskq_stats* out) {
+  SpinLockIrqGuard guard(lock_);
+  out->name = name_;
+  out->instance = instance_;
+  out->maxthreads = maxthreads_;
+  out->npend = out->nprio = out->ndelay = 0;
+  for ([[maybe_unused]] TaskEntry* e : pend_) ++out->npend;
+  for ([[maybe_unused]] TaskEntry* e : prio_) ++out->nprio;
+  for ([[maybe_unused]] TaskEntry* e : delay_) ++out->ndelay;
+  out->flags = flags_ | (active_ ? TASKQ_ACTIVE : 0);
+  out->pri = pri_;
+  out->nthreads = nthreads_;
+  out->nactive = nactive_;
+  out->nalloc = nalloc_;
+  out->nfree = nfree_;
+  out->wakeups = wakeups_;
+  out->wakeups_nowork = wakeups_nowork_;
 }
 
 }  // namespace splkmem
@@ -299,45 +687,172 @@ bool TaskQueue::member(void* thread) const {
 using splkmem::TaskEntry;
 using splkmem::TaskQueue;
 
+taskq_t* system_taskq;
+taskq_t* system_delay_taskq;
+
 namespace {
 TaskQueue* from(taskq_t* tq) { return reinterpret_cast<TaskQueue*>(tq); }
 TaskEntry* from(taskq_ent_t* ent) { return reinterpret_cast<TaskEntry*>(ent); }
+taskq_t* to_handle(TaskQueue* tq) { return reinterpret_cast<taskq_t*>(tq); }
+
+// A NULL queue is a caller's bug SPL would ASSERT on: WARN, do nothing.
+bool null_queue(taskq_t* tq, const char* what) {
+  if (tq != nullptr) return false;
+  splk_warn("splkmem: %s on a NULL taskq", what);
+  return true;
+}
 }  // namespace
 
 extern "C" taskq_t* taskq_create(const char* name, int nthreads, pri_t pri, int minalloc,
                                  int maxalloc, unsigned int flags) noexcept {
-  return reinterpret_cast<taskq_t*>(
-      TaskQueue::create(name, nthreads, pri, minalloc, maxalloc, flags));
+  return to_handle(TaskQueue::create(name, nthreads, pri, minalloc, maxalloc, flags));
 }
 
-extern "C" void taskq_destroy(taskq_t* tq) noexcept { from(tq)->destroy(); }
+// SPL's taskq_create_synced(): every thread running on return, at
+// minclsyspri, nthreads entries preallocated, no entry limit, and the
+// threads handed back in an array the caller frees.
+extern "C" taskq_t* taskq_create_synced(const char* name, int nthreads, pri_t, int, int,
+                                        unsigned int flags, task_struct*** ktpp) noexcept {
+  if (ktpp == nullptr || nthreads < 1) {
+    splk_log(0, "splkmem: taskq_create_synced '%s': %d threads, array %p",
+             name != nullptr ? name : "NULL", nthreads, static_cast<void*>(ktpp));
+    return nullptr;
+  }
+  auto** threads = static_cast<task_struct**>(
+      splk_kmalloc_node(sizeof(task_struct*) * nthreads, KM_SLEEP | KM_ZERO, -1));
+  if (threads == nullptr) return nullptr;
+  flags &= ~(TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH);
+  TaskQueue* tq = TaskQueue::create(name, nthreads, minclsyspri, nthreads, 0x7fffffff,
+                                    flags | TASKQ_PREPOPULATE);
+  if (tq == nullptr) {
+    splk_kfree(threads);
+    return nullptr;
+  }
+  tq->threads(reinterpret_cast<void**>(threads), nthreads);
+  *ktpp = threads;
+  return to_handle(tq);
+}
+
+// A queue that is not registered was destroyed already (or never
+// existed): nothing is read through the pointer.  (A new queue created
+// at the same address in between cannot be told apart.)
+extern "C" void taskq_destroy(taskq_t* tq) noexcept {
+  if (null_queue(tq, "taskq_destroy")) return;
+  if (!TaskQueue::unregister(from(tq))) {
+    splk_warn("splkmem: taskq_destroy: %p is not a live task queue (destroyed twice?)",
+              static_cast<void*>(tq));
+    return;
+  }
+  from(tq)->destroy();
+}
 
 extern "C" taskqid_t taskq_dispatch(taskq_t* tq, task_func_t func, void* arg,
                                     unsigned int flags) noexcept {
+  if (null_queue(tq, "taskq_dispatch")) return TASKQID_INVALID;
   return from(tq)->dispatch(func, arg, flags);
+}
+
+extern "C" taskqid_t taskq_dispatch_delay(taskq_t* tq, task_func_t func, void* arg,
+                                          unsigned int flags, long expire_time) noexcept {
+  if (null_queue(tq, "taskq_dispatch_delay")) return TASKQID_INVALID;
+  return from(tq)->dispatch_delay(func, arg, flags, static_cast<unsigned long>(expire_time));
 }
 
 extern "C" void taskq_dispatch_ent(taskq_t* tq, task_func_t func, void* arg, unsigned int flags,
                                    taskq_ent_t* ent) noexcept {
+  if (ent == nullptr) {
+    splk_warn("splkmem: taskq_dispatch_ent with a NULL entry");
+    return;
+  }
+  if (null_queue(tq, "taskq_dispatch_ent")) {
+    from(ent)->id = TASKQID_INVALID;
+    return;
+  }
   from(tq)->dispatch_ent(func, arg, flags, from(ent));
 }
 
-extern "C" void taskq_init_ent(taskq_ent_t* ent) noexcept { new (ent) TaskEntry(); }
+extern "C" void taskq_init_ent(taskq_ent_t* ent) noexcept { from(ent)->init(); }
 
 extern "C" int taskq_empty_ent(taskq_ent_t* ent) noexcept { return !from(ent)->linked(); }
 
 extern "C" int taskq_cancel_id(taskq_t* tq, taskqid_t id, int wait) noexcept {
+  if (null_queue(tq, "taskq_cancel_id")) return SPLK_ENOENT;
   return from(tq)->cancel(id, wait != 0);
 }
 
-extern "C" void taskq_wait(taskq_t* tq) noexcept { from(tq)->wait_all(); }
+extern "C" void taskq_wait(taskq_t* tq) noexcept {
+  if (null_queue(tq, "taskq_wait")) return;
+  from(tq)->wait_all();
+}
 
-extern "C" void taskq_wait_id(taskq_t* tq, taskqid_t id) noexcept { from(tq)->wait_id(id); }
+extern "C" void taskq_wait_id(taskq_t* tq, taskqid_t id) noexcept {
+  if (null_queue(tq, "taskq_wait_id")) return;
+  from(tq)->wait_id(id);
+}
 
 extern "C" void taskq_wait_outstanding(taskq_t* tq, taskqid_t id) noexcept {
+  if (null_queue(tq, "taskq_wait_outstanding")) return;
   from(tq)->wait_outstanding(id);
 }
 
 extern "C" int taskq_member(taskq_t* tq, task_struct* thread) noexcept {
-  return from(tq)->member(thread);
+  return tq != nullptr && from(tq)->member(thread);
+}
+
+extern "C" taskq_t* taskq_of_curthread(void) noexcept {
+  return to_handle(TaskQueue::of_thread(nullptr));
+}
+
+extern "C" void splk_tq_entry_expired(void* entry) noexcept {
+  TaskQueue::expired(static_cast<TaskEntry*>(entry));
+}
+
+extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*),
+                                    void* arg) noexcept {
+  TaskQueue::for_each(fn, arg);
+}
+
+extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }
+
+extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcept {
+  from(tq)->stats(out);
+}
+
+// SPL's two system queues, at load: system_taskq max(CPUs, 64) threads,
+// system_delay_taskq max(CPUs, 4), both at maxclsyspri with one entry per
+// CPU preallocated and no entry limit.  Not dynamic here: the threads all
+// exist from the start.
+extern "C" int splk_taskq_init(void) noexcept {
+  const int cpus = static_cast<int>(splk_num_online_cpus());
+  // Creates threads for dynamic queues: static, one thread, as SPL's.
+  TaskQueue* spawner =
+      TaskQueue::create("spl_dynamic_taskq", 1, maxclsyspri, cpus, 0x7fffffff, TASKQ_PREPOPULATE);
+  if (spawner == nullptr) return -SPLK_ENOMEM;
+  TaskQueue::set_dynamic_queue(spawner);
+  system_taskq = taskq_create("spl_system_taskq", kstd::max(cpus, 64), maxclsyspri, cpus,
+                              0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+  if (system_taskq == nullptr) {
+    splk_taskq_fini();
+    return -SPLK_ENOMEM;
+  }
+  system_delay_taskq = taskq_create("spl_delay_taskq", kstd::max(cpus, 4), maxclsyspri, cpus,
+                                    0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+  if (system_delay_taskq == nullptr) {
+    splk_taskq_fini();
+    return -SPLK_ENOMEM;
+  }
+  return 0;
+}
+
+// The system queues first: destroying a dynamic queue waits for its
+// thread creations, which run on the spawn queue.
+extern "C" void splk_taskq_fini(void) noexcept {
+  if (system_delay_taskq != nullptr) taskq_destroy(system_delay_taskq);
+  system_delay_taskq = nullptr;
+  if (system_taskq != nullptr) taskq_destroy(system_taskq);
+  system_taskq = nullptr;
+  TaskQueue* spawner = TaskQueue::dynamic_queue();
+  if (spawner == nullptr) return;
+  TaskQueue::set_dynamic_queue(nullptr);
+  taskq_destroy(to_handle(spawner));
 }

@@ -1,90 +1,172 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// TaskQueue: SPL's taskq_t, the subset the object cache needs and a bit
-// more (sys/taskq.h documents the API).
+// TaskQueue: SPL's taskq_t (include/sys/taskq.h documents the API).
 //
-// - A fixed set of kernel threads (created by create(), so running work
-//   never depends on creating a thread: growth under memory pressure must
-//   make progress).  TASKQ_DYNAMIC is accepted; threads are not added or
-//   retired on demand.
-// - Tasks carry monotonically increasing ids.  pending_ is FIFO except
-//   TQ_FRONT, which queues at the head.  Each worker records the id it runs,
-//   so cancel() and the wait functions see running tasks too.
+// - Threads: a static queue creates them all in create(), so running work
+//   never depends on creating a thread (the object cache's grow queue is
+//   one: it is created before the dynamic machinery exists).  A
+//   TASKQ_DYNAMIC queue (with spl_taskq_thread_dynamic) starts with one
+//   thread, as SPL: when a dispatch finds every thread busy, or a thread
+//   has run more than spl_taskq_thread_sequential tasks in a row, one more
+//   thread is created, by a task on the private "spl_dynamic_taskq" (a
+//   dispatch may come from atomic context, and thread creation sleeps); an
+//   idle thread other than the first retires after
+//   spl_taskq_thread_timeout_ms, at most one per that interval.  Worker
+//   slots are an array of maxthreads; nspawn_ counts creations in flight,
+//   and destroy waits for them before it stops the threads.
+// - Every queue is on a registry (g_queues): taskq_destroy() of a queue
+//   that is not there (destroyed twice) is a WARN, not a use-after-free.
+// - Tasks carry monotonically increasing ids and sit on one of three
+//   lists, as in SPL: prio_ (TQ_FRONT, FIFO; TQ_NOQUEUE at its head;
+//   delayed tasks once due, in id order), pend_ (FIFO), delay_ (waiting
+//   for their timer).  Workers take from prio_ first.  Each worker records
+//   the id it runs, so cancel() and the wait functions see running tasks.
+// - Idle workers wait exclusively: a dispatch wakes one worker (wake_up),
+//   not all of them.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
-//   taskq_dispatch() takes an entry from a pool (TASKQ_PREPOPULATE fills it
-//   with minalloc entries) or allocates one.
-// - An entry the caller owns (kPrealloc) is never touched after its
-//   function starts: the function may reuse or free it.
+//   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
+//   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
+//   maxalloc entries TQ_NOSLEEP fails and TQ_SLEEP is throttled as SPL
+//   does (polls every 10 ms, at most 100 times, then allocates anyway).
+// - An entry the caller owns (TQENT_FLAG_PREALLOC) is never touched after
+//   its function starts: the function may reuse or free it.
+// - TaskEntry is laid over taskq_ent_t, whose layout is OpenZFS's (the
+//   kernel objects first, then the list node, id, function, argument,
+//   queue, flags, birth): checked against generated/taskq_sizes.h.
 //
-// lock_ is taken with interrupts off (dispatch may come from any context);
-// functions run with no lock held.  Workers sleep interruptibly when idle,
-// so an idle queue is not a hung task.
+// lock_ is taken with interrupts off (dispatch may come from any context,
+// and delayed entries expire in a timer); functions run with no lock held.
 #pragma once
 
+#include "generated/taskq_sizes.h"
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
 #include "splkmem/taskq_types.h"
+
+// SPL's thread priorities (sys/sysmacros.h), as kernel priorities; the
+// generated constants are the target kernel's MAX_RT_PRIO etc.
+#ifndef maxclsyspri
+#define maxclsyspri (SPLK_MAX_RT_PRIO)
+#define defclsyspri (SPLK_DEFAULT_PRIO)
+#define minclsyspri (SPLK_MAX_PRIO - 1)
+#define wtqclsyspri (SPLK_MAX_RT_PRIO + 1)
+#endif
 
 namespace splkmem {
 
 class TaskQueue;
 
-// Laid over struct taskq_ent (include/splkmem/taskq_types.h).
-struct TaskEntry : kstd::ListNode {
-  static constexpr unsigned long kPrealloc = 0x1;  // owned by the caller
-  static constexpr unsigned long kCancelled = 0x2;
+// The kernel objects at the start of a taskq_ent_t: storage only, set up
+// through the seam (the timer is the one splkmem uses, for delays).
+struct TaskEntryKernelPart {
+  alignas(SPLK_SPINLOCK_ALIGN) unsigned char lock[SPLK_SPINLOCK_SIZE];
+  alignas(SPLK_WAIT_QUEUE_HEAD_ALIGN) unsigned char waitq[SPLK_WAIT_QUEUE_HEAD_SIZE];
+  alignas(SPLK_TIMER_LIST_ALIGN) unsigned char timer[SPLK_TIMER_LIST_SIZE];
+};
 
+// Laid over struct taskq_ent (include/sys/taskq.h): the ListNode is
+// tqent_list (detached = points at itself, as an empty list_head).
+struct TaskEntry : TaskEntryKernelPart, kstd::ListNode {
   taskqid_t id;
   task_func_t* func;
   void* arg;
   TaskQueue* queue;
-  unsigned long flags;
+  uintptr_t flags;  // TQENT_FLAG_*, TQENT_LIST_*
+  unsigned long birth;
+
+  void init();  // taskq_init_ent()
+  void set_list(uintptr_t list) { flags = (flags & ~uintptr_t{TQENT_LIST_MASK}) | list; }
 };
 
-class TaskQueue : kstd::NonCopyable {
+class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
  public:
   static TaskQueue* create(const char* name, int nthreads, int pri, int minalloc, int maxalloc,
                            unsigned flags);
-  // Runs what is pending, stops the threads, frees everything.
+  // Runs what is pending and delayed, stops the threads, frees everything.
   void destroy();
 
   taskqid_t dispatch(task_func_t* func, void* arg, unsigned tq_flags);
+  taskqid_t dispatch_delay(task_func_t* func, void* arg, unsigned tq_flags, unsigned long when);
   void dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry);
   // 0 when cancelled before running; EBUSY when running and !wait;
   // ENOENT when unknown or (wait) finished.
   int cancel(taskqid_t id, bool wait);
 
-  void wait_all();                      // until nothing is pending or running
+  void wait_all();                      // until nothing is queued, delayed or running
   void wait_id(taskqid_t id);           // until task id is done
   void wait_outstanding(taskqid_t id);  // until every id <= id is done (0: all so far)
   bool member(void* thread) const;
+  // The queue whose worker @thread (nullptr: the current thread) is.
+  static TaskQueue* of_thread(void* thread);
+  // Fills threads[0..nthreads) (taskq_create_synced()).
+  int threads(void** out, int max);
+
+  // A delayed entry's timer fired (softirq).
+  static void expired(TaskEntry* entry);
+
+  // The registry: register_queue() at the end of create(); unregister()
+  // is false for a queue that is not registered.
+  void register_queue();
+  static bool unregister(TaskQueue* tq);
+  // The private queue that creates threads for dynamic queues.
+  static void set_dynamic_queue(TaskQueue* tq);
+  static TaskQueue* dynamic_queue();
+  static void for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg);
+
+  // Test builds: while held, workers take no task (ordering tests).
+  void hold(bool on);
+  void stats(splk_taskq_stats* out);
+  const char* name() const { return name_; }
 
  private:
   struct Worker {
     TaskQueue* queue;
-    void* thread;
-    taskqid_t running;  // TASKQID_INVALID when idle
+    void* thread;         // nullptr: free slot
+    taskqid_t running;    // TASKQID_INVALID when idle
+    unsigned sequential;  // tasks run since the thread last slept
   };
 
   TaskQueue() = default;
   static int worker_main(void* worker);
-  bool run_one(Worker* worker);
+  static void spawn_task(void* tq);
+  void spawn_thread();
+  bool start_thread(int slot);
+  // Under lock_: whether to ask for one more thread (nspawn_ counted).
+  bool want_spawn();
+  void request_spawn();  // no lock held
+  bool try_retire(Worker* w);
+  bool run_one(Worker* worker, long slept);
 
   // Under lock_.
   void enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
-  TaskEntry* find_pending(taskqid_t id);
+  TaskEntry* next_entry();
+  TaskEntry* find_queued(taskqid_t id);
   bool is_running(taskqid_t id) const;
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
-  bool idle() { return pending_.empty() && nactive_ == 0; }
+  bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
+  bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
+  // Every thread at work.  ">=": a new thread may take a task before
+  // spawn_thread() has counted it.
+  bool all_busy() const { return nactive_ >= nthreads_; }
+  // A dynamic queue below its maximum can take a TQ_NOQUEUE task.
+  bool can_grow() { return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_; }
+  static long idle_timeout() {
+    return static_cast<long>(
+        kstd::load_relaxed(spl_taskq_thread_timeout_ms) * uint64_t{splk_kernel.hz} / 1000 + 1);
+  }
 
+  // Takes lock_ itself.
   TaskEntry* take_entry(unsigned tq_flags);
+  bool refuse(task_func_t* func, unsigned tq_flags, const char* what);
 
   char name_[TASKQ_NAMELEN + 1];
   SpinLock lock_;
-  WaitQueue work_wq_;  // workers wait here for tasks
+  WaitQueue work_wq_;  // idle workers wait here, exclusively
   WaitQueue done_wq_;  // wait_*() and cancel() wait here for completions
-  kstd::IntrusiveList<TaskEntry> pending_;
+  kstd::IntrusiveList<TaskEntry> pend_;
+  kstd::IntrusiveList<TaskEntry> prio_;
+  kstd::IntrusiveList<TaskEntry> delay_;
   kstd::IntrusiveList<TaskEntry> free_;  // pooled entries
   int nfree_;
   int minalloc_;
@@ -92,8 +174,18 @@ class TaskQueue : kstd::NonCopyable {
   int nalloc_;  // pool entries in existence
   taskqid_t next_id_;
   bool active_;
+  bool held_;  // test hook: workers leave queued tasks alone
   int nactive_;
-  int nthreads_;
+  int nthreads_;    // threads running
+  int maxthreads_;  // slots in workers_
+  int nspawn_;      // thread creations requested, not finished
+  bool dynamic_;
+  unsigned long lastspawnstop_;  // jiffies of the last spawn or retirement
+  int pri_;
+  unsigned flags_;  // TASKQ_* as given
+  int instance_;    // set by register_queue()
+  uint64_t wakeups_;
+  uint64_t wakeups_nowork_;
   Worker* workers_;
 };
 

@@ -79,3 +79,30 @@ $(addprefix $(obj)/,$(splkmem-cxx-objs)): $(obj)/%.o: $(src)/%.cpp \
 		$(obj)/module/generated/fastpath_asm.h FORCE
 	$(call if_changed_rule,cxx_o_cpp)
 
+
+# The layout of our struct taskq_ent and the kernel priorities, for the C++
+# task queue (module/taskq_sizes.c, the same technique).
+targets += module/taskq_sizes.s
+$(obj)/module/generated/taskq_sizes.h: $(obj)/module/taskq_sizes.s FORCE
+	$(call filechk,offsets,SPLKMEM_TASKQ_SIZES_H)
+$(addprefix $(obj)/,$(splkmem-cxx-objs)): $(obj)/module/generated/taskq_sizes.h
+$(obj)/module/taskq_services.o: $(obj)/module/generated/taskq_sizes.h
+
+# OpenZFS 2.4.4's taskq_ent_t layout, compiled from OpenZFS's own headers
+# (SPLKMEM_OPENZFS: the directory holding its include/, made by
+# scripts/openzfs-headers.sh) against this kernel; taskq_services.c
+# static_asserts ours against it.  Our include/ must not shadow OpenZFS's
+# sys/taskq.h there, hence the CFLAGS_REMOVE.
+ifneq ($(SPLKMEM_OPENZFS),)
+targets += module/openzfs_abi.s
+CFLAGS_REMOVE_module/openzfs_abi.o := -I$(src)/include -I$(src)/module
+CFLAGS_module/openzfs_abi.o := -include $(src)/tests/openzfs-abi/zfs_config.h \
+	-I$(SPLKMEM_OPENZFS)/include/os/linux/spl \
+	-I$(SPLKMEM_OPENZFS)/include/os/linux/zfs \
+	-I$(SPLKMEM_OPENZFS)/include/os/linux/kernel \
+	-I$(SPLKMEM_OPENZFS)/include
+$(obj)/module/generated/openzfs_abi.h: $(obj)/module/openzfs_abi.s FORCE
+	$(call filechk,offsets,SPLKMEM_OPENZFS_ABI_H)
+$(obj)/module/taskq_services.o: $(obj)/module/generated/openzfs_abi.h
+CFLAGS_module/taskq_services.o += -DSPLKMEM_OPENZFS_ABI
+endif

@@ -15,6 +15,8 @@ mkdir -p "$out"
 rsync -a --delete --delete-excluded --exclude .git --exclude-from="$src/.gitignore" \
 	"$src/" "$out/"
 log=$out/build.log
+# The copy is elsewhere: find OpenZFS's tarball from the source tree.
+export OPENZFS_TARBALL=${OPENZFS_TARBALL:-$src/../shared/peers/openzfs-2.4.4.tar.gz}
 if ! make -C "$out" KDIR="$kdir" modules > "$log" 2>&1; then
 	cat "$log" >&2
 	echo "build-module: build against $kdir failed" >&2

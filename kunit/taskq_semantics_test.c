@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Task queue semantics that must match SPL's (issue 10, item 9): the order
+ * of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP throttling on maxalloc,
+ * cancelling a caller-owned entry.  (One wake-up per dispatch is in
+ * taskq_features_test.c, NULL queues in taskq_bad_input_test.c.)
+ * Ordering is made deterministic by holding the queue's workers
+ * (splk_taskq_hold(), test builds only) or by a blocker task on a
+ * one-thread queue.
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
+#include <sys/taskq.h>
+
+#include "splkmem_test.h"
+
+#define SEM_TASKS 8
+
+struct sem_task {
+	atomic_t *order;
+	struct completion *gate;	/* wait for this first, if set */
+	struct completion started;
+	int ran_at;			/* order value when it ran, 0 = never */
+};
+
+struct sem_fixture {
+	struct sem_task t[SEM_TASKS];
+	taskq_ent_t ent[SEM_TASKS];
+	struct completion gate;
+	atomic_t order;
+};
+
+static void sem_task_fn(void *arg)
+{
+	struct sem_task *t = arg;
+
+	complete(&t->started);
+	if (t->gate)
+		wait_for_completion(t->gate);
+	t->ran_at = atomic_inc_return(t->order);
+}
+
+static struct sem_fixture *sem_fixture(struct kunit *test)
+{
+	struct sem_fixture *fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, fx);
+	init_completion(&fx->gate);
+	atomic_set(&fx->order, 0);
+	for (i = 0; i < SEM_TASKS; i++) {
+		fx->t[i].order = &fx->order;
+		init_completion(&fx->t[i].started);
+		taskq_init_ent(&fx->ent[i]);
+	}
+	return fx;
+}
+
+/*
+ * One thread, blocked.  Three TQ_FRONT entries and two normal ones queue
+ * behind it: the front ones run first and in the order they were
+ * dispatched (SPL's priority list is FIFO), then the normal ones.
+ */
+static void taskq_front_tasks_run_in_order(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_front", 1, defclsyspri, 0, 64, 0);
+	struct sem_task *t = fx->t;
+	unsigned int flags[] = { 0, TQ_FRONT, 0, TQ_FRONT, TQ_FRONT };
+	int expect[] = { 5, 2, 6, 3, 4 };	/* blocker is 1 */
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	t[0].gate = &fx->gate;
+	taskq_dispatch_ent(tq, sem_task_fn, &t[0], 0, &fx->ent[0]);
+	wait_for_completion(&t[0].started);
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		taskq_dispatch_ent(tq, sem_task_fn, &t[i + 1], flags[i], &fx->ent[i + 1]);
+	complete(&fx->gate);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 1);
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		KUNIT_EXPECT_EQ_MSG(test, t[i + 1].ran_at, expect[i], "task %d", i);
+	taskq_destroy(tq);
+}
+
+/*
+ * TQ_NOQUEUE succeeds while a thread is idle and queues at the very front
+ * (before earlier TQ_FRONT tasks), as SPL does.  The one worker is held
+ * so that all four are queued before any runs.
+ */
+static void taskq_noqueue_goes_to_front(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_noqueue", 1, defclsyspri, 0, 64, 0);
+	struct sem_task *t = fx->t;
+	unsigned int flags[] = { 0, TQ_FRONT, TQ_NOQUEUE, 0 };
+	int expect[] = { 3, 2, 1, 4 };
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_hold(tq, true);
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		KUNIT_EXPECT_NE_MSG(test, taskq_dispatch(tq, sem_task_fn, &t[i], flags[i]),
+				    TASKQID_INVALID, "task %d", i);
+	splk_taskq_hold(tq, false);
+	taskq_wait(tq);
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		KUNIT_EXPECT_EQ_MSG(test, t[i].ran_at, expect[i], "task %d", i);
+	taskq_destroy(tq);
+}
+
+/*
+ * maxalloc 1, the one entry held by a running task: TQ_NOSLEEP fails at
+ * once; TQ_SLEEP is throttled (SPL polls the free list every HZ/100, up to
+ * 100 times, then allocates past maxalloc) and then succeeds.
+ */
+static void taskq_sleep_throttles_on_maxalloc(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_throttle", 1, defclsyspri, 0, 1, 0);
+	struct sem_task *t = fx->t;
+	unsigned long start, took;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	t[0].gate = &fx->gate;
+	KUNIT_ASSERT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[0], TQ_SLEEP),
+			TASKQID_INVALID);
+	wait_for_completion(&t[0].started);
+
+	KUNIT_EXPECT_EQ(test, taskq_dispatch(tq, sem_task_fn, &t[1], TQ_NOSLEEP),
+			TASKQID_INVALID);
+	start = jiffies;
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[2], TQ_SLEEP),
+			TASKQID_INVALID);
+	took = jiffies - start;
+	kunit_info(test, "TQ_SLEEP past maxalloc took %u ms\n", jiffies_to_msecs(took));
+	KUNIT_EXPECT_GE_MSG(test, jiffies_to_msecs(took), 500U,
+			    "TQ_SLEEP past maxalloc returned after %u ms",
+			    jiffies_to_msecs(took));
+	complete(&fx->gate);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 0);
+	KUNIT_EXPECT_EQ(test, t[2].ran_at, 2);
+	taskq_destroy(tq);
+}
+
+/*
+ * A caller-owned entry cancelled while queued: 0, it never runs, the entry
+ * is empty again and can be dispatched anew.
+ */
+static void taskq_cancel_dispatch_ent(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_cancel_ent", 1, defclsyspri, 0, 64, 0);
+	struct sem_task *t = fx->t;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_hold(tq, true);
+	taskq_dispatch_ent(tq, sem_task_fn, &t[0], 0, &fx->ent[0]);
+	KUNIT_EXPECT_FALSE(test, taskq_empty_ent(&fx->ent[0]));
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, fx->ent[0].tqent_id, 1), 0);
+	KUNIT_EXPECT_TRUE(test, taskq_empty_ent(&fx->ent[0]));
+	splk_taskq_hold(tq, false);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 0);
+	taskq_dispatch_ent(tq, sem_task_fn, &t[1], 0, &fx->ent[0]);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 1);
+	taskq_destroy(tq);
+}
+
+/* TQ_NOQUEUE on a dynamic queue with every thread busy: it may grow, so queued. */
+static void taskq_noqueue_dynamic_grows(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_noqueue_dyn", 2, defclsyspri, 0, 64, TASKQ_DYNAMIC);
+	struct sem_task *t = fx->t;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	t[0].gate = &fx->gate;
+	KUNIT_ASSERT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[0], TQ_SLEEP), TASKQID_INVALID);
+	wait_for_completion(&t[0].started);
+	/* The one thread is busy, a second can be made: queued and run. */
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[1], TQ_NOQUEUE),
+			TASKQID_INVALID);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&t[1].started, 10 * HZ), 0UL);
+	complete(&fx->gate);
+	taskq_wait(tq);
+	KUNIT_EXPECT_GT(test, t[1].ran_at, 0);
+	KUNIT_EXPECT_GT(test, t[0].ran_at, 0);
+	taskq_destroy(tq);
+}
+
+static struct kunit_case taskq_semantics_cases[] = {
+	KUNIT_CASE(taskq_front_tasks_run_in_order),
+	KUNIT_CASE(taskq_noqueue_goes_to_front),
+	KUNIT_CASE_SLOW(taskq_sleep_throttles_on_maxalloc),
+	KUNIT_CASE(taskq_cancel_dispatch_ent),
+	KUNIT_CASE(taskq_noqueue_dynamic_grows),
+	{}
+};
+
+static struct kunit_suite taskq_semantics_suite = {
+	.name = "splkmem_taskq_semantics",
+	.test_cases = taskq_semantics_cases,
+};
+
+kunit_test_suites(&taskq_semantics_suite);

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel services of the C++ task queue (declared in seam.h, section
+ * "Task queue services"): the kernel objects inside a taskq_ent_t (its
+ * timer for delayed dispatch, lock, wait queue), exclusive waits and
+ * wake-one for idle workers, worker threads with SPL's priorities, and
+ * finding the queue of a thread.
+ *
+ * This file also holds the build-time proof of binary compatibility with
+ * OpenZFS 2.4.4 (include/sys/taskq.h explains what is compatible): with
+ * SPLKMEM_OPENZFS_ABI, generated/openzfs_abi.h holds the size and offsets
+ * of OpenZFS's taskq_ent_t compiled from OpenZFS's own header against the
+ * same kernel, and every one must equal ours.
+ */
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/stddef.h>
+#include <linux/timer.h>
+#include <linux/wait.h>
+
+#include <sys/taskq.h>
+
+#include "seam.h"
+#include "generated/taskq_sizes.h"
+
+static_assert(sizeof(struct timer_list) == SPLK_TIMER_LIST_SIZE);
+static_assert(sizeof(struct taskq_ent) == SPLK_TQENT_SIZE);
+static_assert(MAX_RT_PRIO == SPLK_MAX_RT_PRIO && MAX_PRIO == SPLK_MAX_PRIO);
+
+#ifdef SPLKMEM_OPENZFS_ABI
+#include "generated/openzfs_abi.h"
+
+#define SPLK_SAME_OFFSET(name, member)					\
+	static_assert(offsetof(struct taskq_ent, member) ==		\
+		      OPENZFS_TQENT_##name##_OFFSET,			\
+		      "taskq_ent_t." #member " is not where OpenZFS 2.4.4 has it")
+
+static_assert(sizeof(struct taskq_ent) == OPENZFS_TQENT_SIZE,
+	      "taskq_ent_t differs in size from OpenZFS 2.4.4's");
+SPLK_SAME_OFFSET(LOCK, tqent_lock);
+SPLK_SAME_OFFSET(WAITQ, tqent_waitq);
+SPLK_SAME_OFFSET(TIMER, tqent_timer);
+SPLK_SAME_OFFSET(LIST, tqent_list);
+SPLK_SAME_OFFSET(ID, tqent_id);
+SPLK_SAME_OFFSET(FUNC, tqent_func);
+SPLK_SAME_OFFSET(ARG, tqent_arg);
+SPLK_SAME_OFFSET(TASKQ, tqent_taskq);
+SPLK_SAME_OFFSET(FLAGS, tqent_flags);
+SPLK_SAME_OFFSET(BIRTH, tqent_birth);
+static_assert(OPENZFS_TQENT_FLAG_PREALLOC == TQENT_FLAG_PREALLOC &&
+	      OPENZFS_TQENT_FLAG_CANCEL == TQENT_FLAG_CANCEL &&
+	      OPENZFS_TQENT_LIST_MASK == TQENT_LIST_MASK);
+static_assert(OPENZFS_TQ_FLAGS == (TQ_SLEEP | TQ_NOSLEEP | TQ_PUSHPAGE |
+	      TQ_NOQUEUE | TQ_NOALLOC | TQ_NEW | TQ_FRONT) &&
+	      OPENZFS_TQ_FRONT == TQ_FRONT && OPENZFS_TQ_NOQUEUE == TQ_NOQUEUE);
+static_assert(OPENZFS_TASKQ_FLAGS == (TASKQ_PREPOPULATE | TASKQ_CPR_SAFE |
+	      TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH));
+static_assert(OPENZFS_MAXCLSYSPRI == maxclsyspri &&
+	      OPENZFS_DEFCLSYSPRI == defclsyspri &&
+	      OPENZFS_MINCLSYSPRI == minclsyspri &&
+	      OPENZFS_WTQCLSYSPRI == wtqclsyspri);
+#endif
+
+/*
+ * SPL's dynamic task queue parameters, with SPL's names, types,
+ * permissions and defaults.  A TASKQ_DYNAMIC queue starts with one thread
+ * and grows to its nthreads while work waits; its idle threads retire.
+ */
+int spl_taskq_thread_dynamic = 1;
+module_param(spl_taskq_thread_dynamic, int, 0444);
+MODULE_PARM_DESC(spl_taskq_thread_dynamic, "Allow dynamic taskq threads");
+
+unsigned int spl_taskq_thread_sequential = 4;
+module_param(spl_taskq_thread_sequential, uint, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_sequential,
+		 "Create new taskq threads after N sequential tasks");
+
+unsigned int spl_taskq_thread_timeout_ms = 5000;
+module_param(spl_taskq_thread_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_timeout_ms,
+		 "Minimum idle threads exit interval for dynamic taskqs");
+
+/* SPL's: new threads are bound to CPUs in turn; nice follows the priority. */
+int spl_taskq_thread_bind;
+module_param(spl_taskq_thread_bind, int, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_bind, "Bind taskq thread to CPU by default");
+
+int spl_taskq_thread_priority = 1;
+module_param(spl_taskq_thread_priority, int, 0644);
+MODULE_PARM_DESC(spl_taskq_thread_priority,
+		 "Allow non-default priority for taskq threads");
+
+#ifdef SPLKMEM_TEST_HOOKS
+/* Test builds: the suites shorten the idle timeout, bind, drop priorities. */
+EXPORT_SYMBOL_GPL(spl_taskq_thread_timeout_ms);
+EXPORT_SYMBOL_GPL(spl_taskq_thread_bind);
+EXPORT_SYMBOL_GPL(spl_taskq_thread_priority);
+#endif
+
+unsigned int splk_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
+static DEFINE_MUTEX(splk_tq_registry);
+
+void splk_tq_registry_lock(void)
+{
+	mutex_lock(&splk_tq_registry);
+}
+
+void splk_tq_registry_unlock(void)
+{
+	mutex_unlock(&splk_tq_registry);
+}
+
+static void splk_tq_timer_fn(struct timer_list *timer)
+{
+	splk_tq_entry_expired(container_of(timer, struct taskq_ent, tqent_timer));
+}
+
+void splk_tq_entry_kernel_init(void *entry)
+{
+	struct taskq_ent *ent = entry;
+
+	spin_lock_init(&ent->tqent_lock);
+	init_waitqueue_head(&ent->tqent_waitq);
+	timer_setup(&ent->tqent_timer, splk_tq_timer_fn, 0);
+}
+
+void splk_tq_entry_arm(void *entry, unsigned long expires)
+{
+	struct taskq_ent *ent = entry;
+
+	ent->tqent_timer.expires = expires;
+	add_timer(&ent->tqent_timer);
+}
+
+void splk_tq_entry_disarm_sync(void *entry)
+{
+	timer_delete_sync(&((struct taskq_ent *)entry)->tqent_timer);
+}
+
+unsigned long splk_jiffies(void)
+{
+	return jiffies;
+}
+
+void splk_waitq_wake_one(void *wq)
+{
+	wake_up((wait_queue_head_t *)wq);
+}
+
+/*
+ * An idle worker's wait: exclusive, so that wake_up() of a dispatch wakes
+ * one worker instead of all (no thundering herd), interruptible so that
+ * an idle queue is not a hung task (workers take no signals), with an
+ * optional timeout (jiffies, < 0 for none).  Returns how often it slept,
+ * -1 on timeout.
+ */
+long splk_waitq_wait_exclusive(void *wq, bool (*done)(void *), void *arg,
+			       long timeout)
+{
+	wait_queue_head_t *head = wq;
+	DEFINE_WAIT(wait);
+	long left = timeout < 0 ? MAX_SCHEDULE_TIMEOUT : timeout;
+	long slept = 0;
+
+	for (;;) {
+		prepare_to_wait_exclusive(head, &wait, TASK_INTERRUPTIBLE);
+		if (done(arg))
+			break;
+		if (!left) {
+			slept = -1;
+			break;
+		}
+		left = schedule_timeout(left);
+		slept++;
+	}
+	finish_wait(head, &wait);
+	return slept;
+}
+
+/*
+ * SPL: a thread of a queue created with priority pri runs at that nice
+ * (unless spl_taskq_thread_priority is 0); with spl_taskq_thread_bind each
+ * new thread is bound to the next CPU in turn.
+ */
+void *splk_tq_thread_create(int (*fn)(void *), void *arg, int pri,
+			    const char *name, int instance)
+{
+	static atomic_t last_cpu = ATOMIC_INIT(0);
+	struct task_struct *t = kthread_create(fn, arg, "%s/%d", name, instance);
+
+	if (IS_ERR(t))
+		return NULL;
+	if (READ_ONCE(spl_taskq_thread_bind))
+		kthread_bind(t, (unsigned int)atomic_inc_return(&last_cpu) %
+			     num_online_cpus());
+	if (READ_ONCE(spl_taskq_thread_priority))
+		set_user_nice(t, clamp(PRIO_TO_NICE(pri), MIN_NICE, MAX_NICE));
+	wake_up_process(t);
+	return t;
+}
+
+void *splk_tq_thread_data(void *thread, int (*fn)(void *))
+{
+	struct task_struct *t = thread ? thread : current;
+
+	if (!(t->flags & PF_KTHREAD) || kthread_func(t) != fn)
+		return NULL;
+	return kthread_data(t);
+}
