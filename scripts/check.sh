@@ -6,7 +6,9 @@
 #  3. the C++ subset check rejects its fixtures
 #  4. splkmem + KUnit suites built against the test kernel, run in QEMU
 #     (KASAN, lockdep, kmemleak): every suite must report, every case pass,
-#     no kernel splat outside the expected-warning regions
+#     no kernel splat outside the expected-warning regions; then the same
+#     on a second test kernel with KCSAN instead of KASAN (built once and
+#     cached), where a reported data race fails the step
 #  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels
 #  6. make run on stock 6.12, 6.1 and 6.12 PREEMPT_RT: warning-free build
 #     against their headers, load with parameters, the SPL consumer, clean
@@ -51,9 +53,11 @@ step() {
 	fi
 }
 
-kunit_in_qemu() {
-	local out=$top/build/test-kernel
-	"$here/build-module.sh" "$kernel_tree" "$out" || return 1
+# Every KUnit suite on one test kernel: kunit_on TREE OUTDIR; sets
+# kunit_run_passed and kunit_run_failed.
+kunit_on() {
+	local tree=$1 out=$2
+	"$here/build-module.sh" "$tree" "$out" || return 1
 	cat > "$out/job.sh" <<'JOB'
 # Arm the kernel's fault injection for tasks marked make-it-fail only
 # (task-filter): the growth suite marks itself and the grow task.
@@ -84,19 +88,36 @@ JOB
 	local log=$out/console.log
 	echo "kunit: console in $log"
 	QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200} "$here/qemu-run.sh" \
-		"$kernel_tree/arch/x86/boot/bzImage" "$out/kunit.cpio" "$log"
+		"$tree/arch/x86/boot/bzImage" "$out/kunit.cpio" "$log"
 	local rc=$?
 	local report
 	report=$(python3 "$here/check-console.py" \
-		--kunit-py "$kernel_tree/tools/testing/kunit/kunit.py" \
+		--kunit-py "$tree/tools/testing/kunit/kunit.py" \
 		--suites-from "$top/kunit" "$log")
 	local crc=$?
 	echo "$report"
 	local counts
 	counts=$(echo "$report" | sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
-	kunit_passed=${counts% *}
-	kunit_failed=${counts#* }
+	kunit_run_passed=${counts% *}
+	kunit_run_failed=${counts#* }
 	[ "$rc" = 0 ] && [ "$crc" = 0 ]
+}
+
+# The main run: its cases are the KUnit counts of the summary.
+kunit_in_qemu() {
+	kunit_on "$kernel_tree" "$top/build/test-kernel"
+	local rc=$?
+	kunit_passed=$kunit_run_passed
+	kunit_failed=$kunit_run_failed
+	return $rc
+}
+
+# The same suites on the KCSAN kernel (built once and cached like the
+# first): any data race KCSAN reports is a splat and fails the step.
+kunit_kcsan() {
+	local tree
+	tree=$("$here/build-test-kernel.sh" kcsan) || return 1
+	kunit_on "$tree" "$top/build/test-kernel-kcsan"
 }
 
 dkms_build() {
@@ -132,6 +153,7 @@ step "C++ subset check rejects its fixtures" "$here/test-cxx-subset.sh" "$kernel
 step "fast-path asm generator takes and refuses what it should" \
 	"$here/test-fastpath-asm.sh" "$kernel_tree"
 step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qemu
+step "KUnit in QEMU on the KCSAN kernel (data races, lockdep)" kunit_kcsan
 step "DKMS build for Debian 6.1 and 6.12" dkms_build
 step "make run on Debian 6.12" "$here/run.sh" 6.12
 step "make run on Debian 6.1" "$here/run.sh" 6.1
