@@ -168,13 +168,11 @@ void splk_linux_cache_destroy(void *cache)
 	kmem_cache_destroy(cache);
 }
 
-/*
- * notrace, and tail calls into SLUB: the KMC_SLAB fast path.  The page
- * allocator applies a no-I/O scope (memalloc_noio_save()) by itself.
- */
-notrace void *splk_linux_cache_alloc(void *cache, unsigned int gfp)
+/* The page allocator applies a no-I/O scope (memalloc_noio_save()) itself. */
+unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned int n,
+					 void **objs)
 {
-	return kmem_cache_alloc(cache, (__force gfp_t)gfp);
+	return kmem_cache_alloc_bulk(cache, (__force gfp_t)gfp, n, objs);
 }
 
 unsigned int splk_km_to_gfp(int km_flags)
@@ -182,9 +180,9 @@ unsigned int splk_km_to_gfp(int km_flags)
 	return (__force unsigned int)splk_gfp(km_flags);
 }
 
-notrace void splk_linux_cache_free(void *cache, void *obj)
+void splk_linux_cache_free_bulk(void *cache, unsigned int n, void **objs)
 {
-	kmem_cache_free(cache, obj);
+	kmem_cache_free_bulk(cache, n, objs);
 }
 
 void *splk_percpu_alloc(size_t size, size_t align)
@@ -485,6 +483,7 @@ void splk_kernel_info_init(void)
 	splk_kernel.vmalloc_start = VMALLOC_START;
 	splk_kernel.vmalloc_size = VMALLOC_END - VMALLOC_START;
 	splk_kernel.direct_map_start = PAGE_OFFSET;
+	splk_kernel.init_on_alloc = want_init_on_alloc(GFP_KERNEL);
 	splk_kernel.nr_cpu_ids = nr_cpu_ids;
 	splk_kernel.hz = HZ;
 }

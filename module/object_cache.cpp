@@ -164,6 +164,18 @@ bool ObjectCache::init(const CacheParams& p) {
       return false;
     }
     fast_ |= kFastPassthrough;
+    if (ctor_ != nullptr) fast_ |= kFastCtor;
+    if (ctor_ == nullptr && splk_kernel.init_on_alloc) fast_ |= kFastZero;
+    // SPL's magazine sizes, capped at kPassthroughMagBytes a CPU: these
+    // objects are held away from SLUB until a reap.
+    const uint64_t stride = passthrough_.stride(obj_size_);
+    const auto cap = static_cast<uint32_t>(kstd::max<uint64_t>(8, kPassthroughMagBytes / stride));
+    mag_size_ = kstd::min(Magazine::size_for(stride, kPageSize, mag_param), cap);
+    mag_refill_ = (mag_size_ + 1) / 2;
+    if (!init_magazines()) {
+      passthrough_.destroy();
+      return false;
+    }
     return true;
   }
 
@@ -216,10 +228,7 @@ void ObjectCache::destroy() {
   splk_might_sleep();
   kstd::test_and_set_bit(flags_, KMC_BIT_DESTROY);
 
-  uint64_t live;
-  if (is_slab_backed()) {
-    live = static_cast<uint64_t>(passthrough_.live());
-  } else {
+  if (!is_slab_backed()) {
     // Every grow task dispatched for this cache is waited for, whatever
     // its id: one may still be in its tail (GROWING cleared, waking the
     // allocators) when the next is dispatched with the same entry.  With
@@ -228,12 +237,18 @@ void ObjectCache::destroy() {
       SpinLockIrqGuard guard(lock_);
       return grows_inflight_ == 0;
     });
-    for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
-      if (!splk_cpu_possible(cpu)) continue;
-      Magazine* mag = magazine_on(cpu);
-      flush(mag, mag->avail);
-    }
-    free_magazines();
+  }
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
+    if (!splk_cpu_possible(cpu)) continue;
+    Magazine* mag = magazine_on(cpu);
+    flush(mag, mag->avail);
+  }
+  free_magazines();
+
+  uint64_t live;
+  if (is_slab_backed()) {
+    live = static_cast<uint64_t>(passthrough_.live());
+  } else {
     reclaim_empty_slabs();
     live = obj_alloc_ + obj_emergency_;
     if (obj_emergency_ != 0)
@@ -292,23 +307,56 @@ void* ObjectCache::alloc_slow(int km_flags) {
 
 // KMC_SLAB without a constructor: one call into SLUB, nothing saved but
 // what a miss needs.
+// KMC_SLAB: a pop from this CPU's magazine, as for the vmalloc slabs;
+// only a miss reaches SLUB.
 void* ObjectCache::alloc_passthrough(int km_flags) {
-  if (ctor_ != nullptr) return alloc_passthrough_slow(km_flags);
-  void* raw = passthrough_.alloc_raw(km_flags);
-  if (kstd::unlikely(raw == nullptr)) return alloc_passthrough_slow(km_flags);
-  return passthrough_.adopt(raw);
+  const unsigned long irq = cpu::irq_save();
+  Magazine* mag = cpu::read(mag_slot_);
+  const uint32_t avail = mag->avail;
+  if (kstd::unlikely(avail == 0)) {
+    cpu::irq_restore(irq);
+    return alloc_passthrough_slow(km_flags);
+  }
+  void* obj = mag->objs[avail - 1];
+  mag->avail = avail - 1;
+  cpu::irq_restore(irq);
+  passthrough_.mark_allocated(obj);
+  if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  return obj;
 }
 
-// KMC_SLAB with a constructor, or SLUB had no object: KM_SLEEP never
-// fails, so retry; KM_NOSLEEP fails.
+// The magazine was empty: a batch from SLUB with interrupts on (KM_SLEEP
+// may sleep there), one object for the caller, the rest into whatever
+// magazine this CPU has by then, any excess straight back.  KM_SLEEP
+// never fails, so it retries; KM_NOSLEEP fails.
 void* ObjectCache::alloc_passthrough_slow(int km_flags) {
-  void* raw;
-  while ((raw = passthrough_.alloc_raw(km_flags)) == nullptr) {
+  void* batch[kPassthroughBatch];
+  const unsigned want = kstd::min<unsigned>(mag_refill_, kPassthroughBatch);
+  unsigned got;
+  while ((got = passthrough_.alloc_free_objects(km_flags, want, batch)) == 0) {
     if (km_flags & KM_NOSLEEP) return nullptr;
     splk_cond_resched();
   }
-  void* obj = passthrough_.adopt(raw);
-  return ctor_ != nullptr ? construct(obj, km_flags) : obj;
+  void* obj = batch[--got];
+  unsigned kept = 0;
+  {
+    cpu::IrqSave irq;
+    Magazine* mag = cpu::read(mag_slot_);
+    while (kept < got && mag->avail < mag->size) mag->objs[mag->avail++] = batch[kept++];
+  }
+  if (kept < got) passthrough_.release_free_objects(got - kept, batch + kept);
+  passthrough_.mark_allocated(obj);
+  if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  return obj;
+}
+
+// The kernel's init_on_alloc rule: zero unless there is a constructor.
+void* ObjectCache::construct_passthrough(void* obj, int km_flags) {
+  if (ctor_ == nullptr) {
+    __builtin_memset(obj, 0, obj_size_);
+    return obj;
+  }
+  return construct(obj, km_flags);
 }
 
 void* ObjectCache::construct(void* obj, int km_flags) {
@@ -579,14 +627,23 @@ void ObjectCache::free_passthrough_slow(void* obj) {
   if (!passthrough_.owns(obj))
     if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
   if (dtor_ != nullptr) dtor_(obj, priv_);
-  passthrough_.free(obj);
+  push_passthrough(obj);
 }
 
-// KMC_SLAB without a destructor: checked, then a tail call into SLUB.
+// KMC_SLAB without a destructor: checked, then a push onto this CPU's
+// magazine.
 void ObjectCache::free_passthrough(void* obj) {
   if (dtor_ != nullptr || kstd::unlikely(!passthrough_.owns(obj)))
     return free_passthrough_slow(obj);
-  passthrough_.free(obj);
+  push_passthrough(obj);
+}
+
+void ObjectCache::push_passthrough(void* obj) {
+  passthrough_.mark_free(obj);
+  cpu::IrqSave irq;
+  Magazine* mag = cpu::read(mag_slot_);
+  if (kstd::unlikely(mag->avail >= mag->size)) flush(mag, mag->refill);
+  mag->objs[mag->avail++] = obj;
 }
 
 // KMC_KVMEM frees with a destructor: validated first, destructed, freed.
@@ -646,10 +703,14 @@ bool ObjectCache::return_object(void* obj) {
 // Returns the count coldest objects of a magazine to their slabs; true if
 // a slab became empty.  Interrupts are off or the magazine's CPU is idle.
 bool ObjectCache::flush(Magazine* mag, uint32_t count) {
-  SpinLockIrqGuard guard(lock_);
   const uint32_t n = kstd::min(count, mag->avail);
   bool emptied = false;
-  for (uint32_t i = 0; i < n; ++i) emptied |= return_object(mag->objs[i]);
+  if (is_slab_backed()) {
+    passthrough_.release_free_objects(n, mag->objs);  // to SLUB, any context
+  } else {
+    SpinLockIrqGuard guard(lock_);
+    for (uint32_t i = 0; i < n; ++i) emptied |= return_object(mag->objs[i]);
+  }
   mag->avail -= n;
   __builtin_memmove(mag->objs, mag->objs + n, mag->avail * sizeof(void*));
   return emptied;
@@ -683,14 +744,14 @@ void ObjectCache::set_alloc_gfp(unsigned gfp) {
 
 // ---- Reaping and statistics ---------------------------------------------
 
+// KMC_SLAB caches empty their magazines into SLUB, which reaps itself.
 void ObjectCache::reap_now() {
-  if (is_slab_backed()) return;  // the Linux slab reaps itself
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
   // Every online CPU empties its own magazine in its per-CPU section, so
   // no hit path on it can race with the flush.  Offline CPUs were drained
   // when they went down (drain_dead_cpu()).
   splk_on_each_cpu(&ObjectCache::flush_this_cpu, this);
-  reclaim_empty_slabs();
+  if (!is_slab_backed()) reclaim_empty_slabs();
   clear_flag(flags_, KMC_BIT_REAPING);
   grow_wq_.wake_all();  // growth waits for a reap to finish
 }
@@ -705,7 +766,7 @@ void ObjectCache::flush_this_cpu(void* arg) {
 
 // CPU hotplug: cpu is dead, so nothing touches its magazine any more.
 void ObjectCache::drain_dead_cpu(unsigned cpu) {
-  if (is_slab_backed() || !valid()) return;
+  if (!valid()) return;
   Magazine* mag = magazine_on(cpu);
   flush(mag, mag->avail);
 }
@@ -716,10 +777,10 @@ uint64_t ObjectCache::inuse() {
 }
 
 uint64_t ObjectCache::freeable() {
-  if (is_slab_backed()) return 0;
   uint64_t cached = 0;
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
     if (splk_cpu_possible(cpu)) cached += kstd::load_relaxed(magazine_on(cpu)->avail);
+  if (is_slab_backed()) return cached;  // a reap hands them back to SLUB
   SpinLockIrqGuard guard(lock_);
   return obj_total_ - obj_alloc_ + cached;
 }
@@ -730,16 +791,16 @@ void ObjectCache::stats(splk_cache_stats* out) {
   out->flags = kstd::load_relaxed(flags_);
   out->obj_size = obj_size_;
   out->obj_align = obj_align_;
+  out->mag_size = mag_size_;
+  out->mag_refill = mag_refill_;
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
+    if (splk_cpu_possible(cpu)) out->mag_objs += kstd::load_relaxed(magazine_on(cpu)->avail);
   if (is_slab_backed()) {
     out->linux_alloc = static_cast<uint64_t>(passthrough_.live());
     return;
   }
   out->slab_size = layout_.slab_size;
   out->slab_objs = layout_.objs;
-  out->mag_size = mag_size_;
-  out->mag_refill = mag_refill_;
-  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu)
-    if (splk_cpu_possible(cpu)) out->mag_objs += kstd::load_relaxed(magazine_on(cpu)->avail);
 
   SpinLockIrqGuard guard(lock_);
   out->slab_fail = slab_fail_;

@@ -4,10 +4,10 @@
 //
 // Design (OpenZFS SPL semantics, our structure):
 //
-// - Two kinds.  KMC_SLAB caches pass every allocation to a Linux kmem_cache
-//   (Passthrough, passthrough.hpp), which tags and counts their objects.
-//   KMC_KVMEM caches own vmalloc-backed slabs (slab_layout.hpp, slab.hpp)
-//   and put a per-CPU Magazine in front of them.
+// - Two kinds, both with a per-CPU Magazine in front.  KMC_SLAB caches get
+//   their objects from a Linux kmem_cache in batches (Passthrough,
+//   passthrough.hpp, which tags and counts them); KMC_KVMEM caches own
+//   vmalloc-backed slabs (slab_layout.hpp, slab.hpp).
 // - Fast path: interrupts off, this CPU's magazine read from a per-CPU
 //   slot, pop or push, interrupts back (cpu_local.hpp: inline, no call
 //   across the seam where the kernel allows it).  Everything else is
@@ -136,6 +136,12 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // What the inline paths test, in one word.
   static constexpr uint32_t kFastPassthrough = 1;  // KMC_SLAB
   static constexpr uint32_t kFastDtor = 2;         // free runs a destructor
+  static constexpr uint32_t kFastCtor = 4;         // KMC_SLAB: alloc constructs
+  static constexpr uint32_t kFastZero = 8;         // KMC_SLAB: alloc zeroes (init_on_alloc)
+  // KMC_SLAB: most bytes of objects one CPU's magazine holds, and most
+  // objects one refill takes from SLUB (a stack array).
+  static constexpr uint64_t kPassthroughMagBytes = 64 * 1024;
+  static constexpr unsigned kPassthroughBatch = 32;
 
   // What a refill achieved.
   enum class Refill {
@@ -150,6 +156,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void* alloc_magazine(int km_flags);
   void* alloc_slow(int km_flags);
   void* alloc_passthrough_slow(int km_flags);
+  void* construct_passthrough(void* obj, int km_flags);
+  void push_passthrough(void* obj);
   void* construct(void* obj, int km_flags);
   void free_slow(void* obj);
   void free_passthrough_slow(void* obj);

@@ -27,6 +27,22 @@ void Passthrough::set_gfp(unsigned extra_gfp) {
     kstd::store_relaxed(gfp_[gfp_index(km)], splk_km_to_gfp(km) | extra_gfp);
 }
 
+unsigned Passthrough::alloc_free_objects(int km_flags, unsigned n, void** objs) {
+  const unsigned gfp = kstd::load_relaxed(gfp_[gfp_index(km_flags)]);
+  const unsigned got = splk_linux_cache_alloc_bulk(linux_cache_, gfp, n, objs);
+  for (unsigned i = 0; i < got; ++i) {
+    char* obj = static_cast<char*>(objs[i]) + header_;
+    *Slab::tag_of(obj) = key_ | kFreeBit;
+    objs[i] = obj;
+  }
+  return got;
+}
+
+void Passthrough::release_free_objects(unsigned n, void** objs) {
+  for (unsigned i = 0; i < n; ++i) objs[i] = static_cast<char*>(objs[i]) - header_;
+  splk_linux_cache_free_bulk(linux_cache_, n, objs);
+}
+
 void Passthrough::destroy() {
   splk_linux_cache_destroy(linux_cache_);
   cpu::free(&count_);

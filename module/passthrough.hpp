@@ -1,25 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// Passthrough: the Linux-slab side of a KMC_SLAB cache.  Every allocation
-// and free goes to a Linux kmem_cache (SLUB); this class adds only what SPL
-// promises on top of it, at the least cost we could measure:
+// Passthrough: the Linux-slab side of a KMC_SLAB cache.  Objects come from
+// and go back to a Linux kmem_cache (SLUB), in batches: ObjectCache keeps a
+// per-CPU magazine of them in front, as for its vmalloc slabs, so a hit is
+// a pop or a push and SLUB is only asked for a batch on a miss.  This class
+// owns what sits between the two:
 //
 //   | header ... tag | object (obj_size bytes) |     one Linux slab object
 //   0           h - 8 h
 //
 // - A header of h = max(8, align) bytes before each object whose last word
 //   is a tag: the cache's random key while the caller holds the object,
-//   key | 1 once it is freed.  free() checks that the pointer is in the
-//   direct map (where slab objects live) and compares one word; foreign
-//   pointers, objects of other caches, interior pointers and double frees
-//   fail that compare and are refused with a warning instead of reaching
-//   SLUB (which would BUG on a double free or take an interior pointer).
-//   Cost: h bytes per object, about ten instructions per pair.
-// - The objects out are counted in a per-CPU long, one %gs-relative
-//   increment or decrement (cpu_local.hpp), summed on demand.
-// - SLUB zeroes objects itself when init_on_alloc is set (the Linux cache
-//   has no constructor); nothing is cached in front of it, so its
-//   debugging, accounting and memory-pressure handling all still apply.
+//   key | 1 while it is free (in a magazine; SLUB keeps its own free
+//   pointer in the middle of the object, never in our header).  free()
+//   checks that the pointer is in the direct map (where slab objects live)
+//   and compares one word; foreign pointers, objects of other caches,
+//   interior pointers and double frees fail that compare and are refused
+//   with a warning instead of reaching SLUB (which would BUG on a double
+//   free or take an interior pointer).  Cost: h bytes per object.
+// - The objects callers hold are counted in a per-CPU long, one
+//   %gs-relative increment or decrement (cpu_local.hpp), summed on demand.
+// - init_on_alloc (the kernel's rule for caches without a constructor):
+//   SLUB zeroes what it hands out; an object that comes from a magazine
+//   instead is zeroed by ObjectCache when the cache has no constructor and
+//   the kernel has init_on_alloc on, and never when it has a constructor.
 #pragma once
 
 #include "cpu_local.hpp"
@@ -37,25 +41,31 @@ class Passthrough : kstd::NonCopyable {
   bool init(const char* name, uint64_t size, uint64_t align, bool reclaimable);
   void destroy();
 
-  // Objects handed out and not yet freed.
+  // Bytes of one Linux slab object (header and object).
+  uint64_t stride(uint64_t size) const { return header_ + size; }
+
+  // Objects callers hold.
   int64_t live() const { return splk_percpu_sum_long(count_.offset); }
 
   // The GFP flags of each KM_ combination, plus spl_kmem_cache_set_allocflags().
   void set_gfp(unsigned extra_gfp);
 
-  // A new Linux slab object, or nullptr when SLUB has none (the caller
-  // retries or fails as its KM_ flags say); adopt() makes it ours.  KM_
-  // flags other than KM_NOSLEEP and KM_PUSHPAGE are ignored, as on the
-  // magazine paths.
-  [[gnu::always_inline]] void* alloc_raw(int km_flags) {
-    const unsigned gfp = kstd::load_relaxed(gfp_[gfp_index(km_flags)]);
-    return splk_linux_cache_alloc(linux_cache_, gfp);
-  }
-  [[gnu::always_inline]] void* adopt(void* raw) {
-    char* obj = static_cast<char*>(raw) + header_;
+  // Up to n new objects from SLUB into objs[], free (tagged key | 1);
+  // returns how many (0 when SLUB has none).  Interrupts on: SLUB may
+  // sleep for KM_SLEEP.  KM_ flags other than KM_NOSLEEP and KM_PUSHPAGE
+  // are ignored, as on the magazine paths.
+  unsigned alloc_free_objects(int km_flags, unsigned n, void** objs);
+  // Gives n free objects back to SLUB; any context.  objs[] is clobbered.
+  void release_free_objects(unsigned n, void** objs);
+
+  // An object leaves a magazine for a caller, or comes back from one.
+  [[gnu::always_inline]] void mark_allocated(void* obj) {
     *Slab::tag_of(obj) = key_;
     cpu::inc(count_);
-    return obj;
+  }
+  [[gnu::always_inline]] void mark_free(void* obj) {
+    *Slab::tag_of(obj) = key_ | kFreeBit;
+    cpu::dec(count_);
   }
 
   // True when obj is an object of this cache that the caller holds; reads
@@ -70,22 +80,15 @@ class Passthrough : kstd::NonCopyable {
     return read_tag(obj) == key_;
   }
 
-  // Gives back an object owns() accepted.
-  [[gnu::always_inline]] void free(void* obj) {
-    *Slab::tag_of(obj) = key_ | kFreeBit;
-    cpu::dec(count_);
-    splk_linux_cache_free(linux_cache_, static_cast<char*>(obj) - header_);
-  }
-
   // What owns() refused, looked at closely: nullptr when obj is an
   // allocated object of this cache after all (its tag on the previous
   // page), else why it must be refused.
   const char* owns_slow(void* obj) const;
 
  private:
-  // The tag word, read without a sanitizer check: on a double free the
-  // object is SLUB's again (freed, and poisoned under KASAN), and reading
-  // its header is how the double free is found.
+  // The tag word, read without a sanitizer check: after a double free the
+  // object may be SLUB's again (freed, and poisoned under KASAN), and
+  // reading its header is how the double free is found.
   [[gnu::always_inline]] static uintptr_t read_tag(void* obj) {
     uintptr_t tag;
     asm("mov %1, %0" : "=r"(tag) : "m"(*Slab::tag_of(obj)));

@@ -12,9 +12,8 @@
  *
  * The allocation fast path does not cross this seam on kernels whose
  * interrupt primitives can be inlined (cpu_local.hpp); elsewhere it calls
- * splk_irq_save() and splk_irq_restore() once each.  A KMC_SLAB
- * allocation or free makes one call, to splk_linux_cache_alloc() or
- * splk_linux_cache_free().
+ * splk_irq_save() and splk_irq_restore() once each.  KMC_SLAB caches
+ * reach SLUB only on a magazine miss, a batch at a time.
  */
 #ifndef SPLKMEM_SEAM_H
 #define SPLKMEM_SEAM_H
@@ -48,6 +47,7 @@ struct splk_kernel_info {
 	uintptr_t vmalloc_size;		/* addr - start < size */
 	uintptr_t direct_map_start;	/* PAGE_OFFSET: slab objects are in */
 					/* [start, high_memory) */
+	bool init_on_alloc;		/* want_init_on_alloc(GFP_KERNEL) */
 	unsigned int nr_cpu_ids;
 	unsigned int hz;
 };
@@ -100,9 +100,14 @@ void *splk_linux_cache_create(const char *name, size_t size, size_t align,
 			      size_t useroffset, size_t usersize,
 			      bool reclaimable) SPLK_NOEXCEPT;
 void splk_linux_cache_destroy(void *cache) SPLK_NOEXCEPT;
-/* kmem_cache_alloc() with GFP flags from splk_km_to_gfp(): no conversion. */
-void *splk_linux_cache_alloc(void *cache, unsigned int gfp) SPLK_NOEXCEPT;
-void splk_linux_cache_free(void *cache, void *obj) SPLK_NOEXCEPT;
+/*
+ * kmem_cache_alloc_bulk() with GFP flags from splk_km_to_gfp(): up to @n
+ * objects into @objs, returns how many.  Interrupts on.
+ */
+unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned int n,
+					 void **objs) SPLK_NOEXCEPT;
+/* kmem_cache_free_bulk(): any context. */
+void splk_linux_cache_free_bulk(void *cache, unsigned int n, void **objs) SPLK_NOEXCEPT;
 
 /* ---- Per-CPU memory (alloc_percpu), reached inline by cpu_local.hpp. ---- */
 void *splk_percpu_alloc(size_t size, size_t align) SPLK_NOEXCEPT;
