@@ -305,21 +305,11 @@ void* ObjectCache::alloc_slow(int km_flags) {
   return construct(obj, km_flags);
 }
 
-// KMC_SLAB without a constructor: one call into SLUB, nothing saved but
-// what a miss needs.
 // KMC_SLAB: a pop from this CPU's magazine, as for the vmalloc slabs;
 // only a miss reaches SLUB.
 void* ObjectCache::alloc_passthrough(int km_flags) {
-  const unsigned long irq = cpu::irq_save();
-  Magazine* mag = cpu::read(mag_slot_);
-  const uint32_t avail = mag->avail;
-  if (kstd::unlikely(avail == 0)) {
-    cpu::irq_restore(irq);
-    return alloc_passthrough_slow(km_flags);
-  }
-  void* obj = mag->objs[avail - 1];
-  mag->avail = avail - 1;
-  cpu::irq_restore(irq);
+  void* obj;
+  if (kstd::unlikely(!pop(&obj))) return alloc_passthrough_slow(km_flags);
   passthrough_.mark_allocated(obj);
   if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
   return obj;

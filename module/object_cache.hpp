@@ -152,6 +152,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
 
   // Out of line: everything but a magazine hit or push.  Each is reached
   // by a tail call from the inline paths, with the same arguments.
+  bool pop(void** obj);
   template <bool kConstruct>
   void* alloc_magazine(int km_flags);
   void* alloc_slow(int km_flags);
@@ -235,19 +236,27 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t obj_emergency_max_;
 };
 
-// A magazine pop; a miss is alloc_slow(), which constructs by itself.
-template <bool kConstruct>
-[[gnu::always_inline]] inline void* ObjectCache::alloc_magazine(int km_flags) {
+// The one pop of this CPU's magazine, for both kinds: false when it is
+// empty.  Interrupts are off for the pop alone.
+[[gnu::always_inline]] inline bool ObjectCache::pop(void** obj) {
   const unsigned long irq = cpu::irq_save();
   Magazine* mag = cpu::read(mag_slot_);
   const uint32_t avail = mag->avail;
   if (kstd::unlikely(avail == 0)) {
     cpu::irq_restore(irq);
-    return alloc_slow(km_flags);
+    return false;
   }
-  void* obj = mag->objs[avail - 1];
+  *obj = mag->objs[avail - 1];
   mag->avail = avail - 1;
   cpu::irq_restore(irq);
+  return true;
+}
+
+// A magazine pop; a miss is alloc_slow(), which constructs by itself.
+template <bool kConstruct>
+[[gnu::always_inline]] inline void* ObjectCache::alloc_magazine(int km_flags) {
+  void* obj;
+  if (kstd::unlikely(!pop(&obj))) return alloc_slow(km_flags);
   *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
   if (kConstruct && ctor_ != nullptr) return construct(obj, km_flags);
   return obj;
