@@ -113,10 +113,10 @@ def tq_tables(data, run):
     out = ["### task queues: dispatch+execute round trip", "",
            "Dispatch one empty task and wait for it (taskq_dispatch + taskq_wait_id; "
            "workqueue: queue_work + flush_work), each round trip timed alone for up to "
-           "200 ms, ns: median and 10th percentile (p10) of n. Under TCG the round trips "
-           "are bimodal: about 10 us when the wake-ups of the worker and of the waiter "
-           "are prompt, 4 or 8 ms (one or two guest ticks, HZ=250) when one waits for a "
-           "tick; the median says which mode dominated, p10 is the fast mode. Worker "
+           "200 ms, ns: median and 10th percentile (p10) of n. Under TCG the samples "
+           "fall into modes (seen: about 10 us, 15 to 80 us, and 4 or 8 ms, one or two "
+           "guest ticks at HZ=250, when a wake-up waits for a tick): the median says "
+           "which mode dominated, p10 is the fast one. Worker "
            "wake-ups per task: voluntary context switches of the queue's threads / "
            "round trips (1 = a dispatch wakes one worker; the thread count would be a "
            "thundering herd).", "",
