@@ -36,6 +36,10 @@
  *                of /proc/slabinfo); kmalloc, kvmalloc, vmalloc the size
  *                the allocation is rounded to (kmalloc bucket or pages)
  *
+ * Task queue workloads (tq_roundtrip, tq_throughput; modes all, smoke and
+ * taskq): the provider's taskq and the kernel's workqueue on queues of 1,
+ * 8 and 100 threads; see "Workload 6" below.
+ *
  * Providers: the module is built once per provider of SPL's symbols, which
  * cannot be loaded together (same exported names).  The default build
  * links against splkmem.ko; built with BENCH_PROVIDER=spl (Kbuild
@@ -60,13 +64,16 @@
  * otherwise), tables of the same data, "splkmem-bench: end".  The module
  * then stays loaded, doing nothing, until it is removed.
  *
- * Parameters: mode=all|single|smoke|gate (single: pair and batch only;
- * smoke: every workload, one round, sizes 64 and 65536, tiny counts; gate:
- * the pair of the provider's two cache types and of SLUB kmem_cache, every
- * size, three rounds: the hit-path regression gate of make check, run
- * under -icount), rounds (1-31, default 5), provider=splkmem|spl (must
+ * Parameters: mode=all|single|smoke|gate|taskq (single: pair and batch
+ * only; smoke: every workload, one round, sizes 64 and 65536, tiny counts;
+ * gate: the pair of the provider's two cache types and of SLUB kmem_cache,
+ * every size, three rounds: the hit-path regression gate of make check,
+ * run under -icount; taskq: the task queue workloads only), rounds (1-31,
+ * default 5; at most 3 for tq_throughput), provider=splkmem|spl (must
  * name the provider the module was built for: a cross-check that the
- * right build is loaded).  Load splkmem with spl_kmem_cache_slab_limit=1048576
+ * right build is loaded), taskq_wl (0: modes all and smoke skip the task
+ * queue workloads), tq_tasks (tasks per tq_throughput round, default
+ * 100000).  Load splkmem with spl_kmem_cache_slab_limit=1048576
  * so that KMC_SLAB caches of every size can be created.
  *
  * Note: with init_on_alloc=1 (Debian's default) the kernel allocators zero
@@ -88,17 +95,20 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 /* The kernel's kmem_cache_*() stay visible: SPL's are called spl_*(). */
 #define SPL_KMEM_CACHE_IMPLEMENTING
 #include <sys/kmem.h>
 #include <sys/kmem_cache.h>
+#include <sys/taskq.h>
 
 #ifdef BENCH_PROVIDER_SPL
 #define BENCH_PROVIDER		"spl"
@@ -212,6 +222,9 @@ enum bench_metric {
 	M_BYTES_PER_OBJ,
 	M_OBJ_SIZE,
 	M_SKIPPED,
+	M_NS_PER_TASK,
+	M_NS_P10,
+	M_WORKER_WAKEUPS,
 	M_NR,
 };
 
@@ -223,13 +236,17 @@ static const char * const bench_metric_name[M_NR] = {
 	[M_BYTES_PER_OBJ] = "bytes_per_obj",
 	[M_OBJ_SIZE] = "obj_size",
 	[M_SKIPPED] = "skipped",
+	[M_NS_PER_TASK] = "ns_per_task",
+	[M_NS_P10] = "ns_p10",
+	[M_WORKER_WAKEUPS] = "worker_wakeups",
 };
 
 /* Metrics kept in tenths and printed with one decimal; others are counts. */
 static bool bench_metric_tenths(enum bench_metric m)
 {
 	return m == M_NS_PER_PAIR || m == M_NS_PER_OBJ || m == M_NS_PER_OP ||
-	       m == M_BYTES_PER_OBJ;
+	       m == M_BYTES_PER_OBJ || m == M_NS_PER_TASK ||
+	       m == M_NS_P10;
 }
 
 struct bench_rec {
@@ -268,6 +285,12 @@ struct bench_config {
 	u64 prodcons_ns;
 	u64 allcpus_ns;
 	unsigned int mem_objs;		/* memory: K at most */
+	bool taskq;			/* tq_roundtrip and tq_throughput */
+	bool taskq_only;		/* mode taskq: nothing else */
+	unsigned int tq_tasks;		/* tq_throughput: n */
+	unsigned int tq_rounds;		/* tq_throughput: rounds at most */
+	u64 tq_roundtrip_ns;		/* tq_roundtrip: sampling time */
+	u64 tq_throughput_ns;		/* tq_throughput: no new round after */
 };
 
 static struct bench_config cfg;
@@ -1183,6 +1206,277 @@ static void bench_memory(size_t size, enum bench_kind kind)
 	bench_emit(WL_MEMORY, kind, size, k, M_BYTES_PER_OBJ, tenths);
 }
 
+/* ---- Workload 6: task queues. ---- */
+
+/*
+ * The provider's taskq (splk_taskq under splkmem, spl_taskq under spl.ko)
+ * and, in the splkmem boot, the kernel's workqueue, on queues of 1, 8 and
+ * 100 threads.  size = threads in the records.
+ *
+ *   tq_roundtrip   dispatch one empty task, wait for it (taskq_dispatch +
+ *                  taskq_wait_id; queue_work + flush_work); each round
+ *                  trip timed alone, the median (ns_per_task) and the
+ *                  10th percentile (ns_p10) reported; n = round trips
+ *   tq_throughput  dispatch n empty tasks (taskq_dispatch(TQ_SLEEP);
+ *                  queue_work of preallocated work items), then wait for
+ *                  all (taskq_wait; flush_workqueue); ns_per_task = wall
+ *                  time / n, median over the rounds
+ *
+ * Queues: taskq_create(name, threads, defclsyspri, 50, INT_MAX,
+ * TASKQ_PREPOPULATE); alloc_workqueue(name, WQ_UNBOUND, threads), where
+ * max_active bounds the work items running at once, as threads do.
+ * worker_wakeups (taskq only): voluntary context switches of the queue's
+ * threads during the timed part, each a sleep ended by a wake-up; n =
+ * tasks.  About one per task in tq_roundtrip means a dispatch wakes one
+ * worker; the thread count per task would be a thundering herd.
+ */
+#define TQ_NAME			"splkb_tq"
+#define TQ_ROUNDTRIP_NS		(200 * NSEC_PER_MSEC)	/* per queue, at most */
+#define TQ_THROUGHPUT_NS	(5 * NSEC_PER_SEC)	/* per queue, at most */
+
+static unsigned int tq_tasks = 100000;
+module_param(tq_tasks, uint, 0444);
+MODULE_PARM_DESC(tq_tasks,
+		 "Tasks per tq_throughput round in mode all (16-1000000)");
+
+static bool taskq_wl = true;
+module_param(taskq_wl, bool, 0444);
+MODULE_PARM_DESC(taskq_wl,
+		 "Run the task queue workloads (modes all and smoke)");
+
+static const unsigned int tq_threads[] = { 1, 8, 100 };
+
+enum tq_kind { TQK_TASKQ, TQK_WQ, TQK_NR };
+
+static const char * const tq_kind_name[TQK_NR] = {
+#ifdef BENCH_PROVIDER_SPL
+	[TQK_TASKQ] = "spl_taskq",
+#else
+	[TQK_TASKQ] = "splk_taskq",
+#endif
+	[TQK_WQ] = "workqueue",
+};
+
+static void tq_emit(const char *wl, enum tq_kind kind, unsigned int threads,
+		    unsigned int n, enum bench_metric m, u64 value)
+{
+	char val[24];
+
+	bench_format(val, sizeof(val), m, value);
+	pr_info("csv,%s,%s,%u,%u,%s,%s\n", wl, tq_kind_name[kind], threads, n,
+		bench_metric_name[m], val);
+}
+
+static void tq_empty_task(void *arg)
+{
+}
+
+static void tq_empty_work(struct work_struct *work)
+{
+}
+
+/* Voluntary context switches of the benchmark queue's threads. */
+static u64 tq_worker_sleeps(void)
+{
+	struct task_struct *p;
+	u64 sum = 0;
+
+	rcu_read_lock();
+	for_each_process(p)
+		if ((p->flags & PF_KTHREAD) &&
+		    !strncmp(p->comm, TQ_NAME, strlen(TQ_NAME)))
+			sum += READ_ONCE(p->nvcsw);
+	rcu_read_unlock();
+	return sum;
+}
+
+struct tq_queue {
+	enum tq_kind kind;
+	taskq_t *tq;
+	struct workqueue_struct *wq;
+};
+
+static int tq_create(struct tq_queue *q, enum tq_kind kind,
+		     unsigned int threads)
+{
+	q->kind = kind;
+	q->tq = NULL;
+	q->wq = NULL;
+	if (kind == TQK_WQ)
+		q->wq = alloc_workqueue("%s", WQ_UNBOUND, threads, TQ_NAME);
+	else
+		q->tq = taskq_create(TQ_NAME, threads, defclsyspri, 50,
+				     INT_MAX, TASKQ_PREPOPULATE);
+	if (!q->tq && !q->wq) {
+		pr_warn("%s: creating a queue of %u threads failed\n",
+			tq_kind_name[kind], threads);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void tq_destroy(struct tq_queue *q)
+{
+	if (q->tq)
+		taskq_destroy(q->tq);
+	if (q->wq)
+		destroy_workqueue(q->wq);
+}
+
+/* One round trip; returns its time, or 0 when the dispatch failed. */
+static u64 tq_roundtrip_once(struct tq_queue *q, struct work_struct *w)
+{
+	u64 t0 = ktime_get_ns();
+	taskqid_t id;
+
+	if (q->wq) {
+		queue_work(q->wq, w);
+		flush_work(w);
+	} else {
+		id = taskq_dispatch(q->tq, tq_empty_task, NULL, TQ_SLEEP);
+		if (id == TASKQID_INVALID)
+			return 0;
+		taskq_wait_id(q->tq, id);
+	}
+	return max_t(u64, ktime_get_ns() - t0, 1);
+}
+
+static void bench_tq_roundtrip(enum tq_kind kind, unsigned int threads,
+			       u64 *samples, unsigned int max_samples)
+{
+	u64 t_end, sleeps = 0;
+	struct work_struct w;
+	struct tq_queue q;
+	unsigned int i, n = 0;
+
+	if (tq_create(&q, kind, threads))
+		return;
+	INIT_WORK(&w, tq_empty_work);
+	for (i = 0; i < 16; i++)
+		if (!tq_roundtrip_once(&q, &w))
+			goto failed;
+	if (kind == TQK_TASKQ)
+		sleeps = tq_worker_sleeps();
+	t_end = ktime_get_ns() + cfg.tq_roundtrip_ns;
+	while (n < max_samples && (n < 16 || ktime_get_ns() < t_end)) {
+		samples[n] = tq_roundtrip_once(&q, &w);
+		if (!samples[n])
+			goto failed;
+		n++;
+	}
+	if (kind == TQK_TASKQ)
+		sleeps = tq_worker_sleeps() - sleeps;
+	tq_destroy(&q);
+	/* bench_median() sorted the samples. */
+	tq_emit("tq_roundtrip", kind, threads, n, M_NS_PER_TASK,
+		bench_median(samples, n) * 10);
+	tq_emit("tq_roundtrip", kind, threads, n, M_NS_P10, samples[n / 10] * 10);
+	if (kind == TQK_TASKQ)
+		tq_emit("tq_roundtrip", kind, threads, n, M_WORKER_WAKEUPS,
+			sleeps);
+	return;
+failed:
+	tq_destroy(&q);
+	pr_warn("tq_roundtrip: %s, %u threads: dispatch failed\n",
+		tq_kind_name[kind], threads);
+}
+
+/* One throughput round: n tasks; returns 0 or -ENOMEM. */
+static int tq_throughput_once(struct tq_queue *q, struct work_struct *works,
+			      unsigned int n, u64 *ns)
+{
+	unsigned int i;
+	u64 t0;
+
+	if (q->wq) {
+		for (i = 0; i < n; i++)
+			INIT_WORK(&works[i], tq_empty_work);
+		t0 = ktime_get_ns();
+		for (i = 0; i < n; i++)
+			queue_work(q->wq, &works[i]);
+		flush_workqueue(q->wq);
+	} else {
+		t0 = ktime_get_ns();
+		for (i = 0; i < n; i++)
+			if (taskq_dispatch(q->tq, tq_empty_task, NULL,
+					   TQ_SLEEP) == TASKQID_INVALID)
+				break;
+		taskq_wait(q->tq);
+	}
+	*ns = ktime_get_ns() - t0;
+	return i < n ? -ENOMEM : 0;
+}
+
+static void bench_tq_throughput(enum tq_kind kind, unsigned int threads)
+{
+	u64 vals[BENCH_MAX_ROUNDS], sleeps = 0, ns, spent = 0;
+	unsigned int r, n = cfg.tq_tasks;
+	struct work_struct *works = NULL;
+	struct tq_queue q;
+	int rc = 0;
+
+	if (kind == TQK_WQ) {
+		works = kvmalloc_array(n, sizeof(*works), GFP_KERNEL);
+		if (!works)
+			return;
+	}
+	if (tq_create(&q, kind, threads)) {
+		kvfree(works);
+		return;
+	}
+	if (kind == TQK_TASKQ)
+		sleeps = tq_worker_sleeps();
+	/* The rounds stop early once they took TQ_THROUGHPUT_NS. */
+	for (r = 0; !rc && r < cfg.tq_rounds &&
+	     (!r || spent < cfg.tq_throughput_ns); r++) {
+		cond_resched();
+		rc = tq_throughput_once(&q, works, n, &ns);
+		vals[r] = bench_per_op(ns, n);
+		spent += ns;
+	}
+	if (kind == TQK_TASKQ)
+		sleeps = tq_worker_sleeps() - sleeps;
+	tq_destroy(&q);
+	kvfree(works);
+	if (rc) {
+		pr_warn("tq_throughput: %s, %u threads: dispatch failed\n",
+			tq_kind_name[kind], threads);
+		return;
+	}
+	if (r < cfg.tq_rounds)
+		pr_info("tq_throughput: %s, %u threads: %u of %u rounds (%llu ms)\n",
+			tq_kind_name[kind], threads, r, cfg.tq_rounds,
+			div_u64(spent, NSEC_PER_MSEC));
+	tq_emit("tq_throughput", kind, threads, n, M_NS_PER_TASK,
+		bench_median(vals, r));
+	if (kind == TQK_TASKQ)
+		tq_emit("tq_throughput", kind, threads, n * r,
+			M_WORKER_WAKEUPS, sleeps);
+}
+
+static void bench_taskq(void)
+{
+	unsigned int i, max_samples = 4096;
+	enum tq_kind kind;
+	u64 *samples;
+
+	samples = kvmalloc_array(max_samples, sizeof(*samples), GFP_KERNEL);
+	if (!samples)
+		return;
+	for (kind = 0; kind < TQK_NR; kind++) {
+		/* The workqueue is measured in the splkmem boot. */
+		if (kind == TQK_WQ && !strcmp(BENCH_PROVIDER, "spl"))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(tq_threads); i++) {
+			bench_tq_roundtrip(kind, tq_threads[i], samples,
+					   max_samples);
+			bench_tq_throughput(kind, tq_threads[i]);
+			cond_resched();
+		}
+	}
+	kvfree(samples);
+}
+
 /* ---- Tables. ---- */
 
 static const struct bench_rec *bench_find(enum bench_wl wl,
@@ -1287,9 +1581,11 @@ static int bench_configure(void)
 		return -EINVAL;
 	}
 	cfg.gate = !strcmp(mode, "gate");
-	if (!smoke && !cfg.gate && strcmp(mode, "all") &&
+	cfg.taskq_only = !strcmp(mode, "taskq");
+	if (!smoke && !cfg.gate && !cfg.taskq_only && strcmp(mode, "all") &&
 	    strcmp(mode, "single")) {
-		pr_err("mode=%s: want all, single, smoke or gate\n", mode);
+		pr_err("mode=%s: want all, single, smoke, gate or taskq\n",
+		       mode);
 		return -EINVAL;
 	}
 	if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
@@ -1297,7 +1593,12 @@ static int bench_configure(void)
 		return -EINVAL;
 	}
 	cfg.multi = !strcmp(mode, "all") || smoke;
-	cfg.batch_wl = !cfg.gate;
+	cfg.taskq = (cfg.multi && taskq_wl) || cfg.taskq_only;
+	if (tq_tasks < 16 || tq_tasks > 1000000) {
+		pr_err("tq_tasks=%u: want 16 to 1000000\n", tq_tasks);
+		return -EINVAL;
+	}
+	cfg.batch_wl = !cfg.gate && !cfg.taskq_only;
 	if (cfg.gate) {
 		/*
 		 * Run under -icount, where a pair's cost is an instruction
@@ -1319,6 +1620,10 @@ static int bench_configure(void)
 		cfg.prodcons_ns = 2 * NSEC_PER_MSEC;
 		cfg.allcpus_ns = 2 * NSEC_PER_MSEC;
 		cfg.mem_objs = 256;
+		cfg.tq_tasks = 256;
+		cfg.tq_rounds = 1;
+		cfg.tq_roundtrip_ns = NSEC_PER_MSEC;
+		cfg.tq_throughput_ns = NSEC_PER_MSEC;
 	} else {
 		cfg.rounds = rounds;
 		cfg.sizes = bench_sizes_all;
@@ -1340,6 +1645,10 @@ static int bench_configure(void)
 		cfg.prodcons_ns = 20 * NSEC_PER_MSEC;
 		cfg.allcpus_ns = 20 * NSEC_PER_MSEC;
 		cfg.mem_objs = BENCH_MAX_OBJS;
+		cfg.tq_tasks = tq_tasks;
+		cfg.tq_rounds = min(rounds, 3U);
+		cfg.tq_roundtrip_ns = TQ_ROUNDTRIP_NS;
+		cfg.tq_throughput_ns = TQ_THROUGHPUT_NS;
 	}
 	return 0;
 }
@@ -1392,7 +1701,8 @@ static int __init splkmem_bench_init(void)
 		init_utsname()->release, num_online_cpus(),
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
-	bench_each(bench_pair);
+	if (!cfg.taskq_only)
+		bench_each(bench_pair);
 	if (cfg.batch_wl) {
 		bench_each(bench_batch_fresh);
 		bench_each(bench_batch_warm);
@@ -1402,6 +1712,8 @@ static int __init splkmem_bench_init(void)
 		bench_each(bench_allcpus);
 		bench_each(bench_memory);
 	}
+	if (cfg.taskq)
+		bench_taskq();
 	bench_tables();
 	pr_info("\n");
 	pr_info("%u records in %llu ms\n", bench_nr_recs,

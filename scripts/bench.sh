@@ -20,7 +20,16 @@
 # allocators come from the splkmem boot.  Without a tarball the SPL
 # columns say "absent".
 #
-# BENCH_MODE=smoke runs the tiny smoke mode once (what make check does).
+# The task queue workloads (the provider's taskq, and the kernel's
+# workqueue in the splkmem boot) run in the shipped run only: init_on_alloc
+# changes nothing they measure, and -icount's single vCPU says nothing
+# about queues of several threads.
+#
+# BENCH_MODE=smoke runs the tiny smoke mode once (what make check does),
+# task queues included.
+# BENCH_MODE=taskq runs only the task queue workloads, shipped, both
+# providers, and prints their tables (build/bench/taskq.md); results/ is
+# not written.
 # BENCH_MODE=gate is make check's hit-path gate: the pairs of splkmem's
 # two cache types and of SLUB kmem_cache, every size, under -icount
 # (instruction counts: deterministic), checked against bench/targets; the
@@ -90,7 +99,7 @@ boot() {
 	mod=$(basename "$ko" .ko)
 	cat > "$out/job-$name.sh" <<JOB
 insmod $mod.ko spl_kmem_cache_slab_limit=1048576
-insmod splkmem_bench.ko mode=$bmode provider=$provider
+insmod splkmem_bench.ko mode=$bmode provider=$provider ${BENCH_ARGS:-}
 rmmod splkmem_bench
 rmmod $mod
 JOB
@@ -141,10 +150,21 @@ if [ "$mode" = smoke ]; then
 	n=$(($(wc -l < "$out/results.csv") - 1))
 	[ "$n" -gt 0 ] || { echo "bench: smoke run produced no results" >&2; exit 1; }
 	echo "bench: smoke run produced $n records" >&2
+	# Task queues: a round trip and a throughput figure for splkmem's
+	# taskq and the workqueue at each of the 3 thread counts.
+	n=$(grep -c ',tq_[a-z]*,[a-z_]*,[0-9]*,[0-9]*,ns_per_task,' "$csv" || true)
+	[ "$n" -eq 12 ] || { echo "bench: smoke run: $n task queue figures, want 12" >&2; exit 1; }
 	exit 0
 fi
+if [ "$mode" = taskq ]; then
+	boot_both shipped taskq "" "" 2
+	python3 "$here/bench-report.py" --kernel "$release" --csv "$csv" \
+		--markdown "$out/taskq.md" --targets "$top/bench/targets" \
+		--spl-absent "$spl_absent" ${spl_failed[@]+"${spl_failed[@]}"}
+	exec cat "$out/taskq.md"
+fi
 boot_both shipped all "" "" 2
-boot_both init0 all "init_on_alloc=0" "" 2
+BENCH_ARGS=taskq_wl=0 boot_both init0 all "init_on_alloc=0" "" 2
 boot_both icount single "" "-icount shift=0" 1
 
 results=$top/bench/results
