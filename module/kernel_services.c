@@ -168,11 +168,25 @@ void splk_linux_cache_destroy(void *cache)
 	kmem_cache_destroy(cache);
 }
 
-/* The page allocator applies a no-I/O scope (memalloc_noio_save()) itself. */
+/*
+ * The page allocator applies a no-I/O scope (memalloc_noio_save()) itself.
+ * Before 6.4 the bulk calls leave interrupts enabled when they return
+ * (local_lock_irq), so with interrupts off (a hard irq, a caller's
+ * spin_lock_irqsave, our per-CPU section) objects go one at a time.
+ */
 unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned int n,
 					 void **objs)
 {
-	return kmem_cache_alloc_bulk(cache, (__force gfp_t)gfp, n, objs);
+	unsigned int i;
+
+	if (!irqs_disabled())
+		return kmem_cache_alloc_bulk(cache, (__force gfp_t)gfp, n, objs);
+	for (i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(cache, (__force gfp_t)gfp);
+		if (!objs[i])
+			break;
+	}
+	return i;
 }
 
 unsigned int splk_km_to_gfp(int km_flags)
@@ -182,7 +196,14 @@ unsigned int splk_km_to_gfp(int km_flags)
 
 void splk_linux_cache_free_bulk(void *cache, unsigned int n, void **objs)
 {
-	kmem_cache_free_bulk(cache, n, objs);
+	unsigned int i;
+
+	if (!irqs_disabled()) {
+		kmem_cache_free_bulk(cache, n, objs);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		kmem_cache_free(cache, objs[i]);
 }
 
 void *splk_percpu_alloc(size_t size, size_t align)

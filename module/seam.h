@@ -102,7 +102,7 @@ void *splk_linux_cache_create(const char *name, size_t size, size_t align,
 void splk_linux_cache_destroy(void *cache) SPLK_NOEXCEPT;
 /*
  * kmem_cache_alloc_bulk() with GFP flags from splk_km_to_gfp(): up to @n
- * objects into @objs, returns how many.  Interrupts on.
+ * objects into @objs, returns how many.  Any context the GFP flags allow.
  */
 unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned int n,
 					 void **objs) SPLK_NOEXCEPT;
