@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -898,10 +899,55 @@ static void cache_param_magazine_size(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 }
 
+static int cb_ctor_fill(void *obj, void *priv, int flags)
+{
+	memset(obj, 0x5c, 64);
+	return 0;
+}
+
+/*
+ * KMC_SLAB objects from a magazine follow the kernel's init_on_alloc rule
+ * for caches: zeroed when the cache has no constructor and init_on_alloc
+ * is on (the KUnit run boots with it), never zeroed over a constructor.
+ */
+static void cache_slab_init_on_alloc(struct kunit *test)
+{
+	struct splk_test_cache *plain = splk_test_cache_create(test, "splk_ioa", 64, 0, NULL,
+							       NULL, NULL, KMC_SLAB);
+	struct splk_test_cache *ctor = splk_test_cache_create(test, "splk_ioa_ctor", 64, 0,
+							      cb_ctor_fill, NULL, NULL,
+							      KMC_SLAB);
+	u8 *obj, *again;
+	int i;
+
+	KUNIT_ASSERT_TRUE_MSG(test, want_init_on_alloc(GFP_KERNEL),
+			      "the KUnit run boots with init_on_alloc=1");
+	for (i = 0; i < 3; i++) {
+		obj = spl_kmem_cache_alloc(plain->skc, KM_SLEEP);
+		KUNIT_ASSERT_NOT_NULL(test, obj);
+		KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0, 64));
+		memset(obj, 0xa7, 64);
+		spl_kmem_cache_free(plain->skc, obj);
+		/* The same object, back from this CPU's magazine: zeroed again. */
+		again = spl_kmem_cache_alloc(plain->skc, KM_SLEEP);
+		KUNIT_EXPECT_PTR_EQ(test, again, obj);
+		KUNIT_EXPECT_NULL(test, memchr_inv(again, 0, 64));
+		spl_kmem_cache_free(plain->skc, again);
+
+		obj = spl_kmem_cache_alloc(ctor->skc, KM_SLEEP);
+		KUNIT_ASSERT_NOT_NULL(test, obj);
+		KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0x5c, 64));
+		spl_kmem_cache_free(ctor->skc, obj);
+	}
+	splk_test_cache_destroy(test, ctor);
+	splk_test_cache_destroy(test, plain);
+}
+
 static struct kunit_case cache_basic_cases[] = {
 	KUNIT_CASE_PARAM(cache_sizes_aligns_types, cb_geometry_gen),
 	KUNIT_CASE(cache_ctor_dtor_kvmem),
 	KUNIT_CASE(cache_ctor_dtor_slab),
+	KUNIT_CASE(cache_slab_init_on_alloc),
 	KUNIT_CASE(cache_no_object_handed_out_twice_kvmem),
 	KUNIT_CASE(cache_no_object_handed_out_twice_slab),
 	KUNIT_CASE(cache_stats_track_objects),

@@ -310,8 +310,8 @@ void* ObjectCache::alloc_slow(int km_flags) {
 void* ObjectCache::alloc_passthrough(int km_flags) {
   void* obj;
   if (kstd::unlikely(!pop(&obj))) return alloc_passthrough_slow(km_flags);
-  passthrough_.mark_allocated(obj);
   if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  passthrough_.mark_allocated(obj);
   return obj;
 }
 
@@ -335,15 +335,19 @@ void* ObjectCache::alloc_passthrough_slow(int km_flags) {
     while (kept < got && mag->avail < mag->size) mag->objs[mag->avail++] = batch[kept++];
   }
   if (kept < got) passthrough_.release_free_objects(got - kept, batch + kept);
-  passthrough_.mark_allocated(obj);
   if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  passthrough_.mark_allocated(obj);
   return obj;
 }
 
-// The kernel's init_on_alloc rule: zero unless there is a constructor.
+// A free object goes to the caller by the kernel's init_on_alloc rule:
+// zeroed unless there is a constructor (or SLUB zeroed it and nobody has
+// used it since), constructed if there is one.
 void* ObjectCache::construct_passthrough(void* obj, int km_flags) {
+  const bool clean = passthrough_.clean(obj);
+  passthrough_.mark_allocated(obj);
   if (ctor_ == nullptr) {
-    __builtin_memset(obj, 0, obj_size_);
+    if (!clean) __builtin_memset(obj, 0, obj_size_);
     return obj;
   }
   return construct(obj, km_flags);

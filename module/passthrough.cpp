@@ -9,7 +9,7 @@ namespace splkmem {
 
 bool Passthrough::init(const char* name, uint64_t size, uint64_t align, bool reclaimable) {
   header_ = static_cast<uint32_t>(kstd::max<uint64_t>(align, sizeof(uintptr_t)));
-  key_ = static_cast<uintptr_t>(splk_random_u64()) & ~kFreeBit;
+  key_ = static_cast<uintptr_t>(splk_random_u64()) & ~(kFreeBit | kCleanBit);
   set_gfp(0);
   if (!cpu::alloc(&count_)) return false;
   // Only the object itself may be copied to or from user space.
@@ -30,9 +30,12 @@ void Passthrough::set_gfp(unsigned extra_gfp) {
 unsigned Passthrough::alloc_free_objects(int km_flags, unsigned n, void** objs) {
   const unsigned gfp = kstd::load_relaxed(gfp_[gfp_index(km_flags)]);
   const unsigned got = splk_linux_cache_alloc_bulk(linux_cache_, gfp, n, objs);
+  // SLUB zeroed them if init_on_alloc is on (our Linux cache has no
+  // constructor): remember it, so that the first allocation skips ours.
+  const uintptr_t tag = key_ | kFreeBit | (splk_kernel.init_on_alloc ? kCleanBit : 0);
   for (unsigned i = 0; i < got; ++i) {
     char* obj = static_cast<char*>(objs[i]) + header_;
-    *Slab::tag_of(obj) = key_ | kFreeBit;
+    *Slab::tag_of(obj) = tag;
     objs[i] = obj;
   }
   return got;
@@ -58,7 +61,7 @@ const char* Passthrough::owns_slow(void* obj) const {
   uintptr_t tag;
   if (!splk_read_word_nofault(Slab::tag_of(obj), &tag)) return "not an object of this cache";
   if (tag == key_) return nullptr;
-  if (tag == (key_ | kFreeBit)) return "already free (double free)";
+  if ((tag & ~kCleanBit) == (key_ | kFreeBit)) return "already free (double free)";
   return "not an object of this cache";
 }
 

@@ -12,7 +12,8 @@
 // - A header of h = max(8, align) bytes before each object whose last word
 //   is a tag: the cache's random key while the caller holds the object,
 //   key | 1 while it is free (in a magazine; SLUB keeps its own free
-//   pointer in the middle of the object, never in our header).  free()
+//   pointer in the middle of the object, never in our header), key | 3
+//   while it is free and untouched since SLUB zeroed it.  free()
 //   checks that the pointer is in the direct map (where slab objects live)
 //   and compares one word; foreign pointers, objects of other caches,
 //   interior pointers and double frees fail that compare and are refused
@@ -35,6 +36,8 @@ namespace splkmem {
 class Passthrough : kstd::NonCopyable {
  public:
   static constexpr uintptr_t kFreeBit = 1;
+  // With kFreeBit: free and still as SLUB zeroed it (never handed out).
+  static constexpr uintptr_t kCleanBit = 2;
 
   // A Linux cache for objects of size bytes aligned to align (a power of
   // two >= 8); false when the kernel refuses.
@@ -50,13 +53,18 @@ class Passthrough : kstd::NonCopyable {
   // The GFP flags of each KM_ combination, plus spl_kmem_cache_set_allocflags().
   void set_gfp(unsigned extra_gfp);
 
-  // Up to n new objects from SLUB into objs[], free (tagged key | 1);
+  // Up to n new objects from SLUB into objs[], free (tagged key | 1, or
+  // key | 3 when SLUB zeroed them);
   // returns how many (0 when SLUB has none).  Interrupts on: SLUB may
   // sleep for KM_SLEEP.  KM_ flags other than KM_NOSLEEP and KM_PUSHPAGE
   // are ignored, as on the magazine paths.
   unsigned alloc_free_objects(int km_flags, unsigned n, void** objs);
   // Gives n free objects back to SLUB; any context.  objs[] is clobbered.
   void release_free_objects(unsigned n, void** objs);
+
+  // True when obj, free, has not been used since SLUB zeroed it: the
+  // init_on_alloc rule needs no second memset then.
+  bool clean(void* obj) const { return read_tag(obj) == (key_ | kFreeBit | kCleanBit); }
 
   // An object leaves a magazine for a caller, or comes back from one.
   [[gnu::always_inline]] void mark_allocated(void* obj) {
