@@ -215,6 +215,13 @@ static void free_object_of_other_cache(struct kunit *test)
 /* Offsets into an object that are never an object themselves. */
 static const size_t cbi_interior_offsets[] = { 1, 7, 8, 16, 63, 64, 128, 200, 248, 255 };
 #define CBI_INTERIOR_SIZE 256
+/*
+ * KMC_SLAB objects of this size carry the tag header (it costs SLUB no
+ * memory there); at sizes where it would, such as 64 B or powers of two,
+ * they are untagged and a double free is SLUB's to catch, as in SPL.
+ */
+#define CBI_TAGGED_SLAB_SIZE 296
+
 
 /*
  * Pointers into an allocated object, at the start of its words and in
@@ -223,7 +230,9 @@ static const size_t cbi_interior_offsets[] = { 1, 7, 8, 16, 63, 64, 128, 200, 24
  */
 static void cbi_free_interior(struct kunit *test, int flags)
 {
-	struct splk_test_cache *c = cbi_create(test, "splk_bad_interior", CBI_INTERIOR_SIZE,
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_interior",
+					       (flags & KMC_SLAB) ? CBI_TAGGED_SLAB_SIZE :
+								    CBI_INTERIOR_SIZE,
 					       flags);
 	void *obj = cbi_alloc(test, c);
 	size_t i;
@@ -266,7 +275,8 @@ static void free_vmalloc_start(struct kunit *test)
 
 static void cbi_free_twice(struct kunit *test, int flags)
 {
-	struct splk_test_cache *c = cbi_create(test, "splk_bad_twice", 64, flags);
+	size_t size = (flags & KMC_SLAB) ? CBI_TAGGED_SLAB_SIZE : 64;
+	struct splk_test_cache *c = cbi_create(test, "splk_bad_twice", size, flags);
 	void *obj = cbi_alloc(test, c);
 	void *a, *b;
 

@@ -912,9 +912,10 @@ static int cb_ctor_fill(void *obj, void *priv, int flags)
  */
 static void cache_slab_init_on_alloc(struct kunit *test)
 {
-	struct splk_test_cache *plain = splk_test_cache_create(test, "splk_ioa", 64, 0, NULL,
+	/* 296 B: tagged, so objects come back through the magazine. */
+	struct splk_test_cache *plain = splk_test_cache_create(test, "splk_ioa", 296, 0, NULL,
 							       NULL, NULL, KMC_SLAB);
-	struct splk_test_cache *ctor = splk_test_cache_create(test, "splk_ioa_ctor", 64, 0,
+	struct splk_test_cache *ctor = splk_test_cache_create(test, "splk_ioa_ctor", 296, 0,
 							      cb_ctor_fill, NULL, NULL,
 							      KMC_SLAB);
 	u8 *obj, *again;
@@ -925,13 +926,13 @@ static void cache_slab_init_on_alloc(struct kunit *test)
 	for (i = 0; i < 3; i++) {
 		obj = spl_kmem_cache_alloc(plain->skc, KM_SLEEP);
 		KUNIT_ASSERT_NOT_NULL(test, obj);
-		KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0, 64));
-		memset(obj, 0xa7, 64);
+		KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0, 296));
+		memset(obj, 0xa7, 296);
 		spl_kmem_cache_free(plain->skc, obj);
 		/* The same object, back from this CPU's magazine: zeroed again. */
 		again = spl_kmem_cache_alloc(plain->skc, KM_SLEEP);
 		KUNIT_EXPECT_PTR_EQ(test, again, obj);
-		KUNIT_EXPECT_NULL(test, memchr_inv(again, 0, 64));
+		KUNIT_EXPECT_NULL(test, memchr_inv(again, 0, 296));
 		spl_kmem_cache_free(plain->skc, again);
 
 		obj = spl_kmem_cache_alloc(ctor->skc, KM_SLEEP);

@@ -194,6 +194,32 @@ unsigned int splk_km_to_gfp(int km_flags)
 	return (__force unsigned int)splk_gfp(km_flags);
 }
 
+notrace void *splk_linux_cache_alloc(void *cache, unsigned int gfp)
+{
+	return kmem_cache_alloc(cache, (__force gfp_t)gfp);
+}
+
+notrace void splk_linux_cache_free(void *cache, void *obj)
+{
+	kmem_cache_free(cache, obj);
+}
+
+bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size)
+{
+	unsigned long addr = (unsigned long)obj;
+
+	/* Slab memory is never vmalloc memory: refuse that without a call. */
+	if (!obj || addr - VMALLOC_START < VMALLOC_END - VMALLOC_START ||
+	    !virt_addr_valid(obj) || !folio_test_slab(virt_to_folio(obj)))
+		return false;
+	/*
+	 * With freelist hardening SLUB checks which cache a slab object
+	 * belongs to on every free (and warns and frees it to its own cache);
+	 * without it, at least refuse objects too small to be ours.
+	 */
+	return IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED) || ksize(obj) >= size;
+}
+
 void splk_linux_cache_free_bulk(void *cache, unsigned int n, void **objs)
 {
 	unsigned int i;

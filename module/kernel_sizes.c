@@ -25,6 +25,10 @@ int main(void)
 {
 	/* A constant for the core: the page masks of the free path fold. */
 	DEFINE(SPLK_PAGE_SIZE, PAGE_SIZE);
+	/* SLUB checks the cache of every object freed to it (and refuses
+	 * what is not slab memory): untagged KMC_SLAB frees can rely on it.
+	 */
+	DEFINE(SPLK_SLAB_FREELIST_HARDENED, IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED));
 	/* GFP bits the core ORs in itself (the glue converts the rest). */
 	DEFINE(SPLK_GFP_RECLAIMABLE, (__force unsigned int)__GFP_RECLAIMABLE);
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);

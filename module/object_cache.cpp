@@ -119,7 +119,9 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
     return nullptr;
   }
   if (cache->is_slab_backed())
-    cache->magic_ = kPassthroughMagic;
+    cache->magic_ = cache->passthrough_.tagged()             ? kPassthroughMagic
+                    : p.ctor == nullptr && p.dtor == nullptr ? kDirectMagic
+                                                             : kMagic;
   else if (p.ctor == nullptr && p.dtor == nullptr)
     cache->magic_ = kPlainMagic;
   registry_add(cache);
@@ -622,6 +624,46 @@ void ObjectCache::free_passthrough_slow(void* obj) {
     if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
   if (dtor_ != nullptr) dtor_(obj, priv_);
   push_passthrough(obj);
+}
+
+// An untagged KMC_SLAB cache: SLUB on every call, as SPL does.  The
+// plain functions serve caches with neither constructor nor destructor
+// (direct()), the others every untagged cache.
+void* ObjectCache::alloc_direct_plain(int km_flags) {
+  void* obj = passthrough_.alloc_raw(km_flags);
+  if (kstd::unlikely(obj == nullptr)) return alloc_direct_slow(km_flags, obj);
+  passthrough_.count_alloc();
+  return obj;
+}
+
+void* ObjectCache::alloc_direct(int km_flags) {
+  return alloc_direct_slow(km_flags, passthrough_.alloc_raw(km_flags));
+}
+
+// SLUB had no object (KM_SLEEP never fails, so it retries; KM_NOSLEEP
+// fails); then the count and the constructor.
+void* ObjectCache::alloc_direct_slow(int km_flags, void* obj) {
+  while (obj == nullptr) {
+    if (km_flags & KM_NOSLEEP) return nullptr;
+    splk_cond_resched();
+    obj = passthrough_.alloc_raw(km_flags);
+  }
+  passthrough_.count_alloc();
+  return ctor_ != nullptr ? construct(obj, km_flags) : obj;
+}
+
+void ObjectCache::free_direct_plain(void* obj) {
+  if (kstd::unlikely(!passthrough_.may_own(obj))) return free_direct(obj);
+  passthrough_.count_free();
+  passthrough_.free_raw(obj);
+}
+
+void ObjectCache::free_direct(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL)
+  if (!passthrough_.may_own(obj)) return reject_free(obj, "not an object of this cache");
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  passthrough_.count_free();
+  passthrough_.free_raw(obj);
 }
 
 // KMC_SLAB without a destructor: checked, then a push onto this CPU's

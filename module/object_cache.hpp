@@ -15,7 +15,10 @@
 //   validates the pointer by its tag (slab.hpp) before touching anything
 //   else, and takes the slow path for whatever it cannot decide inline.
 // - Slow path: an empty magazine is refilled with half its size from the
-//   partial slabs under lock_; a full one flushes half back.  Slabs a
+//   partial slabs under lock_ (KMC_SLAB: a batch from SLUB, interrupts
+//   on); a full one flushes half back.  A reap empties every CPU's
+//   magazine (per-CPU work), and a CPU going offline gives its objects
+//   back (drain_dead_cpu(), from the hotplug glue).  Slabs a
 //   flush empties stay (at the tail of the partial list) until a reap:
 //   reap_now(), spl_kmem_reap() or the shrinker under memory pressure, as
 //   in illumos kmem; SPL frees them at once, which makes a warm cache
@@ -39,10 +42,13 @@
 // - Counters (slab_*, obj_*) are under lock_; obj_alloc counts objects out
 //   of the slabs, in magazines or with callers, as SPL does.
 //
-// Lock order: registry semaphore -> lock_.  lock_ is always taken with
+// Lock order: registry semaphore -> the per-CPU section (interrupts off,
+// or the seam's local_lock_t) -> lock_.  lock_ is always taken with
 // interrupts off (SpinLockIrqGuard): KM_NOSLEEP allocations and frees may
 // come from soft or hard interrupt context, refill and flush there, and
-// must not spin on a lock the interrupted task holds.
+// must not spin on a lock the interrupted task holds.  Waits: growth waits
+// for a reap in progress; destroy waits for every grow task of the cache
+// (grows_inflight_) and for readers of the registry.
 #pragma once
 
 #include "cpu_local.hpp"
@@ -79,6 +85,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // destructor (the plain magazine paths), and KMC_SLAB.
   static constexpr uint32_t kPlainMagic = 0x2c2c2c2b;
   static constexpr uint32_t kPassthroughMagic = 0x2c2c2c2a;
+  // KMC_SLAB, untagged, neither constructor nor destructor.
+  static constexpr uint32_t kDirectMagic = 0x2c2c2c29;
   // A cache destroyed with objects still out: kept, but no longer usable.
   static constexpr uint32_t kDestroyedMagic = 0x2d2d2d2d;
 
@@ -101,6 +109,12 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // magazine paths need no register saved for the call into SLUB.
   [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
   [[gnu::no_instrument_function]] void free_passthrough(void* obj);
+  // Untagged KMC_SLAB caches: SLUB on every call; the plain ones for
+  // caches without callbacks (direct()).
+  [[gnu::no_instrument_function]] void* alloc_direct_plain(int km_flags);
+  [[gnu::no_instrument_function]] void free_direct_plain(void* obj);
+  void* alloc_direct(int km_flags);
+  void free_direct(void* obj);
   // Empties every CPU's magazine, then frees the empty slabs.
   void reap_now();
   void drain_dead_cpu(unsigned cpu);
@@ -112,8 +126,10 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t freeable();
   uint64_t entry_size() const { return obj_size_; }
   bool valid() const {
-    return magic_ == kMagic || magic_ == kPlainMagic || magic_ == kPassthroughMagic;
+    return magic_ == kMagic || magic_ == kPlainMagic || magic_ == kPassthroughMagic ||
+           magic_ == kDirectMagic;
   }
+  bool direct() const { return magic_ == kDirectMagic; }
   bool plain() const { return magic_ == kPlainMagic; }
   bool passthrough() const { return magic_ == kPassthroughMagic; }
   const char* name() const { return name_; }
@@ -157,6 +173,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void* alloc_magazine(int km_flags);
   void* alloc_slow(int km_flags);
   void* alloc_passthrough_slow(int km_flags);
+  void* alloc_direct_slow(int km_flags, void* obj);
   void* construct_passthrough(void* obj, int km_flags);
   void push_passthrough(void* obj);
   void* construct(void* obj, int km_flags);
@@ -267,7 +284,8 @@ template <bool kConstruct>
 }
 
 [[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
-  if (kstd::unlikely(fast_ & kFastPassthrough)) return alloc_passthrough(km_flags);
+  if (kstd::unlikely(fast_ & kFastPassthrough))
+    return passthrough_.tagged() ? alloc_passthrough(km_flags) : alloc_direct(km_flags);
   return alloc_magazine<true>(km_flags);
 }
 
@@ -301,7 +319,8 @@ template <bool kConstruct>
 }
 
 [[gnu::always_inline]] inline void ObjectCache::free(void* obj) {
-  if (kstd::unlikely(fast_ & kFastPassthrough)) return free_passthrough(obj);
+  if (kstd::unlikely(fast_ & kFastPassthrough))
+    return passthrough_.tagged() ? free_passthrough(obj) : free_direct(obj);
   if (kstd::unlikely(fast_ & kFastDtor)) return free_with_dtor(obj);
   free_plain(obj);
 }

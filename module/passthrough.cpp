@@ -6,14 +6,40 @@
 #include "passthrough.hpp"
 
 namespace splkmem {
+namespace {
+
+// Bytes a SLUB slab spends per object of this size, roughly as SLUB picks
+// its slab order (the smallest up to 3 that wastes at most 1/16; larger
+// objects get a slab of their own).
+uint64_t slub_bytes_per_object(uint64_t size) {
+  size = kstd::round_up(size, sizeof(uintptr_t));
+  for (unsigned order = 0; order <= 3; ++order) {
+    const uint64_t slab = kPageSize << order;
+    const uint64_t n = slab / size;
+    if (n != 0 && (slab - n * size <= slab / 16 || order == 3)) return slab / n;
+  }
+  uint64_t slab = kPageSize << 4;
+  while (slab < size) slab <<= 1;
+  return slab;
+}
+
+}  // namespace
+
+bool Passthrough::tag_is_cheap(uint64_t size, uint64_t header) {
+  return slub_bytes_per_object(size + header) * 32 <= slub_bytes_per_object(size) * 33;
+}
 
 bool Passthrough::init(const char* name, uint64_t size, uint64_t align, bool reclaimable) {
-  header_ = static_cast<uint32_t>(kstd::max<uint64_t>(align, sizeof(uintptr_t)));
+  const uint64_t header = kstd::max<uint64_t>(align, sizeof(uintptr_t));
+  header_ = tag_is_cheap(size, header) ? static_cast<uint32_t>(header) : 0;
+  object_size_ = size;
   key_ = static_cast<uintptr_t>(splk_random_u64()) & ~(kFreeBit | kCleanBit);
   set_gfp(0);
   if (!cpu::alloc(&count_)) return false;
   // Only the object itself may be copied to or from user space.
   linux_cache_ = splk_linux_cache_create(name, header_ + size, align, header_, size, reclaimable);
+  // Untagged: no way to tell a double free, so nothing is cached in front
+  // of SLUB, whose own checks then see every free.
   if (linux_cache_ == nullptr) {
     cpu::free(&count_);
     return false;

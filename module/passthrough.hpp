@@ -18,7 +18,10 @@
 //   and compares one word; foreign pointers, objects of other caches,
 //   interior pointers and double frees fail that compare and are refused
 //   with a warning instead of reaching SLUB (which would BUG on a double
-//   free or take an interior pointer).  Cost: h bytes per object.
+//   free or take an interior pointer).  Cost: h bytes per object, so
+//   caches where that would cost SLUB more than about 3% of memory (tiny
+//   objects, sizes that fill slabs exactly) are untagged and keep SPL's
+//   behaviour: no magazine, every call to SLUB (see tagged()).
 // - The objects callers hold are counted in a per-CPU long, one
 //   %gs-relative increment or decrement (cpu_local.hpp), summed on demand.
 // - init_on_alloc (the kernel's rule for caches without a constructor):
@@ -43,6 +46,32 @@ class Passthrough : kstd::NonCopyable {
   // two >= 8); false when the kernel refuses.
   bool init(const char* name, uint64_t size, uint64_t align, bool reclaimable);
   void destroy();
+
+  // Objects carry the tag header only where it costs SLUB at most about
+  // 3% more memory per object (roughly: neither tiny objects nor sizes
+  // that fill slabs exactly, such as powers of two).  Untagged caches
+  // have no magazine: every call goes to SLUB (alloc_raw(), free_raw()),
+  // as in SPL, and SLUB's own checks see every free.
+  bool tagged() const { return header_ != 0; }
+  static bool tag_is_cheap(uint64_t size, uint64_t header);
+
+  // Untagged caches: one object from SLUB (nullptr when it has none), and
+  // back; may_own() is the slab-memory check the glue can make.
+  [[gnu::always_inline]] void* alloc_raw(int km_flags) {
+    return splk_linux_cache_alloc(linux_cache_, kstd::load_relaxed(gfp_[gfp_index(km_flags)]));
+  }
+  [[gnu::always_inline]] void free_raw(void* obj) { splk_linux_cache_free(linux_cache_, obj); }
+  // With SLAB_FREELIST_HARDENED SLUB checks the cache of every object
+  // freed to it and refuses what is not slab memory (with a warning): the
+  // direct-map test is all we add.  Without it, the glue looks closer.
+  [[gnu::always_inline]] bool may_own(void* obj) const {
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+    const uintptr_t start = splk_kernel.direct_map_start;
+    if (addr - start >= reinterpret_cast<uintptr_t>(high_memory) - start) return false;
+    return SPLK_SLAB_FREELIST_HARDENED || splk_linux_cache_may_own(linux_cache_, obj, object_size_);
+  }
+  [[gnu::always_inline]] void count_alloc() { cpu::inc(count_); }
+  [[gnu::always_inline]] void count_free() { cpu::dec(count_); }
 
   // Bytes of one Linux slab object (header and object).
   uint64_t stride(uint64_t size) const { return header_ + size; }
@@ -111,8 +140,9 @@ class Passthrough : kstd::NonCopyable {
   void* linux_cache_;
   unsigned gfp_[(KM_NOSLEEP | KM_PUSHPAGE) + 1];  // by gfp_index()
   cpu::PerCpu<long> count_;
-  uintptr_t key_;    // random, bit 0 clear
-  uint32_t header_;  // bytes before each object
+  uintptr_t key_;         // random, bits 0 and 1 clear
+  uint32_t header_;       // bytes before each object, 0 when untagged
+  uint64_t object_size_;  // the caller's size
 };
 
 }  // namespace splkmem

@@ -133,6 +133,7 @@ extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
   if (kstd::likely(cache != nullptr && cache->plain())) return cache->alloc_plain(flags);
   if (kstd::likely(cache != nullptr && cache->passthrough()))
     return cache->alloc_passthrough(flags);
+  if (kstd::likely(cache != nullptr && cache->direct())) return cache->alloc_direct_plain(flags);
   return alloc_general(skc, flags);
 }
 
@@ -143,6 +144,7 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
   // common case pays no test for it.
   if (kstd::likely(cache != nullptr && cache->plain())) return cache->free_plain(obj);
   if (kstd::likely(cache != nullptr && cache->passthrough())) return cache->free_passthrough(obj);
+  if (kstd::likely(cache != nullptr && cache->direct())) return cache->free_direct_plain(obj);
   free_general(skc, obj);
 }
 
