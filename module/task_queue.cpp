@@ -214,9 +214,13 @@ void TaskQueue::spawn_thread() {
     SpinLockIrqGuard guard(lock_);
     lastspawnstop_ = splk_jiffies();
     // The new thread may have taken a task before it was counted, so no
-    // one saw every thread busy with work waiting: look again.
+    // one saw every thread busy with work waiting: look again.  This
+    // creation stops counting first: until then the new thread counts
+    // twice (nthreads_ and nspawn_), and a queue one thread short of its
+    // maximum would refuse the last thread it needs.  If want_spawn()
+    // counts a new creation, destroy still waits for that one.
+    --nspawn_;
     again = ok && has_work() && all_busy() && want_spawn();
-    --nspawn_;  // destroy may free the queue once this is 0
   }
   if (again) request_spawn();
 }
