@@ -75,11 +75,6 @@ template <typename T>
   return value;
 }
 
-template <typename T>
-[[gnu::always_inline]] inline void write(PerCpu<T> slot, T value) {
-  asm volatile("mov %1, %%gs:%0" : "=m"(*slot.offset) : "r"(value));
-}
-
 // One instruction each, so safe against interrupts without disabling them
 // (this_cpu_inc()/this_cpu_dec()).
 [[gnu::always_inline]] inline void inc(PerCpu<long> slot) {
