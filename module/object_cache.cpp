@@ -676,10 +676,7 @@ void ObjectCache::free_passthrough(void* obj) {
 
 void ObjectCache::push_passthrough(void* obj) {
   passthrough_.mark_free(obj);
-  cpu::IrqSave irq;
-  Magazine* mag = cpu::read(mag_slot_);
-  if (kstd::unlikely(mag->avail >= mag->size)) flush(mag, mag->refill);
-  mag->objs[mag->avail++] = obj;
+  push_flushing(obj);
 }
 
 // KMC_KVMEM frees with a destructor: validated first, destructed, freed.
@@ -708,11 +705,12 @@ void ObjectCache::free_slow(void* obj) {
   release(obj, tag);
 }
 
-// The magazine is full: flush half of it to the slabs first (SPL's rule),
-// then push.  Slabs the flush empties stay on the partial list until a
-// reap: freeing them here (as SPL does) makes every alloc N / free N cycle
-// past a magazine's worth vmalloc and vfree its slabs again.
-void ObjectCache::release_to_full_magazine(void* obj) {
+// A push onto this CPU's magazine, for both kinds: when it is full, half
+// of it goes back first (SPL's rule; flush() knows where to).  Slabs the
+// flush empties stay on the partial list until a reap: freeing them here
+// (as SPL does) makes every alloc N / free N cycle past a magazine's worth
+// vmalloc and vfree its slabs again.
+void ObjectCache::push_flushing(void* obj) {
   cpu::IrqSave irq;
   Magazine* mag = cpu::read(mag_slot_);
   if (mag->avail >= mag->size) flush(mag, mag->refill);

@@ -185,7 +185,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   bool fast_tag(void* obj, uintptr_t* tag) const;
   // A validated slab object goes back: free state, magazine.
   void release(void* obj, uintptr_t tag);
-  void release_to_full_magazine(void* obj);
+  void push_flushing(void* obj);
 
   // KVMEM paths.
   void* alloc_from_magazine(int km_flags);
@@ -305,7 +305,7 @@ template <bool kConstruct>
   const uint32_t avail = mag->avail;
   if (kstd::unlikely(avail >= mag->size)) {
     cpu::irq_restore(irq);
-    return release_to_full_magazine(obj);
+    return push_flushing(obj);
   }
   mag->objs[avail] = obj;
   mag->avail = avail + 1;

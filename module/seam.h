@@ -6,7 +6,7 @@
  * module/kernel_services.c implements the kernel services declared here
  * (thin wrappers, nothing clever); the C++ core implements the
  * SPLKMEM_CORE functions at the bottom.  Kernel objects that C++ structs
- * embed (spinlock_t, struct percpu_counter, ...) are opaque storage whose
+ * embed (spinlock_t, wait_queue_head_t, ...) are opaque storage whose
  * size and alignment come from generated/kernel_sizes.h, never from a
  * hand-written number.
  *

@@ -307,6 +307,13 @@ bool TaskQueue::refuse(task_func_t* func, unsigned tq_flags, const char* what) {
   return false;
 }
 
+// Under lock_: a dispatch to a queue being destroyed gets a WARN naming it.
+bool TaskQueue::destroying(const char* what) {
+  if (active_) return false;
+  splk_warn("splkmem: %s to taskq '%s', which is being destroyed", what, name_);
+  return true;
+}
+
 void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry) {
   if (refuse(func, tq_flags, "taskq_dispatch_ent")) {
     entry->id = TASKQID_INVALID;
@@ -315,9 +322,8 @@ void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, Ta
   bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
-    if (!active_) {
+    if (destroying("taskq_dispatch_ent")) {
       entry->id = TASKQID_INVALID;
-      splk_warn("splkmem: taskq_dispatch_ent to taskq '%s', which is being destroyed", name_);
       return;
     }
     if (entry->linked()) {
@@ -384,9 +390,8 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
   bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
-    if (!active_) {
+    if (destroying("taskq_dispatch")) {
       recycle(entry);
-      splk_warn("splkmem: taskq_dispatch to taskq '%s', which is being destroyed", name_);
       return TASKQID_INVALID;
     }
     if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) {
@@ -412,9 +417,8 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
   bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
-    if (!active_) {
+    if (destroying("taskq_dispatch_delay")) {
       recycle(entry);
-      splk_warn("splkmem: taskq_dispatch_delay to taskq '%s', which is being destroyed", name_);
       return TASKQID_INVALID;
     }
     entry->flags = 0;
