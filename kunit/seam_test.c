@@ -18,7 +18,7 @@ static void seam_core_version(struct kunit *test)
 /*
  * The interrupt primitives are inlined exactly where the kernel's own are
  * fixed-register paravirt calls and no tracing belongs around them
- * (module/fastpath_probe.c); the test kernel traces irq flags (lockdep).
+ * (module/linux/fastpath_probe.c); the test kernel traces irq flags (lockdep).
  */
 static void seam_fast_path_kind(struct kunit *test)
 {

@@ -3,7 +3,7 @@
  * The seam: the only interface between the C++ allocator core and the
  * kernel.  Plain C types, no Linux header on the C++ side.
  *
- * module/kernel_services.c implements the kernel services declared here
+ * module/linux/kernel_services.c implements the kernel services declared here
  * (thin wrappers, nothing clever); the C++ core implements the
  * SPLKMEM_CORE functions at the bottom.  Kernel objects that C++ structs
  * embed (spinlock_t, wait_queue_head_t, ...) are opaque storage whose
@@ -195,7 +195,7 @@ void splk_registry_unlock_read(void) SPLK_NOEXCEPT;
 void splk_registry_lock_write(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_write(void) SPLK_NOEXCEPT;
 
-/* ---- Task queue services (module/taskq_services.c). ---- */
+/* ---- Task queue services (module/linux/taskq_services.c). ---- */
 /*
  * @entry is a taskq_ent_t (include/sys/taskq.h) that the core's TaskEntry
  * is laid over: these set up and drive the kernel objects inside it.  When

@@ -46,20 +46,20 @@ cxx_flags = -Wp,-MMD,$(depfile) \
 
 # Sizes and alignments of kernel objects the C++ core embeds, generated
 # from the target kernel's headers (the asm-offsets technique).
-targets += module/kernel_sizes.s
-$(obj)/module/generated/kernel_sizes.h: $(obj)/module/kernel_sizes.s FORCE
+targets += module/linux/kernel_sizes.s
+$(obj)/module/generated/kernel_sizes.h: $(obj)/module/linux/kernel_sizes.s FORCE
 	$(call filechk,offsets,SPLKMEM_KERNEL_SIZES_H)
 
 # The kernel's own interrupt and per-CPU instructions for the inline fast
 # path, extracted from its headers and validated (scripts/gen-fastpath-asm.sh).
-targets += module/fastpath_probe.s
+targets += module/linux/fastpath_probe.s
 filechk_fastpath_asm = $(CONFIG_SHELL) $(src)/scripts/gen-fastpath-asm.sh $<
-$(obj)/module/generated/fastpath_asm.h: $(obj)/module/fastpath_probe.s \
+$(obj)/module/generated/fastpath_asm.h: $(obj)/module/linux/fastpath_probe.s \
 		$(src)/scripts/gen-fastpath-asm.sh FORCE
 	$(call filechk,fastpath_asm)
 
 # The C glue checks the generated sizes against the real types.
-$(obj)/module/kernel_services.o: $(obj)/module/generated/kernel_sizes.h
+$(obj)/module/linux/kernel_services.o: $(obj)/module/generated/kernel_sizes.h
 
 quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
       cmd_cxx_o_cpp = $(CXX) $(cxx_flags) -c -o $@ $< \
@@ -81,12 +81,12 @@ $(addprefix $(obj)/,$(splkmem-cxx-objs)): $(obj)/%.o: $(src)/%.cpp \
 
 
 # The layout of our struct taskq_ent and the kernel priorities, for the C++
-# task queue (module/taskq_sizes.c, the same technique).
-targets += module/taskq_sizes.s
-$(obj)/module/generated/taskq_sizes.h: $(obj)/module/taskq_sizes.s FORCE
+# task queue (module/linux/taskq_sizes.c, the same technique).
+targets += module/linux/taskq_sizes.s
+$(obj)/module/generated/taskq_sizes.h: $(obj)/module/linux/taskq_sizes.s FORCE
 	$(call filechk,offsets,SPLKMEM_TASKQ_SIZES_H)
 $(addprefix $(obj)/,$(splkmem-cxx-objs)): $(obj)/module/generated/taskq_sizes.h
-$(obj)/module/taskq_services.o: $(obj)/module/generated/taskq_sizes.h
+$(obj)/module/linux/taskq_services.o: $(obj)/module/generated/taskq_sizes.h
 
 # OpenZFS 2.4.4's taskq_ent_t layout, compiled from OpenZFS's own headers
 # (SPLKMEM_OPENZFS: the directory holding its include/, made by
@@ -94,15 +94,15 @@ $(obj)/module/taskq_services.o: $(obj)/module/generated/taskq_sizes.h
 # static_asserts ours against it.  Our include/ must not shadow OpenZFS's
 # sys/taskq.h there, hence the CFLAGS_REMOVE.
 ifneq ($(SPLKMEM_OPENZFS),)
-targets += module/openzfs_abi.s
-CFLAGS_REMOVE_module/openzfs_abi.o := -I$(src)/include -I$(src)/module
-CFLAGS_module/openzfs_abi.o := -include $(src)/tests/openzfs-abi/zfs_config.h \
+targets += module/linux/openzfs_abi.s
+CFLAGS_REMOVE_module/linux/openzfs_abi.o := -I$(src)/include -I$(src)/module
+CFLAGS_module/linux/openzfs_abi.o := -include $(src)/tests/openzfs-abi/zfs_config.h \
 	-I$(SPLKMEM_OPENZFS)/include/os/linux/spl \
 	-I$(SPLKMEM_OPENZFS)/include/os/linux/zfs \
 	-I$(SPLKMEM_OPENZFS)/include/os/linux/kernel \
 	-I$(SPLKMEM_OPENZFS)/include
-$(obj)/module/generated/openzfs_abi.h: $(obj)/module/openzfs_abi.s FORCE
+$(obj)/module/generated/openzfs_abi.h: $(obj)/module/linux/openzfs_abi.s FORCE
 	$(call filechk,offsets,SPLKMEM_OPENZFS_ABI_H)
-$(obj)/module/taskq_services.o: $(obj)/module/generated/openzfs_abi.h
-CFLAGS_module/taskq_services.o += -DSPLKMEM_OPENZFS_ABI
+$(obj)/module/linux/taskq_services.o: $(obj)/module/generated/openzfs_abi.h
+CFLAGS_module/linux/taskq_services.o += -DSPLKMEM_OPENZFS_ABI
 endif

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # gen-fastpath-asm.sh PROBE.s: writes module/generated/fastpath_asm.h to
-# standard output (Kbuild's filechk) from module/fastpath_probe.c compiled
+# standard output (Kbuild's filechk) from module/linux/fastpath_probe.c compiled
 # to assembly against the target kernel.
 #
 # It takes the inline-asm text the kernel's own headers produced for

@@ -16,8 +16,8 @@ check_fixture() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	rsync -a --exclude .git --exclude-from="$top/.gitignore" "$top/" "$out/"
-	cp "$top/tests/cxx-subset/$fixture.cpp" "$out/module/"
-	sed -i "s|^splkmem-cxx-objs := \\\\|splkmem-cxx-objs := module/$fixture.o \\\\|" "$out/Kbuild"
+	cp "$top/tests/cxx-subset/$fixture.cpp" "$out/module/core/"
+	sed -i "s|^splkmem-cxx-objs := \\\\|splkmem-cxx-objs := module/core/$fixture.o \\\\|" "$out/Kbuild"
 	if make -C "$out" KDIR="$kdir" modules > "$out/build.log" 2>&1; then
 		echo "test-cxx-subset: $fixture.cpp was accepted" >&2
 		return 1

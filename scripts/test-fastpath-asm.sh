@@ -1,6 +1,6 @@
 #!/bin/bash
 # Prove that scripts/gen-fastpath-asm.sh takes what it should and refuses
-# what it must: compile module/fastpath_probe.c against each stock kernel
+# what it must: compile module/linux/fastpath_probe.c against each stock kernel
 # (expect the inline path), against the test kernel and Debian's
 # PREEMPT_RT 6.12 (expect the seam fallback: lockdep traces irq flags, RT
 # needs a local lock), then feed the generator the stock 6.12 probe with
@@ -20,7 +20,7 @@ probe() {  # kdir -> $out/<name>/fastpath_probe.s
 	local dir=$out/$2
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$top/module/fastpath_probe.c" "$dir/"
+	cp "$top/module/linux/fastpath_probe.c" "$dir/"
 	echo 'obj-m := fastpath_probe.o' > "$dir/Kbuild"
 	make -s -C "$1" M="$dir" fastpath_probe.s > "$dir/log" 2>&1 ||
 		{ cat "$dir/log" >&2; return 1; }

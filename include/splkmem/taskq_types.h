@@ -4,7 +4,7 @@
  * values.  Plain C with no include, shared by <sys/taskq.h> and the C++
  * core.  struct taskq_ent itself is in <sys/taskq.h> (it embeds kernel
  * objects); the core lays its TaskEntry over it (checked at build time,
- * module/taskq_services.c and module/task_queue.cpp).
+ * module/linux/taskq_services.c and module/core/task_queue.cpp).
  */
 #ifndef _SPLKMEM_TASKQ_TYPES_H
 #define _SPLKMEM_TASKQ_TYPES_H

@@ -21,9 +21,9 @@
  *   when a dispatch was refused; tqent_list is empty when the entry is not
  *   queued; tqent_flags carries TQENT_FLAG_* and TQENT_LIST_*).  How it is
  *   checked: when the OpenZFS 2.4.4 tarball is available at build time,
- *   module/openzfs_abi.c is compiled against OpenZFS's own taskq.h and
+ *   module/linux/openzfs_abi.c is compiled against OpenZFS's own taskq.h and
  *   the target kernel's headers, its sizeof/offsetof values become
- *   generated/openzfs_abi.h, and module/taskq_services.c static_asserts
+ *   generated/openzfs_abi.h, and module/linux/taskq_services.c static_asserts
  *   that our size and every member's offset are equal.  The C++ core's
  *   view of the entry is checked against this structure the same way
  *   (generated/taskq_sizes.h, static_asserts in task_queue.cpp).  A
