@@ -456,6 +456,7 @@ static struct kunit_case cache_bad_input_cases[] = {
 
 static struct kunit_suite cache_bad_input_suite = {
 	.name = "splkmem_cache_bad_input",
+	.exit = splk_test_exit,
 	.test_cases = cache_bad_input_cases,
 };
 

@@ -776,20 +776,22 @@ static void cache_param_obj_per_slab(struct kunit *test)
 {
 	const size_t size = SZ_64K;
 	const u64 stride = cb_stride(size, 0);
-	struct splk_cache_stats st_default, st_small, st;
+	struct splk_cache_stats st_small, st;
 	struct splk_test_cache *def, *small;
+	u64 default_objs;
 	void *objs[3];
 
 	def = splk_test_cache_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 	cb_param_set(test, &spl_kmem_cache_obj_per_slab, 2);
 	small = splk_test_cache_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 
-	splk_test_cache_stats(test, def, &st_default);
+	splk_test_cache_stats(test, def, &st);
+	default_objs = st.slab_objs;
 	splk_test_cache_stats(test, small, &st_small);
 	KUNIT_EXPECT_GE(test, st_small.slab_objs, 2);
 	KUNIT_EXPECT_LE(test, st_small.slab_size,
 			round_up(2 * stride + CB_SLAB_HEADER_MAX + CB_TAG_SIZE, PAGE_SIZE));
-	KUNIT_EXPECT_LT(test, st_small.slab_objs, st_default.slab_objs);
+	KUNIT_EXPECT_LT(test, st_small.slab_objs, default_objs);
 
 	/* Three objects take two of the small slabs (or emergency objects). */
 	cb_alloc_n(test, small, objs, ARRAY_SIZE(objs));
@@ -878,11 +880,12 @@ static void cache_param_magazine_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.mag_size, 4);
 	KUNIT_EXPECT_EQ(test, st.mag_refill, 2);
 
-	/* A magazine never holds more than its size. */
+	/* A magazine never holds more than its size (two a CPU, the depot's). */
 	cb_alloc_n(test, c, objs, ARRAY_SIZE(objs));
 	cb_free_n(c, objs, ARRAY_SIZE(objs));
 	splk_test_cache_stats(test, c, &st);
-	KUNIT_EXPECT_LE(test, st.mag_objs, 4 * num_online_cpus());
+	KUNIT_EXPECT_LE(test, st.cpu_objs, 2 * 4 * num_online_cpus());
+	KUNIT_EXPECT_EQ(test, st.depot_objs, 4 * st.depot_full);
 	splk_test_cache_destroy(test, c);
 
 	/* Out of range values are clamped to 2..256, as in SPL. */
@@ -968,6 +971,7 @@ static struct kunit_case cache_basic_cases[] = {
 
 static struct kunit_suite cache_basic_suite = {
 	.name = "splkmem_cache_basic",
+	.exit = splk_test_exit,
 	.test_cases = cache_basic_cases,
 };
 

@@ -718,6 +718,7 @@ static struct kunit_case cache_reliability_cases[] = {
 
 static struct kunit_suite cache_reliability_suite = {
 	.name = "splkmem_cache_reliability",
+	.exit = splk_test_exit,
 	.test_cases = cache_reliability_cases,
 };
 

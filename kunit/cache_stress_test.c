@@ -356,6 +356,7 @@ static struct kunit_case cache_stress_cases[] = {
 
 static struct kunit_suite cache_stress_suite = {
 	.name = "splkmem_cache_stress",
+	.exit = splk_test_exit,
 	.test_cases = cache_stress_cases,
 };
 

@@ -121,6 +121,7 @@ static struct kunit_case cpu_cases[] = {
 
 static struct kunit_suite cpu_suite = {
 	.name = "splkmem_cpus",
+	.exit = splk_test_exit,
 	.test_cases = cpu_cases,
 };
 

@@ -157,6 +157,7 @@ static struct kunit_case irq_cases[] = {
 
 static struct kunit_suite irq_suite = {
 	.name = "splkmem_irq_context",
+	.exit = splk_test_exit,
 	.test_cases = irq_cases,
 };
 

@@ -67,4 +67,10 @@ void splk_test_cache_forget(struct kunit *test, struct splk_test_cache *c);
 void splk_test_cache_stats(struct kunit *test, struct splk_test_cache *c,
 			   struct splk_cache_stats *st);
 
+/*
+ * The core's invariants (object_cache.hpp) over every live cache: the
+ * suites' .exit, after every test case.
+ */
+void splk_test_exit(struct kunit *test);
+
 #endif /* SPLKMEM_KUNIT_TEST_H */

@@ -81,3 +81,11 @@ void splk_test_cache_stats(struct kunit *test, struct splk_test_cache *c,
 	KUNIT_ASSERT_TRUE_MSG(test, splk_test_stats(c->name, st),
 			      "cache %s not in the registry", c->name);
 }
+
+void splk_test_exit(struct kunit *test)
+{
+	const char *cache = NULL;
+	const char *why = splk_core_check_invariants(&cache);
+
+	KUNIT_EXPECT_TRUE_MSG(test, why == NULL, "cache '%s': %s", cache, why);
+}

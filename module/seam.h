@@ -67,6 +67,8 @@ extern unsigned int spl_kmem_cache_obj_per_slab;
 extern unsigned int spl_kmem_cache_max_size;
 extern unsigned int spl_kmem_cache_slab_limit;
 extern unsigned int spl_kmem_cache_kmem_threads;
+extern unsigned int spl_kmem_cache_reap_interval_ms;
+extern unsigned int spl_kmem_cache_depot_contention;
 
 /* ---- Logging.  level: 0 error, 1 warning, 2 info. ---- */
 void splk_log(int level, const char *fmt, ...) SPLK_NOEXCEPT SPLK_PRINTF(2, 3);
@@ -125,6 +127,7 @@ long splk_percpu_sum_long(void *pcpu) SPLK_NOEXCEPT;
 enum splk_lock_class {
 	SPLK_LOCK_CACHE,	/* ObjectCache::lock_ */
 	SPLK_LOCK_TASKQ,	/* TaskQueue::lock_, irq-safe */
+	SPLK_LOCK_DEPOT,	/* Depot::lock_, irq-safe, never with the cache lock */
 	SPLK_LOCK_CLASSES
 };
 void splk_spin_lock_init(void *lock, enum splk_lock_class cls) SPLK_NOEXCEPT;
@@ -132,6 +135,8 @@ void splk_spin_lock(void *lock) SPLK_NOEXCEPT;
 void splk_spin_unlock(void *lock) SPLK_NOEXCEPT;
 unsigned long splk_spin_lock_irqsave(void *lock) SPLK_NOEXCEPT;
 void splk_spin_unlock_irqrestore(void *lock, unsigned long flags) SPLK_NOEXCEPT;
+/* spin_trylock_irqsave(): true with the lock held and *flags set. */
+bool splk_spin_trylock_irqsave(void *lock, unsigned long *flags) SPLK_NOEXCEPT;
 
 /* ---- wait_queue_head_t stored in C++ objects. ---- */
 void splk_waitq_init(void *wq) SPLK_NOEXCEPT;
@@ -183,6 +188,8 @@ bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
  * the other, and waits.  Never on a fast path: reaps only.  May sleep.
  */
 void splk_on_each_cpu(void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
+/* fn(arg) in a kworker bound to @cpu, if it is online; may sleep. */
+void splk_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
 
 /* ---- Sleeping. ---- */
@@ -248,6 +255,7 @@ struct splk_test_hooks {
 	unsigned int grow_tail_delay_ms;
 	unsigned long grows_dispatched;	/* grow tasks queued, all caches */
 	unsigned long grows_finished;	/* grow tasks done with their cache */
+	bool depot_trylock_fails;	/* every depot lock counts as contended */
 };
 /* Test builds: marks the current task for fault injection (make-it-fail). */
 void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;
@@ -356,6 +364,12 @@ struct splk_cache_stats {
 	uint64_t mag_size;
 	uint64_t mag_refill;
 	uint64_t mag_objs;	/* objects cached in all magazines now */
+	uint64_t depot_full;	/* full magazines in the depot */
+	uint64_t depot_empty;	/* empty magazines in the depot */
+	uint64_t depot_objs;	/* objects in the depot's full magazines */
+	uint64_t cpu_objs;	/* objects in the CPUs' loaded and previous */
+	uint64_t mag_resizes;	/* magazine size raised under contention */
+	uint64_t slab_empty_objs;	/* capacity of the empty slabs */
 };
 
 int splk_core_init(void) SPLK_NOEXCEPT;
@@ -364,6 +378,13 @@ void splk_core_cpu_dead(unsigned int cpu) SPLK_NOEXCEPT;
 void splk_core_exit(void) SPLK_NOEXCEPT;
 /* Objects a reap could give back: free in slabs or cached in magazines. */
 uint64_t splk_core_freeable(void) SPLK_NOEXCEPT;
+/* The shrinker: what a scan can free (depots, empty slabs), and the scan. */
+uint64_t splk_core_shrink_count(void) SPLK_NOEXCEPT;
+uint64_t splk_core_shrink_scan(uint64_t nr) SPLK_NOEXCEPT;
+/* One working-set update of every cache now, as if an interval passed. */
+void splk_core_update_now(void) SPLK_NOEXCEPT;
+/* Debug: the first cache whose invariants (object_cache.hpp) are broken. */
+const char *splk_core_check_invariants(const char **cache) SPLK_NOEXCEPT;
 /*
  * A snapshot of the statistics of the cache named @name; false when there
  * is none.  out->name is set to @name (the cache's own copy may go away).

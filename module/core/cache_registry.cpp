@@ -16,6 +16,8 @@
 
 #include "kstd/intrusive_list.hpp"
 #include "object_cache.hpp"
+#include "slab_store.hpp"
+#include "task_queue.hpp"
 
 #if SPLK_IRQ_INLINE
 #define SPLK_FAST_PATH_KIND "inline irq"
@@ -69,8 +71,8 @@ void* registry_slot_alloc() {
       --g_free_slot_count;
     }
   }
-  if (slot == nullptr) return splk_kmalloc_node(sizeof(ObjectCache), KM_SLEEP | KM_ZERO, -1);
-  __builtin_memset(static_cast<void*>(slot), 0, sizeof(ObjectCache));
+  if (slot == nullptr) return splk_kmalloc_node(ObjectCache::slot_size(), KM_SLEEP | KM_ZERO, -1);
+  __builtin_memset(static_cast<void*>(slot), 0, ObjectCache::slot_size());
   return slot;
 }
 
@@ -116,6 +118,43 @@ extern "C" uint64_t splk_core_freeable(void) noexcept {
   return freeable;
 }
 
+// The shrinker's count: what its scan can free without touching any CPU
+// (the depots' objects and the empty slabs), read from counters.
+extern "C" uint64_t splk_core_shrink_count(void) noexcept {
+  splkmem::RegistryReadGuard guard;
+  uint64_t n = 0;
+  for (ObjectCache* cache : splkmem::g_caches) n += cache->shrinkable();
+  return n;
+}
+
+// The shrinker's scan: caches in turn until nr objects are freed.  Each
+// cache it leaves goes to the tail, so the next scan starts elsewhere
+// (the registry lock is taken for writing only to rotate, after the work).
+extern "C" uint64_t splk_core_shrink_scan(uint64_t nr) noexcept {
+  uint64_t freed = 0;
+  ObjectCache* last = nullptr;
+  {
+    splkmem::RegistryReadGuard guard;
+    for (ObjectCache* cache : splkmem::g_caches) {
+      freed += cache->shrink();
+      last = cache;
+      if (freed >= nr) break;
+    }
+  }
+  if (last != nullptr && freed >= nr) {
+    splkmem::RegistryWriteGuard guard;
+    // Rotate up to and including last (still listed: destroy unlinks
+    // under this lock, and last may be gone; then nothing rotates).
+    if (splkmem::registry_contains(last)) {
+      while (ObjectCache* first = splkmem::g_caches.front()) {
+        splkmem::g_caches.move_to_back(first);
+        if (first == last) break;
+      }
+    }
+  }
+  return freed;
+}
+
 extern "C" void splk_core_cpu_dead(unsigned cpu) noexcept {
   splkmem::RegistryReadGuard guard;
   for (ObjectCache* cache : splkmem::g_caches) cache->drain_dead_cpu(cpu);
@@ -126,6 +165,71 @@ extern "C" void spl_kmem_reap(void) noexcept {
   for (ObjectCache* cache : splkmem::g_caches) cache->reap_now();
 }
 
+// ---- The periodic working-set update ---------------------------------------
+//
+// A task on the grow queue, dispatched with a delay of
+// spl_kmem_cache_reap_interval_ms, updates every cache (under the registry
+// read lock) and dispatches itself again.  g_update_lock orders its
+// re-dispatch against module unload: unload sets g_update_stop and takes
+// the id under the lock, so either the task saw the stop and did not come
+// back, or unload cancels (waiting for) the id it left.
+
+namespace {
+
+constinit splkmem::SpinLock g_update_lock;
+constinit taskqid_t g_update_id;
+constinit bool g_update_stop;
+
+uint64_t interval_jiffies() {
+  const uint64_t ms = kstd::load_relaxed(spl_kmem_cache_reap_interval_ms);
+  return (ms * splk_kernel.hz + 999) / 1000;
+}
+
+void update_all(uint64_t now, uint64_t interval) {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) {
+    cache->update(now, interval);
+    splk_cond_resched();
+  }
+}
+
+void update_task(void*);
+
+// With g_update_lock held.  0 ms: no periodic update; the task looks again
+// every second in case the parameter is set.
+void schedule_update() {
+  const uint64_t interval = interval_jiffies();
+  const uint64_t delay = interval != 0 ? interval : splk_kernel.hz;
+  g_update_id =
+      g_grow_queue_owner->dispatch_delay(&update_task, nullptr, TQ_NOSLEEP, splk_jiffies() + delay);
+}
+
+void update_task(void*) {
+  const uint64_t interval = interval_jiffies();
+  if (interval != 0) update_all(splk_jiffies(), interval);
+  splkmem::SpinLockIrqGuard guard(g_update_lock);
+  if (!g_update_stop) schedule_update();
+}
+
+}  // namespace
+
+extern "C" const char* splk_core_check_invariants(const char** name) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) {
+    if (const char* why = cache->check_invariants()) {
+      *name = cache->name();
+      return why;
+    }
+  }
+  return nullptr;
+}
+
+// One update of every cache now, as if an interval had passed (KUnit).
+extern "C" void splk_core_update_now(void) noexcept {
+  const uint64_t interval = kstd::max<uint64_t>(interval_jiffies(), 1);
+  update_all(splk_jiffies() + interval, interval);
+}
+
 // The grow task queue: spl_kmem_cache_kmem_threads threads at the highest
 // priority, entries preallocated, as SPL creates it.
 extern "C" int splk_core_init(void) noexcept {
@@ -134,8 +238,11 @@ extern "C" int splk_core_init(void) noexcept {
       splkmem::TaskQueue::create("spl_kmem_cache", threads, maxclsyspri, threads * 8, 0x7fffffff,
                                  TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
   if (queue == nullptr) return -SPLK_ENOMEM;
-  ObjectCache::set_grow_queue(queue);
+  splkmem::SlabStore::set_grow_queue(queue);
   g_grow_queue_owner = queue;
+  g_update_lock.init(SPLK_LOCK_DEPOT);
+  splkmem::SpinLockIrqGuard guard(g_update_lock);
+  schedule_update();
   return 0;
 }
 
@@ -143,6 +250,13 @@ extern "C" int splk_core_init(void) noexcept {
 // still registered was never destroyed (reported), and the graveyard's
 // slabs can finally be freed.
 extern "C" void splk_core_exit(void) noexcept {
+  taskqid_t update_id;
+  {
+    splkmem::SpinLockIrqGuard guard(g_update_lock);
+    g_update_stop = true;
+    update_id = g_update_id;
+  }
+  g_grow_queue_owner->cancel(update_id, true);
   {
     splkmem::RegistryWriteGuard guard;
     for (ObjectCache* cache : splkmem::g_caches)

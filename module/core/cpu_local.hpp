@@ -105,17 +105,21 @@ inline void free(PerCpu<T>* slot) {
 // Interrupts off for a scope, with release()/acquire() for slow paths that
 // must sleep in the middle (the CPU may differ afterwards: read per-CPU
 // slots again after acquire()).
+//
+// Always inline: an out-of-line copy of an inline function is a COMDAT
+// section, and the kernel's __patchable_function_entries (ftrace) then
+// names a section the linker discards when two objects carry the copy.
 class IrqSave : kstd::NonCopyable {
  public:
-  IrqSave() { acquire(); }
-  ~IrqSave() {
+  [[gnu::always_inline]] IrqSave() { acquire(); }
+  [[gnu::always_inline]] ~IrqSave() {
     if (held_) release();
   }
-  void release() {
+  [[gnu::always_inline]] void release() {
     held_ = false;
     irq_restore(flags_);
   }
-  void acquire() {
+  [[gnu::always_inline]] void acquire() {
     flags_ = irq_save();
     held_ = true;
   }

@@ -23,6 +23,7 @@ class SpinLock : kstd::NonCopyable {
   void unlock() { splk_spin_unlock(storage_); }
   unsigned long lock_irqsave() { return splk_spin_lock_irqsave(storage_); }
   void unlock_irqrestore(unsigned long flags) { splk_spin_unlock_irqrestore(storage_, flags); }
+  bool try_lock_irqsave(unsigned long* flags) { return splk_spin_trylock_irqsave(storage_, flags); }
 
  private:
   alignas(SPLK_SPINLOCK_ALIGN) unsigned char storage_[SPLK_SPINLOCK_SIZE];

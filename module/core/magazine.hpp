@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// Magazine: one CPU's stack of free objects.  Only its CPU touches it, with
-// interrupts off, so pushes and pops take no lock (SPL's skm).  Other CPUs
-// only read avail for statistics.  Objects go back to the slabs in batches
-// of refill when it is full and come from them in batches when it is empty.
+// Magazine: a stack of free objects (rounds, in Bonwick's word).  A magazine
+// is either loaded on a CPU (CpuLayer, cpu_layer.hpp: only that CPU touches
+// it, with interrupts off, so pushes and pops take no lock), or in the depot
+// (Depot, depot.hpp: full or empty, linked through next under the depot
+// lock).  Magazines are kmalloc'd; each carries its own capacity, so
+// magazines of an old size keep working after a resize until they are
+// freed.
 #pragma once
 
 #include "kstd/utility.hpp"
+#include "seam.h"
 
 namespace splkmem {
 
@@ -17,22 +21,83 @@ struct Magazine {
   uint32_t avail;   // objects on the stack
   uint32_t size;    // capacity
   uint32_t refill;  // batch moved to or from the slabs
-  unsigned cpu;     // owning CPU
+  unsigned cpu;     // the CPU it is loaded on (meaningless in the depot)
+  Magazine* next;   // the depot's link
+  uint64_t seen;    // loaded: its CPU's rounds at the last working-set update
   void* objs[];     // the stack, objs[avail - 1] is the hottest
+
+  bool empty() const { return avail == 0; }
+  bool full() const { return avail >= size; }
 
   static constexpr size_t bytes_for(uint32_t size) {
     return sizeof(Magazine) + size * sizeof(void*);
   }
 
+  // A new, empty magazine of size rounds, or nullptr (km_flags: KM_SLEEP
+  // where the caller may sleep, KM_NOSLEEP on the free path).
+  static Magazine* create(uint32_t size, int km_flags, int node) {
+    auto* mag = static_cast<Magazine*>(splk_kmalloc_node(bytes_for(size), km_flags, node));
+    if (mag == nullptr) return nullptr;
+    mag->magic = kMagic;
+    mag->avail = 0;
+    mag->size = size;
+    mag->refill = (size + 1) / 2;
+    mag->cpu = 0;
+    mag->next = nullptr;
+    mag->seen = ~0ULL;
+    return mag;
+  }
+  static void destroy(Magazine* mag) {
+    if (mag != nullptr) mag->magic = 0;
+    splk_kfree(mag);
+  }
+
   // SPL's sizing by object size (assumes 4 KiB pages), or the module
   // parameter clamped to 2..256 when it is set.
   static uint32_t size_for(uint64_t stride, uint64_t page_size, unsigned param) {
-    if (param > 0) return kstd::clamp(param, 2u, 256u);
+    if (param > 0) return kstd::clamp(param, 2u, kMaxSize);
     if (stride > page_size * 256) return 4;
     if (stride > page_size * 32) return 16;
     if (stride > page_size) return 64;
     if (stride > page_size / 4) return 128;
     return 256;
+  }
+  // The most rounds a magazine has, resized or not.
+  static constexpr uint32_t kMaxSize = 256;
+};
+
+// A singly linked stack of magazines (the depot's lists, and batches of
+// magazines taken out of it to be emptied).
+struct MagazineStack {
+  Magazine* top = nullptr;
+  uint64_t count = 0;
+
+  bool empty() const { return top == nullptr; }
+  void push(Magazine* mag) {
+    mag->next = top;
+    top = mag;
+    ++count;
+  }
+  Magazine* pop() {
+    Magazine* mag = top;
+    if (mag != nullptr) {
+      top = mag->next;
+      mag->next = nullptr;
+      --count;
+    }
+    return mag;
+  }
+};
+
+// Where objects leave the magazine layer: the slab store (KMC_KVMEM) or
+// SLUB (KMC_SLAB).  Called with the objects of one magazine; any context.
+// aged: the objects sat unused for a working-set interval (the slab store
+// may then free their slabs at once).
+struct ObjectSink {
+  void (*release)(void* owner, void** objs, uint32_t n, bool aged);
+  void* owner;
+  void operator()(void** objs, uint32_t n, bool aged = false) const {
+    if (n != 0) release(owner, objs, n, aged);
   }
 };
 

@@ -1,65 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// ObjectCache: one spl_kmem_cache.
+// ObjectCache: one spl_kmem_cache, and the theory of the core.
 //
-// Design (OpenZFS SPL semantics, our structure):
+// ---- Layers (Bonwick's magazines, as illumos kmem and XNU skmem) ----------
 //
-// - Two kinds, both with a per-CPU Magazine in front.  KMC_SLAB caches get
-//   their objects from a Linux kmem_cache in batches (Passthrough,
-//   passthrough.hpp, which tags and counts them); KMC_KVMEM caches own
-//   vmalloc-backed slabs (slab_layout.hpp, slab.hpp).
-// - Fast path: interrupts off, this CPU's magazine read from a per-CPU
-//   slot, pop or push, interrupts back (cpu_local.hpp: inline, no call
-//   across the seam where the kernel allows it).  Everything else is
-//   reached by a tail call, so the hit path saves no register.  free()
-//   validates the pointer by its tag (slab.hpp) before touching anything
-//   else, and takes the slow path for whatever it cannot decide inline.
-// - Slow path: an empty magazine is refilled with half its size from the
-//   partial slabs under lock_ (KMC_SLAB: a batch from SLUB, interrupts
-//   on); a full one flushes half back.  A reap empties every CPU's
-//   magazine (per-CPU work), and a CPU going offline gives its objects
-//   back (drain_dead_cpu(), from the hotplug glue).  Slabs a
-//   flush empties stay (at the tail of the partial list) until a reap:
-//   reap_now(), spl_kmem_reap() or the shrinker under memory pressure, as
-//   in illumos kmem; SPL frees them at once, which makes a warm cache
-//   regrow its slabs on every burst.
-// - Growth (SPL's): with no partial slab, a KM_SLEEP allocation dispatches
-//   one grow task per cache (KMC_BIT_GROWING) to the grow task queue, which
-//   allocates slabs in a no-I/O scope (enough for a magazine refill, up to
-//   64 KiB), and waits up to HZ/10 for it.  On
-//   timeout the cache is marked KMC_BIT_DEADLOCKED and, until a grow
-//   completes, allocations are served by emergency objects: whole pages
-//   from the page allocator, tracked in an address set, counted.  A grow
-//   that fails marks the cache deadlocked too, so KM_SLEEP callers get
-//   emergency objects instead of spinning.  KM_NOSLEEP never waits: it
-//   takes an emergency object at once, or gets NULL.  Growth waits for a
-//   reap in progress.  Emergency objects are not vmalloc addresses, which
-//   is how free() tells them apart cheaply.
-// - Slab lists under lock_: partial (fuller at the head, empty slabs at the
-//   tail, as SPL keeps them) and complete.  Empty slabs are unlinked under
-//   the lock and vfree()d after it is dropped, never with interrupts off;
-//   only reaps and destroy free slabs, and they may sleep.
-// - Counters (slab_*, obj_*) are under lock_; obj_alloc counts objects out
-//   of the slabs, in magazines or with callers, as SPL does.
+//   caller --alloc/free--> CpuLayer     each CPU: loaded + previous magazine
+//                            |  trade a whole magazine (depot lock)
+//                          Depot        full and empty magazines, working set
+//                            |  refill / flush (store lock, or none)
+//                   SlabStore | Passthrough   vmalloc slabs | Linux kmem_cache
 //
-// Lock order: registry semaphore -> the per-CPU section (interrupts off,
-// or the seam's local_lock_t) -> lock_.  lock_ is always taken with
-// interrupts off (SpinLockIrqGuard): KM_NOSLEEP allocations and frees may
-// come from soft or hard interrupt context, refill and flush there, and
-// must not spin on a lock the interrupted task holds.  Waits: growth waits
-// for a reap in progress; destroy waits for every grow task of the cache
-// (grows_inflight_) and for readers of the registry.
+// The two kinds are two types, chosen once at create: VmemCache
+// (KMC_KVMEM, vmem_cache.hpp: our own vmalloc-backed slabs, SlabStore) and
+// SlabCache (KMC_SLAB, slab_cache.hpp: objects of a Linux kmem_cache,
+// Passthrough).  ObjectCache is what they share: the per-CPU layer, the
+// depot, creation, destruction, reaping, the working-set update and the
+// statistics; the kind-specific parts are virtual functions, none of them
+// on a fast path.  The exported entry points (spl_api.cpp) dispatch on the
+// magic word straight to each kind's inline fast paths.
+//
+// ---- Object states -------------------------------------------------------
+//
+// A KMC_KVMEM object is in exactly one of: carved-not-yet (slab space past
+// carved), on its slab's free list, in a magazine (a CPU's or the depot's),
+// or with a caller.  Its tag (slab.hpp) has the free bit set in the first
+// three states once carved, and clear exactly while a caller holds it.  A
+// tagged KMC_SLAB object is in SLUB, in a magazine (tag key|1 or key|3) or
+// with a caller (tag key); untagged KMC_SLAB objects are SLUB's or the
+// caller's.  Emergency objects (whole pages) are with a caller or freed:
+// they never enter a magazine.
+//
+// ---- Invariants (check_invariants(), called by every KUnit suite) --------
+//
+// - obj_alloc equals the objects out of slabs (in magazines, in the depot,
+//   with callers), and obj_total the capacity of the slabs plus the
+//   emergency objects; slab_total and slab_alloc count the slabs on the
+//   lists and those with objects out.
+// - The partial list is fuller first; empty slabs are its tail; the
+//   complete list holds only full slabs.
+// - Every CPU has a loaded and a previous magazine at all times; the depot's
+//   full list holds full magazines (its rounds count their objects), its
+//   empty list empty ones.
+// - Objects in magazines have the free bit set in their tags.
+//
+// ---- Locks and waits, in order -------------------------------------------
+//
+//   registry rw_semaphore (sleeping; destroy writes, reap/proc/shrinker/
+//   the periodic update read)
+//     -> a CPU's irq-off section (or local_lock_t on PREEMPT_RT)
+//       -> depot lock (irq-safe)        } never both: objects move between
+//       -> slab store lock (irq-safe)   } a magazine and the slabs with the
+//                                       } depot lock dropped
+//   task queue locks are below all of these (a grow is dispatched with
+//   none held but the registry's).
+//
+//   Who waits on whom: growth waits for a reap in progress (REAPING);
+//   destroy waits for every grow task of the cache (grows_inflight_) and,
+//   by taking the registry for writing, for the periodic update, reaps and
+//   the shrinker; the periodic update and the shrinker hold the registry
+//   for reading while they work; module unload stops the periodic update
+//   before it destroys the grow queue.
 #pragma once
 
-#include "cpu_local.hpp"
+#include "cpu_layer.hpp"
+#include "depot.hpp"
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
-#include "magazine.hpp"
-#include "passthrough.hpp"
-#include "slab.hpp"
-#include "slab_layout.hpp"
 #include "splkmem/flags.h"
-#include "task_queue.hpp"
 
 namespace splkmem {
 
@@ -77,51 +84,64 @@ struct CacheParams {
   int flags;
 };
 
+// The module parameters one create reads, each read once: a sysfs write
+// during create must not make two decisions of one create disagree (a
+// limit read as 16384 to pick KMC_SLAB and as 0 to check it made the
+// create fail).
+struct CreateSettings {
+  int flags;  // params.flags with the kind decided (KMC_SLAB or KMC_KVMEM)
+  unsigned slab_limit;
+  unsigned max_size_mb;
+  unsigned obj_per_slab;
+  unsigned magazine_size;
+  uint64_t align;  // at least SlabLayout::kMinAlign
+};
+
+class VmemCache;
+class SlabCache;
+
 class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
  public:
   static constexpr uint32_t kMagic = 0x2c2c2c2c;
-  // Live caches of the two kinds the exported entry points dispatch on
-  // with one compare each: KMC_KVMEM with neither constructor nor
-  // destructor (the plain magazine paths), and KMC_SLAB.
+  // Live caches of the kinds the exported entry points dispatch on with
+  // one compare each: KMC_KVMEM with neither constructor nor destructor
+  // (the plain magazine paths), tagged KMC_SLAB, and untagged KMC_SLAB
+  // with neither constructor nor destructor.
   static constexpr uint32_t kPlainMagic = 0x2c2c2c2b;
   static constexpr uint32_t kPassthroughMagic = 0x2c2c2c2a;
-  // KMC_SLAB, untagged, neither constructor nor destructor.
   static constexpr uint32_t kDirectMagic = 0x2c2c2c29;
   // A cache destroyed with objects still out: kept, but no longer usable.
   static constexpr uint32_t kDestroyedMagic = 0x2d2d2d2d;
 
   // Validates params (errors are logged, naming the value) and builds a
-  // cache; nullptr on bad input or no memory.
+  // cache of the right kind; nullptr on bad input or no memory.
   static ObjectCache* create(const CacheParams& params);
+  // Bytes a cache slot needs, for either kind (cache_registry.cpp).
+  static size_t slot_size();
   // Drains, frees and unregisters; a cache with objects still out is kept
-  // (see graveyard in object_cache.cpp) so no pointer dangles.
+  // (see the graveyard in cache_registry.cpp) so no pointer dangles.
   void destroy();
 
-  // The fast paths are inline (below the class): a magazine hit or push,
-  // or one Linux slab call, is all the exported entry points do.
-  // Everything else is out of line.
-  void* alloc(int km_flags);
-  void free(void* obj);
-  // The same for a cache that is plain() (no test of kind or callbacks).
-  void* alloc_plain(int km_flags);
-  void free_plain(void* obj);
-  // KMC_SLAB caches (passthrough()): their own functions, so that the
-  // magazine paths need no register saved for the call into SLUB.
-  [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
-  [[gnu::no_instrument_function]] void free_passthrough(void* obj);
-  // Untagged KMC_SLAB caches: SLUB on every call; the plain ones for
-  // caches without callbacks (direct()).
-  [[gnu::no_instrument_function]] void* alloc_direct_plain(int km_flags);
-  [[gnu::no_instrument_function]] void free_direct_plain(void* obj);
-  void* alloc_direct(int km_flags);
-  void free_direct(void* obj);
-  // Empties every CPU's magazine, then frees the empty slabs.
+  // Any cache, any callbacks (the exported entry points' general case).
+  virtual void* alloc(int km_flags) = 0;
+  virtual void free(void* obj) = 0;
+
+  // Empties every CPU's magazines and the depot, then frees the empty
+  // slabs.  May sleep.
   void reap_now();
+  // The periodic working-set update (every spl_kmem_cache_reap_interval_ms):
+  // returns what the depot did not use in the last interval, frees slabs
+  // empty for a whole interval, grows the magazines under contention.
+  void update(uint64_t now, uint64_t interval);
+  // The shrinker: gives back the depot's objects and the empty slabs; the
+  // objects freed (count: what it could free).
+  uint64_t shrink();
+  uint64_t shrinkable();
   void drain_dead_cpu(unsigned cpu);
 
   void set_move(MoveCallback move) { move_ = move; }
-  void set_alloc_gfp(unsigned gfp);
-  uint64_t inuse();
+  virtual void set_alloc_gfp(unsigned gfp) = 0;
+  virtual uint64_t inuse() = 0;
   // Objects a reap could give back (free in slabs, cached in magazines).
   uint64_t freeable();
   uint64_t entry_size() const { return obj_size_; }
@@ -130,199 +150,77 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
            magic_ == kDirectMagic;
   }
   bool direct() const { return magic_ == kDirectMagic; }
+  // A SlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
+  bool slab_kind() const { return fast_ & kFastSlabKind; }
   bool plain() const { return magic_ == kPlainMagic; }
   bool passthrough() const { return magic_ == kPassthroughMagic; }
   const char* name() const { return name_; }
   void stats(splk_cache_stats* out);
-
-  // The grow task queue, created at module init (cache_registry.cpp).
-  static void set_grow_queue(TaskQueue* queue);
+  // nullptr when the invariants above hold, else the one found broken.
+  const char* check_invariants();
 
   // Module unload: frees what a cache destroyed with live objects kept.
-  void release_leaked();
+  virtual void release_leaked() = 0;
 
- private:
+ protected:
   ObjectCache() = default;
-  bool init(const CacheParams& params);
-  bool init_magazines();
-  void free_magazines();
+  bool init_common(const CacheParams& params, const CreateSettings& settings, uint32_t mag_size,
+                   uint32_t mag_max);
+  void destroy_magazines();
 
-  bool is_slab_backed() const { return fast_ & kFastPassthrough; }
+  // The kind's layer under the magazines.
+  virtual ObjectSink sink() = 0;
+  // Frees empty slabs that became empty at or before cutoff (vmalloc
+  // slabs; SLUB reclaims its own).
+  virtual void reclaim(uint64_t cutoff) = 0;
+  // Objects on empty slabs, what reclaim(~0) frees.
+  virtual uint64_t reclaimable() = 0;
+  // Destroy, before the magazines are emptied: waits out growth.
+  virtual void quiesce() = 0;
+  // Destroy, after: frees what it can, returns the objects still allocated.
+  virtual uint64_t outstanding() = 0;
+  // Destroy of a cache with nothing allocated: frees the layer.
+  virtual void destroy_layer() = 0;
+  virtual void layer_stats(splk_cache_stats* out) = 0;
+  virtual const char* check_layer() = 0;
+  // A reap finished: wake growth waiting for it.
+  virtual void reap_done() {}
 
-  // What the inline paths test, in one word.
-  static constexpr uint32_t kFastPassthrough = 1;  // KMC_SLAB
-  static constexpr uint32_t kFastDtor = 2;         // free runs a destructor
-  static constexpr uint32_t kFastCtor = 4;         // KMC_SLAB: alloc constructs
-  static constexpr uint32_t kFastZero = 8;         // KMC_SLAB: alloc zeroes (init_on_alloc)
-  // KMC_SLAB: most bytes of objects one CPU's magazine holds, and most
-  // objects one refill takes from SLUB (a stack array).
-  static constexpr uint64_t kPassthroughMagBytes = 64 * 1024;
-  static constexpr unsigned kPassthroughBatch = 32;
-
-  // What a refill achieved.
-  enum class Refill {
-    kRetry,      // objects moved, a slab arrived, or waited: look again
-    kEmergency,  // an emergency object for the caller
-    kFailed,     // KM_NOSLEEP and nothing to be had
-  };
-
-  // Out of line: everything but a magazine hit or push.  Each is reached
-  // by a tail call from the inline paths, with the same arguments.
-  bool pop(void** obj);
-  template <bool kConstruct>
-  void* alloc_magazine(int km_flags);
-  void* alloc_slow(int km_flags);
-  void* alloc_passthrough_slow(int km_flags);
-  void* alloc_direct_slow(int km_flags, void* obj);
-  void* construct_passthrough(void* obj, int km_flags);
-  void push_passthrough(void* obj);
-  void* construct(void* obj, int km_flags);
-  void free_slow(void* obj);
-  void free_passthrough_slow(void* obj);
-  void free_with_dtor(void* obj);
-  // The tag of a slab object, when it can be read and checked without a
-  // fault: a vmalloc address whose tag word is on the object's own page.
-  bool fast_tag(void* obj, uintptr_t* tag) const;
-  // A validated slab object goes back: free state, magazine.
-  void release(void* obj, uintptr_t tag);
-  void push_flushing(void* obj);
-
-  // KVMEM paths.
-  void* alloc_from_magazine(int km_flags);
-  Refill refill(cpu::IrqSave& irq, Magazine* mag, int km_flags, void** emergency);
-  Refill grow(int km_flags, void** emergency);
-  void dispatch_grow(int km_flags);
-  static void grow_task_main(void* cache);
-  void grow_task();
-  void grow_done();
-  Slab* new_slab(int km_flags);
-  Refill emergency_alloc(int km_flags, void** obj);
-  bool emergency_free(void* obj);
-  void* take_object(Slab* slab);
-  bool return_object(void* obj);
-  bool flush(Magazine* mag, uint32_t count);
-  void reclaim_empty_slabs();
-  static void flush_this_cpu(void* cache);
-  bool check_tag(void* obj, uintptr_t* tag);
+  // A push onto this CPU's loaded magazine found it full: the previous
+  // magazine, a depot trade, a new magazine, or a flush (cpu_layer.hpp).
+  void push_slow(void* obj);
+  // Returns the count coldest objects of mag to the layer below.
+  void flush(Magazine* mag, uint32_t count);
+  // Empties and frees the magazines of two stacks taken from the depot.
+  void release_magazines(MagazineStack* full, MagazineStack* empty, bool aged);
+  void purge_depot();
   void reject_free(void* obj, const char* why);
-  Magazine* magazine_on(unsigned cpu) { return *cpu::on_cpu(mag_slot_, cpu); }
+  void* construct(void* obj, int km_flags) {
+    ctor_(obj, priv_, km_flags);
+    return obj;
+  }
+  static void drain_this_cpu(void* cache);
+  static void drain_idle_cpu(void* cache);
 
-  // The fast paths' fields first: one or two cache lines.
+  static constexpr uint32_t kFastSlabKind = 1;
+
+  // The fast paths' fields first.
   uint32_t magic_;
-  uint32_t fast_;                    // kFast* bits
-  cpu::PerCpu<Magazine*> mag_slot_;  // KMC_KVMEM: this CPU's magazine
-  SlabTagKey tags_;                  // KMC_KVMEM: tag encoding
+  uint32_t fast_;  // kFastSlabKind, and bits of the kinds' own
+  CpuLayer cpus_;
   Ctor ctor_;
   Dtor dtor_;
   void* priv_;
-  unsigned extra_gfp_;       // spl_kmem_cache_set_allocflags()
-  Passthrough passthrough_;  // KMC_SLAB
 
+  Depot depot_;
   char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
   unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
   MoveCallback move_;
   uint64_t obj_size_;
   uint64_t obj_align_;
-
-  // KMC_KVMEM.
-  SlabLayout layout_;
-  uint32_t mag_size_;
-  uint32_t mag_refill_;
-
-  // Growth: one grow task at a time (KMC_BIT_GROWING), its entry embedded.
-  WaitQueue grow_wq_;  // allocators wait for growth or the end of a reap
-  TaskEntry grow_task_;
-  uint32_t grows_inflight_;  // under lock_: dispatched, not yet grow_done()
-  int grow_flags_;
-
-  SpinLock lock_;
-  AddressSet emergency_;  // emergency objects, under lock_
-  kstd::IntrusiveList<Slab> partial_;
-  kstd::IntrusiveList<Slab> complete_;
-  uint64_t slab_fail_;
-  uint64_t slab_create_;
-  uint64_t slab_destroy_;
-  uint64_t slab_total_;
-  uint64_t slab_alloc_;
-  uint64_t slab_max_;
-  uint64_t obj_total_;
-  uint64_t obj_alloc_;
-  uint64_t obj_max_;
-  uint64_t obj_deadlock_;
-  uint64_t obj_emergency_;
-  uint64_t obj_emergency_max_;
+  uint32_t mag_size_;  // rounds of new magazines; grows under contention
+  uint32_t mag_max_;   // ... up to this
+  uint64_t mag_resizes_;
 };
-
-// The one pop of this CPU's magazine, for both kinds: false when it is
-// empty.  Interrupts are off for the pop alone.
-[[gnu::always_inline]] inline bool ObjectCache::pop(void** obj) {
-  const unsigned long irq = cpu::irq_save();
-  Magazine* mag = cpu::read(mag_slot_);
-  const uint32_t avail = mag->avail;
-  if (kstd::unlikely(avail == 0)) {
-    cpu::irq_restore(irq);
-    return false;
-  }
-  *obj = mag->objs[avail - 1];
-  mag->avail = avail - 1;
-  cpu::irq_restore(irq);
-  return true;
-}
-
-// A magazine pop; a miss is alloc_slow(), which constructs by itself.
-template <bool kConstruct>
-[[gnu::always_inline]] inline void* ObjectCache::alloc_magazine(int km_flags) {
-  void* obj;
-  if (kstd::unlikely(!pop(&obj))) return alloc_slow(km_flags);
-  *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
-  if (kConstruct && ctor_ != nullptr) return construct(obj, km_flags);
-  return obj;
-}
-
-[[gnu::always_inline]] inline void* ObjectCache::alloc_plain(int km_flags) {
-  return alloc_magazine<false>(km_flags);
-}
-
-[[gnu::always_inline]] inline void* ObjectCache::alloc(int km_flags) {
-  if (kstd::unlikely(fast_ & kFastPassthrough))
-    return passthrough_.tagged() ? alloc_passthrough(km_flags) : alloc_direct(km_flags);
-  return alloc_magazine<true>(km_flags);
-}
-
-[[gnu::always_inline]] inline bool ObjectCache::fast_tag(void* obj, uintptr_t* tag) const {
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
-      (addr & (kPageSize - 1)) < sizeof(uintptr_t))
-    return false;
-  *tag = *Slab::tag_of(obj);
-  return tags_.allocated(*tag, addr, kPageSize);
-}
-
-[[gnu::always_inline]] inline void ObjectCache::release(void* obj, uintptr_t tag) {
-  *Slab::tag_of(obj) = tag | SlabTagKey::kFreeBit;
-  const unsigned long irq = cpu::irq_save();
-  Magazine* mag = cpu::read(mag_slot_);
-  const uint32_t avail = mag->avail;
-  if (kstd::unlikely(avail >= mag->size)) {
-    cpu::irq_restore(irq);
-    return push_flushing(obj);
-  }
-  mag->objs[avail] = obj;
-  mag->avail = avail + 1;
-  cpu::irq_restore(irq);
-}
-
-[[gnu::always_inline]] inline void ObjectCache::free_plain(void* obj) {
-  uintptr_t tag;
-  if (kstd::unlikely(!fast_tag(obj, &tag))) return free_slow(obj);
-  release(obj, tag);
-}
-
-[[gnu::always_inline]] inline void ObjectCache::free(void* obj) {
-  if (kstd::unlikely(fast_ & kFastPassthrough))
-    return passthrough_.tagged() ? free_passthrough(obj) : free_direct(obj);
-  if (kstd::unlikely(fast_ & kFastDtor)) return free_with_dtor(obj);
-  free_plain(obj);
-}
 
 }  // namespace splkmem

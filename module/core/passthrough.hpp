@@ -94,6 +94,8 @@ class Passthrough : kstd::NonCopyable {
   // True when obj, free, has not been used since SLUB zeroed it: the
   // init_on_alloc rule needs no second memset then.
   bool clean(void* obj) const { return read_tag(obj) == (key_ | kFreeBit | kCleanBit); }
+  // True when obj is a free object of this cache (debug checks).
+  bool is_free(void* obj) const { return (read_tag(obj) & ~kCleanBit) == (key_ | kFreeBit); }
 
   // An object leaves a magazine for a caller, or comes back from one.
   [[gnu::always_inline]] void mark_allocated(void* obj) {

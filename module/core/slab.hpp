@@ -29,10 +29,11 @@ struct Slab : kstd::ListNode {
   static constexpr uint32_t kMagic = 0x22222222;
 
   uint32_t magic;
-  uint32_t capacity;  // objects in this slab
-  uint32_t in_use;    // objects taken out of the slab (magazines or callers)
-  uint32_t carved;    // objects [0, carved) have been handed out at least once
-  void* free_list;    // objects returned to the slab, linked through word 0
+  uint32_t capacity;     // objects in this slab
+  uint32_t in_use;       // objects taken out of the slab (magazines or callers)
+  uint32_t carved;       // objects [0, carved) have been handed out at least once
+  void* free_list;       // objects returned to the slab, linked through word 0
+  uint64_t empty_since;  // jiffies when in_use last dropped to 0 (0: long ago)
 
   bool full() const { return in_use == capacity; }
   bool empty() const { return in_use == 0; }

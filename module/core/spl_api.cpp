@@ -36,12 +36,15 @@
 // - A pointer that never was a cache handle (other than NULL) is read as
 //   one by the magic check.
 #include "cache_registry.hpp"
-#include "object_cache.hpp"
+#include "slab_cache.hpp"
+#include "vmem_cache.hpp"
 
 // struct spl_kmem_cache (seam.h) is never defined: consumers hold an
 // opaque pointer, which is an ObjectCache.
 
 using splkmem::ObjectCache;
+using splkmem::SlabCache;
+using splkmem::VmemCache;
 
 namespace {
 
@@ -79,14 +82,17 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
 [[gnu::noinline]] void* alloc_general(spl_kmem_cache* skc, int flags) {
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_alloc(skc);
-  return cache->alloc(flags);
+  // Both kinds are final: these are direct calls, not virtual ones.
+  if (cache->slab_kind()) return static_cast<SlabCache*>(cache)->alloc(flags);
+  return static_cast<VmemCache*>(cache)->alloc(flags);
 }
 
 [[gnu::noinline]] void free_general(spl_kmem_cache* skc, void* obj) {
   if (obj == nullptr) return;  // as kfree(NULL), whatever the handle
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_free(skc);
-  cache->free(obj);
+  if (cache->slab_kind()) return static_cast<SlabCache*>(cache)->free(obj);
+  static_cast<VmemCache*>(cache)->free(obj);
 }
 
 // The rare paths: body(cache) runs under the registry read lock if the
@@ -130,10 +136,12 @@ extern "C" void spl_kmem_cache_destroy(spl_kmem_cache* skc) noexcept {
 // inline magazine pop or push, whose misses are tail calls.
 extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
   auto* cache = reinterpret_cast<ObjectCache*>(skc);
-  if (kstd::likely(cache != nullptr && cache->plain())) return cache->alloc_plain(flags);
+  if (kstd::likely(cache != nullptr && cache->plain()))
+    return static_cast<VmemCache*>(cache)->alloc_plain(flags);
   if (kstd::likely(cache != nullptr && cache->passthrough()))
-    return cache->alloc_passthrough(flags);
-  if (kstd::likely(cache != nullptr && cache->direct())) return cache->alloc_direct_plain(flags);
+    return static_cast<SlabCache*>(cache)->alloc_passthrough(flags);
+  if (kstd::likely(cache != nullptr && cache->direct()))
+    return static_cast<SlabCache*>(cache)->alloc_direct_plain(flags);
   return alloc_general(skc, flags);
 }
 
@@ -142,9 +150,12 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
   // free(NULL) is a no-op, as kfree(NULL): each path below finds NULL
   // refused by its inline check and returns on its slow path, so the
   // common case pays no test for it.
-  if (kstd::likely(cache != nullptr && cache->plain())) return cache->free_plain(obj);
-  if (kstd::likely(cache != nullptr && cache->passthrough())) return cache->free_passthrough(obj);
-  if (kstd::likely(cache != nullptr && cache->direct())) return cache->free_direct_plain(obj);
+  if (kstd::likely(cache != nullptr && cache->plain()))
+    return static_cast<VmemCache*>(cache)->free_plain(obj);
+  if (kstd::likely(cache != nullptr && cache->passthrough()))
+    return static_cast<SlabCache*>(cache)->free_passthrough(obj);
+  if (kstd::likely(cache != nullptr && cache->direct()))
+    return static_cast<SlabCache*>(cache)->free_direct_plain(obj);
   free_general(skc, obj);
 }
 

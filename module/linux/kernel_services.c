@@ -261,6 +261,7 @@ static struct lock_class_key splk_lock_keys[SPLK_LOCK_CLASSES];
 static const char *const splk_lock_names[SPLK_LOCK_CLASSES] = {
 	[SPLK_LOCK_CACHE] = "splkmem_cache_lock",
 	[SPLK_LOCK_TASKQ] = "splkmem_taskq_lock",
+	[SPLK_LOCK_DEPOT] = "splkmem_depot_lock",
 };
 
 void splk_spin_lock_init(void *lock, enum splk_lock_class cls)
@@ -291,6 +292,11 @@ unsigned long splk_spin_lock_irqsave(void *lock)
 void splk_spin_unlock_irqrestore(void *lock, unsigned long flags)
 {
 	spin_unlock_irqrestore((spinlock_t *)lock, flags);
+}
+
+bool splk_spin_trylock_irqsave(void *lock, unsigned long *flags)
+{
+	return spin_trylock_irqsave((spinlock_t *)lock, *flags);
 }
 
 void splk_waitq_init(void *wq)
@@ -482,6 +488,15 @@ void splk_on_each_cpu(void (*fn)(void *), void *arg)
 		work_on_cpu(cpu, splk_cpu_call_fn, &call);
 }
 
+/* One CPU, the same way (and with the same caveat) as splk_on_each_cpu(). */
+void splk_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
+{
+	struct splk_cpu_call call = { .fn = fn, .arg = arg };
+
+	if (cpu_online(cpu))
+		work_on_cpu(cpu, splk_cpu_call_fn, &call);
+}
+
 bool splk_cpu_possible(unsigned int cpu)
 {
 	return cpu_possible(cpu);
@@ -533,4 +548,15 @@ void splk_kernel_info_init(void)
 	splk_kernel.init_on_alloc = want_init_on_alloc(GFP_KERNEL);
 	splk_kernel.nr_cpu_ids = nr_cpu_ids;
 	splk_kernel.hz = HZ;
+}
+
+/*
+ * The C++ core's abstract classes name this in their vtables (the slot of
+ * a pure virtual function); only a call through a half-built or corrupted
+ * object can reach it.
+ */
+void __cxa_pure_virtual(void);
+void __cxa_pure_virtual(void)
+{
+	panic("splkmem: pure virtual function called\n");
 }

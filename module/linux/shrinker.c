@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The memory shrinker: under memory pressure the VM asks how many objects
- * the caches could give back (free in slabs or cached in magazines) and
- * then reaps every cache (spl_kmem_reap()).  With spl_kmem_cache_reclaim=1
- * (KMC_RECLAIM_ONCE) each request gets a single pass and the shrinker then
- * reports that it can do no more.
+ * The memory shrinker.  Its count is what its scan can free without
+ * touching any CPU: the objects in the caches' depots and the capacity of
+ * their empty slabs, read from counters (splk_core_shrink_count()).  The
+ * scan gives those back cache by cache until nr_to_scan objects are freed
+ * and stops there.  The CPUs' own magazines are left to reaps
+ * (spl_kmem_reap(), which OpenZFS calls under ARC pressure) and to the
+ * working-set update.  With spl_kmem_cache_reclaim=1 (KMC_RECLAIM_ONCE)
+ * each request gets a single scan and the shrinker then reports that it
+ * can do no more.
  */
 #include <linux/mm.h>
 #include <linux/shrinker.h>
@@ -16,22 +20,19 @@
 static unsigned long splk_shrink_count(struct shrinker *s,
 				       struct shrink_control *sc)
 {
-	unsigned long freeable = splk_core_freeable();
+	unsigned long n = splk_core_shrink_count();
 
-	return freeable ? freeable : SHRINK_EMPTY;
+	return n ? n : SHRINK_EMPTY;
 }
 
 static unsigned long splk_shrink_scan(struct shrinker *s,
 				      struct shrink_control *sc)
 {
-	unsigned long before = splk_core_freeable();
-	unsigned long after;
+	unsigned long freed = splk_core_shrink_scan(sc->nr_to_scan);
 
-	spl_kmem_reap();
-	after = splk_core_freeable();
 	if (READ_ONCE(spl_kmem_cache_reclaim) & 1)
 		return SHRINK_STOP;
-	return before > after ? before - after : SHRINK_STOP;
+	return freed ? freed : SHRINK_STOP;
 }
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)

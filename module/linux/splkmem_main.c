@@ -108,6 +108,22 @@ SPLK_PARAM(spl_kmem_cache_max_size, SPL_KMEM_CACHE_MAX_SIZE, 1, 1024,
 SPLK_PARAM(spl_kmem_cache_slab_limit, 4 * PAGE_SIZE, 0, 1 << 20, false,
 	   true, 0644, "Objects less than N bytes use the Linux slab");
 
+/*
+ * The working-set update (object_cache.hpp): every this many ms each
+ * cache gives back what its depot did not use in the last interval and
+ * frees slabs empty for a whole interval (illumos kmem_reap_interval,
+ * 15 s).  0: no periodic update (reaps and the shrinker only).
+ */
+SPLK_PARAM(spl_kmem_cache_reap_interval_ms, 15000, 0, 3600000, false, true,
+	   0644, "Working-set update interval in ms (0: none)");
+
+/*
+ * Depot lock contention per interval past which a cache's magazines are
+ * made bigger (illumos kmem_depot_contention, 3).  0: never resized.
+ */
+SPLK_PARAM(spl_kmem_cache_depot_contention, 3, 0, 1000000, false, true,
+	   0644, "Depot contention per interval that grows magazines (0: off)");
+
 /* Threads that grow slabs asynchronously (1..64). */
 SPLK_PARAM(spl_kmem_cache_kmem_threads, 4, 1, 64, false, false, 0444,
 	   "Number of spl_kmem_cache threads");
@@ -147,6 +163,11 @@ EXPORT_SYMBOL_GPL(splk_warnings);
 /* Test builds only: the suites set parameters, even read-only ones. */
 EXPORT_SYMBOL_GPL(spl_kmem_cache_magazine_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_reclaim);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_reap_interval_ms);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_depot_contention);
+EXPORT_SYMBOL_GPL(splk_core_update_now);
+EXPORT_SYMBOL_GPL(splk_core_shrink_count);
+EXPORT_SYMBOL_GPL(splk_core_shrink_scan);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_obj_per_slab);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_max_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
@@ -156,6 +177,7 @@ EXPORT_SYMBOL_GPL(splk_taskq_get_stats);
 #endif
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
 EXPORT_SYMBOL_GPL(splk_cache_stats_find);
+EXPORT_SYMBOL_GPL(splk_core_check_invariants);
 EXPORT_SYMBOL_GPL(splk_core_version);
 
 static int __init splkmem_init(void)

@@ -45,6 +45,11 @@ class IntrusiveList {
   T* front() const { return empty() ? nullptr : static_cast<T*>(head_.next); }
   T* back() const { return empty() ? nullptr : static_cast<T*>(head_.prev); }
 
+  // The item before item on this list, nullptr at the front.
+  T* prev(const T* item) const {
+    return item->prev == &head_ ? nullptr : static_cast<T*>(item->prev);
+  }
+
   void push_front(T* item) { item->insert_after(&head_); }
   void push_back(T* item) { item->insert_after(head_.prev); }
   static void remove(T* item) { item->unlink(); }

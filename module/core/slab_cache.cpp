@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// SlabCache: creation and the paths of a KMC_SLAB cache.  The design is in
+// slab_cache.hpp, the Linux side in passthrough.hpp.
+#include "slab_cache.hpp"
+
+namespace splkmem {
+
+ObjectCache* SlabCache::make(void* mem, const CacheParams& p, const CreateSettings& s) {
+  auto* cache = new (mem) SlabCache();
+  if (p.size > s.slab_limit) {
+    splk_log(0,
+             "splkmem: cache '%s': KMC_SLAB object size %zu exceeds spl_kmem_cache_slab_limit %u",
+             p.name, p.size, s.slab_limit);
+    return nullptr;
+  }
+  Passthrough& pt = cache->passthrough_;
+  if (!pt.init(p.name, p.size, s.align, s.flags & KMC_RECLAIMABLE)) {
+    splk_log(0, "splkmem: cache '%s': kmem_cache_create failed", p.name);
+    return nullptr;
+  }
+  // SPL's magazine sizes, capped at kMagBytes a magazine: these objects
+  // are held away from SLUB until the working set or a reap returns them.
+  const uint64_t stride = pt.stride(p.size);
+  const auto cap = static_cast<uint32_t>(kstd::max<uint64_t>(8, kMagBytes / stride));
+  const uint32_t mag_size = kstd::min(Magazine::size_for(stride, kPageSize, s.magazine_size), cap);
+  const uint32_t mag_max = kstd::min<uint32_t>(Magazine::kMaxSize, cap * 2);
+  if (!cache->init_common(p, s, mag_size, mag_max)) {
+    pt.destroy();
+    return nullptr;
+  }
+  cache->fast_ = kFastSlabKind;
+  if (p.ctor != nullptr) cache->fast_ |= kFastCtor;
+  if (p.ctor == nullptr && splk_kernel.init_on_alloc) cache->fast_ |= kFastZero;
+  cache->magic_ = pt.tagged()                              ? kPassthroughMagic
+                  : p.ctor == nullptr && p.dtor == nullptr ? kDirectMagic
+                                                           : kMagic;
+  return cache;
+}
+
+// SLUB complains loudly about destroying a cache with live objects and
+// keeps pointing at our name: leave both in place for good.
+void SlabCache::release_leaked() {
+  splk_log(1, "splkmem: cache '%s': Linux slab cache with leaked objects left in place", name_);
+}
+
+// ---- Tagged: magazines in front of SLUB ---------------------------------
+
+void* SlabCache::alloc_passthrough(int km_flags) {
+  void* obj;
+  if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_passthrough_slow(km_flags);
+  if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  passthrough_.mark_allocated(obj);
+  return obj;
+}
+
+// The loaded magazine was empty: the previous one or the depot, else a
+// batch from SLUB with interrupts on (KM_SLEEP may sleep there), one
+// object for the caller, the rest into whatever magazine this CPU has by
+// then, any excess straight back.  KM_SLEEP never fails, so it retries;
+// KM_NOSLEEP fails.
+void* SlabCache::alloc_passthrough_slow(int km_flags) {
+  void* obj = nullptr;
+  {
+    cpu::IrqSave irq;
+    Magazine* mag = cpus_.reload_for_alloc(depot_);
+    if (!mag->empty()) obj = mag->objs[--mag->avail];
+  }
+  if (obj == nullptr) {
+    void* batch[kBatch];
+    const unsigned want = kstd::min<unsigned>((kstd::load_relaxed(mag_size_) + 1) / 2, kBatch);
+    unsigned got;
+    while ((got = passthrough_.alloc_free_objects(km_flags, want, batch)) == 0) {
+      if (km_flags & KM_NOSLEEP) return nullptr;
+      splk_cond_resched();
+    }
+    obj = batch[--got];
+    unsigned kept = 0;
+    {
+      cpu::IrqSave irq;
+      Magazine* mag = cpus_.loaded();
+      while (kept < got && !mag->full()) mag->objs[mag->avail++] = batch[kept++];
+    }
+    if (kept < got) passthrough_.release_free_objects(got - kept, batch + kept);
+  }
+  if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  passthrough_.mark_allocated(obj);
+  return obj;
+}
+
+// A free object goes to the caller by the kernel's init_on_alloc rule:
+// zeroed unless there is a constructor (or SLUB zeroed it and nobody has
+// used it since), constructed if there is one.
+void* SlabCache::construct_passthrough(void* obj, int km_flags) {
+  const bool clean = passthrough_.clean(obj);
+  passthrough_.mark_allocated(obj);
+  if (ctor_ == nullptr) {
+    if (!clean) __builtin_memset(obj, 0, obj_size_);
+    return obj;
+  }
+  return construct(obj, km_flags);
+}
+
+// Without a destructor: checked, then a push onto this CPU's magazine.
+void SlabCache::free_passthrough(void* obj) {
+  if (dtor_ != nullptr || kstd::unlikely(!passthrough_.owns(obj)))
+    return free_passthrough_slow(obj);
+  push_passthrough(obj);
+}
+
+// With a destructor, or one the inline check refused.
+void SlabCache::free_passthrough_slow(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL)
+  if (!passthrough_.owns(obj))
+    if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  push_passthrough(obj);
+}
+
+void SlabCache::push_passthrough(void* obj) {
+  passthrough_.mark_free(obj);
+  if (kstd::unlikely(!cpus_.push(obj))) push_slow(obj);
+}
+
+// ---- Untagged: SLUB on every call ---------------------------------------
+
+void* SlabCache::alloc_direct_plain(int km_flags) {
+  void* obj = passthrough_.alloc_raw(km_flags);
+  if (kstd::unlikely(obj == nullptr)) return alloc_direct_slow(km_flags, obj);
+  passthrough_.count_alloc();
+  return obj;
+}
+
+void* SlabCache::alloc_direct(int km_flags) {
+  return alloc_direct_slow(km_flags, passthrough_.alloc_raw(km_flags));
+}
+
+// SLUB had no object (KM_SLEEP never fails, so it retries; KM_NOSLEEP
+// fails); then the count and the constructor.
+void* SlabCache::alloc_direct_slow(int km_flags, void* obj) {
+  while (obj == nullptr) {
+    if (km_flags & KM_NOSLEEP) return nullptr;
+    splk_cond_resched();
+    obj = passthrough_.alloc_raw(km_flags);
+  }
+  passthrough_.count_alloc();
+  return ctor_ != nullptr ? construct(obj, km_flags) : obj;
+}
+
+void SlabCache::free_direct_plain(void* obj) {
+  if (kstd::unlikely(!passthrough_.may_own(obj))) return free_direct(obj);
+  passthrough_.count_free();
+  passthrough_.free_raw(obj);
+}
+
+void SlabCache::free_direct(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL)
+  if (!passthrough_.may_own(obj)) return reject_free(obj, "not an object of this cache");
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  passthrough_.count_free();
+  passthrough_.free_raw(obj);
+}
+
+// ---- Either way ---------------------------------------------------------
+
+void* SlabCache::alloc(int km_flags) {
+  return passthrough_.tagged() ? alloc_passthrough(km_flags) : alloc_direct(km_flags);
+}
+
+void SlabCache::free(void* obj) {
+  return passthrough_.tagged() ? free_passthrough(obj) : free_direct(obj);
+}
+
+bool SlabCache::is_free_object(const void* cache, void* obj) {
+  return static_cast<const SlabCache*>(cache)->passthrough_.is_free(obj);
+}
+
+const char* SlabCache::check_layer() { return cpus_.check(&SlabCache::is_free_object, this); }
+
+}  // namespace splkmem

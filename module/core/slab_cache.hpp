@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// SlabCache: a KMC_SLAB cache, objects of a Linux kmem_cache (SLUB) behind
+// Passthrough (passthrough.hpp).  Two ways, chosen at create by what the
+// tag header would cost (Passthrough::tagged()):
+//
+// - tagged: the per-CPU magazines and the depot in front of SLUB, as for
+//   the vmalloc slabs, so a hit is a pop or a push and SLUB is only asked
+//   for a batch on a miss; the tag makes every free checked (foreign,
+//   interior, double) before anything else;
+// - untagged (tiny objects, sizes that fill SLUB's slabs exactly): SLUB on
+//   every call, as SPL does, with the direct-map check in front and SLUB's
+//   own checks behind.  Their magazines stay empty.
+#pragma once
+
+#include "object_cache.hpp"
+#include "passthrough.hpp"
+
+namespace splkmem {
+
+class SlabCache final : public ObjectCache {
+ public:
+  static ObjectCache* make(void* mem, const CacheParams& params, const CreateSettings& settings);
+
+  // Tagged caches (passthrough()): their own functions, so that the
+  // magazine paths need no register saved for the call into SLUB.
+  [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
+  [[gnu::no_instrument_function]] void free_passthrough(void* obj);
+  // Untagged caches without callbacks (direct()).
+  [[gnu::no_instrument_function]] void* alloc_direct_plain(int km_flags);
+  [[gnu::no_instrument_function]] void free_direct_plain(void* obj);
+
+  void* alloc(int km_flags) override;
+  void free(void* obj) override;
+  void set_alloc_gfp(unsigned gfp) override { passthrough_.set_gfp(gfp); }
+  uint64_t inuse() override { return static_cast<uint64_t>(passthrough_.live()); }
+  void release_leaked() override;
+
+ private:
+  SlabCache() = default;
+
+  // What the inline paths test, in one word (fast_).
+  static constexpr uint32_t kFastCtor = 4;  // alloc constructs
+  static constexpr uint32_t kFastZero = 8;  // alloc zeroes (init_on_alloc)
+  // Most bytes of objects one magazine holds, and most objects one refill
+  // takes from SLUB (a stack array).
+  static constexpr uint64_t kMagBytes = 64 * 1024;
+  static constexpr unsigned kBatch = 32;
+
+  ObjectSink sink() override { return ObjectSink{&SlabCache::give_back, this}; }
+  void reclaim(uint64_t) override {}  // SLUB reclaims its own slabs
+  uint64_t reclaimable() override { return 0; }
+  void quiesce() override {}
+  uint64_t outstanding() override { return static_cast<uint64_t>(passthrough_.live()); }
+  void destroy_layer() override { passthrough_.destroy(); }
+  void layer_stats(splk_cache_stats* out) override { out->linux_alloc = inuse(); }
+  const char* check_layer() override;
+
+  static void give_back(void* cache, void** objs, uint32_t n, bool) {
+    static_cast<SlabCache*>(cache)->passthrough_.release_free_objects(n, objs);
+  }
+  static bool is_free_object(const void* cache, void* obj);
+
+  void* alloc_passthrough_slow(int km_flags);
+  void* construct_passthrough(void* obj, int km_flags);
+  void* alloc_direct(int km_flags);
+  void* alloc_direct_slow(int km_flags, void* obj);
+  void free_passthrough_slow(void* obj);
+  void free_direct(void* obj);
+  void push_passthrough(void* obj);
+
+  Passthrough passthrough_;
+};
+
+}  // namespace splkmem

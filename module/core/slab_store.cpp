@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// SlabStore: slab lists, growth, emergency objects and reclaim of a
+// KMC_KVMEM cache.  The design and locking rules are in slab_store.hpp;
+// the slab layout in slab_layout.hpp and slab.hpp.
+#include "slab_store.hpp"
+
+namespace splkmem {
+namespace {
+
+// __GFP_RECLAIMABLE of the target kernel (generated/kernel_sizes.h).
+constexpr unsigned kGfpReclaimable = SPLK_GFP_RECLAIMABLE;
+
+// Most one grow task allocates (unless one slab is larger).
+constexpr uint64_t kMaxGrowBytes = 64 * 1024;
+
+TaskQueue* g_grow_queue;
+
+// Fault hooks for the KUnit suites (seam.h); constant false in production.
+#ifdef SPLKMEM_TEST_HOOKS
+bool hook_fail_slab_alloc() { return kstd::load_relaxed(splk_test_hooks.fail_slab_alloc); }
+bool hook_fail_emergency_alloc() {
+  return kstd::load_relaxed(splk_test_hooks.fail_emergency_alloc);
+}
+unsigned hook_grow_delay_ms() { return kstd::load_relaxed(splk_test_hooks.grow_delay_ms); }
+bool hook_fault_inject_grow() { return kstd::load_relaxed(splk_test_hooks.fault_inject_grow); }
+unsigned hook_take_grow_tail_delay_ms() {
+  return __atomic_exchange_n(&splk_test_hooks.grow_tail_delay_ms, 0u, __ATOMIC_RELAXED);
+}
+void hook_count(unsigned long& counter) { __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED); }
+#define HOOK_COUNT(field) hook_count(splk_test_hooks.field)
+#else
+constexpr bool hook_fault_inject_grow() { return false; }
+constexpr bool hook_fail_slab_alloc() { return false; }
+constexpr bool hook_fail_emergency_alloc() { return false; }
+constexpr unsigned hook_grow_delay_ms() { return 0; }
+constexpr unsigned hook_take_grow_tail_delay_ms() { return 0; }
+#define HOOK_COUNT(field) ((void)0)
+#endif
+
+// Full-barrier bit updates for the growth flags, which wait queues read
+// (SPL's clear_bit + smp_mb__after_atomic).
+void set_flag(unsigned long& word, unsigned bit) {
+  __atomic_fetch_or(&word, 1UL << bit, __ATOMIC_SEQ_CST);
+}
+void clear_flag(unsigned long& word, unsigned bit) {
+  __atomic_fetch_and(&word, ~(1UL << bit), __ATOMIC_SEQ_CST);
+}
+
+void raise_max(uint64_t& max, uint64_t value) {
+  if (value > max) max = value;
+}
+
+}  // namespace
+
+void SlabStore::set_grow_queue(TaskQueue* queue) { g_grow_queue = queue; }
+
+void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
+                     const SlabLayout& layout) {
+  name_ = name;
+  flags_ = flags;
+  obj_size_ = obj_size;
+  layout_ = layout;
+  tags_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
+  tags_.first_offset = layout_.first_offset;
+  tags_.span = layout_.slab_size - layout_.first_offset;
+  lock_.init(SPLK_LOCK_CACHE);
+  grow_wq_.init();
+  emergency_.init();
+}
+
+// ---- Objects in and out -------------------------------------------------
+
+uint32_t SlabStore::take_into(Magazine* mag, uint32_t n) {
+  SpinLockIrqGuard guard(lock_);
+  uint32_t moved = 0;
+  while (moved < n && !partial_.empty()) {
+    Slab* slab = partial_.front();
+    if (slab->empty()) empty_objs_ -= slab->capacity;
+    for (; moved < n && !slab->full(); ++moved) mag->objs[mag->avail++] = take_object(slab);
+    if (slab->full()) complete_.move_to_front(slab);
+  }
+  return moved;
+}
+
+// Under lock_: takes a free object out of a slab that is not full.
+void* SlabStore::take_object(Slab* slab) {
+  void* obj = slab->free_list;
+  if (obj != nullptr) {
+    slab->free_list = *static_cast<void**>(obj);
+  } else {
+    obj = reinterpret_cast<char*>(slab) + layout_.first_offset + slab->carved * layout_.stride;
+    *Slab::tag_of(obj) = tags_.free_tag(slab);
+    ++slab->carved;
+  }
+  if (slab->in_use++ == 0) {
+    ++slab_alloc_;
+    raise_max(slab_max_, slab_alloc_);
+  }
+  ++obj_alloc_;
+  raise_max(obj_max_, obj_alloc_);
+  return obj;
+}
+
+void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
+  const uint64_t now = aged ? 0 : splk_jiffies();
+  SpinLockIrqGuard guard(lock_);
+  for (uint32_t i = 0; i < n; ++i) return_object(objs[i], now);
+}
+
+// Under lock_: puts an object back on its slab.  A slab that stops being
+// full goes to the head of the partial list, an empty one to its tail, so
+// the list stays fuller-first (SPL's order).
+void SlabStore::return_object(void* obj, uint64_t now) {
+  Slab* slab = tags_.slab_of(*Slab::tag_of(obj));
+  *static_cast<void**>(obj) = slab->free_list;
+  slab->free_list = obj;
+  const bool was_full = slab->full();
+  --slab->in_use;
+  --obj_alloc_;
+  if (was_full) partial_.move_to_front(slab);
+  if (!slab->empty()) return;
+  partial_.move_to_back(slab);
+  slab->empty_since = now;
+  empty_objs_ += slab->capacity;
+  --slab_alloc_;
+}
+
+// ---- Growth -------------------------------------------------------------
+
+SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergency) {
+  // KM_NOSLEEP cannot wait for the grow task: an emergency object or NULL.
+  if (km_flags & KM_NOSLEEP) return emergency_alloc(km_flags, emergency);
+  splk_might_sleep();
+
+  if (kstd::test_bit(*flags_, KMC_BIT_REAPING)) {
+    grow_wq_.wait([this] { return !kstd::test_bit(*flags_, KMC_BIT_REAPING); });
+    return Refill::kRetry;
+  }
+  if (!kstd::test_and_set_bit(*flags_, KMC_BIT_GROWING)) dispatch_grow(km_flags, refill);
+
+  if (kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)) {
+    const Refill result = emergency_alloc(km_flags, emergency);
+    if (result != Refill::kFailed) return result;
+    splk_cond_resched();  // KM_SLEEP never fails: try again
+    return Refill::kRetry;
+  }
+
+  // Growth should take microseconds; a tenth of a second means the grow
+  // task is stuck (for instance behind the memory it is meant to relieve).
+  const long left = grow_wq_.wait([this] { return !kstd::test_bit(*flags_, KMC_BIT_GROWING); },
+                                  splk_kernel.hz / 10);
+  if (left == 0) {
+    SpinLockIrqGuard guard(lock_);
+    if (kstd::test_bit(*flags_, KMC_BIT_GROWING)) {
+      set_flag(*flags_, KMC_BIT_DEADLOCKED);
+      ++obj_deadlock_;
+    }
+  }
+  return Refill::kRetry;
+}
+
+// With KMC_BIT_GROWING just set by the caller: queue the one grow task.
+// grows_inflight_ counts it from here until it is done with the store;
+// that count, not a task id, is what destroy waits for.
+void SlabStore::dispatch_grow(int km_flags, uint32_t refill) {
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (kstd::test_bit(*flags_, KMC_BIT_DESTROY)) {
+      clear_flag(*flags_, KMC_BIT_GROWING);
+      return;
+    }
+    ++grows_inflight_;
+  }
+  grow_flags_ = km_flags;
+  grow_refill_ = refill;
+  HOOK_COUNT(grows_dispatched);
+  new (&grow_task_) TaskEntry();
+  g_grow_queue->dispatch_ent(&SlabStore::grow_task_main, this, 0, &grow_task_);
+  if (grow_task_.id == TASKQID_INVALID) {  // the queue is going away
+    clear_flag(*flags_, KMC_BIT_GROWING);
+    grow_done();
+  }
+}
+
+// The last thing a grow task does with its store.  The count drops and the
+// waiters (allocators, destroy) are woken under lock_: destroy re-checks
+// the count under lock_ too, so it cannot free the cache before this
+// unlock, after which nothing here touches it.
+void SlabStore::grow_done() {
+  SpinLockIrqGuard guard(lock_);
+  HOOK_COUNT(grows_finished);
+  --grows_inflight_;
+  grow_wq_.wake_all();
+}
+
+void SlabStore::wait_for_grows() {
+  // Every grow task dispatched is waited for, whatever its id: one may
+  // still be in its tail (GROWING cleared, waking the allocators) when the
+  // next is dispatched with the same entry.  With DESTROY set, a queued
+  // one that runs now allocates nothing.
+  grow_wq_.wait([this] {
+    SpinLockIrqGuard guard(lock_);
+    return grows_inflight_ == 0;
+  });
+}
+
+void SlabStore::grow_task_main(void* store) { static_cast<SlabStore*>(store)->grow_task(); }
+
+// The grow task: slabs onto the partial list, then wake the waiters.  It
+// allocates as many slabs as one magazine refill takes (at most
+// kMaxGrowBytes): a 64-byte cache has 55 objects a slab and refills 128 at
+// a time, and each grow costs a task-queue round trip.  The cache may be
+// destroyed as soon as grow_done() unlocks (destroy waits for it).
+void SlabStore::grow_task() {
+  if (const unsigned ms = hook_grow_delay_ms()) splk_msleep(ms);
+  if (kstd::test_bit(*flags_, KMC_BIT_DESTROY)) {
+    clear_flag(*flags_, KMC_BIT_GROWING);
+    return grow_done();
+  }
+  const uint64_t by_refill = (grow_refill_ + layout_.objs - 1) / layout_.objs;
+  const uint64_t by_bytes = kstd::max<uint64_t>(1, kMaxGrowBytes / layout_.slab_size);
+  const uint64_t want = kstd::max<uint64_t>(1, kstd::min(by_refill, by_bytes));
+  const bool inject = hook_fault_inject_grow();
+  if (inject) splk_fault_inject_current(true);
+  for (uint64_t i = 0; i < want; ++i) {
+    Slab* slab = new_slab(grow_flags_);
+    SpinLockIrqGuard guard(lock_);
+    if (slab == nullptr) {
+      ++slab_fail_;
+      if (i == 0) set_flag(*flags_, KMC_BIT_DEADLOCKED);
+      break;
+    }
+    partial_.push_back(slab);  // empty: at the tail, stamped now
+    empty_objs_ += slab->capacity;
+    ++slab_create_;
+    ++slab_total_;
+    obj_total_ += slab->capacity;
+    clear_flag(*flags_, KMC_BIT_DEADLOCKED);
+  }
+  if (inject) splk_fault_inject_current(false);
+  clear_flag(*flags_, KMC_BIT_GROWING);
+  grow_wq_.wake_all();
+  if (const unsigned ms = hook_take_grow_tail_delay_ms()) splk_msleep(ms);
+  grow_done();
+}
+
+Slab* SlabStore::new_slab(int km_flags) {
+  if (hook_fail_slab_alloc()) return nullptr;
+  void* mem = splk_vmalloc_noio(layout_.slab_size, km_flags, kstd::load_relaxed(extra_gfp_));
+  if (mem == nullptr) return nullptr;
+  auto* slab = new (mem) Slab();
+  slab->magic = Slab::kMagic;
+  slab->capacity = layout_.objs;
+  slab->in_use = 0;
+  slab->carved = 0;
+  slab->free_list = nullptr;
+  slab->empty_since = splk_jiffies();
+  return slab;
+}
+
+// An emergency object: whole pages, tracked by address (SPL's
+// spl_emergency_alloc()).  A partial slab that appeared meanwhile is used
+// instead.
+SlabStore::Refill SlabStore::emergency_alloc(int km_flags, void** obj) {
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (!partial_.empty()) return Refill::kRetry;
+  }
+  if (hook_fail_emergency_alloc()) return Refill::kFailed;
+  // A reclaimable cache's pages are reclaimable, as in SPL's
+  // spl_emergency_alloc(): they go to reclaimable pageblocks.
+  const unsigned gfp = kstd::load_relaxed(extra_gfp_) |
+                       ((kstd::load_relaxed(*flags_) & KMC_RECLAIMABLE) ? kGfpReclaimable : 0);
+  void* page = splk_alloc_pages(obj_size_, km_flags, gfp);
+  if (page == nullptr) return Refill::kFailed;
+  void* node = splk_addr_node_alloc(km_flags);
+  if (node == nullptr) {
+    splk_free_pages(page, obj_size_);
+    return Refill::kFailed;
+  }
+  {
+    SpinLockIrqGuard guard(lock_);
+    emergency_.insert(node, reinterpret_cast<uintptr_t>(page));  // fresh pages: never present
+    ++obj_total_;
+    ++obj_emergency_;
+    raise_max(obj_emergency_max_, obj_emergency_);
+  }
+  *obj = page;
+  return Refill::kEmergency;
+}
+
+bool SlabStore::emergency_free(void* obj, void (*dtor)(void*, void*), void* priv) {
+  void* node;
+  {
+    SpinLockIrqGuard guard(lock_);
+    node = emergency_.remove(reinterpret_cast<uintptr_t>(obj));
+    if (node == nullptr) return false;
+    --obj_emergency_;
+    --obj_total_;
+  }
+  if (dtor != nullptr) dtor(obj, priv);
+  splk_free_pages(obj, obj_size_);
+  splk_addr_node_free(node);
+  return true;
+}
+
+// ---- Reclaim and statistics ---------------------------------------------
+
+void SlabStore::reclaim(uint64_t cutoff) {
+  kstd::IntrusiveList<Slab> doomed;
+  {
+    SpinLockIrqGuard guard(lock_);
+    // The empty slabs are the tail of the partial list, newest last.
+    Slab* slab = partial_.back();
+    while (slab != nullptr && slab->empty()) {
+      Slab* prev = partial_.prev(slab);
+      if (slab->empty_since <= cutoff) {
+        doomed.move_to_back(slab);
+        empty_objs_ -= slab->capacity;
+        --slab_total_;
+        obj_total_ -= slab->capacity;
+        ++slab_destroy_;
+      }
+      slab = prev;
+    }
+  }
+  while (Slab* slab = doomed.front()) {
+    kstd::IntrusiveList<Slab>::remove(slab);
+    slab->magic = 0;
+    splk_vfree(slab, layout_.slab_size);
+    splk_cond_resched();
+  }
+}
+
+uint64_t SlabStore::live() {
+  SpinLockIrqGuard guard(lock_);
+  return obj_alloc_ + obj_emergency_;
+}
+
+uint64_t SlabStore::free_objs() {
+  SpinLockIrqGuard guard(lock_);
+  return obj_total_ - obj_alloc_ - obj_emergency_;
+}
+
+void SlabStore::release_all() {
+  uintptr_t addr;
+  while (void* node = emergency_.pop(&addr)) {
+    splk_free_pages(reinterpret_cast<void*>(addr), obj_size_);
+    splk_addr_node_free(node);
+  }
+  kstd::IntrusiveList<Slab>* lists[] = {&partial_, &complete_};
+  for (kstd::IntrusiveList<Slab>* list : lists) {
+    while (Slab* slab = list->front()) {
+      kstd::IntrusiveList<Slab>::remove(slab);
+      splk_vfree(slab, layout_.slab_size);
+    }
+  }
+}
+
+void SlabStore::stats(splk_cache_stats* out) {
+  out->slab_size = layout_.slab_size;
+  out->slab_objs = layout_.objs;
+  SpinLockIrqGuard guard(lock_);
+  out->slab_fail = slab_fail_;
+  out->slab_create = slab_create_;
+  out->slab_destroy = slab_destroy_;
+  out->slab_total = slab_total_;
+  out->slab_alloc = slab_alloc_;
+  out->slab_max = slab_max_;
+  out->obj_total = obj_total_;
+  out->obj_alloc = obj_alloc_;
+  out->obj_max = obj_max_;
+  out->obj_deadlock = obj_deadlock_;
+  out->obj_emergency = obj_emergency_;
+  out->obj_emergency_max = obj_emergency_max_;
+  out->slab_empty_objs = empty_objs_;
+}
+
+const char* SlabStore::check_invariants() {
+  SpinLockIrqGuard guard(lock_);
+  uint64_t slabs = 0, objs = 0, in_use = 0, empty_objs = 0, used_slabs = 0;
+  bool seen_empty = false;
+  for (Slab* slab : partial_) {
+    if (slab->magic != Slab::kMagic) return "a partial slab has a bad magic";
+    if (slab->full()) return "a full slab is on the partial list";
+    if (slab->empty()) {
+      seen_empty = true;
+      empty_objs += slab->capacity;
+    } else if (seen_empty) {
+      return "an empty slab is not at the tail of the partial list";
+    }
+    ++slabs;
+    objs += slab->capacity;
+    in_use += slab->in_use;
+    used_slabs += !slab->empty();
+  }
+  for (Slab* slab : complete_) {
+    if (slab->magic != Slab::kMagic) return "a complete slab has a bad magic";
+    if (!slab->full()) return "a slab on the complete list is not full";
+    ++slabs;
+    objs += slab->capacity;
+    in_use += slab->in_use;
+    ++used_slabs;
+  }
+  if (slabs != slab_total_) return "slab_total differs from the slabs on the lists";
+  if (used_slabs != slab_alloc_) return "slab_alloc differs from the slabs in use";
+  if (objs + obj_emergency_ != obj_total_) return "obj_total differs from the slabs' capacity";
+  if (in_use != obj_alloc_) return "obj_alloc differs from the objects out of slabs";
+  if (empty_objs != empty_objs_) return "the empty-slab count is off";
+  return nullptr;
+}
+
+}  // namespace splkmem

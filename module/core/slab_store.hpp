@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// SlabStore: the vmalloc-backed slabs of a KMC_KVMEM cache, the layer under
+// its magazines (SPL's slab lists, illumos's slab layer).  It owns:
+//
+// - the slab lists under lock_: partial (fuller first, empty slabs at the
+//   tail, each stamped with when it became empty) and complete;
+// - taking objects out for a magazine refill and putting objects back from
+//   a magazine flush (take_into(), give_back());
+// - growth (SPL's): with no partial slab, a KM_SLEEP allocation dispatches
+//   one grow task per cache (KMC_BIT_GROWING) to the grow task queue, which
+//   allocates slabs in a no-I/O scope (enough for one magazine refill, up to
+//   64 KiB), and waits up to HZ/10 for it.  On timeout the cache is marked
+//   KMC_BIT_DEADLOCKED and, until a grow completes, allocations are served
+//   by emergency objects: whole pages from the page allocator, tracked in
+//   an address set, counted.  A grow that fails marks the cache deadlocked
+//   too, so KM_SLEEP callers get emergency objects instead of spinning.
+//   KM_NOSLEEP never waits: it takes an emergency object at once, or gets
+//   NULL.  Growth waits for a reap in progress.  Emergency objects are not
+//   vmalloc addresses, which is how a free tells them apart cheaply, and
+//   they never enter a magazine;
+// - reclaim: empty slabs are unlinked under lock_ and vfree()d after it is
+//   dropped, never with interrupts off, by reaps, the periodic working-set
+//   update (only slabs empty for a whole interval) and destroy;
+// - the counters (slab_*, obj_*), under lock_; obj_alloc counts objects
+//   out of the slabs (in magazines, in the depot or with callers), as SPL
+//   does.
+//
+// Lock order: lock_ is taken with interrupts off (refills and flushes come
+// from any context), after a CPU's irq-off section, never with the depot
+// lock.  Waits: growth waits for a reap in progress; destroy waits for
+// every grow task of the cache (grows_inflight_).
+#pragma once
+
+#include "kernel_objects.hpp"
+#include "kstd/intrusive_list.hpp"
+#include "magazine.hpp"
+#include "slab.hpp"
+#include "slab_layout.hpp"
+#include "splkmem/flags.h"
+#include "task_queue.hpp"
+
+namespace splkmem {
+
+class SlabStore : kstd::NonCopyable {
+ public:
+  // What a refill achieved.
+  enum class Refill {
+    kRetry,      // objects moved, a slab arrived, or waited: look again
+    kEmergency,  // an emergency object for the caller
+    kFailed,     // KM_NOSLEEP and nothing to be had
+  };
+
+  // name and flags are the owning cache's (messages; the KMC_BIT_* state
+  // bits growth sets and waits on).
+  void init(const char* name, unsigned long* flags, uint64_t obj_size, const SlabLayout& layout);
+  const SlabLayout& layout() const { return layout_; }
+  const SlabTagKey& tags() const { return tags_; }
+
+  // Interrupts off: moves up to n objects into mag; how many it moved.
+  uint32_t take_into(Magazine* mag, uint32_t n);
+  // Any context: n objects back onto their slabs.  Slabs this empties are
+  // stamped now, or as long empty when aged (a working-set reap returns
+  // objects nobody used for an interval).
+  void give_back(void** objs, uint32_t n, bool aged);
+  // SPL's spl_cache_grow(), with no partial slab and interrupts on; sizes
+  // its growth for a refill of refill objects.
+  Refill grow(int km_flags, uint32_t refill, void** emergency);
+  // True (object freed, destructor run) if obj is one of the emergency
+  // objects.
+  bool emergency_free(void* obj, void (*dtor)(void*, void*), void* priv);
+  bool has_emergency() const { return kstd::load_relaxed(obj_emergency_) != 0; }
+
+  // Frees the empty slabs that became empty at or before cutoff (jiffies;
+  // ~0 for all).  May sleep.
+  void reclaim(uint64_t cutoff);
+  // destroy: waits until no grow task uses the store.
+  void wait_for_grows();
+  // Objects out of the store (magazines, depot, callers) and emergency
+  // objects.
+  uint64_t live();
+  // Objects on empty slabs (a shrinker's reclaim() frees them).
+  uint64_t objs_on_empty_slabs() const { return kstd::load_relaxed(empty_objs_); }
+  uint64_t obj_total() const { return kstd::load_relaxed(obj_total_); }
+  uint64_t free_objs();
+  void set_extra_gfp(unsigned gfp) { kstd::store_relaxed(extra_gfp_, gfp); }
+  // Module unload: frees everything, whatever is still allocated.
+  void release_all();
+  void stats(splk_cache_stats* out);
+  // Debug checks of the books (object_cache.hpp, check_invariants()):
+  // nullptr when they hold, else what is wrong.
+  const char* check_invariants();
+  void wake_waiters() { grow_wq_.wake_all(); }
+
+  static void set_grow_queue(TaskQueue* queue);
+
+ private:
+  void dispatch_grow(int km_flags, uint32_t refill);
+  static void grow_task_main(void* store);
+  void grow_task();
+  void grow_done();
+  Slab* new_slab(int km_flags);
+  Refill emergency_alloc(int km_flags, void** obj);
+  void* take_object(Slab* slab);
+  void return_object(void* obj, uint64_t now);
+
+  const char* name_;
+  unsigned long* flags_;
+  uint64_t obj_size_;
+  unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
+  SlabLayout layout_;
+  SlabTagKey tags_;
+
+  // Growth: one grow task at a time (KMC_BIT_GROWING), its entry embedded.
+  WaitQueue grow_wq_;  // allocators wait for growth or the end of a reap
+  TaskEntry grow_task_;
+  uint32_t grows_inflight_;  // under lock_: dispatched, not yet grow_done()
+  int grow_flags_;
+  uint32_t grow_refill_;
+
+  SpinLock lock_;
+  AddressSet emergency_;  // emergency objects, under lock_
+  kstd::IntrusiveList<Slab> partial_;
+  kstd::IntrusiveList<Slab> complete_;
+  uint64_t empty_objs_;  // capacity of the empty slabs
+  uint64_t slab_fail_;
+  uint64_t slab_create_;
+  uint64_t slab_destroy_;
+  uint64_t slab_total_;
+  uint64_t slab_alloc_;
+  uint64_t slab_max_;
+  uint64_t obj_total_;
+  uint64_t obj_alloc_;
+  uint64_t obj_max_;
+  uint64_t obj_deadlock_;
+  uint64_t obj_emergency_;
+  uint64_t obj_emergency_max_;
+};
+
+}  // namespace splkmem

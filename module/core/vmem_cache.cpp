@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// VmemCache: creation, the allocation and free slow paths of a KMC_KVMEM
+// cache.  The fast paths are in vmem_cache.hpp, the layers under them in
+// cpu_layer.hpp, depot.hpp and slab_store.hpp.
+#include "vmem_cache.hpp"
+
+namespace splkmem {
+namespace {
+
+// Most bytes one magazine holds once resized (the start is SPL's size).
+constexpr uint64_t kMagMaxBytes = 4ULL << 20;
+
+}  // namespace
+
+ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettings& s) {
+  auto* cache = new (mem) VmemCache();
+  const uint64_t max_bytes = static_cast<uint64_t>(s.max_size_mb) << 20;
+  SlabLayout layout;
+  if (!SlabLayout::compute(p.size, s.align, sizeof(Slab), kPageSize, s.obj_per_slab, max_bytes,
+                           &layout)) {
+    splk_log(0,
+             "splkmem: cache '%s': object size %zu does not fit a slab of spl_kmem_cache_max_size "
+             "%u MB",
+             p.name, p.size, s.max_size_mb);
+    return nullptr;
+  }
+  const uint32_t mag_size = Magazine::size_for(layout.stride, kPageSize, s.magazine_size);
+  const auto mag_max =
+      static_cast<uint32_t>(kstd::min<uint64_t>(Magazine::kMaxSize, kMagMaxBytes / layout.stride));
+  if (!cache->init_common(p, s, mag_size, mag_max)) return nullptr;
+  cache->store_.init(cache->name_, &cache->flags_, p.size, layout);
+  cache->tags_ = cache->store_.tags();
+  cache->magic_ = p.ctor == nullptr && p.dtor == nullptr ? kPlainMagic : kMagic;
+  return cache;
+}
+
+uint64_t VmemCache::outstanding() {
+  store_.reclaim(~0ULL);
+  const uint64_t live = store_.live();
+  if (store_.has_emergency())
+    splk_log(0, "splkmem: cache '%s': emergency objects still allocated at destroy", name_);
+  return live;
+}
+
+void VmemCache::release_leaked() {
+  store_.release_all();
+  magic_ = 0;
+  splk_kfree(this);
+}
+
+// ---- Allocation ---------------------------------------------------------
+
+void* VmemCache::alloc(int km_flags) {
+  void* obj;
+  if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_slow(km_flags);
+  *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+  return ctor_ != nullptr ? construct(obj, km_flags) : obj;
+}
+
+// The loaded magazine was empty: the previous one, the depot, then the
+// slabs, which may have to grow (which may sleep, so the CPU may differ
+// afterwards).
+void* VmemCache::alloc_slow(int km_flags) {
+  void* obj = alloc_from_layers(km_flags);
+  if (obj == nullptr || ctor_ == nullptr) return obj;
+  return construct(obj, km_flags);
+}
+
+void* VmemCache::alloc_from_layers(int km_flags) {
+  cpu::IrqSave irq;
+  for (;;) {
+    Magazine* mag = cpus_.reload_for_alloc(depot_);
+    if (kstd::likely(!mag->empty())) {
+      void* obj = mag->objs[--mag->avail];
+      irq.release();
+      *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+      return obj;
+    }
+    if (store_.take_into(mag, mag->refill) != 0) continue;
+    irq.release();
+    void* emergency = nullptr;
+    switch (store_.grow(km_flags, kstd::load_relaxed(mag_size_) / 2 + 1, &emergency)) {
+      case SlabStore::Refill::kRetry:
+        irq.acquire();
+        continue;
+      case SlabStore::Refill::kEmergency:
+        return emergency;  // no tag: it is not in a slab
+      case SlabStore::Refill::kFailed:
+        return nullptr;
+    }
+  }
+}
+
+// ---- Free ---------------------------------------------------------------
+
+void VmemCache::free(void* obj) {
+  if (dtor_ == nullptr) return free_plain(obj);
+  if (obj == nullptr) return;  // as kfree(NULL): no destructor
+  uintptr_t tag;
+  if (!fast_tag(obj, &tag)) return free_slow(obj);
+  dtor_(obj, priv_);
+  release(obj, tag);
+}
+
+// Validates a pointer handed to free() and returns its tag.  Only
+// arithmetic before the tag is trusted: see slab.hpp.
+bool VmemCache::check_tag(void* obj, uintptr_t* tag) {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  // The tag is the word before the object.  When that word starts on an
+  // earlier page it may not be mapped (a foreign pointer at the start of a
+  // vmalloc area), so it is read without faulting.
+  uintptr_t* slot = Slab::tag_of(obj);
+  if ((addr & (kPageSize - 1)) < sizeof(uintptr_t)) {
+    if (!splk_read_word_nofault(slot, tag)) {
+      reject_free(obj, "not an object of this cache");
+      return false;
+    }
+  } else {
+    *tag = *slot;
+  }
+  if (tags_.allocated(*tag, addr, kPageSize)) return true;
+  if (tags_.allocated(*tag & ~SlabTagKey::kFreeBit, addr, kPageSize))
+    reject_free(obj, "already free (double free)");
+  else
+    reject_free(obj, "not an object of this cache");
+  return false;
+}
+
+// Everything the inline free does not handle: emergency objects, tags on
+// the previous page, and every rejected pointer.
+void VmemCache::free_slow(void* obj) {
+  if (obj == nullptr) return;  // as kfree(NULL): the inline check let it by
+  // Slab objects live in vmalloc space, emergency objects never do.
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size) {
+    if (!store_.has_emergency() || !store_.emergency_free(obj, dtor_, priv_))
+      reject_free(obj, "not an object of this cache");
+    return;
+  }
+  uintptr_t tag;
+  if (!check_tag(obj, &tag)) return;
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  release(obj, tag);
+}
+
+// ---- Invariants ---------------------------------------------------------
+
+bool VmemCache::is_free_object(const void* cache, void* obj) {
+  return (*Slab::tag_of(obj) & SlabTagKey::kFreeBit) != 0 &&
+         static_cast<const VmemCache*>(cache)->tags_.allocated(
+             *Slab::tag_of(obj) & ~SlabTagKey::kFreeBit, reinterpret_cast<uintptr_t>(obj),
+             kPageSize);
+}
+
+const char* VmemCache::check_layer() {
+  if (const char* why = cpus_.check(&VmemCache::is_free_object, this)) return why;
+  return store_.check_invariants();
+}
+
+}  // namespace splkmem

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// VmemCache: a KMC_KVMEM cache, magazines over our own vmalloc-backed slabs
+// (SlabStore).  The fast paths are inline here: interrupts off, this CPU's
+// loaded magazine found through one per-CPU slot read %gs-relative, pop or
+// push, interrupts back (cpu_layer.hpp; cpu_local.hpp makes it inline, no
+// call across the seam where the kernel allows it).  Everything else is
+// reached by a tail call, so the hit path saves no register.  free()
+// validates the pointer by its tag (slab.hpp) before touching anything
+// else, and takes the slow path for whatever it cannot decide inline.
+#pragma once
+
+#include "object_cache.hpp"
+#include "slab_store.hpp"
+
+namespace splkmem {
+
+class VmemCache final : public ObjectCache {
+ public:
+  // Builds the cache in mem (a registry slot); nullptr when the size does
+  // not fit a slab or there is no memory.
+  static ObjectCache* make(void* mem, const CacheParams& params, const CreateSettings& settings);
+
+  // A cache that is plain() (no constructor, no destructor).
+  void* alloc_plain(int km_flags);
+  void free_plain(void* obj);
+
+  void* alloc(int km_flags) override;
+  void free(void* obj) override;
+  void set_alloc_gfp(unsigned gfp) override { store_.set_extra_gfp(gfp); }
+  uint64_t inuse() override { return store_.obj_total(); }
+  void release_leaked() override;
+
+ private:
+  VmemCache() = default;
+
+  ObjectSink sink() override { return ObjectSink{&VmemCache::give_back, this}; }
+  void reclaim(uint64_t cutoff) override { store_.reclaim(cutoff); }
+  uint64_t reclaimable() override { return store_.objs_on_empty_slabs(); }
+  void quiesce() override { store_.wait_for_grows(); }
+  uint64_t outstanding() override;
+  void destroy_layer() override {}
+  void layer_stats(splk_cache_stats* out) override { store_.stats(out); }
+  const char* check_layer() override;
+  void reap_done() override { store_.wake_waiters(); }
+
+  static void give_back(void* cache, void** objs, uint32_t n, bool aged) {
+    static_cast<VmemCache*>(cache)->store_.give_back(objs, n, aged);
+  }
+  static bool is_free_object(const void* cache, void* obj);
+
+  // Out of line: everything but a magazine hit or push.  Each is reached
+  // by a tail call from the inline paths, with the same arguments.
+  void* alloc_slow(int km_flags);
+  void* alloc_from_layers(int km_flags);
+  void free_slow(void* obj);
+  bool check_tag(void* obj, uintptr_t* tag);
+  // The tag of a slab object, when it can be read and checked without a
+  // fault: a vmalloc address whose tag word is on the object's own page.
+  bool fast_tag(void* obj, uintptr_t* tag) const;
+  // A validated slab object goes back: free state, magazine.
+  void release(void* obj, uintptr_t tag);
+
+  SlabTagKey tags_;  // the store's, here for the fast paths
+  SlabStore store_;
+};
+
+[[gnu::always_inline]] inline void* VmemCache::alloc_plain(int km_flags) {
+  void* obj;
+  if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_slow(km_flags);
+  *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+  return obj;
+}
+
+[[gnu::always_inline]] inline bool VmemCache::fast_tag(void* obj, uintptr_t* tag) const {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
+      (addr & (kPageSize - 1)) < sizeof(uintptr_t))
+    return false;
+  *tag = *Slab::tag_of(obj);
+  return tags_.allocated(*tag, addr, kPageSize);
+}
+
+[[gnu::always_inline]] inline void VmemCache::release(void* obj, uintptr_t tag) {
+  *Slab::tag_of(obj) = tag | SlabTagKey::kFreeBit;
+  if (kstd::unlikely(!cpus_.push(obj))) return push_slow(obj);
+}
+
+[[gnu::always_inline]] inline void VmemCache::free_plain(void* obj) {
+  uintptr_t tag;
+  if (kstd::unlikely(!fast_tag(obj, &tag))) return free_slow(obj);
+  release(obj, tag);
+}
+
+}  // namespace splkmem
