@@ -660,6 +660,22 @@ static void cache_inuse_entry_size(struct kunit *test)
 
 #define CB_PROC_SIZE	SZ_32K
 
+/* The two columns after SPL's 15: magazine size, objects in magazines. */
+static void cb_proc_check_magazine(struct kunit *test, char *l,
+				   const struct splk_cache_stats *st)
+{
+	unsigned long long mag_size = 0;
+	char *cols[17];
+	int n = 0;
+
+	while (n < 17 && (cols[n] = strsep(&l, " ")))
+		if (*cols[n])
+			n++;
+	KUNIT_ASSERT_EQ(test, n, 17);
+	KUNIT_ASSERT_EQ(test, kstrtoull(cols[15], 10, &mag_size), 0);
+	KUNIT_EXPECT_EQ(test, mag_size, st->mag_size);
+}
+
 static void cache_proc_slab(struct kunit *test)
 {
 	unsigned long long size, alloc, slab_size, obj_size;
@@ -711,6 +727,7 @@ static void cache_proc_slab(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, slab_size, st.slab_size);
 		KUNIT_EXPECT_EQ(test, obj_size, 200);
 		KUNIT_EXPECT_EQ(test, alloc, st.obj_alloc * st.obj_size);
+		cb_proc_check_magazine(test, l, &st);
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, header, "no column header in /proc/spl/kmem/slab");
 	KUNIT_EXPECT_TRUE_MSG(test, line, "no line for %s in /proc/spl/kmem/slab", c->name);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/spl/kmem/slab: one line per cache in the column format of OpenZFS
- * SPL's spl-proc.c, so tools that parse it keep working.  When SPL itself
- * is loaded /proc/spl exists already and the file is left out (logged).
+ * SPL's spl-proc.c, so tools that parse it keep working, plus two columns
+ * at the end: the current magazine size (it grows under depot contention)
+ * and the objects in the cache's magazines (every CPU's and the depot's).
+ * When SPL itself is loaded /proc/spl exists already and the file is left
+ * out (logged).
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -24,25 +27,26 @@ static void slab_show_one(const struct splk_cache_stats *s, void *arg)
 	if (s->flags & KMC_SLAB) {
 		/* The Linux cache keeps its own books: /proc/slabinfo. */
 		seq_printf(f,
-			   "0x%05lx %9s %9llu %8s %8llu  %5s %5s %5s  %5s %5llu %5s  %5s %5s %5s\n",
+			   "0x%05lx %9s %9llu %8s %8llu  %5s %5s %5s  %5s %5llu %5s  %5s %5s %5s  %5llu %6llu\n",
 			   s->flags, "-", s->obj_size * s->linux_alloc, "-",
 			   s->obj_size, "-", "-", "-", "-", s->linux_alloc,
-			   "-", "-", "-", "-");
+			   "-", "-", "-", "-", s->mag_size, s->mag_objs);
 		return;
 	}
 	seq_printf(f,
-		   "0x%05lx %9llu %9llu %8llu %8llu  %5llu %5llu %5llu  %5llu %5llu %5llu  %5llu %5llu %5llu\n",
+		   "0x%05lx %9llu %9llu %8llu %8llu  %5llu %5llu %5llu  %5llu %5llu %5llu  %5llu %5llu %5llu  %5llu %6llu\n",
 		   s->flags, s->slab_size * s->slab_total,
 		   s->obj_size * s->obj_alloc, s->slab_size, s->obj_size,
 		   s->slab_total, s->slab_alloc, s->slab_max,
 		   s->obj_total, s->obj_alloc, s->obj_max,
-		   s->obj_deadlock, s->obj_emergency, s->obj_emergency_max);
+		   s->obj_deadlock, s->obj_emergency, s->obj_emergency_max,
+		   s->mag_size, s->mag_objs);
 }
 
 static int slab_show(struct seq_file *f, void *unused)
 {
-	seq_puts(f, "--------------------- cache -------------------------------------------------------  ----- slab ------  ---- object -----  --- emergency ---\n");
-	seq_puts(f, "name                                    flags      size     alloc slabsize  objsize  total alloc   max  total alloc   max  dlock alloc   max\n");
+	seq_puts(f, "--------------------- cache -------------------------------------------------------  ----- slab ------  ---- object -----  --- emergency ---  - magazine -\n");
+	seq_puts(f, "name                                    flags      size     alloc slabsize  objsize  total alloc   max  total alloc   max  dlock alloc   max   size   objs\n");
 	splk_for_each_cache(slab_show_one, f);
 	return 0;
 }
