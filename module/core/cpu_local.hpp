@@ -105,21 +105,17 @@ inline void free(PerCpu<T>* slot) {
 // Interrupts off for a scope, with release()/acquire() for slow paths that
 // must sleep in the middle (the CPU may differ afterwards: read per-CPU
 // slots again after acquire()).
-//
-// Always inline: an out-of-line copy of an inline function is a COMDAT
-// section, and the kernel's __patchable_function_entries (ftrace) then
-// names a section the linker discards when two objects carry the copy.
 class IrqSave : kstd::NonCopyable {
  public:
-  [[gnu::always_inline]] IrqSave() { acquire(); }
-  [[gnu::always_inline]] ~IrqSave() {
+  IrqSave() { acquire(); }
+  ~IrqSave() {
     if (held_) release();
   }
-  [[gnu::always_inline]] void release() {
+  void release() {
     held_ = false;
     irq_restore(flags_);
   }
-  [[gnu::always_inline]] void acquire() {
+  void acquire() {
     flags_ = irq_save();
     held_ = true;
   }

@@ -215,6 +215,8 @@ void ObjectCache::reap_now() {
   reap_done();
 }
 
+void ObjectCache::reap_done() {}
+
 // On each CPU of a reap, in a kworker bound to it.
 void ObjectCache::drain_this_cpu(void* arg) {
   auto* cache = static_cast<ObjectCache*>(arg);

@@ -183,8 +183,9 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   virtual void destroy_layer() = 0;
   virtual void layer_stats(splk_cache_stats* out) = 0;
   virtual const char* check_layer() = 0;
-  // A reap finished: wake growth waiting for it.
-  virtual void reap_done() {}
+  // A reap finished: wake growth waiting for it.  Out of line: the key
+  // function, so that the class's vtable is emitted in object_cache.o.
+  virtual void reap_done();
 
   // A push onto this CPU's loaded magazine found it full: the previous
   // magazine, a depot trade, a new magazine, or a flush (cpu_layer.hpp).

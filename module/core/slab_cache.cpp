@@ -177,4 +177,29 @@ bool SlabCache::is_free_object(const void* cache, void* obj) {
 
 const char* SlabCache::check_layer() { return cpus_.check(&SlabCache::is_free_object, this); }
 
+// ---- The kind's layer (ObjectCache's virtual functions) -----------------
+
+void SlabCache::set_alloc_gfp(unsigned gfp) { passthrough_.set_gfp(gfp); }
+
+uint64_t SlabCache::inuse() { return static_cast<uint64_t>(passthrough_.live()); }
+
+ObjectSink SlabCache::sink() { return ObjectSink{&SlabCache::give_back, this}; }
+
+// SLUB reclaims its own slabs.
+void SlabCache::reclaim(uint64_t) {}
+
+uint64_t SlabCache::reclaimable() { return 0; }
+
+void SlabCache::quiesce() {}
+
+uint64_t SlabCache::outstanding() { return static_cast<uint64_t>(passthrough_.live()); }
+
+void SlabCache::destroy_layer() { passthrough_.destroy(); }
+
+void SlabCache::layer_stats(splk_cache_stats* out) { out->linux_alloc = inuse(); }
+
+void SlabCache::give_back(void* cache, void** objs, uint32_t n, bool) {
+  static_cast<SlabCache*>(cache)->passthrough_.release_free_objects(n, objs);
+}
+
 }  // namespace splkmem

@@ -32,8 +32,8 @@ class SlabCache final : public ObjectCache {
 
   void* alloc(int km_flags) override;
   void free(void* obj) override;
-  void set_alloc_gfp(unsigned gfp) override { passthrough_.set_gfp(gfp); }
-  uint64_t inuse() override { return static_cast<uint64_t>(passthrough_.live()); }
+  void set_alloc_gfp(unsigned gfp) override;
+  uint64_t inuse() override;
   void release_leaked() override;
 
  private:
@@ -47,18 +47,16 @@ class SlabCache final : public ObjectCache {
   static constexpr uint64_t kMagBytes = 64 * 1024;
   static constexpr unsigned kBatch = 32;
 
-  ObjectSink sink() override { return ObjectSink{&SlabCache::give_back, this}; }
-  void reclaim(uint64_t) override {}  // SLUB reclaims its own slabs
-  uint64_t reclaimable() override { return 0; }
-  void quiesce() override {}
-  uint64_t outstanding() override { return static_cast<uint64_t>(passthrough_.live()); }
-  void destroy_layer() override { passthrough_.destroy(); }
-  void layer_stats(splk_cache_stats* out) override { out->linux_alloc = inuse(); }
+  ObjectSink sink() override;
+  void reclaim(uint64_t cutoff) override;
+  uint64_t reclaimable() override;
+  void quiesce() override;
+  uint64_t outstanding() override;
+  void destroy_layer() override;
+  void layer_stats(splk_cache_stats* out) override;
   const char* check_layer() override;
 
-  static void give_back(void* cache, void** objs, uint32_t n, bool) {
-    static_cast<SlabCache*>(cache)->passthrough_.release_free_objects(n, objs);
-  }
+  static void give_back(void* cache, void** objs, uint32_t n, bool aged);
   static bool is_free_object(const void* cache, void* obj);
 
   void* alloc_passthrough_slow(int km_flags);

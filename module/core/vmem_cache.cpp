@@ -158,4 +158,28 @@ const char* VmemCache::check_layer() {
   return store_.check_invariants();
 }
 
+// ---- The kind's layer (ObjectCache's virtual functions) -----------------
+
+void VmemCache::set_alloc_gfp(unsigned gfp) { store_.set_extra_gfp(gfp); }
+
+uint64_t VmemCache::inuse() { return store_.obj_total(); }
+
+ObjectSink VmemCache::sink() { return ObjectSink{&VmemCache::give_back, this}; }
+
+void VmemCache::reclaim(uint64_t cutoff) { store_.reclaim(cutoff); }
+
+uint64_t VmemCache::reclaimable() { return store_.objs_on_empty_slabs(); }
+
+void VmemCache::quiesce() { store_.wait_for_grows(); }
+
+void VmemCache::destroy_layer() {}
+
+void VmemCache::layer_stats(splk_cache_stats* out) { store_.stats(out); }
+
+void VmemCache::reap_done() { store_.wake_waiters(); }
+
+void VmemCache::give_back(void* cache, void** objs, uint32_t n, bool aged) {
+  static_cast<VmemCache*>(cache)->store_.give_back(objs, n, aged);
+}
+
 }  // namespace splkmem

@@ -27,26 +27,24 @@ class VmemCache final : public ObjectCache {
 
   void* alloc(int km_flags) override;
   void free(void* obj) override;
-  void set_alloc_gfp(unsigned gfp) override { store_.set_extra_gfp(gfp); }
-  uint64_t inuse() override { return store_.obj_total(); }
+  void set_alloc_gfp(unsigned gfp) override;
+  uint64_t inuse() override;
   void release_leaked() override;
 
  private:
   VmemCache() = default;
 
-  ObjectSink sink() override { return ObjectSink{&VmemCache::give_back, this}; }
-  void reclaim(uint64_t cutoff) override { store_.reclaim(cutoff); }
-  uint64_t reclaimable() override { return store_.objs_on_empty_slabs(); }
-  void quiesce() override { store_.wait_for_grows(); }
+  ObjectSink sink() override;
+  void reclaim(uint64_t cutoff) override;
+  uint64_t reclaimable() override;
+  void quiesce() override;
   uint64_t outstanding() override;
-  void destroy_layer() override {}
-  void layer_stats(splk_cache_stats* out) override { store_.stats(out); }
+  void destroy_layer() override;
+  void layer_stats(splk_cache_stats* out) override;
   const char* check_layer() override;
-  void reap_done() override { store_.wake_waiters(); }
+  void reap_done() override;
 
-  static void give_back(void* cache, void** objs, uint32_t n, bool aged) {
-    static_cast<VmemCache*>(cache)->store_.give_back(objs, n, aged);
-  }
+  static void give_back(void* cache, void** objs, uint32_t n, bool aged);
   static bool is_free_object(const void* cache, void* obj);
 
   // Out of line: everything but a magazine hit or push.  Each is reached

@@ -560,3 +560,17 @@ void __cxa_pure_virtual(void)
 {
 	panic("splkmem: pure virtual function called\n");
 }
+
+#ifdef CONFIG_KCSAN
+/*
+ * g++ -fsanitize=thread reports the store of an object's vtable pointer
+ * (in the C++ core's constructors) through this hook, which KCSAN does not
+ * provide.  The object is not shared yet when it is constructed: an
+ * ordinary, checked write.
+ */
+void __tsan_vptr_update(void *vptr_p, void *new_val);
+void __tsan_vptr_update(void *vptr_p, void *new_val)
+{
+	__tsan_write8(vptr_p);
+}
+#endif
