@@ -69,6 +69,7 @@ extern unsigned int spl_kmem_cache_slab_limit;
 extern unsigned int spl_kmem_cache_kmem_threads;
 extern unsigned int spl_kmem_cache_reap_interval_ms;
 extern unsigned int spl_kmem_cache_depot_contention;
+extern unsigned int spl_kmem_cache_debug;
 
 /* ---- Logging.  level: 0 error, 1 warning, 2 info. ---- */
 void splk_log(int level, const char *fmt, ...) SPLK_NOEXCEPT SPLK_PRINTF(2, 3);
@@ -170,6 +171,7 @@ void *splk_addr_node_alloc(int km_flags) SPLK_NOEXCEPT;
 void splk_addr_node_free(void *node) SPLK_NOEXCEPT;
 bool splk_addr_set_insert(void *set, void *node, uintptr_t addr) SPLK_NOEXCEPT;
 void *splk_addr_set_remove(void *set, uintptr_t addr) SPLK_NOEXCEPT;
+bool splk_addr_set_contains(void *set, uintptr_t addr) SPLK_NOEXCEPT;
 /* Removes any one node (NULL when empty) and stores its address. */
 void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 

@@ -28,7 +28,17 @@ cxx-sanitizer-flags-$(CONFIG_KCSAN) += $(CFLAGS_KCSAN)
 cxx-sanitizer-flags-$(CONFIG_UBSAN) += $(CFLAGS_UBSAN)
 cxx-sanitizer-flags += $(cxx-sanitizer-flags-y)
 
-cxx-subset-flags := -std=gnu++20 -fno-exceptions -fno-rtti \
+# -fno-weak: an inline function that is not inlined (and the vtable of a
+# class without a key function) becomes a local copy in each object that
+# needs it, not a COMDAT group.  The kernel's objtool and ftrace tables
+# (.orc_unwind_ip, __patchable_function_entries) name that text from outside
+# the group, so when the partial link of splkmem.o keeps one object's copy
+# and drops the others, the link fails on the dropped ones' references;
+# which functions stay out of line depends on the kernel's flags (the KCSAN
+# kernel inlines less), so only this makes every kernel's build safe.  It
+# also makes GCC warn about C++17 inline variables: class constants are
+# enums instead (docs/cxx-subset.md).
+cxx-subset-flags := -std=gnu++20 -fno-exceptions -fno-rtti -fno-weak \
 	-fno-threadsafe-statics -fno-use-cxa-atexit -ffreestanding \
 	-nostdinc -nostdinc++ -isystem $(shell $(CC) -print-file-name=include) \
 	-fno-asynchronous-unwind-tables -Wno-missing-field-initializers

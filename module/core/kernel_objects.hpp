@@ -83,6 +83,7 @@ class AddressSet : kstd::NonCopyable {
   bool insert(void* node, uintptr_t addr) { return splk_addr_set_insert(storage_, node, addr); }
   // Returns the node that held addr, or nullptr.
   void* remove(uintptr_t addr) { return splk_addr_set_remove(storage_, addr); }
+  bool contains(uintptr_t addr) { return splk_addr_set_contains(storage_, addr); }
   void* pop(uintptr_t* addr) { return splk_addr_set_pop(storage_, addr); }
 
  private:

@@ -15,7 +15,7 @@
 namespace splkmem {
 
 struct Magazine {
-  static constexpr uint32_t kMagic = 0x2e2e2e2e;
+  enum : uint32_t { kMagic = 0x2e2e2e2e };
 
   uint32_t magic;
   uint32_t avail;   // objects on the stack
@@ -55,7 +55,7 @@ struct Magazine {
   // SPL's sizing by object size (assumes 4 KiB pages), or the module
   // parameter clamped to 2..256 when it is set.
   static uint32_t size_for(uint64_t stride, uint64_t page_size, unsigned param) {
-    if (param > 0) return kstd::clamp(param, 2u, kMaxSize);
+    if (param > 0) return kstd::clamp<unsigned>(param, 2u, kMaxSize);
     if (stride > page_size * 256) return 4;
     if (stride > page_size * 32) return 16;
     if (stride > page_size) return 64;
@@ -63,7 +63,7 @@ struct Magazine {
     return 256;
   }
   // The most rounds a magazine has, resized or not.
-  static constexpr uint32_t kMaxSize = 256;
+  enum : uint32_t { kMaxSize = 256 };
 };
 
 // A singly linked stack of magazines (the depot's lists, and batches of

@@ -72,10 +72,13 @@ ObjectCache* ObjectCache::create(const CacheParams& p) {
   s.max_size_mb = param(spl_kmem_cache_max_size);
   s.obj_per_slab = param(spl_kmem_cache_obj_per_slab);
   s.magazine_size = param(spl_kmem_cache_magazine_size);
+  s.debug = param(spl_kmem_cache_debug) != 0;
   s.flags = p.flags;
-  // No type asked for: small objects go to the Linux slab (SPL's rule).
+  // No type asked for: small objects go to the Linux slab (SPL's rule),
+  // unless the debug mode is on, which only our own slabs have (a KMC_SLAB
+  // cache asked for by name keeps SLUB's own checks, slub_debug).
   if (!(s.flags & (KMC_SLAB | KMC_KVMEM)))
-    s.flags |= (s.slab_limit != 0 && p.size <= s.slab_limit) ? KMC_SLAB : KMC_KVMEM;
+    s.flags |= (!s.debug && s.slab_limit != 0 && p.size <= s.slab_limit) ? KMC_SLAB : KMC_KVMEM;
 
   // Type-stable memory (cache_registry.cpp): a stale handle's magic check
   // always reads an ObjectCache.

@@ -89,7 +89,8 @@ struct CacheParams {
 // limit read as 16384 to pick KMC_SLAB and as 0 to check it made the
 // create fail).
 struct CreateSettings {
-  int flags;  // params.flags with the kind decided (KMC_SLAB or KMC_KVMEM)
+  int flags;   // params.flags with the kind decided (KMC_SLAB or KMC_KVMEM)
+  bool debug;  // spl_kmem_cache_debug
   unsigned slab_limit;
   unsigned max_size_mb;
   unsigned obj_per_slab;
@@ -102,16 +103,20 @@ class SlabCache;
 
 class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
  public:
-  static constexpr uint32_t kMagic = 0x2c2c2c2c;
-  // Live caches of the kinds the exported entry points dispatch on with
-  // one compare each: KMC_KVMEM with neither constructor nor destructor
-  // (the plain magazine paths), tagged KMC_SLAB, and untagged KMC_SLAB
-  // with neither constructor nor destructor.
-  static constexpr uint32_t kPlainMagic = 0x2c2c2c2b;
-  static constexpr uint32_t kPassthroughMagic = 0x2c2c2c2a;
-  static constexpr uint32_t kDirectMagic = 0x2c2c2c29;
-  // A cache destroyed with objects still out: kept, but no longer usable.
-  static constexpr uint32_t kDestroyedMagic = 0x2d2d2d2d;
+  // The magic word.  Class constants are enumerators, not static
+  // constexpr members (-fno-weak, scripts/Kbuild.cxx).
+  enum : uint32_t {
+    kMagic = 0x2c2c2c2c,
+    // Live caches of the kinds the exported entry points dispatch on with
+    // one compare each: KMC_KVMEM with neither constructor nor destructor
+    // (the plain magazine paths), tagged KMC_SLAB, and untagged KMC_SLAB
+    // with neither constructor nor destructor.
+    kPlainMagic = 0x2c2c2c2b,
+    kPassthroughMagic = 0x2c2c2c2a,
+    kDirectMagic = 0x2c2c2c29,
+    // A cache destroyed with objects still out: kept, but no longer usable.
+    kDestroyedMagic = 0x2d2d2d2d,
+  };
 
   // Validates params (errors are logged, naming the value) and builds a
   // cache of the right kind; nullptr on bad input or no memory.
@@ -152,6 +157,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   bool direct() const { return magic_ == kDirectMagic; }
   // A SlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
   bool slab_kind() const { return fast_ & kFastSlabKind; }
+  // A VmemCache in the debug mode (debug_check.hpp).
+  bool debug() const { return fast_ & kFastDebug; }
   bool plain() const { return magic_ == kPlainMagic; }
   bool passthrough() const { return magic_ == kPassthroughMagic; }
   const char* name() const { return name_; }
@@ -203,7 +210,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   static void drain_this_cpu(void* cache);
   static void drain_idle_cpu(void* cache);
 
-  static constexpr uint32_t kFastSlabKind = 1;
+  // fast_ bits; the kinds use the others (SlabCache: 4, 8).
+  enum : uint32_t { kFastSlabKind = 1, kFastDebug = 2 };
 
   // The fast paths' fields first.
   uint32_t magic_;

@@ -58,7 +58,7 @@ unsigned Passthrough::alloc_free_objects(int km_flags, unsigned n, void** objs) 
   const unsigned got = splk_linux_cache_alloc_bulk(linux_cache_, gfp, n, objs);
   // SLUB zeroed them if init_on_alloc is on (our Linux cache has no
   // constructor): remember it, so that the first allocation skips ours.
-  const uintptr_t tag = key_ | kFreeBit | (splk_kernel.init_on_alloc ? kCleanBit : 0);
+  const uintptr_t tag = key_ | kFreeBit | (splk_kernel.init_on_alloc ? uintptr_t{kCleanBit} : 0);
   for (unsigned i = 0; i < got; ++i) {
     char* obj = static_cast<char*>(objs[i]) + header_;
     *Slab::tag_of(obj) = tag;

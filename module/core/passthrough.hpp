@@ -38,9 +38,11 @@ namespace splkmem {
 
 class Passthrough : kstd::NonCopyable {
  public:
-  static constexpr uintptr_t kFreeBit = 1;
-  // With kFreeBit: free and still as SLUB zeroed it (never handed out).
-  static constexpr uintptr_t kCleanBit = 2;
+  enum : uintptr_t {
+    kFreeBit = 1,
+    // With kFreeBit: free and still as SLUB zeroed it (never handed out).
+    kCleanBit = 2,
+  };
 
   // A Linux cache for objects of size bytes aligned to align (a power of
   // two >= 8); false when the kernel refuses.

@@ -26,7 +26,7 @@
 namespace splkmem {
 
 struct Slab : kstd::ListNode {
-  static constexpr uint32_t kMagic = 0x22222222;
+  enum : uint32_t { kMagic = 0x22222222 };
 
   uint32_t magic;
   uint32_t capacity;     // objects in this slab
@@ -43,7 +43,7 @@ struct Slab : kstd::ListNode {
 
 // One cache's tag encoding (see the top of this file).
 struct SlabTagKey {
-  static constexpr uintptr_t kFreeBit = 1;
+  enum : uintptr_t { kFreeBit = 1 };
 
   uintptr_t key;           // random, bit 0 clear
   uintptr_t first_offset;  // of object 0 from its slab

@@ -40,12 +40,13 @@ class SlabCache final : public ObjectCache {
   SlabCache() = default;
 
   // What the inline paths test, in one word (fast_).
-  static constexpr uint32_t kFastCtor = 4;  // alloc constructs
-  static constexpr uint32_t kFastZero = 8;  // alloc zeroes (init_on_alloc)
+  enum : uint32_t {
+    kFastCtor = 4,  // alloc constructs
+    kFastZero = 8,  // alloc zeroes (init_on_alloc)
+  };
   // Most bytes of objects one magazine holds, and most objects one refill
   // takes from SLUB (a stack array).
-  static constexpr uint64_t kMagBytes = 64 * 1024;
-  static constexpr unsigned kBatch = 32;
+  enum : uint64_t { kMagBytes = 64 * 1024, kBatch = 32 };
 
   ObjectSink sink() override;
   void reclaim(uint64_t cutoff) override;

@@ -23,8 +23,7 @@
 namespace splkmem {
 
 struct SlabLayout {
-  static constexpr uint64_t kTagSize = sizeof(uintptr_t);
-  static constexpr uint64_t kMinAlign = 8;
+  enum : uint64_t { kTagSize = sizeof(uintptr_t), kMinAlign = 8 };
 
   uint64_t stride;        // bytes from one object to the next
   uint64_t first_offset;  // offset of object 0 from the slab start

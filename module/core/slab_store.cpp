@@ -67,6 +67,7 @@ void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
   lock_.init(SPLK_LOCK_CACHE);
   grow_wq_.init();
   emergency_.init();
+  live_slabs_.init();
 }
 
 // ---- Objects in and out -------------------------------------------------
@@ -88,10 +89,12 @@ void* SlabStore::take_object(Slab* slab) {
   void* obj = slab->free_list;
   if (obj != nullptr) {
     slab->free_list = *static_cast<void**>(obj);
+    if (debug_ != nullptr) debug_->prepare(obj, false);
   } else {
     obj = reinterpret_cast<char*>(slab) + layout_.first_offset + slab->carved * layout_.stride;
     *Slab::tag_of(obj) = tags_.free_tag(slab);
     ++slab->carved;
+    if (debug_ != nullptr) debug_->prepare(obj, true);
   }
   if (slab->in_use++ == 0) {
     ++slab_alloc_;
@@ -225,7 +228,14 @@ void SlabStore::grow_task() {
   if (inject) splk_fault_inject_current(true);
   for (uint64_t i = 0; i < want; ++i) {
     Slab* slab = new_slab(grow_flags_);
+    void* node = nullptr;
+    if (slab != nullptr && debug_ != nullptr &&
+        (node = splk_addr_node_alloc(grow_flags_)) == nullptr) {
+      splk_vfree(slab, layout_.slab_size);
+      slab = nullptr;
+    }
     SpinLockIrqGuard guard(lock_);
+    if (node != nullptr) live_slabs_.insert(node, reinterpret_cast<uintptr_t>(slab));
     if (slab == nullptr) {
       ++slab_fail_;
       if (i == 0) set_flag(*flags_, KMC_BIT_DEADLOCKED);
@@ -328,9 +338,25 @@ void SlabStore::reclaim(uint64_t cutoff) {
   while (Slab* slab = doomed.front()) {
     kstd::IntrusiveList<Slab>::remove(slab);
     slab->magic = 0;
+    forget_slab(slab);
     splk_vfree(slab, layout_.slab_size);
     splk_cond_resched();
   }
+}
+
+bool SlabStore::owns_slab(const Slab* slab) {
+  SpinLockIrqGuard guard(lock_);
+  return live_slabs_.contains(reinterpret_cast<uintptr_t>(slab));
+}
+
+void SlabStore::forget_slab(const Slab* slab) {
+  if (debug_ == nullptr) return;
+  void* node;
+  {
+    SpinLockIrqGuard guard(lock_);
+    node = live_slabs_.remove(reinterpret_cast<uintptr_t>(slab));
+  }
+  splk_addr_node_free(node);
 }
 
 uint64_t SlabStore::live() {
@@ -353,6 +379,7 @@ void SlabStore::release_all() {
   for (kstd::IntrusiveList<Slab>* list : lists) {
     while (Slab* slab = list->front()) {
       kstd::IntrusiveList<Slab>::remove(slab);
+      forget_slab(slab);
       splk_vfree(slab, layout_.slab_size);
     }
   }

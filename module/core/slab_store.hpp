@@ -32,6 +32,7 @@
 // every grow task of the cache (grows_inflight_).
 #pragma once
 
+#include "debug_check.hpp"
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
 #include "magazine.hpp"
@@ -55,6 +56,11 @@ class SlabStore : kstd::NonCopyable {
   // bits growth sets and waits on).
   void init(const char* name, unsigned long* flags, uint64_t obj_size, const SlabLayout& layout);
   const SlabLayout& layout() const { return layout_; }
+  // Debug caches: objects get the debug fill as they leave the slabs, and
+  // the live slabs are kept in a set, so that owns_slab() can tell a slab
+  // a reap gave back from a live one without reading it.
+  void set_debug(const DebugCheck* debug) { debug_ = debug; }
+  bool owns_slab(const Slab* slab);
   const SlabTagKey& tags() const { return tags_; }
 
   // Interrupts off: moves up to n objects into mag; how many it moved.
@@ -103,6 +109,7 @@ class SlabStore : kstd::NonCopyable {
   Refill emergency_alloc(int km_flags, void** obj);
   void* take_object(Slab* slab);
   void return_object(void* obj, uint64_t now);
+  void forget_slab(const Slab* slab);
 
   const char* name_;
   unsigned long* flags_;
@@ -110,6 +117,7 @@ class SlabStore : kstd::NonCopyable {
   unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
   SlabLayout layout_;
   SlabTagKey tags_;
+  const DebugCheck* debug_;
 
   // Growth: one grow task at a time (KMC_BIT_GROWING), its entry embedded.
   WaitQueue grow_wq_;  // allocators wait for growth or the end of a reap
@@ -119,7 +127,8 @@ class SlabStore : kstd::NonCopyable {
   uint32_t grow_refill_;
 
   SpinLock lock_;
-  AddressSet emergency_;  // emergency objects, under lock_
+  AddressSet emergency_;   // emergency objects, under lock_
+  AddressSet live_slabs_;  // debug caches: every slab, under lock_
   kstd::IntrusiveList<Slab> partial_;
   kstd::IntrusiveList<Slab> complete_;
   uint64_t empty_objs_;  // capacity of the empty slabs

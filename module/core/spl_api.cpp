@@ -82,8 +82,11 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
 [[gnu::noinline]] void* alloc_general(spl_kmem_cache* skc, int flags) {
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_alloc(skc);
-  // Both kinds are final: these are direct calls, not virtual ones.
+  // Both kinds are final: these are direct calls, not virtual ones.  A
+  // tail call brought us here, so our return address is the caller's.
   if (cache->slab_kind()) return static_cast<SlabCache*>(cache)->alloc(flags);
+  if (kstd::unlikely(cache->debug()))
+    return static_cast<VmemCache*>(cache)->alloc_debug(flags, __builtin_return_address(0));
   return static_cast<VmemCache*>(cache)->alloc(flags);
 }
 
@@ -92,6 +95,8 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_free(skc);
   if (cache->slab_kind()) return static_cast<SlabCache*>(cache)->free(obj);
+  if (kstd::unlikely(cache->debug()))
+    return static_cast<VmemCache*>(cache)->free_debug(obj, __builtin_return_address(0));
   static_cast<VmemCache*>(cache)->free(obj);
 }
 

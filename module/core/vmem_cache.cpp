@@ -16,8 +16,10 @@ constexpr uint64_t kMagMaxBytes = 4ULL << 20;
 ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettings& s) {
   auto* cache = new (mem) VmemCache();
   const uint64_t max_bytes = static_cast<uint64_t>(s.max_size_mb) << 20;
+  uint64_t laid_out = p.size;
   SlabLayout layout;
-  if (!SlabLayout::compute(p.size, s.align, sizeof(Slab), kPageSize, s.obj_per_slab, max_bytes,
+  if ((s.debug && !DebugCheck::layout_size(p.size, &laid_out)) ||
+      !SlabLayout::compute(laid_out, s.align, sizeof(Slab), kPageSize, s.obj_per_slab, max_bytes,
                            &layout)) {
     splk_log(0,
              "splkmem: cache '%s': object size %zu does not fit a slab of spl_kmem_cache_max_size "
@@ -32,6 +34,13 @@ ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettin
   cache->store_.init(cache->name_, &cache->flags_, p.size, layout);
   cache->tags_ = cache->store_.tags();
   cache->magic_ = p.ctor == nullptr && p.dtor == nullptr ? kPlainMagic : kMagic;
+  if (s.debug) {
+    // The general paths only: the plain ones do no debug work.
+    cache->debug_.init(cache->name_, p.size);
+    cache->store_.set_debug(&cache->debug_);
+    cache->fast_ |= kFastDebug;
+    cache->magic_ = kMagic;
+  }
   return cache;
 }
 
@@ -142,6 +151,41 @@ void VmemCache::free_slow(void* obj) {
   if (!check_tag(obj, &tag)) return;
   if (dtor_ != nullptr) dtor_(obj, priv_);
   release(obj, tag);
+}
+
+// ---- The debug mode (debug_check.hpp) -----------------------------------
+
+void* VmemCache::alloc_debug(int km_flags, void* site) {
+  void* obj = alloc_from_layers(km_flags);
+  if (obj == nullptr) return nullptr;
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  if (addr - splk_kernel.vmalloc_start < splk_kernel.vmalloc_size) debug_.on_alloc(obj, site);
+  return ctor_ != nullptr ? construct(obj, km_flags) : obj;
+}
+
+// Every tag is read without faulting (a slab reaped since leaves no page
+// to read), and the allocated bit is claimed with one compare-and-exchange,
+// so of two frees of one object exactly one takes it.
+void VmemCache::free_debug(void* obj, void* site) {
+  if (obj == nullptr) return;  // as kfree(NULL)
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+  if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size) return free_slow(obj);
+  uintptr_t* slot = Slab::tag_of(obj);
+  uintptr_t tag;
+  if (!splk_read_word_nofault(slot, &tag))
+    return reject_free(obj, "not an object of this cache (no page there: a slab reaped since?)");
+  const uintptr_t allocated = tag & ~uintptr_t{SlabTagKey::kFreeBit};
+  if (!tags_.allocated(allocated, addr, kPageSize) || !store_.owns_slab(tags_.slab_of(allocated)))
+    return reject_free(obj, "not an object of this cache (or its slab was reaped since)");
+  if (allocated != tag)
+    return debug_.report(obj, "freed twice (already free)", DebugCheck::kNoOffset, site);
+  if (!__atomic_compare_exchange_n(slot, &tag, tag | SlabTagKey::kFreeBit, false, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_RELAXED))
+    return debug_.report(obj, "freed twice (by two CPUs at once)", DebugCheck::kNoOffset, site);
+  debug_.check_red_zone(obj, site);
+  if (dtor_ != nullptr) dtor_(obj, priv_);
+  debug_.on_free(obj, site);
+  if (!cpus_.push(obj)) push_slow(obj);
 }
 
 // ---- Invariants ---------------------------------------------------------

@@ -10,6 +10,7 @@
 // else, and takes the slow path for whatever it cannot decide inline.
 #pragma once
 
+#include "debug_check.hpp"
 #include "object_cache.hpp"
 #include "slab_store.hpp"
 
@@ -27,6 +28,9 @@ class VmemCache final : public ObjectCache {
 
   void* alloc(int km_flags) override;
   void free(void* obj) override;
+  // Debug caches (debug()): site is the caller's return address.
+  void* alloc_debug(int km_flags, void* site);
+  void free_debug(void* obj, void* site);
   void set_alloc_gfp(unsigned gfp) override;
   uint64_t inuse() override;
   void release_leaked() override;
@@ -61,6 +65,7 @@ class VmemCache final : public ObjectCache {
 
   SlabTagKey tags_;  // the store's, here for the fast paths
   SlabStore store_;
+  DebugCheck debug_;  // debug() caches
 };
 
 [[gnu::always_inline]] inline void* VmemCache::alloc_plain(int km_flags) {

@@ -419,24 +419,35 @@ void *splk_addr_set_pop(void *set, uintptr_t *addr)
 	return node;
 }
 
-void *splk_addr_set_remove(void *set, uintptr_t addr)
+static struct splk_addr_node *splk_addr_set_find(struct rb_root *root, uintptr_t addr)
 {
-	struct rb_root *root = set;
 	struct rb_node *rb = root->rb_node;
 
 	while (rb) {
 		struct splk_addr_node *cur = rb_entry(rb, struct splk_addr_node, rb);
 
-		if (addr < cur->addr) {
+		if (addr < cur->addr)
 			rb = rb->rb_left;
-		} else if (addr > cur->addr) {
+		else if (addr > cur->addr)
 			rb = rb->rb_right;
-		} else {
-			rb_erase(rb, root);
+		else
 			return cur;
-		}
 	}
 	return NULL;
+}
+
+void *splk_addr_set_remove(void *set, uintptr_t addr)
+{
+	struct splk_addr_node *node = splk_addr_set_find(set, addr);
+
+	if (node)
+		rb_erase(&node->rb, set);
+	return node;
+}
+
+bool splk_addr_set_contains(void *set, uintptr_t addr)
+{
+	return splk_addr_set_find(set, addr) != NULL;
 }
 
 /*

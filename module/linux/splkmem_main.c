@@ -124,6 +124,15 @@ SPLK_PARAM(spl_kmem_cache_reap_interval_ms, 15000, 0, 3600000, false, true,
 SPLK_PARAM(spl_kmem_cache_depot_contention, 3, 0, 1000000, false, true,
 	   0644, "Depot contention per interval that grows magazines (0: off)");
 
+/*
+ * The debug mode (module/core/debug_check.hpp) for caches created while it
+ * is set: red zones, use-after-free fills, call sites, fault-free tag
+ * reads, an atomic allocated bit.  Caches without a type flag are then
+ * vmalloc-backed, whatever their size.
+ */
+SPLK_PARAM(spl_kmem_cache_debug, 0, 0, 1, false, true, 0644,
+	   "Debug checks for caches created while set (0x1)");
+
 /* Threads that grow slabs asynchronously (1..64). */
 SPLK_PARAM(spl_kmem_cache_kmem_threads, 4, 1, 64, false, false, 0444,
 	   "Number of spl_kmem_cache threads");
@@ -165,6 +174,7 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_magazine_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_reclaim);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_reap_interval_ms);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_depot_contention);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_debug);
 EXPORT_SYMBOL_GPL(splk_core_update_now);
 EXPORT_SYMBOL_GPL(splk_core_shrink_count);
 EXPORT_SYMBOL_GPL(splk_core_shrink_scan);
