@@ -195,11 +195,26 @@ static void debug_concurrent_double_free(struct kunit *test)
 	}
 }
 
+/* Flags SPL's caches do not take (KM_ZERO): a warning, then ignored. */
+static void debug_unknown_alloc_flags(struct kunit *test)
+{
+	struct splk_test_cache *c = dt_cache(test, KMC_KVMEM);
+	unsigned long w;
+	void *obj;
+
+	w = splk_test_expect_warn_begin();
+	obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP | KM_ZERO);
+	splk_test_expect_warn_end(test, w, 1);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	spl_kmem_cache_free(c->skc, obj);
+}
+
 static struct kunit_case debug_cases[] = {
 	KUNIT_CASE(debug_cache_is_vmalloc_backed),
 	KUNIT_CASE(debug_red_zone_overrun),
 	KUNIT_CASE(debug_use_after_free_write),
 	KUNIT_CASE(debug_double_free),
+	KUNIT_CASE(debug_unknown_alloc_flags),
 	KUNIT_CASE(debug_double_free_after_reap),
 	KUNIT_CASE_SLOW(debug_concurrent_double_free),
 	{}

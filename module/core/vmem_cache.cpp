@@ -156,6 +156,13 @@ void VmemCache::free_slow(void* obj) {
 // ---- The debug mode (debug_check.hpp) -----------------------------------
 
 void* VmemCache::alloc_debug(int km_flags, void* site) {
+  // SPL asserts this in its debug builds; production ignores the other
+  // bits (KM_ZERO among them) on every path, as SPL does.
+  if (km_flags & ~KM_PUBLIC_MASK)
+    splk_warn(
+        "cache '%s': allocation flags 0x%x: 0x%x are not KM_SLEEP, KM_NOSLEEP or "
+        "KM_PUSHPAGE, ignored (from %pS)",
+        name_, km_flags, km_flags & ~KM_PUBLIC_MASK, site);
   void* obj = alloc_from_layers(km_flags);
   if (obj == nullptr) return nullptr;
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
