@@ -21,8 +21,13 @@
 //   delayed tasks once due, in id order), pend_ (FIFO), delay_ (waiting
 //   for their timer).  Workers take from prio_ first.  Each worker records
 //   the id it runs, so cancel() and the wait functions see running tasks.
-// - Idle workers wait exclusively: a dispatch wakes one worker (wake_up),
-//   not all of them.
+// - Idle workers sleep on a list (idle_, most recently idle first).  A
+//   dispatch takes the first one off it and wakes that thread: one
+//   dispatch wakes at most one worker, never one that another dispatch
+//   already woke, and none while every worker is busy (a busy worker
+//   looks for more work before it sleeps).  A worker holds lock_ from one
+//   task to the next: taking a task and finishing one is a single lock
+//   round, as SPL's taskq_thread() does.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
 //   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
 //   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
@@ -119,11 +124,13 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   const char* name() const { return name_; }
 
  private:
-  struct Worker {
-    TaskQueue* queue;
-    void* thread;         // nullptr: free slot
-    taskqid_t running;    // TASKQID_INVALID when idle
-    unsigned sequential;  // tasks run since the thread last slept
+  // On idle_ while it sleeps and no one has woken it.
+  struct Worker : kstd::ListNode {
+    TaskQueue* queue = nullptr;
+    void* thread = nullptr;               // nullptr: free slot
+    void* self = nullptr;                 // the thread as it sees itself (set by it)
+    taskqid_t running = TASKQID_INVALID;  // TASKQID_INVALID when idle
+    unsigned sequential = 0;              // tasks run since the thread last slept
   };
 
   TaskQueue() = default;
@@ -135,7 +142,13 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool want_spawn();
   void request_spawn();  // no lock held
   bool try_retire(Worker* w);
-  bool run_one(Worker* worker, long slept);
+  void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
+
+  // Under lock_: wakes the most recently idle worker, if one sleeps.
+  void wake_idle_worker();
+  // Under lock_: enqueue() for dispatch()/dispatch_ent(), and the wake-up;
+  // returns whether to request a thread (want_spawn()).
+  bool submit(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
 
   // Under lock_.
   void enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
@@ -163,8 +176,8 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   char name_[TASKQ_NAMELEN + 1];
   SpinLock lock_;
-  WaitQueue work_wq_;  // idle workers wait here, exclusively
-  WaitQueue done_wq_;  // wait_*() and cancel() wait here for completions
+  WaitQueue done_wq_;                 // wait_*() and cancel() wait here for completions
+  kstd::IntrusiveList<Worker> idle_;  // sleeping, not yet woken
   kstd::IntrusiveList<TaskEntry> pend_;
   kstd::IntrusiveList<TaskEntry> prio_;
   kstd::IntrusiveList<TaskEntry> delay_;
