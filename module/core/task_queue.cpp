@@ -579,7 +579,7 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   w->running = TASKQID_INVALID;
   --nactive_;
   if (!owned_by_caller) recycle(entry);
-  done_wq_.wake_all();
+  if (!waiters_.empty() && ends_a_wait(id)) done_wq_.wake_all();
   // SPL: a thread that keeps finding work asks for help.  want_spawn()
   // counts the request in nspawn_ before anyone can see the queue idle,
   // and destroy() waits for nspawn_.
@@ -650,18 +650,53 @@ int TaskQueue::cancel(taskqid_t id, bool wait) {
   return SPLK_ENOENT;
 }
 
-void TaskQueue::wait_all() {
-  done_wq_.wait([this] {
+// The waiter is on waiters_ from its first look at cond() until the look
+// that finds it true, both under lock_: a task that ends in between sees
+// it there.
+template <typename Cond>
+void TaskQueue::wait_until(Waiter::Kind kind, taskqid_t id, const Cond& cond) {
+  Waiter me;
+  me.kind = kind;
+  me.id = id;
+  {
     SpinLockIrqGuard guard(lock_);
-    return idle();
+    if (cond()) return;
+    waiters_.push_back(&me);
+  }
+  done_wq_.wait([this, &me, &cond] {
+    SpinLockIrqGuard guard(lock_);
+    if (!cond()) return false;
+    kstd::IntrusiveList<Waiter>::remove(&me);
+    return true;
   });
 }
 
+// Under lock_, after task @done ended: SPL woke every waiter after every
+// task, so that a taskq_wait() behind a long queue was woken once per
+// task for nothing.  (cancel() wakes them all: it is rare.)
+bool TaskQueue::ends_a_wait(taskqid_t done) {
+  for (Waiter* w : waiters_) {
+    switch (w->kind) {
+      case Waiter::kIdle:
+        if (idle()) return true;
+        break;
+      case Waiter::kId:
+        if (w->id == done) return true;
+        break;
+      case Waiter::kOutstanding:
+        if (done <= w->id) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+void TaskQueue::wait_all() {
+  wait_until(Waiter::kIdle, TASKQID_INVALID, [this] { return idle(); });
+}
+
 void TaskQueue::wait_id(taskqid_t id) {
-  done_wq_.wait([this, id] {
-    SpinLockIrqGuard guard(lock_);
-    return find_queued(id) == nullptr && !is_running(id);
-  });
+  wait_until(Waiter::kId, id, [this, id] { return find_queued(id) == nullptr && !is_running(id); });
 }
 
 void TaskQueue::wait_outstanding(taskqid_t id) {
@@ -669,10 +704,7 @@ void TaskQueue::wait_outstanding(taskqid_t id) {
     SpinLockIrqGuard guard(lock_);
     id = next_id_ - 1;
   }
-  done_wq_.wait([this, id] {
-    SpinLockIrqGuard guard(lock_);
-    return lowest_outstanding() > id;
-  });
+  wait_until(Waiter::kOutstanding, id, [this, id] { return lowest_outstanding() > id; });
 }
 
 TaskQueue* TaskQueue::of_thread(void* thread) {

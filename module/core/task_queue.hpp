@@ -28,6 +28,9 @@
 //   looks for more work before it sleeps).  A worker holds lock_ from one
 //   task to the next: taking a task and finishing one is a single lock
 //   round, as SPL's taskq_thread() does.
+// - wait_*() callers register a Waiter; a finished task wakes them only
+//   when it may be the one they wait for (their task, one at or below
+//   their id, or the last task of the queue), not after every task.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
 //   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
 //   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
@@ -133,6 +136,12 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
     unsigned sequential = 0;              // tasks run since the thread last slept
   };
 
+  // A wait_*() caller, on waiters_ while it waits.
+  struct Waiter : kstd::ListNode {
+    enum Kind { kIdle, kId, kOutstanding } kind;
+    taskqid_t id;  // kId: the task; kOutstanding: every task up to it
+  };
+
   TaskQueue() = default;
   static int worker_main(void* worker);
   static void spawn_task(void* tq);
@@ -146,6 +155,11 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   // Under lock_: wakes the most recently idle worker, if one sleeps.
   void wake_idle_worker();
+  // Until cond() (called under lock_) holds.
+  template <typename Cond>
+  void wait_until(Waiter::Kind kind, taskqid_t id, const Cond& cond);
+  // Under lock_: whether the end of task @done may end a Waiter's wait.
+  bool ends_a_wait(taskqid_t done);
   // Under lock_: enqueue() for dispatch()/dispatch_ent(), and the wake-up;
   // returns whether to request a thread (want_spawn()).
   bool submit(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
@@ -176,8 +190,9 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   char name_[TASKQ_NAMELEN + 1];
   SpinLock lock_;
-  WaitQueue done_wq_;                 // wait_*() and cancel() wait here for completions
-  kstd::IntrusiveList<Worker> idle_;  // sleeping, not yet woken
+  WaitQueue done_wq_;                    // wait_*() and cancel() wait here for completions
+  kstd::IntrusiveList<Worker> idle_;     // sleeping, not yet woken
+  kstd::IntrusiveList<Waiter> waiters_;  // in wait_*()
   kstd::IntrusiveList<TaskEntry> pend_;
   kstd::IntrusiveList<TaskEntry> prio_;
   kstd::IntrusiveList<TaskEntry> delay_;
