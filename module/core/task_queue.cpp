@@ -379,6 +379,11 @@ TaskEntry* TaskQueue::take_entry(unsigned tq_flags) {
     }
     splk_msleep(10);
   }
+  return alloc_entry(tq_flags);
+}
+
+// A new entry, counted in nalloc_ by the caller (uncounted on failure).
+TaskEntry* TaskQueue::alloc_entry(unsigned tq_flags) {
   const int km = (tq_flags & TQ_NOSLEEP) ? KM_NOSLEEP : KM_SLEEP;
   void* mem =
       splk_kmalloc_node(sizeof(TaskEntry), km | ((tq_flags & TQ_PUSHPAGE) ? KM_PUSHPAGE : 0), -1);
@@ -393,13 +398,15 @@ TaskEntry* TaskQueue::take_entry(unsigned tq_flags) {
 }
 
 // With an entry in the pool, one round of lock_ (as SPL): checks, entry,
-// queueing and wake-up.  Otherwise the entry is allocated (or throttled)
-// with lock_ dropped and the checks are made again.
+// queueing and wake-up.  Otherwise the entry is allocated with lock_
+// dropped (or throttled at maxalloc) and the checks are made again: two
+// rounds.
 taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
   if (refuse(func, tq_flags, "taskq_dispatch")) return TASKQID_INVALID;
   TaskEntry* entry;
   taskqid_t id = TASKQID_INVALID;
   bool spawn = false;
+  bool counted = false;  // a new entry is counted in nalloc_
   {
     // Checked before taking an entry, so that a refused dispatch never
     // sleeps in the throttle.
@@ -413,10 +420,13 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
       entry->flags = 0;
       spawn = submit(entry, func, arg, tq_flags);
       id = entry->id;
+    } else if (!(tq_flags & TQ_NOALLOC) && nalloc_ < maxalloc_) {
+      ++nalloc_;
+      counted = true;
     }
   }
   if (entry == nullptr) {
-    entry = take_entry(tq_flags);
+    entry = counted ? alloc_entry(tq_flags) : take_entry(tq_flags);
     if (entry == nullptr) return TASKQID_INVALID;
     SpinLockIrqGuard guard(lock_);
     if (destroying("taskq_dispatch")) {

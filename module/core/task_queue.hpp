@@ -186,6 +186,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   // Takes lock_ itself.
   TaskEntry* take_entry(unsigned tq_flags);
+  TaskEntry* alloc_entry(unsigned tq_flags);  // no lock held
   bool refuse(task_func_t* func, unsigned tq_flags, const char* what);
 
   char name_[TASKQ_NAMELEN + 1];
