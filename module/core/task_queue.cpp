@@ -79,6 +79,7 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->next_id_ = TASKQID_INITIAL;
   tq->active_ = true;
   tq->pri_ = pri;
+  tq->maxwaking_ = static_cast<int>(splk_num_online_cpus());
   tq->flags_ = flags;
 
   if (flags & TASKQ_PREPOPULATE) {
@@ -249,7 +250,7 @@ void TaskQueue::destroy() {
     SpinLockIrqGuard guard(lock_);
     active_ = false;  // dispatch fails from now on
     held_ = false;    // held tasks run: wake every idle worker for them
-    while (!idle_.empty()) wake_idle_worker();
+    wake_idle_workers();
   }
   wait_all();
   // Thread creations in flight hold a pointer to the queue.
@@ -349,12 +350,30 @@ bool TaskQueue::submit(TaskEntry* entry, task_func_t* func, void* arg, unsigned 
   return all_busy() && want_spawn();
 }
 
+// As many workers on their way as there are CPUs is enough: each takes
+// the oldest task and, if work remains, wakes the next idle worker (in
+// run()), as the kernel's workqueue chains its wake-ups.  Every queued
+// task still gets a worker while one is idle: whenever tasks wait and a
+// worker sleeps, at least one is on its way.  Waking one per dispatch
+// instead (SPL, and us before) wakes a worker for nearly every task once
+// the workers keep up with the dispatches: 100k empty tasks on a
+// 100-thread queue took 74k to 299k wake-ups that way, 0.7k this way.
 void TaskQueue::wake_idle_worker() {
+  if (nwaking_ >= maxwaking_) return;
+  wake_first_idle();
+}
+
+void TaskQueue::wake_first_idle() {
   Worker* w = idle_.front();
   if (w == nullptr) return;
   kstd::IntrusiveList<Worker>::remove(w);  // the worker sees it was woken
+  ++nwaking_;
   ++wakeups_;
   splk_tq_thread_wake(w->self);
+}
+
+void TaskQueue::wake_idle_workers() {
+  while (!idle_.empty()) wake_first_idle();
 }
 
 // An entry from the pool, or a new one (which recycle() frees or pools).
@@ -544,7 +563,8 @@ int TaskQueue::worker_main(void* arg) {
     irqflags = tq->lock_.lock_irqsave();
     w->sequential = 0;
     if (!w->linked()) {
-      // Woken by a dispatch (wake_idle_worker() counted it).
+      // Woken by wake_first_idle(), which counted it.
+      --tq->nwaking_;
       if (!tq->has_work()) ++tq->wakeups_nowork_;
       continue;
     }
@@ -575,6 +595,7 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   const bool owned_by_caller = entry->flags & TQENT_FLAG_PREALLOC;
   w->running = id;
   ++nactive_;
+  if (has_work()) wake_idle_worker();  // the next one, see there
   // More work and no idle thread: a dynamic queue grows (work dispatched
   // in a burst finds no busy thread at dispatch time, so dispatch alone
   // would not grow it).
@@ -735,8 +756,7 @@ int TaskQueue::threads(void** out, int max) {
 void TaskQueue::hold(bool on) {
   SpinLockIrqGuard guard(lock_);
   held_ = on;
-  if (!on)
-    while (!idle_.empty()) wake_idle_worker();
+  if (!on) wake_idle_workers();
 }
 
 void TaskQueue::stats(splk_taskq_stats* out) {

@@ -22,12 +22,14 @@
 //   for their timer).  Workers take from prio_ first.  Each worker records
 //   the id it runs, so cancel() and the wait functions see running tasks.
 // - Idle workers sleep on a list (idle_, most recently idle first).  A
-//   dispatch takes the first one off it and wakes that thread: one
-//   dispatch wakes at most one worker, never one that another dispatch
-//   already woke, and none while every worker is busy (a busy worker
-//   looks for more work before it sleeps).  A worker holds lock_ from one
-//   task to the next: taking a task and finishing one is a single lock
-//   round, as SPL's taskq_thread() does.
+//   dispatch takes the first one off it and wakes that thread, unless
+//   as many workers as there are CPUs were woken and have not run yet:
+//   a woken worker, once it has taken a task, wakes the next if work
+//   remains (the workqueue's chain).  One dispatch wakes at most one
+//   worker, never one already woken, and none while every worker is busy
+//   (a busy worker looks for more work before it sleeps).  A worker holds
+//   lock_ from one task to the next: taking a task and finishing one is
+//   a single lock round, as SPL's taskq_thread() does.
 // - wait_*() callers register a Waiter; a finished task wakes them only
 //   when it may be the one they wait for (their task, one at or below
 //   their id, or the last task of the queue), not after every task.
@@ -153,8 +155,11 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool try_retire(Worker* w);
   void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
 
-  // Under lock_: wakes the most recently idle worker, if one sleeps.
+  // Under lock_: wakes the most recently idle worker, if one sleeps and
+  // fewer than maxwaking_ are on their way (nwaking_).
   void wake_idle_worker();
+  void wake_first_idle();    // however many are on their way
+  void wake_idle_workers();  // every idle worker (hold(false), destroy)
   // Until cond() (called under lock_) holds.
   template <typename Cond>
   void wait_until(Waiter::Kind kind, taskqid_t id, const Cond& cond);
@@ -206,6 +211,8 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool active_;
   bool held_;  // test hook: workers leave queued tasks alone
   int nactive_;
+  int nwaking_;     // workers woken that have not yet run
+  int maxwaking_;   // online CPUs at creation: more on their way gain nothing
   int nthreads_;    // threads running
   int maxthreads_;  // slots in workers_
   int nspawn_;      // thread creations requested, not finished
