@@ -224,6 +224,9 @@ enum bench_metric {
 	M_SKIPPED,
 	M_NS_PER_TASK,
 	M_NS_P10,
+	M_NS_P99,
+	M_NS_MAX,
+	M_OVER_1MS,
 	M_WORKER_WAKEUPS,
 	M_NR,
 };
@@ -238,6 +241,9 @@ static const char * const bench_metric_name[M_NR] = {
 	[M_SKIPPED] = "skipped",
 	[M_NS_PER_TASK] = "ns_per_task",
 	[M_NS_P10] = "ns_p10",
+	[M_NS_P99] = "ns_p99",
+	[M_NS_MAX] = "ns_max",
+	[M_OVER_1MS] = "over_1ms",
 	[M_WORKER_WAKEUPS] = "worker_wakeups",
 };
 
@@ -246,7 +252,7 @@ static bool bench_metric_tenths(enum bench_metric m)
 {
 	return m == M_NS_PER_PAIR || m == M_NS_PER_OBJ || m == M_NS_PER_OP ||
 	       m == M_BYTES_PER_OBJ || m == M_NS_PER_TASK ||
-	       m == M_NS_P10;
+	       m == M_NS_P10 || m == M_NS_P99 || m == M_NS_MAX;
 }
 
 struct bench_rec {
@@ -1215,8 +1221,11 @@ static void bench_memory(size_t size, enum bench_kind kind)
  *
  *   tq_roundtrip   dispatch one empty task, wait for it (taskq_dispatch +
  *                  taskq_wait_id; queue_work + flush_work); each round
- *                  trip timed alone, the median (ns_per_task) and the
- *                  10th percentile (ns_p10) reported; n = round trips
+ *                  trip timed alone, the median (ns_per_task), the
+ *                  10th and 99th percentiles (ns_p10, ns_p99), the
+ *                  slowest (ns_max) and how many took 1 ms or more
+ *                  (over_1ms: a wake-up that waited for a tick is
+ *                  4 ms at HZ=250) reported; n = round trips
  *   tq_throughput  dispatch n empty tasks (taskq_dispatch(TQ_SLEEP);
  *                  queue_work of preallocated work items), then wait for
  *                  all (taskq_wait; flush_workqueue); ns_per_task = wall
@@ -1371,6 +1380,12 @@ static void bench_tq_roundtrip(enum tq_kind kind, unsigned int threads,
 	tq_emit("tq_roundtrip", kind, threads, n, M_NS_PER_TASK,
 		bench_median(samples, n) * 10);
 	tq_emit("tq_roundtrip", kind, threads, n, M_NS_P10, samples[n / 10] * 10);
+	tq_emit("tq_roundtrip", kind, threads, n, M_NS_P99,
+		samples[n * 99 / 100] * 10);
+	tq_emit("tq_roundtrip", kind, threads, n, M_NS_MAX, samples[n - 1] * 10);
+	for (i = 0; i < n && samples[i] < NSEC_PER_MSEC; i++)
+		;
+	tq_emit("tq_roundtrip", kind, threads, n, M_OVER_1MS, n - i);
 	if (kind == TQK_TASKQ)
 		tq_emit("tq_roundtrip", kind, threads, n, M_WORKER_WAKEUPS,
 			sleeps);

@@ -4,7 +4,8 @@
  * delayed dispatch and its cancellation at each stage, the system queues,
  * synced creation, the queue of the current thread, SPL's kernel
  * priorities, thread counts as a CPU percentage, entry pools, one wake-up
- * per dispatch, and dispatch from atomic context.
+ * per dispatch, a burst of blocking tasks each on its own worker, and
+ * dispatch from atomic context.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -385,6 +386,61 @@ static void taskq_dispatch_wakes_one_worker(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fx->order), 16);
 }
 
+/*
+ * A burst of tasks that each block until all have started: on a queue of
+ * as many threads, every one must get a worker of its own, though at
+ * most one worker per CPU is woken by the dispatches and the rest are
+ * woken in a chain by the workers that took a task.  Then the waits: a
+ * taskq_wait() behind the burst and a taskq_wait_id() of its first task
+ * both end once the tasks do.
+ */
+#define FT_BURST 16
+
+struct ft_burst {
+	atomic_t started;
+	struct completion all_started;
+};
+
+static void ft_burst_fn(void *arg)
+{
+	struct ft_burst *b = arg;
+
+	if (atomic_inc_return(&b->started) == FT_BURST)
+		complete_all(&b->all_started);
+	wait_for_completion_timeout(&b->all_started, 10 * HZ);
+}
+
+static void taskq_burst_of_blocking_tasks_all_run(struct kunit *test)
+{
+	struct ft_burst *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	taskq_t *tq = taskq_create("splk_tq_burst", FT_BURST, defclsyspri,
+				   0, INT_MAX, 0);
+	struct splk_taskq_stats st;
+	taskqid_t first = TASKQID_INVALID, id;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	atomic_set(&b->started, 0);
+	init_completion(&b->all_started);
+	msleep(50);		/* every worker asleep */
+	for (i = 0; i < FT_BURST; i++) {
+		id = taskq_dispatch(tq, ft_burst_fn, b, TQ_SLEEP);
+		KUNIT_ASSERT_NE(test, id, TASKQID_INVALID);
+		if (i == 0)
+			first = id;
+	}
+	taskq_wait_id(tq, first);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->started), FT_BURST);
+	taskq_wait(tq);
+	KUNIT_EXPECT_TRUE(test, completion_done(&b->all_started));
+	splk_taskq_get_stats(tq, &st);
+	kunit_info(test, "%llu wake-ups (%llu found no work) for a burst of %d\n",
+		   st.wakeups, st.wakeups_nowork, FT_BURST);
+	KUNIT_EXPECT_LE(test, st.wakeups, (u64)FT_BURST);
+	taskq_destroy(tq);
+}
+
 /* TQ_NOSLEEP dispatches with interrupts off and a spinlock held. */
 static DEFINE_SPINLOCK(ft_atomic_lock);
 
@@ -606,6 +662,7 @@ static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_cpu_pct_and_prepopulate),
 	KUNIT_CASE(taskq_thread_priority_and_bind_params),
 	KUNIT_CASE(taskq_dispatch_wakes_one_worker),
+	KUNIT_CASE(taskq_burst_of_blocking_tasks_all_run),
 	KUNIT_CASE(taskq_dispatch_from_atomic_context),
 	KUNIT_CASE(taskq_dispatch_from_irq),
 	KUNIT_CASE(taskq_ent_fields_as_openzfs),

@@ -218,13 +218,6 @@ void splk_tq_entry_disarm_sync(void *entry) SPLK_NOEXCEPT;
 unsigned long splk_jiffies(void) SPLK_NOEXCEPT;
 /* wake_up(): one exclusive waiter. */
 void splk_waitq_wake_one(void *wq) SPLK_NOEXCEPT;
-/*
- * Sleeps until done(arg), waiting exclusively and interruptibly (an idle
- * worker); timeout in jiffies (< 0: none).  Returns how often it slept,
- * -1 on timeout.
- */
-long splk_waitq_wait_exclusive(void *wq, bool (*done)(void *), void *arg,
-			       long timeout) SPLK_NOEXCEPT;
 /* A running kthread "name/instance" with SPL's priority @pri (nice PRIO_TO_NICE). */
 void *splk_tq_thread_create(int (*fn)(void *), void *arg, int pri,
 			    const char *name, int instance) SPLK_NOEXCEPT;
@@ -240,6 +233,21 @@ extern int spl_taskq_thread_priority;
 extern int spl_taskq_thread_dynamic;
 extern unsigned int spl_taskq_thread_sequential;
 extern unsigned int spl_taskq_thread_timeout_ms;
+/*
+ * An idle worker's sleep, the kernel's own idiom: splk_tq_prepare_idle()
+ * (set_current_state(TASK_INTERRUPTIBLE)) under the queue's lock, then,
+ * with the lock dropped, splk_tq_idle() (schedule_timeout(); timeout in
+ * jiffies, < 0 for none; returns 0 when it timed out) or, when there is
+ * a reason not to sleep after all, splk_tq_cancel_idle() (TASK_RUNNING).
+ * splk_tq_thread_wake() (wake_up_process()) after the prepare is never
+ * lost.  Interruptible: an idle queue is not a hung task.
+ */
+void splk_tq_prepare_idle(void) SPLK_NOEXCEPT;
+long splk_tq_idle(long timeout) SPLK_NOEXCEPT;
+void splk_tq_cancel_idle(void) SPLK_NOEXCEPT;
+void splk_tq_thread_wake(void *thread) SPLK_NOEXCEPT;
+/* current, as a splk_tq_thread_create() thread sees itself. */
+void *splk_tq_current(void) SPLK_NOEXCEPT;
 
 /*
  * Fault hooks for the KUnit suites, compiled only into test builds

@@ -131,6 +131,20 @@ def tq_tables(data, run):
             + [str(n[0]) if n else "-"]
             + [wakeups("tq_roundtrip", a, t)
                for a in ("splk_taskq", "spl_taskq")]) + " |")
+    if any(tq_get(data, run, "tq_roundtrip", a, t, "ns_p99")
+           for a in TQ_ALLOCATORS for t in threads):
+        out += ["", "Round trip tail: 99th percentile (p99) and slowest (max) in ns, and "
+                "how many of the n round trips took 1 ms or more (a wake-up that waits "
+                "for a guest tick takes 4 ms).", "",
+                "| threads | " + " | ".join(f"{a} p99 | {a} max | {a} >= 1 ms"
+                                          for a in TQ_ALLOCATORS) + " |",
+                "|---|" + "---|---|---|" * len(TQ_ALLOCATORS)]
+        for t in threads:
+            out.append("| " + " | ".join(
+                [str(t)] + [cell("tq_roundtrip", a, t, m,
+                                 form=(lambda v: f"{v:.0f}") if m == "over_1ms" else fmt)
+                            for a in TQ_ALLOCATORS
+                            for m in ("ns_p99", "ns_max", "over_1ms")]) + " |")
     ns = sorted({k[4] for k in data if k[0] == run and k[1] == "tq_throughput"
                  and k[5] == "ns_per_task"})
     out += ["", "### task queues: throughput of %s empty tasks" % "/".join(str(x) for x in ns), "",

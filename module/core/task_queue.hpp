@@ -21,8 +21,18 @@
 //   delayed tasks once due, in id order), pend_ (FIFO), delay_ (waiting
 //   for their timer).  Workers take from prio_ first.  Each worker records
 //   the id it runs, so cancel() and the wait functions see running tasks.
-// - Idle workers wait exclusively: a dispatch wakes one worker (wake_up),
-//   not all of them.
+// - Idle workers sleep on a list (idle_, most recently idle first).  A
+//   dispatch takes the first one off it and wakes that thread, unless
+//   as many workers as there are CPUs were woken and have not run yet:
+//   a woken worker, once it has taken a task, wakes the next if work
+//   remains (the workqueue's chain).  One dispatch wakes at most one
+//   worker, never one already woken, and none while every worker is busy
+//   (a busy worker looks for more work before it sleeps).  A worker holds
+//   lock_ from one task to the next: taking a task and finishing one is
+//   a single lock round, as SPL's taskq_thread() does.
+// - wait_*() callers register a Waiter; a finished task wakes them only
+//   when it may be the one they wait for (their task, one at or below
+//   their id, or the last task of the queue), not after every task.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
 //   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
 //   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
@@ -119,11 +129,19 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   const char* name() const { return name_; }
 
  private:
-  struct Worker {
-    TaskQueue* queue;
-    void* thread;         // nullptr: free slot
-    taskqid_t running;    // TASKQID_INVALID when idle
-    unsigned sequential;  // tasks run since the thread last slept
+  // On idle_ while it sleeps and no one has woken it.
+  struct Worker : kstd::ListNode {
+    TaskQueue* queue = nullptr;
+    void* thread = nullptr;               // nullptr: free slot
+    void* self = nullptr;                 // the thread as it sees itself (set by it)
+    taskqid_t running = TASKQID_INVALID;  // TASKQID_INVALID when idle
+    unsigned sequential = 0;              // tasks run since the thread last slept
+  };
+
+  // A wait_*() caller, on waiters_ while it waits.
+  struct Waiter : kstd::ListNode {
+    enum Kind { kIdle, kId, kOutstanding } kind;
+    taskqid_t id;  // kId: the task; kOutstanding: every task up to it
   };
 
   TaskQueue() = default;
@@ -135,7 +153,21 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool want_spawn();
   void request_spawn();  // no lock held
   bool try_retire(Worker* w);
-  bool run_one(Worker* worker, long slept);
+  void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
+
+  // Under lock_: wakes the most recently idle worker, if one sleeps and
+  // fewer than maxwaking_ are on their way (nwaking_).
+  void wake_idle_worker();
+  void wake_first_idle();    // however many are on their way
+  void wake_idle_workers();  // every idle worker (hold(false), destroy)
+  // Until cond() (called under lock_) holds.
+  template <typename Cond>
+  void wait_until(Waiter::Kind kind, taskqid_t id, const Cond& cond);
+  // Under lock_: whether the end of task @done may end a Waiter's wait.
+  bool ends_a_wait(taskqid_t done);
+  // Under lock_: enqueue() for dispatch()/dispatch_ent(), and the wake-up;
+  // returns whether to request a thread (want_spawn()).
+  bool submit(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
 
   // Under lock_.
   void enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags);
@@ -159,12 +191,14 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   // Takes lock_ itself.
   TaskEntry* take_entry(unsigned tq_flags);
+  TaskEntry* alloc_entry(unsigned tq_flags);  // no lock held
   bool refuse(task_func_t* func, unsigned tq_flags, const char* what);
 
   char name_[TASKQ_NAMELEN + 1];
   SpinLock lock_;
-  WaitQueue work_wq_;  // idle workers wait here, exclusively
-  WaitQueue done_wq_;  // wait_*() and cancel() wait here for completions
+  WaitQueue done_wq_;                    // wait_*() and cancel() wait here for completions
+  kstd::IntrusiveList<Worker> idle_;     // sleeping, not yet woken
+  kstd::IntrusiveList<Waiter> waiters_;  // in wait_*()
   kstd::IntrusiveList<TaskEntry> pend_;
   kstd::IntrusiveList<TaskEntry> prio_;
   kstd::IntrusiveList<TaskEntry> delay_;
@@ -177,6 +211,8 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool active_;
   bool held_;  // test hook: workers leave queued tasks alone
   int nactive_;
+  int nwaking_;     // workers woken that have not yet run
+  int maxwaking_;   // online CPUs at creation: more on their way gain nothing
   int nthreads_;    // threads running
   int maxthreads_;  // slots in workers_
   int nspawn_;      // thread creations requested, not finished

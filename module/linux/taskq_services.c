@@ -2,9 +2,9 @@
 /*
  * Kernel services of the C++ task queue (declared in seam.h, section
  * "Task queue services"): the kernel objects inside a taskq_ent_t (its
- * timer for delayed dispatch, lock, wait queue), exclusive waits and
- * wake-one for idle workers, worker threads with SPL's priorities, and
- * finding the queue of a thread.
+ * timer for delayed dispatch, lock, wait queue), the sleep and wake-up of
+ * idle workers, worker threads with SPL's priorities, and finding the
+ * queue of a thread.
  *
  * This file also holds the build-time proof of binary compatibility with
  * OpenZFS 2.4.4 (include/sys/taskq.h explains what is compatible): with
@@ -157,34 +157,29 @@ void splk_waitq_wake_one(void *wq)
 	wake_up((wait_queue_head_t *)wq);
 }
 
-/*
- * An idle worker's wait: exclusive, so that wake_up() of a dispatch wakes
- * one worker instead of all (no thundering herd), interruptible so that
- * an idle queue is not a hung task (workers take no signals), with an
- * optional timeout (jiffies, < 0 for none).  Returns how often it slept,
- * -1 on timeout.
- */
-long splk_waitq_wait_exclusive(void *wq, bool (*done)(void *), void *arg,
-			       long timeout)
+void splk_tq_prepare_idle(void)
 {
-	wait_queue_head_t *head = wq;
-	DEFINE_WAIT(wait);
-	long left = timeout < 0 ? MAX_SCHEDULE_TIMEOUT : timeout;
-	long slept = 0;
+	set_current_state(TASK_INTERRUPTIBLE);
+}
 
-	for (;;) {
-		prepare_to_wait_exclusive(head, &wait, TASK_INTERRUPTIBLE);
-		if (done(arg))
-			break;
-		if (!left) {
-			slept = -1;
-			break;
-		}
-		left = schedule_timeout(left);
-		slept++;
-	}
-	finish_wait(head, &wait);
-	return slept;
+long splk_tq_idle(long timeout)
+{
+	return schedule_timeout(timeout < 0 ? MAX_SCHEDULE_TIMEOUT : timeout);
+}
+
+void splk_tq_cancel_idle(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+void splk_tq_thread_wake(void *thread)
+{
+	wake_up_process(thread);
+}
+
+void *splk_tq_current(void)
+{
+	return current;
 }
 
 /*
