@@ -179,8 +179,13 @@ void SlabStore::dispatch_grow(int km_flags, uint32_t refill) {
   grow_refill_ = refill;
   HOOK_COUNT(grows_dispatched);
   new (&grow_task_) TaskEntry();
-  g_grow_queue->dispatch_ent(&SlabStore::grow_task_main, this, 0, &grow_task_);
-  if (grow_task_.id == TASKQID_INVALID) {  // the queue is going away
+  // The returned id, not grow_task_.id: once queued, the task may run,
+  // clear GROWING, and another allocator re-initialise the entry for the
+  // next grow (id 0 for a moment) before this line reads it; reading the
+  // entry here counted that as a failed dispatch and grows_inflight_
+  // wrapped below 0, so destroy waited forever (seen on the KCSAN kernel).
+  if (g_grow_queue->dispatch_ent(&SlabStore::grow_task_main, this, 0, &grow_task_) ==
+      TASKQID_INVALID) {  // the queue is going away
     clear_flag(*flags_, KMC_BIT_GROWING);
     grow_done();
   }

@@ -317,29 +317,33 @@ bool TaskQueue::destroying(const char* what) {
   return true;
 }
 
-void TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry) {
+taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags,
+                                  TaskEntry* entry) {
   if (refuse(func, tq_flags, "taskq_dispatch_ent")) {
     entry->id = TASKQID_INVALID;
-    return;
+    return TASKQID_INVALID;
   }
   bool spawn;
+  taskqid_t id;
   {
     SpinLockIrqGuard guard(lock_);
     if (destroying("taskq_dispatch_ent")) {
       entry->id = TASKQID_INVALID;
-      return;
+      return TASKQID_INVALID;
     }
     if (entry->linked()) {
       splk_warn("splkmem: taskq '%s': dispatch of an entry that is already queued", name_);
-      return;
+      return TASKQID_INVALID;
     }
     // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
     // left as it was); with one idle it runs next.
-    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return;
+    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
     entry->flags = TQENT_FLAG_PREALLOC;
     spawn = submit(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
+    id = entry->id;
   }
   if (spawn) request_spawn();
+  return id;
 }
 
 // Under lock_.  The wake-up is made under lock_, as SPL does: an idle

@@ -97,7 +97,10 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   taskqid_t dispatch(task_func_t* func, void* arg, unsigned tq_flags);
   taskqid_t dispatch_delay(task_func_t* func, void* arg, unsigned tq_flags, unsigned long when);
-  void dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry);
+  // Returns the id it queued the entry with, TASKQID_INVALID when it did
+  // not: read it here, not from the entry, which may be running and
+  // dispatched again by someone else as soon as it is queued.
+  taskqid_t dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags, TaskEntry* entry);
   // 0 when cancelled before running; EBUSY when running and !wait;
   // ENOENT when unknown or (wait) finished.
   int cancel(taskqid_t id, bool wait);
