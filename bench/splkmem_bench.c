@@ -78,17 +78,19 @@
  * otherwise), tables of the same data, "splkmem-bench: end".  The module
  * then stays loaded, doing nothing, until it is removed.
  *
- * Parameters: mode=all|single|smoke|gate|taskq (single: pair and batch
- * only; smoke: every workload, one round, sizes 64 and 65536, tiny counts;
+ * Parameters: mode=all|single|smoke|gate|taskq|cross (single: pair and
+ * batch only; cross: prodcons and allcpus only, the -icount -smp 2 run;
+ * smoke: every workload, one round, sizes 64 and 65536, tiny counts;
  * gate: the pair of the provider's two cache types and of SLUB kmem_cache,
  * every size, three rounds: the hit-path regression gate of make check,
  * run under -icount; taskq: the task queue workloads only), rounds (1-31,
  * default 5; at most 3 for tq_throughput), provider=splkmem|spl (must
  * name the provider the module was built for: a cross-check that the
  * right build is loaded), taskq_wl (0: modes all and smoke skip the task
- * queue workloads), idle_wl (0: they skip idle and its wait), tq_tasks (tasks per tq_throughput round, default
- * 100000).  Load splkmem with spl_kmem_cache_slab_limit=1048576
- * so that KMC_SLAB caches of every size can be created.
+ * queue workloads), idle_wl (0: they skip idle and its wait), tq_tasks
+ * (tasks per tq_throughput round, default 100000).  Load splkmem with
+ * spl_kmem_cache_slab_limit=1048576 so that KMC_SLAB caches of every size
+ * can be created.
  *
  * Note: with init_on_alloc=1 (Debian's default) the kernel allocators zero
  * every object they hand out; splkmem's magazine objects are not zeroed.
@@ -137,7 +139,7 @@
 static char *mode = "all";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode,
-		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only");
+		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only; cross: prodcons and allcpus only");
 
 static char *provider = BENCH_PROVIDER;
 module_param(provider, charp, 0444);
@@ -303,6 +305,7 @@ struct bench_config {
 	bool multi;			/* prodcons, allcpus and memory too */
 	bool batch_wl;			/* batch_fresh and batch_warm */
 	bool gate;			/* cache kinds and SLUB only */
+	bool cross;			/* prodcons and allcpus only */
 	unsigned int rounds;
 	const size_t *sizes;
 	unsigned int nr_sizes;
@@ -1777,9 +1780,10 @@ static int bench_configure(void)
 	}
 	cfg.gate = !strcmp(mode, "gate");
 	cfg.taskq_only = !strcmp(mode, "taskq");
-	if (!smoke && !cfg.gate && !cfg.taskq_only && strcmp(mode, "all") &&
-	    strcmp(mode, "single")) {
-		pr_err("mode=%s: want all, single, smoke, gate or taskq\n",
+	cfg.cross = !strcmp(mode, "cross");
+	if (!smoke && !cfg.gate && !cfg.taskq_only && !cfg.cross &&
+	    strcmp(mode, "all") && strcmp(mode, "single")) {
+		pr_err("mode=%s: want all, single, smoke, gate, taskq or cross\n",
 		       mode);
 		return -EINVAL;
 	}
@@ -1793,7 +1797,7 @@ static int bench_configure(void)
 		pr_err("tq_tasks=%u: want 16 to 1000000\n", tq_tasks);
 		return -EINVAL;
 	}
-	cfg.batch_wl = !cfg.gate && !cfg.taskq_only;
+	cfg.batch_wl = !cfg.gate && !cfg.taskq_only && !cfg.cross;
 	if (cfg.gate) {
 		/*
 		 * Run under -icount, where a pair's cost is an instruction
@@ -1896,15 +1900,17 @@ static int __init splkmem_bench_init(void)
 		init_utsname()->release, num_online_cpus(),
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
-	if (!cfg.taskq_only)
+	if (!cfg.taskq_only && !cfg.cross)
 		bench_each(bench_pair);
 	if (cfg.batch_wl) {
 		bench_each(bench_batch_fresh);
 		bench_each(bench_batch_warm);
 	}
-	if (cfg.multi) {
+	if (cfg.multi || cfg.cross) {
 		bench_each(bench_prodcons);
 		bench_each(bench_allcpus);
+	}
+	if (cfg.multi) {
 		bench_each(bench_memory);
 		if (idle_wl)
 			bench_idle();
