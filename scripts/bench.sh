@@ -184,7 +184,19 @@ fi
 boot_both shipped all "" "" 2
 BENCH_ARGS="taskq_wl=0 idle_wl=0" boot_both init0 all "init_on_alloc=0" "" 2
 boot_both icount single "" "-icount shift=0" 1
-boot_both icount2 cross "" "-icount shift=0" 2
+# QEMU's TCG took a double fault once in this mode, inside SLUB's
+# kmem_cache_alloc (its cmpxchg16b, guest EFLAGS garbage: the emulator's,
+# not the allocator's; the same boot passed twice before).  A failed boot
+# is tried once more, then left out: the report falls back to wall clock.
+run=icount2
+for try in 1 2; do
+	BOOT_MAY_FAIL=1 boot icount2 splkmem cross "" "-icount shift=0" 2 && break
+	[ "$try" = 2 ] && echo "bench: no icount2 records, the report uses wall clock" >&2
+done
+if [ -z "$spl_absent" ] && grep -q '^icount2,' "$csv" && ! BOOT_MAY_FAIL=1 \
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} boot icount2-spl spl cross "" "-icount shift=0" 2; then
+	spl_failed+=(--spl-absent-run "icount2=the SPL boot failed, see build/bench/icount2-spl.log")
+fi
 
 results=$top/bench/results
 mkdir -p "$results"
