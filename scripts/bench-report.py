@@ -659,9 +659,14 @@ def main():
     md += ["### Magazine layer (issue 9)", "",
            "Cross-CPU figures in wall clock under TCG depend on how QEMU schedules its vCPU "
            "threads on a shared machine as much as on the allocator (../shared/DESIGN.md, "
-           "\"Measuring cross-CPU work\"): the -icount -smp 2 run, whose figures repeat "
-           "from boot to boot, decides; the wall-clock lines are context, compared within "
-           "their run. allcpus allocates 16 objects per CPU at a time, which a CPU's own "
+           "\"Measuring cross-CPU work\"): "
+           + ("the -icount -smp 2 run, whose figures repeat from boot to boot, decides; the "
+              "wall-clock lines are context, compared within their run. "
+              if any(k[0] == "icount2" for k in data) else
+              "this make bench has no -icount -smp 2 run (BENCH_ICOUNT2=1, where QEMU's "
+              "TCG crashes the guest, scripts/bench.sh), so the wall-clock lines decide, and "
+              "SLUB's own figures say how much the machine's load moved them. ")
+           + "allcpus allocates 16 objects per CPU at a time, which a CPU's own "
            "magazines hold at every size but 1 MiB (magazines of 4 rounds there): it "
            "measures the per-CPU layer and, at 1 MiB, the depot; prodcons passes every "
            "object to the other CPU, through the depot. \"Before\" is "
