@@ -187,7 +187,7 @@ boot_both shipped all "" "" 2
 BENCH_ARGS="taskq_wl=0 idle_wl=0" boot_both init0 all "init_on_alloc=0" "" 2
 boot_both icount single "" "-icount shift=0" 1
 # icount2 is opt-in (BENCH_ICOUNT2=1): in mode cross QEMU's TCG crashed
-# the guest in 4 boots of 4 inside SLUB's cmpxchg16b (double fault, then
+# the guest in 3 boots of 3 inside SLUB's cmpxchg16b (double fault, then
 # page faults, with guest EFLAGS that have reserved bits set: the
 # emulator's state, not the allocator's), while mode all under the same
 # flags passed twice.  A failed boot is tried once more, then left out:
