@@ -35,6 +35,20 @@
  *                pages per slab * PAGE_SIZE / active objects (the numbers
  *                of /proc/slabinfo); kmalloc, kvmalloc, vmalloc the size
  *                the allocation is rounded to (kmalloc bucket or pages)
+ *   idle         splk_kvmem only, every size at once (modes all and
+ *                smoke): a burst of n = min(4096, 64 MiB / size) allocs
+ *                then n frees, then the caches sit idle while splkmem's
+ *                periodic working-set update (every
+ *                spl_kmem_cache_reap_interval_ms, read from
+ *                /sys/module/splkmem/parameters) gives their memory back;
+ *                slab_bytes_burst and mag_objs_burst (slab_total *
+ *                slab_size, objects in magazines) right after the burst,
+ *                slab_bytes_idle once it reached 0 or two intervals + a
+ *                margin after the burst, ms_to_zero (from the last free
+ *                to slab_total 0, polled every 50 ms; absent when not
+ *                reached), reap_interval_ms.  All sizes share the wait
+ *                (at most 2.25 intervals + 1 s).  Skipped under spl.ko
+ *                (no statistics) and when the interval is 0.
  *
  * Task queue workloads (tq_roundtrip, tq_throughput; modes all, smoke and
  * taskq): the provider's taskq and the kernel's workqueue on queues of 1,
@@ -64,17 +78,19 @@
  * otherwise), tables of the same data, "splkmem-bench: end".  The module
  * then stays loaded, doing nothing, until it is removed.
  *
- * Parameters: mode=all|single|smoke|gate|taskq (single: pair and batch
- * only; smoke: every workload, one round, sizes 64 and 65536, tiny counts;
+ * Parameters: mode=all|single|smoke|gate|taskq|cross (single: pair and
+ * batch only; cross: prodcons and allcpus only, the -icount -smp 2 run;
+ * smoke: every workload, one round, sizes 64 and 65536, tiny counts;
  * gate: the pair of the provider's two cache types and of SLUB kmem_cache,
  * every size, three rounds: the hit-path regression gate of make check,
  * run under -icount; taskq: the task queue workloads only), rounds (1-31,
  * default 5; at most 3 for tq_throughput), provider=splkmem|spl (must
  * name the provider the module was built for: a cross-check that the
  * right build is loaded), taskq_wl (0: modes all and smoke skip the task
- * queue workloads), tq_tasks (tasks per tq_throughput round, default
- * 100000).  Load splkmem with spl_kmem_cache_slab_limit=1048576
- * so that KMC_SLAB caches of every size can be created.
+ * queue workloads), idle_wl (0: they skip idle and its wait), tq_tasks
+ * (tasks per tq_throughput round, default 100000).  Load splkmem with
+ * spl_kmem_cache_slab_limit=1048576 so that KMC_SLAB caches of every size
+ * can be created.
  *
  * Note: with init_on_alloc=1 (Debian's default) the kernel allocators zero
  * every object they hand out; splkmem's magazine objects are not zeroed.
@@ -83,6 +99,7 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/cpumask.h>
 #include <linux/ctype.h>
 #include <linux/err.h>
@@ -122,7 +139,7 @@
 static char *mode = "all";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode,
-		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only");
+		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only; cross: prodcons and allcpus only");
 
 static char *provider = BENCH_PROVIDER;
 module_param(provider, charp, 0444);
@@ -192,6 +209,7 @@ enum bench_wl {
 	WL_PRODCONS,
 	WL_ALLCPUS,
 	WL_MEMORY,
+	WL_IDLE,
 	WL_NR,
 };
 
@@ -202,6 +220,7 @@ static const char * const bench_wl_name[WL_NR] = {
 	[WL_PRODCONS] = "prodcons",
 	[WL_ALLCPUS] = "allcpus",
 	[WL_MEMORY] = "memory",
+	[WL_IDLE] = "idle",
 };
 
 /* What n means in each workload, for the tables. */
@@ -212,6 +231,7 @@ static const char * const bench_wl_desc[WL_NR] = {
 	[WL_PRODCONS] = "CPU A allocs, CPU B frees, n = ring slots",
 	[WL_ALLCPUS] = "every CPU allocs 16 then frees 16, one cache, n = CPUs",
 	[WL_MEMORY] = "n objects live",
+	[WL_IDLE] = "n allocs then n frees, then idle for two reap intervals",
 };
 
 enum bench_metric {
@@ -228,6 +248,11 @@ enum bench_metric {
 	M_NS_MAX,
 	M_OVER_1MS,
 	M_WORKER_WAKEUPS,
+	M_SLAB_BYTES_BURST,
+	M_MAG_OBJS_BURST,
+	M_SLAB_BYTES_IDLE,
+	M_MS_TO_ZERO,
+	M_REAP_INTERVAL_MS,
 	M_NR,
 };
 
@@ -245,6 +270,11 @@ static const char * const bench_metric_name[M_NR] = {
 	[M_NS_MAX] = "ns_max",
 	[M_OVER_1MS] = "over_1ms",
 	[M_WORKER_WAKEUPS] = "worker_wakeups",
+	[M_SLAB_BYTES_BURST] = "slab_bytes_burst",
+	[M_MAG_OBJS_BURST] = "mag_objs_burst",
+	[M_SLAB_BYTES_IDLE] = "slab_bytes_idle",
+	[M_MS_TO_ZERO] = "ms_to_zero",
+	[M_REAP_INTERVAL_MS] = "reap_interval_ms",
 };
 
 /* Metrics kept in tenths and printed with one decimal; others are counts. */
@@ -281,6 +311,7 @@ struct bench_config {
 	bool multi;			/* prodcons, allcpus and memory too */
 	bool batch_wl;			/* batch_fresh and batch_warm */
 	bool gate;			/* cache kinds and SLUB only */
+	bool cross;			/* prodcons and allcpus only */
 	unsigned int rounds;
 	const size_t *sizes;
 	unsigned int nr_sizes;
@@ -483,6 +514,7 @@ struct splk_cache_stats {
 	u64 slab_total;
 	u64 slab_size;
 	u64 obj_alloc;
+	u64 mag_objs;
 };
 
 /* spl.ko exports no statistics snapshot. */
@@ -1088,28 +1120,26 @@ static void bench_allcpus(size_t size, enum bench_kind kind)
 /* ---- Workload 5: memory. ---- */
 
 /*
- * Reads the number at the start of /sys/kernel/slab/<name>/<attr>.
- * SLUB's sysfs files are read because /proc/slabinfo, which shows the same
- * counters, is a plain seq_read() file that kernel_read() refuses.
+ * Reads the number at the start of the sysfs file @path (sysfs files, not
+ * proc ones: /proc/slabinfo, which shows SLUB's counters too, is a plain
+ * seq_read() file that kernel_read() refuses).
  */
-static bool bench_slub_attr(const char *name, const char *attr,
-			    unsigned long *val)
+static bool bench_read_number(const char *path, unsigned long *val)
 {
-	char path[128], buf[64], *end;
+	char buf[64], *end;
 	struct file *file;
 	loff_t pos = 0;
 	ssize_t got;
 
-	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", name, attr);
 	file = filp_open(path, O_RDONLY, 0);
 	if (IS_ERR(file)) {
-		pr_warn("memory: cannot open %s: %ld\n", path, PTR_ERR(file));
+		pr_warn("cannot open %s: %ld\n", path, PTR_ERR(file));
 		return false;
 	}
 	got = kernel_read(file, buf, sizeof(buf) - 1, &pos);
 	filp_close(file, NULL);
 	if (got <= 0) {
-		pr_warn("memory: cannot read %s: %zd\n", path, got);
+		pr_warn("cannot read %s: %zd\n", path, got);
 		return false;
 	}
 	/* "slabs" goes on with per-node counts: keep the first number. */
@@ -1119,6 +1149,16 @@ static bool bench_slub_attr(const char *name, const char *attr,
 		end++;
 	*end = '\0';
 	return !kstrtoul(buf, 10, val);
+}
+
+/* The number at the start of /sys/kernel/slab/<name>/<attr>. */
+static bool bench_slub_attr(const char *name, const char *attr,
+			    unsigned long *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", name, attr);
+	return bench_read_number(path, val);
 }
 
 /*
@@ -1210,6 +1250,163 @@ static void bench_memory(size_t size, enum bench_kind kind)
 	}
 	bench_emit(WL_MEMORY, kind, size, k, M_OBJ_SIZE, size);
 	bench_emit(WL_MEMORY, kind, size, k, M_BYTES_PER_OBJ, tenths);
+}
+
+/* ---- Workload 7: idle. ---- */
+
+#define IDLE_PARAM	"/sys/module/splkmem/parameters/spl_kmem_cache_reap_interval_ms"
+#define IDLE_POLL_MS	50
+
+static bool idle_wl = true;
+module_param(idle_wl, bool, 0444);
+MODULE_PARM_DESC(idle_wl,
+		 "Run the idle workload and its wait of two reap intervals (modes all and smoke)");
+
+struct idle_cache {
+	struct bench_alloc a;
+	unsigned int n;
+	u64 burst_end;		/* ktime_get_ns() after the last free */
+	u64 deadline;
+	u64 bytes;		/* slab bytes when last looked at */
+	bool created;
+	bool done;
+	bool zero;
+};
+
+static u64 idle_slab_bytes(const struct splk_cache_stats *st)
+{
+	return st->slab_total * st->slab_size;
+}
+
+/* The burst: n allocs, then n frees, on the loader's CPU. */
+static int idle_burst(struct idle_cache *ic, size_t size)
+{
+	struct splk_cache_stats st;
+	unsigned int i, got;
+
+	migrate_disable();
+	for (got = 0; got < ic->n; got++) {
+		bench_objs[got] = ba_alloc_any(&ic->a);
+		if (!bench_objs[got])
+			break;
+		if (got % 64 == 63)
+			cond_resched();
+	}
+	for (i = 0; i < got; i++)
+		ba_free_any(&ic->a, bench_objs[i]);
+	migrate_enable();
+	ic->burst_end = ktime_get_ns();
+	if (got < ic->n) {
+		pr_warn("idle: %zu: allocation %u of %u failed\n", size, got,
+			ic->n);
+		return -ENOMEM;
+	}
+	if (!bench_stats(ic->a.name, &st))
+		return -ENOENT;
+	ic->bytes = idle_slab_bytes(&st);
+	bench_emit(WL_IDLE, BK_SPLK_KVMEM, size, ic->n, M_SLAB_BYTES_BURST,
+		   ic->bytes);
+	bench_emit(WL_IDLE, BK_SPLK_KVMEM, size, ic->n, M_MAG_OBJS_BURST,
+		   st.mag_objs);
+	return 0;
+}
+
+/*
+ * Every size's cache gets its burst, then all of them wait together, so
+ * the two intervals are paid once.  The periodic update runs every
+ * interval from splkmem's load, whatever the burst's phase: the first one
+ * after the burst sees the depot used during its interval and keeps it;
+ * the second returns the unused magazines, drains the CPUs idle since,
+ * and frees their slabs at once.  So slab_total reaches 0 by two
+ * intervals after the burst; the margin (a quarter interval and a
+ * second) covers the update task's own delay on a loaded guest.
+ */
+static void bench_idle(void)
+{
+	u64 interval_ns, now, end_ns;
+	struct splk_cache_stats st;
+	unsigned long interval_ms;
+	struct idle_cache *ic;
+	unsigned int i, left;
+	size_t size;
+
+	if (!BENCH_HAVE_STATS ||
+	    !bench_read_number(IDLE_PARAM, &interval_ms) || !interval_ms) {
+		if (BENCH_HAVE_STATS)
+			pr_warn("idle: no periodic reap (interval 0 or unreadable), skipped\n");
+		for (i = 0; i < cfg.nr_sizes; i++)
+			bench_skip(WL_IDLE, BK_SPLK_KVMEM, cfg.sizes[i]);
+		return;
+	}
+	ic = kcalloc(cfg.nr_sizes, sizeof(*ic), GFP_KERNEL);
+	if (!ic) {
+		for (i = 0; i < cfg.nr_sizes; i++)
+			bench_skip(WL_IDLE, BK_SPLK_KVMEM, cfg.sizes[i]);
+		return;
+	}
+	interval_ns = (u64)interval_ms * NSEC_PER_MSEC;
+	for (i = 0; i < cfg.nr_sizes; i++) {
+		size = cfg.sizes[i];
+		ic[i].n = min_t(u64, cfg.mem_objs, BENCH_MEM_BYTES / size);
+		ic[i].created = !ba_create(&ic[i].a, BK_SPLK_KVMEM, size);
+		if (!ic[i].created || idle_burst(&ic[i], size)) {
+			bench_skip(WL_IDLE, BK_SPLK_KVMEM, size);
+			ic[i].done = true;
+			continue;
+		}
+		ic[i].deadline = ic[i].burst_end + 2 * interval_ns +
+				 interval_ns / 4 + NSEC_PER_SEC;
+		cond_resched();
+	}
+	end_ns = ktime_get_ns();
+	for (;;) {
+		left = 0;
+		now = ktime_get_ns();
+		for (i = 0; i < cfg.nr_sizes; i++) {
+			if (ic[i].done)
+				continue;
+			if (!bench_stats(ic[i].a.name, &st)) {
+				ic[i].done = true;
+				ic[i].deadline = 0;	/* nothing to report */
+				continue;
+			}
+			ic[i].bytes = idle_slab_bytes(&st);
+			if (!st.slab_total) {
+				ic[i].zero = true;
+				ic[i].done = true;
+				bench_emit(WL_IDLE, BK_SPLK_KVMEM, cfg.sizes[i],
+					   ic[i].n, M_MS_TO_ZERO,
+					   div_u64(now - ic[i].burst_end,
+						   NSEC_PER_MSEC));
+			} else if (now >= ic[i].deadline) {
+				ic[i].done = true;
+			} else {
+				left++;
+			}
+		}
+		if (!left)
+			break;
+		msleep(IDLE_POLL_MS);
+	}
+	for (i = 0; i < cfg.nr_sizes; i++) {
+		size = cfg.sizes[i];
+		if (ic[i].created)
+			ba_destroy(&ic[i].a);
+		if (!ic[i].burst_end || (!ic[i].zero && !ic[i].deadline))
+			continue;
+		if (!ic[i].zero)
+			pr_warn("idle: %zu: %llu slab bytes left %llu ms after the burst (reap interval %lu ms)\n",
+				size, ic[i].bytes,
+				div_u64(ic[i].deadline - ic[i].burst_end,
+					NSEC_PER_MSEC), interval_ms);
+		bench_emit(WL_IDLE, BK_SPLK_KVMEM, size, ic[i].n,
+			   M_SLAB_BYTES_IDLE, ic[i].bytes);
+		bench_emit(WL_IDLE, BK_SPLK_KVMEM, size, ic[i].n,
+			   M_REAP_INTERVAL_MS, interval_ms);
+	}
+	pr_info("idle: waited %llu ms after the bursts\n",
+		div_u64(ktime_get_ns() - end_ns, NSEC_PER_MSEC));
+	kfree(ic);
 }
 
 /* ---- Workload 6: task queues. ---- */
@@ -1531,7 +1728,7 @@ static void bench_table(enum bench_wl wl, enum bench_metric m, u64 *keys)
 			keys[kept++] = keys[i];
 
 	pr_info("\n");
-	if (wl == WL_MEMORY)
+	if (wl == WL_MEMORY || wl == WL_IDLE)
 		pr_info("%s %s: %s\n", bench_wl_name[wl], bench_metric_name[m],
 			bench_wl_desc[wl]);
 	else
@@ -1579,7 +1776,8 @@ static void bench_tables(void)
 		return;
 	for (wl = 0; wl < WL_NR; wl++)
 		for (m = 0; m < M_NR; m++)
-			if (m != M_SKIPPED && m != M_OBJ_SIZE)
+			if (m != M_SKIPPED && m != M_OBJ_SIZE &&
+			    m != M_REAP_INTERVAL_MS)
 				bench_table(wl, m, keys);
 	kvfree(keys);
 }
@@ -1597,9 +1795,10 @@ static int bench_configure(void)
 	}
 	cfg.gate = !strcmp(mode, "gate");
 	cfg.taskq_only = !strcmp(mode, "taskq");
-	if (!smoke && !cfg.gate && !cfg.taskq_only && strcmp(mode, "all") &&
-	    strcmp(mode, "single")) {
-		pr_err("mode=%s: want all, single, smoke, gate or taskq\n",
+	cfg.cross = !strcmp(mode, "cross");
+	if (!smoke && !cfg.gate && !cfg.taskq_only && !cfg.cross &&
+	    strcmp(mode, "all") && strcmp(mode, "single")) {
+		pr_err("mode=%s: want all, single, smoke, gate, taskq or cross\n",
 		       mode);
 		return -EINVAL;
 	}
@@ -1613,7 +1812,7 @@ static int bench_configure(void)
 		pr_err("tq_tasks=%u: want 16 to 1000000\n", tq_tasks);
 		return -EINVAL;
 	}
-	cfg.batch_wl = !cfg.gate && !cfg.taskq_only;
+	cfg.batch_wl = !cfg.gate && !cfg.taskq_only && !cfg.cross;
 	if (cfg.gate) {
 		/*
 		 * Run under -icount, where a pair's cost is an instruction
@@ -1716,16 +1915,20 @@ static int __init splkmem_bench_init(void)
 		init_utsname()->release, num_online_cpus(),
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
-	if (!cfg.taskq_only)
+	if (!cfg.taskq_only && !cfg.cross)
 		bench_each(bench_pair);
 	if (cfg.batch_wl) {
 		bench_each(bench_batch_fresh);
 		bench_each(bench_batch_warm);
 	}
-	if (cfg.multi) {
+	if (cfg.multi || cfg.cross) {
 		bench_each(bench_prodcons);
 		bench_each(bench_allcpus);
+	}
+	if (cfg.multi) {
 		bench_each(bench_memory);
+		if (idle_wl)
+			bench_idle();
 	}
 	if (cfg.taskq)
 		bench_taskq();
