@@ -33,6 +33,17 @@ static struct splk_test_cache *dt_cache(struct kunit *test, int flags)
 	return splk_test_cache_create(test, "splk_dbg", DT_SIZE, 0, NULL, NULL, NULL, flags);
 }
 
+/* After a refused double free, the object is in one magazine only. */
+static void dt_expect_no_object_twice(struct kunit *test, spl_kmem_cache_t *skc)
+{
+	void *a = spl_kmem_cache_alloc(skc, KM_SLEEP);
+	void *b = spl_kmem_cache_alloc(skc, KM_SLEEP);
+
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	spl_kmem_cache_free(skc, a);
+	spl_kmem_cache_free(skc, b);
+}
+
 /* Created while the mode is on, a cache with no type flag is vmalloc-backed. */
 static void debug_cache_is_vmalloc_backed(struct kunit *test)
 {
@@ -93,7 +104,7 @@ static void debug_double_free(struct kunit *test)
 {
 	struct splk_test_cache *c = dt_cache(test, KMC_KVMEM);
 	unsigned long w;
-	void *obj, *a, *b;
+	void *obj;
 
 	obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
@@ -102,11 +113,7 @@ static void debug_double_free(struct kunit *test)
 	spl_kmem_cache_free(c->skc, obj);
 	splk_test_expect_warn_end(test, w, 1);
 
-	a = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
-	b = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
-	KUNIT_EXPECT_PTR_NE(test, a, b);
-	spl_kmem_cache_free(c->skc, a);
-	spl_kmem_cache_free(c->skc, b);
+	dt_expect_no_object_twice(test, c->skc);
 }
 
 /*
@@ -165,7 +172,6 @@ static void debug_concurrent_double_free(struct kunit *test)
 	struct task_struct *t;
 	int i, cpu = cpumask_last(cpu_online_mask);
 	unsigned long w;
-	void *a, *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	if (num_online_cpus() < 2)
@@ -187,11 +193,7 @@ static void debug_concurrent_double_free(struct kunit *test)
 		wait_for_completion(&r->done);
 		splk_test_expect_warn_end(test, w, 1);
 
-		a = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
-		b = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
-		KUNIT_EXPECT_PTR_NE(test, a, b);
-		spl_kmem_cache_free(c->skc, a);
-		spl_kmem_cache_free(c->skc, b);
+		dt_expect_no_object_twice(test, c->skc);
 	}
 }
 

@@ -437,7 +437,13 @@ static void taskq_burst_of_blocking_tasks_all_run(struct kunit *test)
 	splk_taskq_get_stats(tq, &st);
 	kunit_info(test, "%llu wake-ups (%llu found no work) for a burst of %d\n",
 		   st.wakeups, st.wakeups_nowork, FT_BURST);
-	KUNIT_EXPECT_LE(test, st.wakeups, (u64)FT_BURST);
+	/*
+	 * Every task woke at most one worker.  A chained wake-up can find its
+	 * task already taken by a worker that was still on its way (at most
+	 * one per CPU is): those found no work and are not a herd.
+	 */
+	KUNIT_EXPECT_LE(test, st.wakeups - st.wakeups_nowork, (u64)FT_BURST);
+	KUNIT_EXPECT_LE(test, st.wakeups_nowork, (u64)num_online_cpus());
 	taskq_destroy(tq);
 }
 
