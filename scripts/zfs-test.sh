@@ -113,20 +113,24 @@ PY
 	touch "$data/.done"
 fi
 
-# The rare guest crash DESIGN.md records with either cache: a double fault
-# in the kernel's own code (seen in SLUB's kmalloc fast path, right after
-# its cmpxchg16b, with EFLAGS garbage), nothing splkmem, SPL or ZFS runs.
-# True when LOG's first splat is that and its RIP is in no module.
-known_double_fault() {
+# The rare guest crash DESIGN.md records with either cache, seen here in
+# about 1 boot in 5 under -icount (none in a few plain TCG boots), once
+# with SPL alone loaded: EFLAGS turn to garbage (bits of a pointer) in
+# SLUB's kmalloc fast path right after its cmpxchg16b, and the guest dies
+# of a double fault, or of a debug exception (TF set) in the kernel.  We
+# take it for QEMU's emulation; nothing splkmem, SPL or ZFS runs is
+# involved.  True when LOG's first splat is one of those two and no
+# kernel-mode RIP in the log is in a module.
+known_guest_crash() {
 	local log=$1 check=$2
-	grep -aq "traps: PANIC: double fault" "$log" || return 1
-	grep -m1 "kernel splat" "$check" | grep -q "Oops: double fault" || return 1
-	! grep -a -m1 "RIP: 0010:" "$log" | sed "s/.*RIP: 0010://" | grep -q "\["
+	grep -m1 "kernel splat" "$check" |
+		grep -q "Oops: double fault\|WARNING: .* exc_debug_kernel" || return 1
+	! grep -a "RIP: 0010:" "$log" | sed "s/.*RIP: 0010://" | grep -q "\["
 }
 
 # One boot: flavour splkmem or stock.  A boot that ends in that known
-# double fault is run once more (ZFS_TEST_RETRY=0: never), and said so;
-# any other failure, or a second one, fails.
+# crash is run again, twice at most (ZFS_TEST_RETRY=0: never), and said
+# so; any other failure fails.
 failed=()
 retried=()
 run_flavour() {
@@ -158,17 +162,17 @@ run_flavour() {
 		python3 "$here/check-console.py" "$log" > "$fout/check.txt" || rc=1
 		grep -aq "zfs-test: done" "$log" || rc=1
 		echo "zfs-test: $flavour: $((SECONDS - t0)) s wall" >&2
-		if [ "$rc" = 0 ] || [ "$attempt" = 2 ] || [ "${ZFS_TEST_RETRY:-1}" = 0 ] ||
-			! known_double_fault "$log" "$fout/check.txt"; then
+		if [ "$rc" = 0 ] || [ "$attempt" = 3 ] || [ "${ZFS_TEST_RETRY:-1}" = 0 ] ||
+			! known_guest_crash "$log" "$fout/check.txt"; then
 			break
 		fi
-		cp "$log" "$fout/console-1.log"
-		local where
-		where=$(grep -a -m1 "RIP: 0010:" "$log" | sed 's/.*RIP: 0010://' | tr -d '\r')
-		echo "zfs-test: $flavour: the guest died of the known double fault at $where" \
-			"(DESIGN.md; console kept in $fout/console-1.log): once more" >&2
-		retried+=("$flavour: a double fault at $where")
-		attempt=2
+		cp "$log" "$fout/console-$attempt.log"
+		local what
+		what=$(grep -m1 "kernel splat" "$fout/check.txt" | sed 's/.*\] //' | tr -d '\r')
+		echo "zfs-test: $flavour: the guest died of the known crash in the kernel's own code" \
+			"($what; console kept in $fout/console-$attempt.log): booting again" >&2
+		retried+=("$flavour: $what")
+		attempt=$((attempt + 1))
 	done
 	grep -a "zfs-test: phase,\|zfs-test: peak,\|zfs-test: end,\|zfs-test: FAIL\|zfs-test: [0-9]* files" "$log" >&2 || true
 	if [ "$rc" != 0 ]; then

@@ -40,8 +40,10 @@ phase_end() {
 	# allocated from them, Slab + VmallocUsed, the ARC.
 	if [ -r /proc/spl/kmem/slab ]; then
 		set -- $(slab_total /proc/spl/kmem/slab)
-		arc=$(awk '$1 == "size" { print $3 }' /proc/spl/kstat/zfs/arcstats 2>/dev/null)
-		say "mem,$phase_name,$1,$7,$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 )),${arc:-0}"
+		say "mem,$phase_name,$1,$7,$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 )),$(kstat arcstats size)"
+		# Where ZFS holds uncompressed buffers (zio_buf_*): the ARC's
+		# decompressed copies, the dbuf cache and its high-water mark.
+		say "arc,$phase_name,$(kstat arcstats overhead_size),$(kstat dbufstats cache_size_bytes),$(kstat dbufstats cache_size_bytes_max)"
 	fi
 }
 # rmmod $1, saying how long it took.
@@ -115,9 +117,19 @@ slab_total() {  # bytes in the caches' own slabs, and more, of one table
 		n++; dl += $13; ea += $14; em += $15
 	} END { printf "%d %d %d %d %d %d %d\n", kv, ls, n, dl, ea, em, ob }' "$1"
 }
+kstat() {  # a figure of /proc/spl/kstat/zfs/$1, 0 without zfs.ko
+	if [ -r /proc/spl/kstat/zfs/$1 ]; then
+		awk -v k="$2" '$1 == k { v = $3 } END { print v + 0 }' /proc/spl/kstat/zfs/$1
+	else
+		echo 0
+	fi
+}
 meminfo_kib() {
 	awk -v k="$1" '$1 == k ":" { print $2 }' /proc/meminfo
 }
+# The task queues' summary, one line a queue: splkmem's, or SPL's kstat.
+taskq_summary=/proc/spl/taskq-all
+[ "$FLAVOUR" = splkmem ] || taskq_summary=/proc/spl/kstat/taskq/summary
 sampler() {
 	peak=0 peak_sys=0 peak_ea=0
 	while [ ! -e /tmp/sampler.stop ]; do
@@ -126,6 +138,7 @@ sampler() {
 		if [ "$1" -gt "$peak" ]; then
 			peak=$1
 			cp /tmp/slab.cur /tmp/slab.peak
+			cat $taskq_summary > /tmp/taskq.peak
 			echo "$peak $(now)" > /tmp/peak.slab
 		fi
 		[ "$5" -le "$peak_ea" ] || { peak_ea=$5; echo "$peak_ea" > /tmp/peak.emergency; }
@@ -193,8 +206,8 @@ got=$(head -c $vol_bytes /dev/zd0 | md5sum | cut -d' ' -f1)
 phase_end
 
 phase shrink
-c_min=$(awk '$1 == "c_min" { print $3 }' /proc/spl/kstat/zfs/arcstats)
-c_max=$(awk '$1 == "c_max" { print $3 }' /proc/spl/kstat/zfs/arcstats)
+c_min=$(kstat arcstats c_min)
+c_max=$(kstat arcstats c_max)
 low=$((c_min + 32 * 1024 * 1024))
 ( md5sum -c -s /tmp/sums || { echo "zfs-test: FAIL: checksums during shrink"; exit 1; } ) &
 reader=$!
@@ -202,15 +215,18 @@ reader=$!
 more=$!
 echo $low > /sys/module/zfs/parameters/zfs_arc_max
 say "zfs_arc_max $c_max -> $low (arc_c_min $c_min)"
-n=0
+n=0 dropping=0
 while kill -0 $reader 2>/dev/null || kill -0 $more 2>/dev/null; do
+	t=$(now)
 	echo 3 > /proc/sys/vm/drop_caches
+	dropping=$(awk -v d="$dropping" -v a="$t" -v b="$(now)" 'BEGIN { print d + b - a }')
 	n=$((n + 1))
 	sleep 1
 done
+say "drop_caches,$n,$dropping"
 wait $reader || fail "a checksum did not match while the ARC shrank"
 wait $more || fail "writer 2"
-say "ARC size $(awk '$1 == "size" { print $3 }' /proc/spl/kstat/zfs/arcstats) after $n drop_caches"
+say "ARC size $(kstat arcstats size) after $n drop_caches"
 echo $c_max > /sys/module/zfs/parameters/zfs_arc_max
 cat /tmp/sums.2 >> /tmp/sums
 phase_end
@@ -268,6 +284,9 @@ say "end,emergency_max,$6"
 say "end,caches,$3"
 echo "zfs-test: /proc/spl/kmem/slab at peak ($FLAVOUR) {"
 cat /tmp/slab.peak
+echo "zfs-test: }"
+echo "zfs-test: task queues at the slab peak ($FLAVOUR) {"
+cat /tmp/taskq.peak
 echo "zfs-test: }"
 if [ "$FLAVOUR" = splkmem ]; then
 	for c in zio_buf_comb_16384 dnode_t arc_buf_hdr_t_full dmu_buf_impl_t; do
