@@ -148,6 +148,7 @@ sampler() {
 	done
 }
 
+say "$(grep -c '^processor' /proc/cpuinfo) CPUs, $(grep -c '^flags.* cx16' /proc/cpuinfo) with cx16"
 mkdir -p /vdev /tank
 mount -t tmpfs -o size=1400m tmpfs /vdev
 echo 0 > /tmp/peak.emergency
