@@ -12,6 +12,9 @@
 #                     and OpenZFS's SPL (OPENZFS_TARBALL=..., default
 #                     ../shared/peers/openzfs-2.4.4.tar.gz)
 #   make openzfs      build (once, cached) OpenZFS's spl.ko from that tarball
+#   make zfs-test     OpenZFS 2.4.4 on splkmem and as released, a pool
+#                     workload on each in QEMU, side by side
+#                     (bench/results/zfs.md)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -24,7 +27,7 @@ ifneq ($(SPLKMEM_OPENZFS),)
 KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
-.PHONY: all modules clean check run lint deps test-kernel bench openzfs
+.PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
 export OPENZFS_TARBALL
@@ -58,3 +61,6 @@ bench:
 
 openzfs:
 	scripts/build-openzfs.sh spl
+
+zfs-test:
+	scripts/zfs-test.sh --results bench/results

@@ -21,8 +21,12 @@
 #     OpenZFS's spl.ko measured beside them when its tarball is there
 #     (built once and cached by scripts/build-openzfs.sh)
 #  9. a task queue consumer built against OpenZFS 2.4.4's own SPL headers
-#     loaded on splkmem on stock 6.12 (skipped, and reported so, without
-#     the OpenZFS tarball)
+#     loaded on splkmem on stock 6.12
+# 10. make zfs-test: OpenZFS 2.4.4 (spl.ko without its cache and task
+#     queue, zfs.ko, the tools; built once and cached) runs a pool workload
+#     on splkmem on stock 6.12, and as released beside it
+# Steps 9 and 10 need OpenZFS's tarball ($OPENZFS_TARBALL): without it they
+# are skipped, and reported so, not counted as passed.
 #
 # The last line is "N passed, N failed": KUnit cases plus the steps above.
 set -uo pipefail
@@ -166,17 +170,24 @@ step "make run on Debian 6.12 PREEMPT_RT" "$here/run.sh" 6.12-rt
 step "benchmark smoke run on Debian 6.12" env BENCH_MODE=smoke "$here/bench.sh"
 step "hit-path gate under -icount on Debian 6.12 (targets: bench/targets)" \
 	env BENCH_MODE=gate "$here/bench.sh"
-# The binary-compatibility test needs OpenZFS's tarball: without it the
-# step is skipped, and said so, not counted as passed.
+# The steps that need OpenZFS's tarball: without it each is skipped, and
+# said so, not counted as passed.
 skipped=()
-if OPENZFS_TARBALL=${OPENZFS_TARBALL:-$top/../shared/peers/openzfs-2.4.4.tar.gz} \
-	"$here/openzfs-headers.sh" > /dev/null; then
-	step "OpenZFS 2.4.4 taskq consumer (OpenZFS headers) on splkmem, Debian 6.12" \
-		"$here/openzfs-abi-test.sh"
-else
-	echo "=== SKIP OpenZFS 2.4.4 taskq consumer: no OpenZFS 2.4.4 tarball"
-	skipped+=("OpenZFS 2.4.4 taskq consumer (no tarball)")
-fi
+openzfs_tarball=${OPENZFS_TARBALL:-$top/../shared/peers/openzfs-2.4.4.tar.gz}
+openzfs_step() {
+	local name=$1
+	shift
+	if [ -f "$openzfs_tarball" ]; then
+		step "$name" "$@"
+	else
+		echo "=== SKIP $name: no OpenZFS 2.4.4 tarball at $openzfs_tarball (set OPENZFS_TARBALL=)"
+		skipped+=("$name (no tarball: OPENZFS_TARBALL)")
+	fi
+}
+openzfs_step "OpenZFS 2.4.4 taskq consumer (OpenZFS headers) on splkmem, Debian 6.12" \
+	"$here/openzfs-abi-test.sh"
+openzfs_step "OpenZFS 2.4.4 pool workload on splkmem and as released (make zfs-test)" \
+	"$here/zfs-test.sh"
 
 echo "=== summary ($((SECONDS - t_start)) s)"
 echo "steps: $passed passed, $failed failed"

@@ -7,7 +7,11 @@ set -euo pipefail
 packages=(build-essential bc bison flex libelf-dev libssl-dev dwarves
 	  python3 rsync kmod cpio busybox-static qemu-system-x86 dkms
 	  clang-format xz-utils zstd linux-source-6.12 linux-headers-amd64
-	  gnuplot-nox)
+	  gnuplot-nox
+	  autoconf automake libtool gawk
+	  zlib1g-dev uuid-dev libblkid-dev libtirpc-dev)
+# The last two lines: OpenZFS's build (scripts/build-openzfs.sh), the
+# kernel modules and the zpool and zfs tools (make zfs-test).
 
 need_update=0
 [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' 2>/dev/null | head -1)" ] || need_update=1

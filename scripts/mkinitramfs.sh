@@ -2,7 +2,9 @@
 # Build a busybox initramfs that runs one job script and powers off.
 #
 # usage: mkinitramfs.sh OUT.cpio JOB.sh [FILE...]
-# The FILEs (modules, data) are copied to /files.  /init mounts proc, sysfs,
+# The FILEs (modules, data) are copied to /files.  INITRAMFS_OVERLAY, when
+# set, is a directory copied over the root as it is (programs and the
+# shared libraries they need, at their own paths).  /init mounts proc, sysfs,
 # devtmpfs and debugfs, runs the job with sh -e, prints
 # "splkmem-job: exit=N" and powers off (reboot -f under qemu -no-reboot
 # when poweroff does not work).
@@ -23,6 +25,9 @@ cp "$job" "$root/job.sh"
 for f in "$@"; do
 	cp "$f" "$root/files/"
 done
+if [ -n "${INITRAMFS_OVERLAY:-}" ]; then
+	cp -a "$INITRAMFS_OVERLAY/." "$root/"
+fi
 
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh

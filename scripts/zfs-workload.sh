@@ -1,0 +1,313 @@
+# The guest side of make zfs-test (scripts/zfs-test.sh): run by the
+# initramfs's /init under busybox sh -e, in /files, which holds the modules
+# and the data blocks.  FLAVOUR (splkmem or stock) and SCALE are set by the
+# lines zfs-test.sh puts in front of this file.
+#
+# Phases, each timed in guest seconds (/proc/uptime; under -icount one
+# second is 10^9 instructions) and printed as "zfs-test: phase,NAME,SECONDS":
+#   load      insmod splkmem (splkmem flavour), spl, zfs
+#   create    a mirror of two file vdevs on tmpfs, a filesystem with
+#             compression on, a zvol
+#   write     files of mixed sizes (4 KiB to 16 MiB; random, base64 and
+#             repetitive text) from two writers pinned to CPU 0 and CPU 1,
+#             each file's md5 taken from the bytes written (tee), not read
+#   zvol      the zvol written with known bytes and read back uncached
+#   shrink    zfs_arc_max lowered to just above arc_c_min and drop_caches
+#             every second while one reader verifies every file and one
+#             writer writes more; then zfs_arc_max restored
+#   export    zpool export, zpool import
+#   verify    every file's and the zvol's md5 again, after the import
+#   scrub     zpool scrub -w; zpool status must report no error
+#   destroy   the zvol, the filesystem and the pool, the vdevs
+#   unload    rmmod zfs, spl (and splkmem)
+# A sampler reads /proc/spl/kmem/slab and /proc/meminfo every second
+# until the pool is destroyed: the peaks, and the table at the peak.
+# Anything that fails stops the job (sh -e): the host sees no exit=0.
+
+PATH=/usr/sbin:/usr/bin:/bin
+export PATH
+say() { echo "zfs-test: $*"; }
+now() { cut -d' ' -f1 /proc/uptime; }
+phase_t0=0
+phase() {
+	phase_name=$1
+	phase_t0=$(now)
+	say "phase $phase_name begins"
+}
+phase_end() {
+	say "phase,$phase_name,$(awk -v a="$phase_t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+	# Memory as the phase ends: the caches' own slabs, the objects
+	# allocated from them, Slab + VmallocUsed, the ARC.
+	if [ -r /proc/spl/kmem/slab ]; then
+		set -- $(slab_total /proc/spl/kmem/slab)
+		say "mem,$phase_name,$1,$7,$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 )),$(kstat arcstats size)"
+		# Where ZFS holds uncompressed buffers (zio_buf_*): the ARC's
+		# decompressed copies, the dbuf cache and its high-water mark.
+		say "arc,$phase_name,$(kstat arcstats overhead_size),$(kstat dbufstats cache_size_bytes),$(kstat dbufstats cache_size_bytes_max)"
+	fi
+}
+# rmmod $1, saying how long it took.
+unload() {
+	t=$(now)
+	rmmod "$1"
+	say "rmmod $1: $(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }') s"
+}
+fail() {
+	say "FAIL: $*"
+	exit 1
+}
+# Until the test $1 holds, 10 s at most, or fail with $2 (zvol minors come
+# and go asynchronously).
+wait_for() {
+	i=0
+	until eval "$1"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$2"
+		usleep 100000
+	done
+}
+
+# Data: $1 kind (r random, b base64, t text), $2 size in bytes, $3 offset
+# into the block, so that no two files are the same bytes.
+gen() {
+	case $1 in
+	r) src=/files/rand.bin ;;
+	b) src=/files/rand.b64 ;;
+	t) src=/files/text.txt ;;
+	esac
+	bs=$(stat -c %s $src)
+	n=$(($2 / bs + 2))
+	{
+		tail -c +$(($3 % bs + 1)) $src
+		i=0
+		while [ $i -lt $n ]; do cat $src; i=$((i + 1)); done
+	} | head -c "$2"
+}
+
+# Writer $1 (0 or 1) writes its share of files into $2, appending
+# "md5  path" lines to /tmp/sums.$1.  Sizes in KiB, scaled by SCALE
+# (percent); kinds cycle r, b, t.
+SIZES_KIB="16384 4 12 64 1536 4 128 8192 16 40 256 3072 4 100 1024 4 24 512 6144 8 64 2048 4 12 768 4096 4 32 16 1024 192 4 8 2560"
+writer() {
+	w=$1 dir=$2 sums=/tmp/sums.$1
+	k=0
+	for round in 1 2; do
+		for kib in $SIZES_KIB; do
+			size=$((kib * 1024 * SCALE / 100))
+			[ $size -ge 4096 ] || size=4096
+			case $((k % 3)) in 0) kind=r ;; 1) kind=b ;; 2) kind=t ;; esac
+			f=$dir/w$w-$round-$k
+			sum=$(gen $kind $size $((w * 7919 + k * 4099)) | tee "$f" | md5sum | cut -d' ' -f1)
+			echo "$sum  $f" >> $sums
+			k=$((k + 1))
+		done
+	done
+}
+
+# Pin the calling (sub)shell, and so what it runs, to the CPUs of mask $1
+# (read is a builtin: /proc/self is the subshell itself).
+pin() {
+	read -r me _ < /proc/self/stat
+	taskset -p "$1" "$me" > /dev/null
+}
+
+slab_total() {  # bytes in the caches' own slabs, and more, of one table
+	awk 'NR > 2 {
+		if ($3 != "-") { kv += $3; ob += $4 } else ls += $4
+		n++; dl += $13; ea += $14; em += $15
+	} END { printf "%d %d %d %d %d %d %d\n", kv, ls, n, dl, ea, em, ob }' "$1"
+}
+kstat() {  # a figure of /proc/spl/kstat/zfs/$1, 0 without zfs.ko
+	if [ -r /proc/spl/kstat/zfs/$1 ]; then
+		awk -v k="$2" '$1 == k { v = $3 } END { print v + 0 }' /proc/spl/kstat/zfs/$1
+	else
+		echo 0
+	fi
+}
+meminfo_kib() {
+	awk -v k="$1" '$1 == k ":" { print $2 }' /proc/meminfo
+}
+# The task queues' summary, one line a queue: splkmem's, or SPL's kstat.
+taskq_summary=/proc/spl/taskq-all
+[ "$FLAVOUR" = splkmem ] || taskq_summary=/proc/spl/kstat/taskq/summary
+sampler() {
+	peak=0 peak_sys=0 peak_ea=0
+	while [ ! -e /tmp/sampler.stop ]; do
+		cat /proc/spl/kmem/slab > /tmp/slab.cur
+		set -- $(slab_total /tmp/slab.cur)
+		if [ "$1" -gt "$peak" ]; then
+			peak=$1
+			cp /tmp/slab.cur /tmp/slab.peak
+			cat $taskq_summary > /tmp/taskq.peak
+			echo "$peak $(now)" > /tmp/peak.slab
+		fi
+		[ "$5" -le "$peak_ea" ] || { peak_ea=$5; echo "$peak_ea" > /tmp/peak.emergency; }
+		sys=$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 ))
+		[ "$sys" -le "$peak_sys" ] || { peak_sys=$sys; echo "$peak_sys" > /tmp/peak.sys; }
+		sleep 1
+	done
+}
+
+say "$(grep -c '^processor' /proc/cpuinfo) CPUs, $(grep -c '^flags.* cx16' /proc/cpuinfo) with cx16"
+mkdir -p /vdev /tank
+mount -t tmpfs -o size=1400m tmpfs /vdev
+echo 0 > /tmp/peak.emergency
+
+phase load
+if [ "$FLAVOUR" = splkmem ]; then
+	insmod splkmem.ko
+fi
+insmod spl.ko
+insmod zfs.ko
+[ -c /dev/zfs ] || fail "no /dev/zfs"
+[ -r /proc/spl/kmem/slab ] || fail "no /proc/spl/kmem/slab"
+if [ "$FLAVOUR" = splkmem ]; then
+	# The cache and the task queue are splkmem's, /proc/spl is shared.
+	[ -r /proc/spl/taskq ] || fail "no /proc/spl/taskq"
+	[ -d /proc/spl/kstat/zfs ] || fail "no /proc/spl/kstat/zfs"
+	# spl.ko and zfs.ko took their cache and taskq symbols from splkmem.
+	users=$(awk '$1 == "splkmem" { print $4 }' /proc/modules)
+	case ",$users" in *,spl,*) ;; *) fail "spl.ko does not use splkmem ($users)" ;; esac
+	case ",$users" in *,zfs,*) ;; *) fail "zfs.ko does not use splkmem ($users)" ;; esac
+fi
+phase_end
+sampler &
+sampler_pid=$!
+
+phase create
+truncate -s $((640 * 1024 * 1024)) /vdev/a /vdev/b
+zpool create -o ashift=12 -O compression=on -O mountpoint=none tank \
+	mirror /vdev/a /vdev/b
+zfs create -o mountpoint=/tank/fs tank/fs
+zfs create -V 64m -o volblocksize=16k tank/vol
+wait_for "[ -b /dev/zd0 ]" "no /dev/zd0"
+phase_end
+
+phase write
+: > /tmp/sums.0
+: > /tmp/sums.1
+( pin 1; writer 0 /tank/fs ) &
+w0=$!
+( pin 2; writer 1 /tank/fs ) &
+w1=$!
+wait $w0 || fail "writer 0"
+wait $w1 || fail "writer 1"
+sync
+cat /tmp/sums.0 /tmp/sums.1 > /tmp/sums
+say "$(wc -l < /tmp/sums) files, $(du -sk /tank/fs | cut -f1) KiB on tank/fs"
+phase_end
+
+phase zvol
+vol_bytes=$((64 * 1024 * 1024 * SCALE / 100))
+vol_sum=$(gen r $vol_bytes 12345 | tee /dev/zd0 | md5sum | cut -d' ' -f1)
+sync
+blockdev --flushbufs /dev/zd0
+got=$(head -c $vol_bytes /dev/zd0 | md5sum | cut -d' ' -f1)
+[ "$got" = "$vol_sum" ] || fail "zvol read back $got, wrote $vol_sum"
+phase_end
+
+phase shrink
+c_min=$(kstat arcstats c_min)
+c_max=$(kstat arcstats c_max)
+low=$((c_min + 32 * 1024 * 1024))
+( md5sum -c -s /tmp/sums || { echo "zfs-test: FAIL: checksums during shrink"; exit 1; } ) &
+reader=$!
+( SCALE=$((SCALE / 2)) writer 2 /tank/fs ) &
+more=$!
+echo $low > /sys/module/zfs/parameters/zfs_arc_max
+say "zfs_arc_max $c_max -> $low (arc_c_min $c_min)"
+n=0 dropping=0
+while kill -0 $reader 2>/dev/null || kill -0 $more 2>/dev/null; do
+	t=$(now)
+	echo 3 > /proc/sys/vm/drop_caches
+	dropping=$(awk -v d="$dropping" -v a="$t" -v b="$(now)" 'BEGIN { print d + b - a }')
+	n=$((n + 1))
+	sleep 1
+done
+say "drop_caches,$n,$dropping"
+wait $reader || fail "a checksum did not match while the ARC shrank"
+wait $more || fail "writer 2"
+say "ARC size $(kstat arcstats size) after $n drop_caches"
+echo $c_max > /sys/module/zfs/parameters/zfs_arc_max
+cat /tmp/sums.2 >> /tmp/sums
+phase_end
+
+phase export
+zpool export tank
+wait_for "[ ! -e /dev/zd0 ]" "/dev/zd0 still there after export"
+zpool import -d /vdev tank
+wait_for "[ -b /dev/zd0 ]" "no /dev/zd0 after import"
+phase_end
+
+phase verify
+md5sum -c -s /tmp/sums || fail "a file's checksum changed across export/import"
+got=$(head -c $vol_bytes /dev/zd0 | md5sum | cut -d' ' -f1)
+[ "$got" = "$vol_sum" ] || fail "zvol after import $got, wrote $vol_sum"
+say "$(wc -l < /tmp/sums) files and the zvol verified"
+phase_end
+
+phase scrub
+zpool scrub -w tank
+zpool status -v tank
+zpool status -x tank | grep -q "is healthy" || fail "zpool status -x: not healthy"
+zpool status tank | grep -q "errors: No known data errors" || fail "data errors"
+zpool status tank | awk '$2 ~ /^(ONLINE|DEGRADED|FAULTED|OFFLINE|UNAVAIL|REMOVED)$/ &&
+	($3 != 0 || $4 != 0 || $5 != 0) { exit 1 }' ||
+	fail "read, write or checksum errors"
+phase_end
+
+phase destroy
+zfs destroy tank/vol
+zfs destroy tank/fs
+zpool destroy tank
+rm /vdev/a /vdev/b
+touch /tmp/sampler.stop
+wait $sampler_pid
+phase_end
+
+# The books, after the pool is gone and before anything is unloaded.
+cat /proc/spl/kmem/slab > /tmp/slab.end
+set -- $(slab_total /tmp/slab.end)
+say "caches $3, slab bytes $1, linux-slab object bytes $2"
+awk 'NR > 2 && $3 != "-" && ($8 > $7 || $11 > $10 || $14 > $15 || $3 != $5 * $7) {
+	print "zfs-test: unbalanced: " $0; bad = 1 } END { exit bad }' /tmp/slab.end ||
+	fail "/proc/spl/kmem/slab: books not balanced"
+say "live objects after destroy: $(awk 'NR > 2 && $11 > 0 { printf "%s=%s ", $1, $11 }' /tmp/slab.end)"
+
+set -- $(cat /tmp/peak.slab)
+say "peak,slab_bytes,$1"
+say "peak,at,$2"
+say "peak,emergency_alloc,$(cat /tmp/peak.emergency)"
+say "peak,slab_vmalloc_bytes,$(cat /tmp/peak.sys)"
+set -- $(slab_total /tmp/slab.end)
+say "end,deadlock,$4"
+say "end,emergency_max,$6"
+say "end,caches,$3"
+echo "zfs-test: /proc/spl/kmem/slab at peak ($FLAVOUR) {"
+cat /tmp/slab.peak
+echo "zfs-test: }"
+echo "zfs-test: task queues at the slab peak ($FLAVOUR) {"
+cat /tmp/taskq.peak
+echo "zfs-test: }"
+if [ "$FLAVOUR" = splkmem ]; then
+	for c in zio_buf_comb_16384 dnode_t arc_buf_hdr_t_full dmu_buf_impl_t; do
+		grep -q "^$c " /tmp/slab.peak || fail "cache $c not in splkmem's table at peak"
+	done
+fi
+
+phase unload
+unload zfs
+if [ "$FLAVOUR" = splkmem ]; then
+	# zfs.ko destroyed every cache it made: only spl.ko's remain.
+	awk 'NR > 2 { print "zfs-test: left after rmmod zfs: " $1 }' /proc/spl/kmem/slab
+	unload spl
+	n=$(awk 'NR > 2' /proc/spl/kmem/slab | wc -l)
+	[ "$n" = 0 ] || { cat /proc/spl/kmem/slab; fail "$n caches left after rmmod spl"; }
+	[ ! -e /proc/spl/kstat ] || fail "/proc/spl/kstat left after rmmod spl"
+	unload splkmem
+	[ ! -e /proc/spl ] || fail "/proc/spl left after rmmod splkmem"
+else
+	unload spl
+fi
+phase_end
+say "done"
