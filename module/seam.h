@@ -386,8 +386,6 @@ int splk_core_init(void) SPLK_NOEXCEPT;
 /* CPU hotplug: @cpu is dead; its magazines go back to the slabs. */
 void splk_core_cpu_dead(unsigned int cpu) SPLK_NOEXCEPT;
 void splk_core_exit(void) SPLK_NOEXCEPT;
-/* Objects a reap could give back: free in slabs or cached in magazines. */
-uint64_t splk_core_freeable(void) SPLK_NOEXCEPT;
 /* The shrinker: what a scan can free (depots, empty slabs), and the scan. */
 uint64_t splk_core_shrink_count(void) SPLK_NOEXCEPT;
 uint64_t splk_core_shrink_scan(uint64_t nr) SPLK_NOEXCEPT;

@@ -111,13 +111,6 @@ extern "C" bool splk_cache_stats_find(const char* name, splk_cache_stats* out) n
   return false;
 }
 
-extern "C" uint64_t splk_core_freeable(void) noexcept {
-  splkmem::RegistryReadGuard guard;
-  uint64_t freeable = 0;
-  for (ObjectCache* cache : splkmem::g_caches) freeable += cache->freeable();
-  return freeable;
-}
-
 // The shrinker's count: what its scan can free without touching any CPU
 // (the depots' objects and the empty slabs), read from counters.
 extern "C" uint64_t splk_core_shrink_count(void) noexcept {

@@ -280,8 +280,6 @@ uint64_t ObjectCache::shrink() {
 
 // ---- Statistics and invariants --------------------------------------------
 
-uint64_t ObjectCache::freeable() { return cpus_.rounds() + depot_.rounds() + reclaimable(); }
-
 void ObjectCache::stats(splk_cache_stats* out) {
   *out = splk_cache_stats{};
   out->name = name_;

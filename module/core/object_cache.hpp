@@ -147,8 +147,6 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void set_move(MoveCallback move) { move_ = move; }
   virtual void set_alloc_gfp(unsigned gfp) = 0;
   virtual uint64_t inuse() = 0;
-  // Objects a reap could give back (free in slabs, cached in magazines).
-  uint64_t freeable();
   uint64_t entry_size() const { return obj_size_; }
   bool valid() const {
     return magic_ == kMagic || magic_ == kPlainMagic || magic_ == kPassthroughMagic ||
