@@ -29,6 +29,10 @@ struct Magazine {
   bool empty() const { return avail == 0; }
   bool full() const { return avail >= size; }
 
+  // Objects one refill from, or flush to, the layer below moves: half a
+  // magazine (SPL's rule).
+  static constexpr uint32_t refill_for(uint32_t size) { return (size + 1) / 2; }
+
   static constexpr size_t bytes_for(uint32_t size) {
     return sizeof(Magazine) + size * sizeof(void*);
   }
@@ -41,7 +45,7 @@ struct Magazine {
     mag->magic = kMagic;
     mag->avail = 0;
     mag->size = size;
-    mag->refill = (size + 1) / 2;
+    mag->refill = refill_for(size);
     mag->cpu = 0;
     mag->next = nullptr;
     mag->seen = ~0ULL;

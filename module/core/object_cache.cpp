@@ -287,7 +287,7 @@ void ObjectCache::stats(splk_cache_stats* out) {
   out->obj_size = obj_size_;
   out->obj_align = obj_align_;
   out->mag_size = kstd::load_relaxed(mag_size_);
-  out->mag_refill = (out->mag_size + 1) / 2;
+  out->mag_refill = Magazine::refill_for(static_cast<uint32_t>(out->mag_size));
   out->mag_resizes = kstd::load_relaxed(mag_resizes_);
   out->cpu_objs = cpus_.rounds();
   out->depot_full = depot_.full_count();

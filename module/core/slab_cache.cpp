@@ -68,7 +68,8 @@ void* SlabCache::alloc_passthrough_slow(int km_flags) {
   }
   if (obj == nullptr) {
     void* batch[kBatch];
-    const unsigned want = kstd::min<unsigned>((kstd::load_relaxed(mag_size_) + 1) / 2, kBatch);
+    const unsigned want =
+        kstd::min<unsigned>(Magazine::refill_for(kstd::load_relaxed(mag_size_)), kBatch);
     unsigned got;
     while ((got = passthrough_.alloc_free_objects(km_flags, want, batch)) == 0) {
       if (km_flags & KM_NOSLEEP) return nullptr;

@@ -369,11 +369,6 @@ uint64_t SlabStore::live() {
   return obj_alloc_ + obj_emergency_;
 }
 
-uint64_t SlabStore::free_objs() {
-  SpinLockIrqGuard guard(lock_);
-  return obj_total_ - obj_alloc_ - obj_emergency_;
-}
-
 void SlabStore::release_all() {
   uintptr_t addr;
   while (void* node = emergency_.pop(&addr)) {

@@ -55,7 +55,6 @@ class SlabStore : kstd::NonCopyable {
   // name and flags are the owning cache's (messages; the KMC_BIT_* state
   // bits growth sets and waits on).
   void init(const char* name, unsigned long* flags, uint64_t obj_size, const SlabLayout& layout);
-  const SlabLayout& layout() const { return layout_; }
   // Debug caches: objects get the debug fill as they leave the slabs, and
   // the live slabs are kept in a set, so that owns_slab() can tell a slab
   // a reap gave back from a live one without reading it.
@@ -88,7 +87,6 @@ class SlabStore : kstd::NonCopyable {
   // Objects on empty slabs (a shrinker's reclaim() frees them).
   uint64_t objs_on_empty_slabs() const { return kstd::load_relaxed(empty_objs_); }
   uint64_t obj_total() const { return kstd::load_relaxed(obj_total_); }
-  uint64_t free_objs();
   void set_extra_gfp(unsigned gfp) { kstd::store_relaxed(extra_gfp_, gfp); }
   // Module unload: frees everything, whatever is still allocated.
   void release_all();

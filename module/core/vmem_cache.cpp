@@ -89,7 +89,8 @@ void* VmemCache::alloc_from_layers(int km_flags) {
     if (store_.take_into(mag, mag->refill) != 0) continue;
     irq.release();
     void* emergency = nullptr;
-    switch (store_.grow(km_flags, kstd::load_relaxed(mag_size_) / 2 + 1, &emergency)) {
+    switch (
+        store_.grow(km_flags, Magazine::refill_for(kstd::load_relaxed(mag_size_)), &emergency)) {
       case SlabStore::Refill::kRetry:
         irq.acquire();
         continue;
