@@ -111,9 +111,12 @@ unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned
 					 void **objs) SPLK_NOEXCEPT;
 /* kmem_cache_free_bulk(): any context. */
 void splk_linux_cache_free_bulk(void *cache, unsigned int n, void **objs) SPLK_NOEXCEPT;
-/* One object, for caches without a magazine (notrace, tail calls). */
+/*
+ * One object, for caches without a magazine on kernels with allocation
+ * profiling (notrace, a tail call); elsewhere the core calls SLUB's own
+ * kmem_cache_alloc() and kmem_cache_free() (module/core/passthrough.hpp).
+ */
 void *splk_linux_cache_alloc(void *cache, unsigned int gfp) SPLK_NOEXCEPT;
-void splk_linux_cache_free(void *cache, void *obj) SPLK_NOEXCEPT;
 /* True when @obj can belong to @cache: slab memory of at least @size. */
 bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size) SPLK_NOEXCEPT;
 

@@ -34,6 +34,21 @@
 #include "kernel_objects.hpp"
 #include "slab.hpp"
 
+// SLUB's own entry points for one object, called by their symbols (the C
+// glue checks that these prototypes are the kernel's, kernel_services.c):
+// no glue function between, so the untagged pair is SLUB's plus our
+// checks, and a free ends in a tail jump into kmem_cache_free().  Kernels
+// with allocation profiling keep the glue's kmem_cache_alloc(), whose
+// macro records the call site (SPLK_SLUB_CALL, kernel_sizes.c).
+extern "C" {
+#if SPLK_SLUB_CALL == 2
+void* splk_slub_alloc(void* cache, unsigned gfp) noexcept __asm__("kmem_cache_alloc_noprof");
+#elif SPLK_SLUB_CALL == 1
+void* splk_slub_alloc(void* cache, unsigned gfp) noexcept __asm__("kmem_cache_alloc");
+#endif
+void splk_slub_free(void* cache, void* obj) noexcept __asm__("kmem_cache_free");
+}
+
 namespace splkmem {
 
 class Passthrough : kstd::NonCopyable {
@@ -60,9 +75,14 @@ class Passthrough : kstd::NonCopyable {
   // Untagged caches: one object from SLUB (nullptr when it has none), and
   // back; may_own() is the slab-memory check the glue can make.
   [[gnu::always_inline]] void* alloc_raw(int km_flags) {
-    return splk_linux_cache_alloc(linux_cache_, kstd::load_relaxed(gfp_[gfp_index(km_flags)]));
+    const unsigned gfp = kstd::load_relaxed(gfp_[gfp_index(km_flags)]);
+#if SPLK_SLUB_CALL
+    return splk_slub_alloc(linux_cache_, gfp);
+#else
+    return splk_linux_cache_alloc(linux_cache_, gfp);
+#endif
   }
-  [[gnu::always_inline]] void free_raw(void* obj) { splk_linux_cache_free(linux_cache_, obj); }
+  [[gnu::always_inline]] void free_raw(void* obj) { splk_slub_free(linux_cache_, obj); }
   // With SLAB_FREELIST_HARDENED SLUB checks the cache of every object
   // freed to it and refuses what is not slab memory (with a warning): the
   // direct-map test is all we add.  Without it, the glue looks closer.

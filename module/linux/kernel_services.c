@@ -199,10 +199,21 @@ notrace void *splk_linux_cache_alloc(void *cache, unsigned int gfp)
 	return kmem_cache_alloc(cache, (__force gfp_t)gfp);
 }
 
-notrace void splk_linux_cache_free(void *cache, void *obj)
-{
-	kmem_cache_free(cache, obj);
-}
+/*
+ * The core calls SLUB's one-object entry points by their symbols
+ * (module/core/passthrough.hpp): they must have the prototypes it
+ * declares, a cache pointer and gfp_t (an unsigned int) or an object.
+ */
+static_assert(__builtin_types_compatible_p(typeof(&kmem_cache_free),
+					   void (*)(struct kmem_cache *, void *)));
+static_assert(sizeof(gfp_t) == sizeof(unsigned int));
+#if SPLK_SLUB_CALL == 2
+static_assert(__builtin_types_compatible_p(typeof(&kmem_cache_alloc_noprof),
+					   void *(*)(struct kmem_cache *, gfp_t)));
+#elif SPLK_SLUB_CALL == 1
+static_assert(__builtin_types_compatible_p(typeof(&kmem_cache_alloc),
+					   void *(*)(struct kmem_cache *, gfp_t)));
+#endif
 
 bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size)
 {

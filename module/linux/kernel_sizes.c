@@ -11,6 +11,7 @@
 #include <linux/kbuild.h>
 #include <linux/spinlock.h>
 #include <linux/rbtree.h>
+#include <linux/slab.h>
 #include <linux/wait.h>
 
 #include <asm/page.h>
@@ -29,6 +30,19 @@ int main(void)
 	 * what is not slab memory): untagged KMC_SLAB frees can rely on it.
 	 */
 	DEFINE(SPLK_SLAB_FREELIST_HARDENED, IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED));
+	/* How the core reaches SLUB for one object (passthrough.hpp): 2,
+	 * kmem_cache_alloc_noprof() by its symbol (6.10 made kmem_cache_alloc
+	 * a macro over it); 1, kmem_cache_alloc() by its symbol; 0, through
+	 * the glue, whose kmem_cache_alloc() keeps allocation profiling's
+	 * call-site tag.  kmem_cache_free() has no such wrapper.
+	 */
+#if IS_ENABLED(CONFIG_MEM_ALLOC_PROFILING)
+	DEFINE(SPLK_SLUB_CALL, 0);
+#elif defined(kmem_cache_alloc)
+	DEFINE(SPLK_SLUB_CALL, 2);
+#else
+	DEFINE(SPLK_SLUB_CALL, 1);
+#endif
 	/* GFP bits the core ORs in itself (the glue converts the rest). */
 	DEFINE(SPLK_GFP_RECLAIMABLE, (__force unsigned int)__GFP_RECLAIMABLE);
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
