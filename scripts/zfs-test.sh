@@ -150,6 +150,7 @@ run_flavour() {
 	{
 		echo "FLAVOUR=$flavour"
 		echo "SCALE=$scale"
+		echo "TRACE=${ZFS_TEST_TRACE:-}"
 		cat "$here/zfs-workload.sh"
 	} > "$fout/job.sh"
 	INITRAMFS_OVERLAY=$overlay "$here/mkinitramfs.sh" "$fout/zfs.cpio" "$fout/job.sh" "${files[@]}"

@@ -27,15 +27,48 @@
 PATH=/usr/sbin:/usr/bin:/bin
 export PATH
 say() { echo "zfs-test: $*"; }
+
+# TRACE=PHASE (ZFS_TEST_TRACE): kprobes on ZFS's linear buffer allocator
+# (zio_buf_alloc/zio_data_buf_alloc and their frees) during that phase,
+# 128 KiB buffers only, with the caller's stack on every allocation; the
+# trace is printed after the phase between "zfs-test: trace {" and "}"
+# for scripts/zfs-trace.py.  A diagnostic: it slows the phase.
+TRACE=${TRACE:-}
+T=/sys/kernel/tracing
+trace_start() {
+	[ "$TRACE" = "$1" ] || return 0
+	mount -t tracefs nodev $T 2> /dev/null || true
+	echo 32768 > $T/buffer_size_kb
+	for f in zio_buf zio_data_buf; do
+		echo "p:${f}_a ${f}_alloc size=%di:u64" >> $T/kprobe_events
+		echo "r:${f}_r ${f}_alloc ret=\$retval:x64" >> $T/kprobe_events
+		echo "p:${f}_f ${f}_free buf=%di:x64 size=%si:u64" >> $T/kprobe_events
+		echo "size == 131072" > $T/events/kprobes/${f}_a/filter
+		echo "size == 131072" > $T/events/kprobes/${f}_f/filter
+		echo "stacktrace if size == 131072" > $T/events/kprobes/${f}_a/trigger
+	done
+	echo 1 > $T/events/kprobes/enable
+	echo 1 > $T/tracing_on
+}
+trace_stop() {
+	[ "$TRACE" = "$1" ] || return 0
+	echo 0 > $T/tracing_on
+	echo "zfs-test: trace {"
+	cat $T/trace
+	echo "zfs-test: }"
+	echo 0 > $T/events/kprobes/enable
+}
 now() { cut -d' ' -f1 /proc/uptime; }
 phase_t0=0
 phase() {
 	phase_name=$1
+	trace_start "$1"
 	phase_t0=$(now)
 	say "phase $phase_name begins"
 }
 phase_end() {
 	say "phase,$phase_name,$(awk -v a="$phase_t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+	trace_stop "$phase_name"
 	# Memory as the phase ends: the caches' own slabs, the objects
 	# allocated from them, Slab + VmallocUsed, the ARC.
 	if [ -r /proc/spl/kmem/slab ]; then
