@@ -2,8 +2,9 @@
 """Reads the trace make zfs-test prints with ZFS_TEST_TRACE=PHASE
 (scripts/zfs-workload.sh: kprobes on zio_buf_alloc/zio_data_buf_alloc of
 128 KiB and their frees, a stack on every allocation) from a console log,
-and says how many such buffers ZFS held at once at most, when, and who
-allocated the ones held at that moment (by their callers' frames).
+and says how many such buffers ZFS held at once at most, when (the most
+held in each quarter second), who allocated the ones held at that moment
+(by their callers' frames) and who freed them.
 
   scripts/zfs-trace.py CONSOLE.LOG [--frames N]
 """
@@ -46,15 +47,13 @@ def main():
     header = []
     timeline = {}  # quarter second -> most held in it
     freed_by = collections.Counter()  # who freed the buffers held at the peak
-    ages = []
     for line in lines_of_trace(a.log):
         if line.startswith("#"):
             header.append(line)
             continue
         if line.startswith(" => "):
             if last_stack_pid in pending:
-                fn, ts, stack = pending[last_stack_pid]
-                stack.append(line[4:].strip())
+                pending[last_stack_pid][2].append(line[4:].strip())
             continue
         m = EVENT.match(line)
         if not m:
@@ -103,7 +102,7 @@ def main():
     print("of those held at the peak, freed later by:",
           ", ".join(f"{w} {n}" for w, n in freed_by.most_common(6)) or "-")
     callers = collections.Counter()
-    for ts, stack in peak_set.values():
+    for _, stack in peak_set.values():
         # The stack starts in the kprobe machinery and the probed
         # function: keep what called it.
         names = [f.split("+")[0] for f in stack]
