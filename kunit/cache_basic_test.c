@@ -680,7 +680,7 @@ static void cache_proc_slab(struct kunit *test)
 {
 	unsigned long long size, alloc, slab_size, obj_size;
 	bool header = false, line = false;
-	struct splk_cache_stats st;
+	struct splk_cache_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 	struct splk_test_cache *c;
 	char *buf, *cur, *l;
 	unsigned long flags;
@@ -693,9 +693,10 @@ static void cache_proc_slab(struct kunit *test)
 
 	buf = kunit_kzalloc(test, CB_PROC_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, st);
 	c = splk_test_cache_create(test, "splk_proc", 200, 0, NULL, NULL, NULL, KMC_KVMEM);
 	cb_alloc_n(test, c, objs, ARRAY_SIZE(objs));
-	splk_test_cache_stats(test, c, &st);
+	splk_test_cache_stats(test, c, st);
 
 	f = filp_open("/proc/spl/kmem/slab", O_RDONLY, 0);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f), "open /proc/spl/kmem/slab: %ld",
@@ -724,10 +725,10 @@ static void cache_proc_slab(struct kunit *test)
 		if (fields != 5)
 			continue;
 		KUNIT_EXPECT_TRUE(test, flags & KMC_KVMEM);
-		KUNIT_EXPECT_EQ(test, slab_size, st.slab_size);
+		KUNIT_EXPECT_EQ(test, slab_size, st->slab_size);
 		KUNIT_EXPECT_EQ(test, obj_size, 200);
-		KUNIT_EXPECT_EQ(test, alloc, st.obj_alloc * st.obj_size);
-		cb_proc_check_magazine(test, l, &st);
+		KUNIT_EXPECT_EQ(test, alloc, st->obj_alloc * st->obj_size);
+		cb_proc_check_magazine(test, l, st);
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, header, "no column header in /proc/spl/kmem/slab");
 	KUNIT_EXPECT_TRUE_MSG(test, line, "no line for %s in /proc/spl/kmem/slab", c->name);

@@ -5,7 +5,9 @@
  * from a timer (softirq) and from irq_work (hard irq), while a thread
  * allocates and frees the same cache with interrupts on and a reap runs
  * beside it.  Each interrupt-context batch is larger than a magazine, so
- * it refills and flushes under the cache lock; lockdep (the test kernel
+ * it refills and flushes under the cache lock (in one case, with no depot
+ * slack and no reaps, it opens depot trim windows from the interrupt and
+ * asks for the trim tick there); lockdep (the test kernel
  * has it) reports any lock also taken with interrupts on, and the console
  * checker fails the run on that report.  The books must balance after.
  */
@@ -29,6 +31,7 @@ struct irq_ctx {
 	struct irq_work work;
 	atomic_t timer_runs, work_runs;
 	atomic_t allocated, refused;
+	bool trim;	/* no reaps: the depot trim gives memory back */
 	bool stop;
 };
 
@@ -87,23 +90,32 @@ static int irq_hammer(void *arg)
 		for (i = 0; i < ARRAY_SIZE(objs); i++)
 			spl_kmem_cache_free(x->skc, objs[i]);
 		/* Reaps take the cache lock with interrupts on. */
-		if (++round % 16 == 0)
+		if (!x->trim && ++round % 16 == 0)
 			spl_kmem_cache_reap_now(x->skc);
 		cond_resched();
 	}
 	return 0;
 }
 
-static void irq_alloc_free(struct kunit *test, int flags, size_t size)
+static void irq_alloc_free(struct kunit *test, int flags, size_t size, bool trim)
 {
-	struct splk_test_cache *c = splk_test_cache_create(test, "splk_irq", size, 0, NULL,
-							   NULL, NULL, flags);
+	struct splk_test_cache *c;
 	struct irq_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
 	struct task_struct *hammer;
 	unsigned long deadline;
 
+	/*
+	 * Magazines of 16 and no slack: each batch's frees put full
+	 * magazines in the depot and open trim windows, from the interrupt.
+	 */
+	if (trim) {
+		splk_test_set_param(test, &spl_kmem_cache_magazine_size, 16);
+		splk_test_set_param(test, &spl_kmem_cache_depot_slack_kb, 0);
+	}
+	c = splk_test_cache_create(test, "splk_irq", size, 0, NULL, NULL, NULL, flags);
 	KUNIT_ASSERT_NOT_NULL(test, x);
 	x->skc = c->skc;
+	x->trim = trim;
 	x->size = size;
 	init_irq_work(&x->work, irq_work_fn);
 	timer_setup(&x->timer, irq_timer_fn, 0);
@@ -136,22 +148,41 @@ static void irq_alloc_free(struct kunit *test, int flags, size_t size)
 		KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
 		KUNIT_EXPECT_EQ(test, st.obj_emergency, 0);
 	}
+	/*
+	 * The last hard-irq batch left its frees in the depot, which nothing
+	 * draws on now: the tick gives all of it back.
+	 */
+	if (trim) {
+		struct splk_cache_stats st;
+
+		splk_test_wait_trim(test, c, &st);
+		KUNIT_EXPECT_GT(test, st.depot_trims, 0);
+		KUNIT_EXPECT_EQ(test, st.depot_objs, 0);
+		KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
+	}
 	splk_test_cache_destroy(test, c);
 }
 
 static void irq_alloc_free_kvmem(struct kunit *test)
 {
-	irq_alloc_free(test, KMC_KVMEM, 64);
+	irq_alloc_free(test, KMC_KVMEM, 64, false);
 }
 
 static void irq_alloc_free_slab(struct kunit *test)
 {
-	irq_alloc_free(test, KMC_SLAB, 64);
+	irq_alloc_free(test, KMC_SLAB, 64, false);
+}
+
+/* The same without reaps, the depot trim's windows opened by the interrupts. */
+static void irq_alloc_free_kvmem_trim(struct kunit *test)
+{
+	irq_alloc_free(test, KMC_KVMEM, 64, true);
 }
 
 static struct kunit_case irq_cases[] = {
 	KUNIT_CASE_SLOW(irq_alloc_free_kvmem),
 	KUNIT_CASE_SLOW(irq_alloc_free_slab),
+	KUNIT_CASE_SLOW(irq_alloc_free_kvmem_trim),
 	{}
 };
 

@@ -3,8 +3,10 @@
  * The magazine layer (cpu_layer.hpp, depot.hpp): one CPU's frees feed
  * another CPU's allocations through the depot, the working-set update
  * keeps a busy cache and trims an idle one, magazines grow under depot
- * contention, a reap empties the depot too, and the shrinker's count is
- * what its scan frees.
+ * contention, a reap empties the depot too, the shrinker's count is what
+ * its scan frees, and the depot trim gives back what sits idle beyond its
+ * slack for a window (and everything beyond it at the next tick after a
+ * window found idle excess), and keeps what the CPUs draw on.
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
@@ -63,6 +65,15 @@ static struct mt_batch *mt_batch(struct kunit *test, struct splk_test_cache *c)
 	return b;
 }
 
+/* n statistics snapshots, off the stack (KASAN frames are 1 KiB at most). */
+static struct splk_cache_stats *mt_stats(struct kunit *test, unsigned int n)
+{
+	struct splk_cache_stats *st = kunit_kcalloc(test, n, sizeof(*st), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	return st;
+}
+
 static int mt_other_cpu(int cpu)
 {
 	int other;
@@ -84,32 +95,33 @@ static void mag_depot_feeds_other_cpu(struct kunit *test)
 	struct splk_test_cache *c = splk_test_cache_create(test, "splk_mt_depot", 256, 0, NULL,
 							   NULL, NULL, KMC_KVMEM);
 	struct mt_batch *b = mt_batch(test, c), *again_b;
-	struct splk_cache_stats allocated, freed, again;
+	struct splk_cache_stats *st = mt_stats(test, 3);
+	struct splk_cache_stats *allocated = &st[0], *freed = &st[1], *again = &st[2];
 	int a = 0, other = mt_other_cpu(0);
 
 	if (other < 0)
 		kunit_skip(test, "needs a second online CPU");
 	splk_test_on_cpu(a, mt_alloc_fn, b);
 	KUNIT_ASSERT_EQ(test, b->got, b->n);
-	splk_test_cache_stats(test, c, &allocated);
+	splk_test_cache_stats(test, c, allocated);
 
 	splk_test_on_cpu(other, mt_free_fn, b);
-	splk_test_cache_stats(test, c, &freed);
-	KUNIT_EXPECT_GE(test, freed.depot_full, 1ULL);
-	KUNIT_EXPECT_EQ(test, freed.depot_objs, freed.depot_full * freed.mag_size);
-	KUNIT_EXPECT_EQ(test, freed.obj_alloc, allocated.obj_alloc);
-	KUNIT_EXPECT_EQ(test, freed.mag_objs, (u64)b->n + allocated.mag_objs);
+	splk_test_cache_stats(test, c, freed);
+	KUNIT_EXPECT_GE(test, freed->depot_full, 1ULL);
+	KUNIT_EXPECT_EQ(test, freed->depot_objs, freed->depot_full * freed->mag_size);
+	KUNIT_EXPECT_EQ(test, freed->obj_alloc, allocated->obj_alloc);
+	KUNIT_EXPECT_EQ(test, freed->mag_objs, (u64)b->n + allocated->mag_objs);
 
 	/* A's own leftovers, then every depot magazine: no slab touched. */
 	again_b = mt_batch(test, c);
-	again_b->n = allocated.cpu_objs + freed.depot_objs;
-	KUNIT_ASSERT_LE(test, again_b->n, 4 * freed.mag_size);
+	again_b->n = allocated->cpu_objs + freed->depot_objs;
+	KUNIT_ASSERT_LE(test, again_b->n, 4 * freed->mag_size);
 	splk_test_on_cpu(a, mt_alloc_fn, again_b);
 	KUNIT_EXPECT_EQ(test, again_b->got, again_b->n);
-	splk_test_cache_stats(test, c, &again);
-	KUNIT_EXPECT_EQ(test, again.slab_create, freed.slab_create);
-	KUNIT_EXPECT_EQ(test, again.depot_full, 0ULL);
-	KUNIT_EXPECT_EQ(test, again.obj_alloc, freed.obj_alloc);
+	splk_test_cache_stats(test, c, again);
+	KUNIT_EXPECT_EQ(test, again->slab_create, freed->slab_create);
+	KUNIT_EXPECT_EQ(test, again->depot_full, 0ULL);
+	KUNIT_EXPECT_EQ(test, again->obj_alloc, freed->obj_alloc);
 	splk_test_on_cpu(a, mt_free_fn, again_b);
 }
 
@@ -264,6 +276,178 @@ static void mag_periodic_update_trims_idle(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.mag_objs, 0ULL);
 }
 
+/*
+ * The depot trim (object_cache.hpp, "Giving memory back"): 8 KiB objects,
+ * 64 a magazine (512 KiB), a slack of 1 MiB (128 objects, two magazines)
+ * and no periodic update.  With the tick manual, the cases close the trim
+ * windows themselves (splk_core_trim_now()): nothing depends on time.
+ */
+#define MT_TRIM_SIZE 8192
+#define MT_TRIM_SLACK_KB 1024
+#define MT_TRIM_KEEP (MT_TRIM_SLACK_KB * 1024ULL / MT_TRIM_SIZE)
+
+static struct splk_test_cache *mt_trim_cache(struct kunit *test, const char *name, bool manual)
+{
+	splk_test_set_param(test, &spl_kmem_cache_reap_interval_ms, 0);
+	splk_test_set_param(test, &spl_kmem_cache_depot_slack_kb, MT_TRIM_SLACK_KB);
+	splk_test_set_param(test, &splk_test_hooks.trim_tick_manual, manual);
+	return splk_test_cache_create(test, name, MT_TRIM_SIZE, 0, NULL, NULL, NULL, KMC_KVMEM);
+}
+
+/* Eight magazines' worth allocated, then freed, on CPU 0. */
+static struct mt_batch *mt_burst(struct kunit *test, struct splk_test_cache *c)
+{
+	struct mt_batch *b = mt_batch(test, c);
+
+	b->n = 8 * (b->n / 4);
+	b->objs = kunit_kcalloc(test, b->n, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b->objs);
+	splk_test_on_cpu(0, mt_cycle_fn, b);
+	KUNIT_ASSERT_EQ(test, b->got, b->n);
+	return b;
+}
+
+/*
+ * A burst nobody draws on: the frees leave six full magazines in the
+ * depot, and the first one past the slack opened a trim window.  Closing
+ * it gives back what was there when it opened, beyond the slack (one
+ * magazine), and makes the cache eager; the magazines that came later
+ * open the next window, which an eager cache closes at once, bringing the
+ * depot down to the slack and freeing the slabs that emptied: the cache
+ * keeps only what its magazines hold.
+ */
+static void mag_trim_gives_back_idle_burst(struct kunit *test)
+{
+	struct splk_test_cache *c = mt_trim_cache(test, "splk_mt_trim", true);
+	struct splk_cache_stats *st = mt_stats(test, 4);
+	struct splk_cache_stats *burst = &st[0], *early = &st[1], *first = &st[2];
+	struct splk_cache_stats *second = &st[3];
+	struct mt_batch *b;
+
+	b = mt_burst(test, c);
+	splk_test_cache_stats(test, c, burst);
+	KUNIT_EXPECT_EQ(test, burst->depot_keep, MT_TRIM_KEEP);
+	KUNIT_EXPECT_TRUE(test, burst->trim_open);
+	KUNIT_EXPECT_FALSE(test, burst->trim_eager);
+	KUNIT_ASSERT_EQ(test, burst->mag_size, 64ULL);
+	KUNIT_EXPECT_EQ(test, burst->depot_objs, 6 * burst->mag_size);
+
+	/* A patient window that has not lasted its length stays open. */
+	splk_core_trim_now(false);
+	splk_test_cache_stats(test, c, early);
+	KUNIT_EXPECT_EQ(test, early->depot_trims, 0ULL);
+	KUNIT_EXPECT_EQ(test, early->depot_objs, burst->depot_objs);
+
+	splk_core_trim_now(true);
+	splk_test_cache_stats(test, c, first);
+	KUNIT_EXPECT_EQ(test, first->depot_trims, 1ULL);
+	KUNIT_EXPECT_EQ(test, first->depot_objs, burst->depot_objs - first->mag_size);
+	KUNIT_EXPECT_TRUE(test, first->trim_open);
+	KUNIT_EXPECT_TRUE(test, first->trim_eager);
+
+	splk_core_trim_now(false);
+	splk_test_cache_stats(test, c, second);
+	KUNIT_EXPECT_EQ(test, second->depot_trims, 2ULL);
+	KUNIT_EXPECT_EQ(test, second->depot_objs, MT_TRIM_KEEP);
+	KUNIT_EXPECT_FALSE(test, second->trim_open);
+	/* Out of the slabs: exactly what the magazines hold. */
+	KUNIT_EXPECT_EQ(test, second->obj_alloc, second->mag_objs);
+	KUNIT_EXPECT_GT(test, second->slab_destroy, 0ULL);
+	KUNIT_EXPECT_EQ(test, second->slab_create - second->slab_destroy, second->slab_total);
+	/* Every slab left holds an object: the trimmed ones' slabs are gone. */
+	KUNIT_EXPECT_LE(test, second->slab_total, second->mag_objs);
+	KUNIT_EXPECT_LT(test, second->slab_total * second->slab_objs, (u64)b->n);
+	/* The emptied magazines wait in the depot for the next frees. */
+	KUNIT_EXPECT_GE(test, second->depot_empty, 4ULL);
+}
+
+/*
+ * An eager cache gives its next burst back at the next tick, window or
+ * not; the working-set update makes it patient again, and the burst after
+ * that waits its window.
+ */
+static void mag_trim_eager_until_update(struct kunit *test)
+{
+	struct splk_test_cache *c = mt_trim_cache(test, "splk_mt_eager", true);
+	struct splk_cache_stats *st = mt_stats(test, 3);
+	struct splk_cache_stats *eager = &st[0], *patient = &st[1], *waited = &st[2];
+
+	mt_burst(test, c);
+	splk_core_trim_now(true);
+	splk_core_trim_now(false);
+	mt_burst(test, c);
+	splk_core_trim_now(false);
+	splk_test_cache_stats(test, c, eager);
+	KUNIT_EXPECT_TRUE(test, eager->trim_eager);
+	KUNIT_EXPECT_FALSE(test, eager->trim_open);
+	KUNIT_EXPECT_EQ(test, eager->depot_objs, MT_TRIM_KEEP);
+
+	splk_core_update_now();
+	mt_burst(test, c);
+	splk_core_trim_now(false);
+	splk_test_cache_stats(test, c, patient);
+	KUNIT_EXPECT_FALSE(test, patient->trim_eager);
+	KUNIT_EXPECT_TRUE(test, patient->trim_open);
+	KUNIT_EXPECT_EQ(test, patient->depot_trims, eager->depot_trims);
+	KUNIT_EXPECT_GT(test, patient->depot_objs, MT_TRIM_KEEP);
+
+	splk_core_trim_now(true);
+	splk_test_cache_stats(test, c, waited);
+	KUNIT_EXPECT_GT(test, waited->depot_trims, eager->depot_trims);
+	KUNIT_EXPECT_TRUE(test, waited->trim_eager);
+}
+
+/*
+ * A cache that draws on its depot within the window keeps it: the second
+ * burst takes the first one's magazines (no slab created), the window
+ * closes with nothing given back and the cache stays patient; only a
+ * window with no draw at all gives the excess back.
+ */
+static void mag_trim_keeps_drawn_depot(struct kunit *test)
+{
+	struct splk_test_cache *c = mt_trim_cache(test, "splk_mt_drawn", true);
+	struct splk_cache_stats *st = mt_stats(test, 3);
+	struct splk_cache_stats *first = &st[0], *again = &st[1], *idle = &st[2];
+
+	mt_burst(test, c);
+	splk_test_cache_stats(test, c, first);
+	KUNIT_ASSERT_TRUE(test, first->trim_open);
+	mt_burst(test, c);
+	splk_core_trim_now(true);
+	splk_test_cache_stats(test, c, again);
+	KUNIT_EXPECT_EQ(test, again->slab_create, first->slab_create);
+	KUNIT_EXPECT_EQ(test, again->depot_trims, 0ULL);
+	KUNIT_EXPECT_EQ(test, again->depot_objs, first->depot_objs);
+	KUNIT_EXPECT_TRUE(test, again->trim_open);
+	KUNIT_EXPECT_FALSE(test, again->trim_eager);
+
+	splk_core_trim_now(true);
+	splk_test_cache_stats(test, c, idle);
+	KUNIT_EXPECT_EQ(test, idle->depot_trims, 1ULL);
+	KUNIT_EXPECT_EQ(test, idle->depot_objs, MT_TRIM_KEEP);
+	KUNIT_EXPECT_FALSE(test, idle->trim_open);
+}
+
+/*
+ * The ticks themselves, with a 50 ms window: a burst's excess is gone
+ * without any call (a window, then the soon tick), and the emptied slabs
+ * with it.
+ */
+static void mag_trim_tick_runs(struct kunit *test)
+{
+	struct splk_test_cache *c;
+	struct splk_cache_stats st;
+
+	splk_test_set_param(test, &spl_kmem_cache_depot_trim_ms, 50);
+	c = mt_trim_cache(test, "splk_mt_tick", false);
+	mt_burst(test, c);
+	splk_test_wait_trim(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.depot_objs, MT_TRIM_KEEP);
+	KUNIT_EXPECT_GE(test, st.depot_trims, 1ULL);
+	KUNIT_EXPECT_GT(test, st.slab_destroy, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs);
+}
+
 static struct kunit_case magazine_cases[] = {
 	KUNIT_CASE(mag_depot_feeds_other_cpu),
 	KUNIT_CASE(mag_ws_keeps_busy_trims_idle),
@@ -271,6 +455,10 @@ static struct kunit_case magazine_cases[] = {
 	KUNIT_CASE(mag_reap_now_empties_depot),
 	KUNIT_CASE(mag_shrinker_count_is_scan),
 	KUNIT_CASE_SLOW(mag_periodic_update_trims_idle),
+	KUNIT_CASE(mag_trim_gives_back_idle_burst),
+	KUNIT_CASE(mag_trim_eager_until_update),
+	KUNIT_CASE(mag_trim_keeps_drawn_depot),
+	KUNIT_CASE(mag_trim_tick_runs),
 	{}
 };
 

@@ -67,6 +67,15 @@ void splk_test_cache_forget(struct kunit *test, struct splk_test_cache *c);
 void splk_test_cache_stats(struct kunit *test, struct splk_test_cache *c,
 			   struct splk_cache_stats *st);
 
+/* Sets a module parameter for the rest of the case (restored by an action). */
+void splk_test_set_param(struct kunit *test, unsigned int *param, unsigned int value);
+/*
+ * Waits (5 s at most, else the case fails) until the trim tick closed c's
+ * trim window and opened no other; st holds the last statistics read.
+ */
+void splk_test_wait_trim(struct kunit *test, struct splk_test_cache *c,
+			 struct splk_cache_stats *st);
+
 /*
  * The core's invariants (object_cache.hpp) over every live cache: the
  * suites' .exit, after every test case.

@@ -3,6 +3,7 @@
  * Helpers shared by the splkmem KUnit suites (declared in splkmem_test.h).
  */
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/workqueue.h>
 
 #include "splkmem_test.h"
@@ -80,6 +81,44 @@ void splk_test_cache_stats(struct kunit *test, struct splk_test_cache *c,
 {
 	KUNIT_ASSERT_TRUE_MSG(test, splk_test_stats(c->name, st),
 			      "cache %s not in the registry", c->name);
+}
+
+struct splk_test_param {
+	unsigned int *param;
+	unsigned int saved;
+};
+
+static void splk_test_param_restore(void *ctx)
+{
+	struct splk_test_param *p = ctx;
+
+	WRITE_ONCE(*p->param, p->saved);
+}
+
+void splk_test_set_param(struct kunit *test, unsigned int *param, unsigned int value)
+{
+	struct splk_test_param *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->param = param;
+	p->saved = READ_ONCE(*param);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, splk_test_param_restore, p), 0);
+	WRITE_ONCE(*param, value);
+}
+
+void splk_test_wait_trim(struct kunit *test, struct splk_test_cache *c,
+			 struct splk_cache_stats *st)
+{
+	int ms;
+
+	for (ms = 0; ms < 5000; ms += 20) {
+		splk_test_cache_stats(test, c, st);
+		if (!st->trim_open)
+			return;
+		msleep(20);
+	}
+	KUNIT_FAIL(test, "cache %s: trim window still open after 5 s, depot at %llu objects",
+		   c->name, st->depot_objs);
 }
 
 void splk_test_exit(struct kunit *test)

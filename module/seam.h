@@ -69,6 +69,8 @@ extern unsigned int spl_kmem_cache_slab_limit;
 extern unsigned int spl_kmem_cache_kmem_threads;
 extern unsigned int spl_kmem_cache_reap_interval_ms;
 extern unsigned int spl_kmem_cache_depot_contention;
+extern unsigned int spl_kmem_cache_depot_slack_kb;
+extern unsigned int spl_kmem_cache_depot_trim_ms;
 extern unsigned int spl_kmem_cache_debug;
 
 /* ---- Logging.  level: 0 error, 1 warning, 2 info. ---- */
@@ -269,6 +271,11 @@ struct splk_test_hooks {
 	unsigned long grows_dispatched;	/* grow tasks queued, all caches */
 	unsigned long grows_finished;	/* grow tasks done with their cache */
 	bool depot_trylock_fails;	/* every depot lock counts as contended */
+	/*
+	 * The depot trim tick is never dispatched and does nothing if it
+	 * runs: the suites close trim windows with splk_core_trim_now().
+	 */
+	unsigned int trim_tick_manual;
 };
 /* Test builds: marks the current task for fault injection (make-it-fail). */
 void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;
@@ -382,6 +389,10 @@ struct splk_cache_stats {
 	uint64_t depot_objs;	/* objects in the depot's full magazines */
 	uint64_t cpu_objs;	/* objects in the CPUs' loaded and previous */
 	uint64_t mag_resizes;	/* magazine size raised under contention */
+	uint64_t depot_keep;	/* depot objects kept without a trim window */
+	uint64_t depot_trims;	/* trim windows that gave objects back */
+	bool trim_open;		/* a trim window is open */
+	bool trim_eager;	/* the next excess goes back at the next jiffy */
 	uint64_t slab_empty_objs;	/* capacity of the empty slabs */
 };
 
@@ -394,6 +405,11 @@ uint64_t splk_core_shrink_count(void) SPLK_NOEXCEPT;
 uint64_t splk_core_shrink_scan(uint64_t nr) SPLK_NOEXCEPT;
 /* One working-set update of every cache now, as if an interval passed. */
 void splk_core_update_now(void) SPLK_NOEXCEPT;
+/*
+ * A depot trim tick now: every open trim window closes if a whole window
+ * passed (@elapsed: as if it had) or its cache is eager.
+ */
+void splk_core_trim_now(bool elapsed) SPLK_NOEXCEPT;
 /* Debug: the first cache whose invariants (object_cache.hpp) are broken. */
 const char *splk_core_check_invariants(const char **cache) SPLK_NOEXCEPT;
 /*

@@ -204,7 +204,77 @@ void update_task(void*) {
   if (!g_update_stop) schedule_update();
 }
 
+// ---- The depot trim ticks --------------------------------------------------
+//
+// Two tasks for all caches (object_cache.hpp, "Giving memory back"),
+// dispatched on demand by the first cache that wants one while it is not on
+// its way: the window tick spl_kmem_cache_depot_trim_ms later, the soon
+// tick at the next jiffy (for eager caches).  Either closes every trim
+// window that is due, under the registry read lock, and is dispatched
+// again while a cache asks for it.  Their entries come from the grow
+// queue's preallocated pool (TQ_NOSLEEP: the dispatch may be in an
+// interrupt); if none is free, the next free that finds its window open
+// asks again.  g_update_lock and g_update_stop order them against module
+// unload as they do the update.
+
+struct TrimTickState {
+  taskqid_t id;
+  bool pending;  // under g_update_lock: dispatched, not yet started
+};
+constinit TrimTickState g_trim_ticks[3];  // indexed by TrimTick
+
+#ifdef SPLKMEM_TEST_HOOKS
+bool hook_trim_tick_manual() { return kstd::load_relaxed(splk_test_hooks.trim_tick_manual) != 0; }
+#else
+constexpr bool hook_trim_tick_manual() { return false; }
+#endif
+
+uint64_t trim_window_jiffies() {
+  const uint64_t ms = kstd::load_relaxed(spl_kmem_cache_depot_trim_ms);
+  return kstd::max<uint64_t>((ms * splk_kernel.hz + 999) / 1000, 1);
+}
+
+// The ticks the caches still want, as a mask of TrimTick.
+unsigned trim_all(uint64_t now) {
+  const uint64_t window = trim_window_jiffies();
+  unsigned want = splkmem::kTrimNone;
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) {
+    want |= cache->trim_tick(now, window);
+    splk_cond_resched();
+  }
+  return want;
+}
+
+void trim_task(void* arg) {
+  const auto tick = static_cast<splkmem::TrimTick>(reinterpret_cast<uintptr_t>(arg));
+  {
+    splkmem::SpinLockIrqGuard guard(g_update_lock);
+    g_trim_ticks[tick].pending = false;
+  }
+  if (hook_trim_tick_manual()) return;
+  const unsigned want = trim_all(splk_jiffies());
+  if (want & splkmem::kTrimWindow) splkmem::registry_trim_soon(splkmem::kTrimWindow);
+  if (want & splkmem::kTrimSoon) splkmem::registry_trim_soon(splkmem::kTrimSoon);
+}
+
 }  // namespace
+
+void splkmem::registry_trim_soon(TrimTick tick) {
+  TrimTickState& state = g_trim_ticks[tick];
+  if (kstd::load_relaxed(state.pending) || hook_trim_tick_manual()) return;
+  const uint64_t delay = tick == kTrimWindow ? trim_window_jiffies() : 1;
+  SpinLockIrqGuard guard(g_update_lock);
+  if (state.pending || g_update_stop) return;
+  state.id = g_grow_queue_owner->dispatch_delay(
+      &trim_task, reinterpret_cast<void*>(uintptr_t{tick}), TQ_NOSLEEP, splk_jiffies() + delay);
+  state.pending = state.id != TASKQID_INVALID;
+}
+
+// KUnit: one tick now, as if a whole window had passed (elapsed) or not.
+extern "C" void splk_core_trim_now(bool elapsed) noexcept {
+  trim_all(splk_jiffies() + (elapsed ? trim_window_jiffies() : 0));
+}
 
 extern "C" const char* splk_core_check_invariants(const char** name) noexcept {
   splkmem::RegistryReadGuard guard;
@@ -243,13 +313,17 @@ extern "C" int splk_core_init(void) noexcept {
 // still registered was never destroyed (reported), and the graveyard's
 // slabs can finally be freed.
 extern "C" void splk_core_exit(void) noexcept {
-  taskqid_t update_id;
+  taskqid_t update_id, trim_ids[2];
   {
     splkmem::SpinLockIrqGuard guard(g_update_lock);
     g_update_stop = true;
     update_id = g_update_id;
+    // Queued, delayed or running: cancel waits for each.
+    trim_ids[0] = g_trim_ticks[splkmem::kTrimWindow].id;
+    trim_ids[1] = g_trim_ticks[splkmem::kTrimSoon].id;
   }
   g_grow_queue_owner->cancel(update_id, true);
+  for (taskqid_t id : trim_ids) g_grow_queue_owner->cancel(id, true);
   {
     splkmem::RegistryWriteGuard guard;
     for (ObjectCache* cache : splkmem::g_caches)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The registry of live caches (for spl_kmem_reap(), /proc, the shrinker and
-// the API's handle checks), the graveyard of caches destroyed with objects
+// The registry of live caches (for spl_kmem_reap(), /proc, the shrinker,
+// the periodic working-set update, the depot trim tick and the API's
+// handle checks), the graveyard of caches destroyed with objects
 // still out, and the pool of cache slots that makes ObjectCache memory
 // type-stable.  All of it is guarded by the registry rw_semaphore of the C
 // glue.
@@ -34,6 +35,14 @@ bool registry_remove(ObjectCache* cache);
 // With a RegistryReadGuard or RegistryWriteGuard held: cache is live.
 bool registry_contains(const ObjectCache* cache);
 void registry_bury(ObjectCache* cache);
+
+// The depot trim's two ticks (object_cache.hpp, "Giving memory back"):
+// one a window (spl_kmem_cache_depot_trim_ms) from now, one at the next
+// jiffy for eager caches.
+enum TrimTick : unsigned { kTrimNone = 0, kTrimWindow = 1, kTrimSoon = 2 };
+// Any context (a free, maybe in an interrupt): a cache has a trim window
+// open; the tick runs unless it is already on its way.
+void registry_trim_soon(TrimTick tick);
 
 // Memory for an ObjectCache, zeroed: a slot recycled from the pool or a new
 // allocation.  nullptr when there is no memory.

@@ -28,6 +28,11 @@ Magazine* Depot::List::pop() {
   return mag;
 }
 
+void Depot::sub_rounds(uint64_t n, bool drawn) {
+  kstd::store_relaxed(rounds_, rounds_ - n);
+  if (drawn && rounds_ < window_low_) window_low_ = rounds_;
+}
+
 // A trylock first, so that contention is seen and counted.
 unsigned long Depot::lock() {
   unsigned long flags;
@@ -42,7 +47,7 @@ Magazine* Depot::trade_for_full(Magazine* empty) {
   Magazine* full = full_.pop();
   if (full != nullptr) {
     ++trades_;
-    rounds_ -= full->avail;
+    sub_rounds(full->avail, true);
     empty_.push(empty);
   }
   unlock(flags);
@@ -55,7 +60,7 @@ Magazine* Depot::trade_for_empty(Magazine* full) {
   if (empty != nullptr) {
     ++trades_;
     full_.push(full);
-    rounds_ += full->avail;
+    add_rounds(full->avail);
   }
   unlock(flags);
   return empty;
@@ -65,7 +70,7 @@ void Depot::put_full(Magazine* full) {
   const unsigned long flags = lock();
   ++trades_;
   full_.push(full);
-  rounds_ += full->avail;
+  add_rounds(full->avail);
   unlock(flags);
 }
 
@@ -82,11 +87,32 @@ void Depot::ws_update() {
   unlock(flags);
 }
 
+void Depot::open_window() {
+  const unsigned long flags = lock();
+  window_low_ = rounds_;
+  unlock(flags);
+}
+
+void Depot::take_beyond(uint64_t keep, bool idle_only, MagazineStack* full) {
+  const unsigned long flags = lock();
+  const uint64_t idle = idle_only ? kstd::min(window_low_, rounds_) : rounds_;
+  if (idle > keep) {
+    const uint64_t target = rounds_ - (idle - keep);
+    while (rounds_ > target) {
+      Magazine* mag = full_.pop();
+      if (mag == nullptr) break;
+      sub_rounds(mag->avail, false);
+      full->push(mag);
+    }
+  }
+  unlock(flags);
+}
+
 void Depot::take_unused(MagazineStack* full, MagazineStack* empty) {
   const unsigned long flags = lock();
   for (uint64_t n = full_.unused(); n > 0; --n) {
     Magazine* mag = full_.pop();
-    rounds_ -= mag->avail;
+    sub_rounds(mag->avail, false);
     full->push(mag);
   }
   for (uint64_t n = empty_.unused(); n > 0; --n) empty->push(empty_.pop());
@@ -97,7 +123,7 @@ void Depot::take_all(MagazineStack* full, MagazineStack* empty) {
   const unsigned long flags = lock();
   while (Magazine* mag = full_.pop()) full->push(mag);
   while (Magazine* mag = empty_.pop()) empty->push(mag);
-  rounds_ = 0;
+  sub_rounds(rounds_, false);
   unlock(flags);
 }
 

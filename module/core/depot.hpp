@@ -15,6 +15,12 @@
 // exactly that; a cache in steady use draws its lists down every interval
 // and keeps everything.
 //
+// Trim window (ObjectCache's depot trim, object_cache.hpp): opening one
+// remembers how many objects the full magazines hold; a CPU's draw lowers
+// that mark.  What is still below the mark when the window closes sat in
+// the depot untouched all the while: idle, as what stays under the
+// working-set minimum for an interval is, at a far shorter time scale.
+//
 // Contention: lock() counts the times the lock was found held; the cache's
 // periodic update turns that into a bigger magazine size (illumos
 // kmem_cache_magazine_resize).
@@ -46,6 +52,12 @@ class Depot : kstd::NonCopyable {
 
   // Starts a new working-set interval (see above).
   void ws_update();
+  // Opens a trim window (see above).
+  void open_window();
+  // Closes it: full magazines from the top, as many as it takes to bring
+  // the depot down by what stayed idle beyond keep objects (idle_only), or
+  // down to keep objects, moved to the caller's stack.
+  void take_beyond(uint64_t keep, bool idle_only, MagazineStack* full);
   // Moves what the last interval did not use to the caller's stacks.
   void take_unused(MagazineStack* full, MagazineStack* empty);
   // Moves everything (reap_now, resize, destroy).
@@ -81,11 +93,16 @@ class Depot : kstd::NonCopyable {
 
   unsigned long lock();
   void unlock(unsigned long flags) { lock_.unlock_irqrestore(flags); }
+  // Under lock_: a full magazine went to or left the full list.  Only a
+  // CPU's draw (drawn) lowers the window's mark.
+  void add_rounds(uint64_t n) { kstd::store_relaxed(rounds_, rounds_ + n); }
+  void sub_rounds(uint64_t n, bool drawn);
 
   SpinLock lock_;
   List full_;
   List empty_;
   uint64_t rounds_;      // objects in full_, under lock_
+  uint64_t window_low_;  // fewest since open_window(), under lock_
   uint64_t contention_;  // under lock_
   uint64_t trades_;      // under lock_
   uint64_t trades_seen_;

@@ -151,7 +151,8 @@ void ObjectCache::reject_free(void* obj, const char* why) {
 // trade makes room without touching the slabs; failing both, a new empty
 // magazine (the depot then holds the full one: frees feed allocations on
 // other CPUs), and failing that (no memory), half the loaded magazine
-// goes back to the layer below, as in SPL.
+// goes back to the layer below, as in SPL.  A depot that now holds more
+// than it keeps gets a trim window.
 void ObjectCache::push_slow(void* obj) {
   Magazine* spare = nullptr;
   bool tried = false;
@@ -180,6 +181,7 @@ void ObjectCache::push_slow(void* obj) {
   }
   irq.release();
   if (spare != nullptr) depot_.put_empty(spare);
+  if (depot_.rounds() > depot_keep()) open_trim_window();
 }
 
 void ObjectCache::flush(Magazine* mag, uint32_t count) {
@@ -204,7 +206,60 @@ void ObjectCache::purge_depot() {
   release_magazines(&full, &empty, true);
 }
 
-// ---- Reaping, the working-set update, the shrinker ------------------------
+// ---- The depot trim, reaping, the working-set update, the shrinker --------
+
+uint64_t ObjectCache::depot_keep() const {
+  return uint64_t{kstd::load_relaxed(spl_kmem_cache_depot_slack_kb)} * 1024 / obj_size_;
+}
+
+// Any context.  One window at a time: a free that finds one open leaves
+// its mark where the first excess put it, and only asks for the tick
+// again (which costs nothing while one is on its way, and brings one if
+// the dispatch that opened the window found no free task entry).
+void ObjectCache::open_trim_window() {
+  if (!kstd::load_relaxed(trim_open_) && !__atomic_exchange_n(&trim_open_, 1u, __ATOMIC_ACQ_REL)) {
+    kstd::store_relaxed(trim_opened_, splk_jiffies());
+    depot_.open_window();
+  }
+  registry_trim_soon(kstd::load_relaxed(trim_eager_) ? kTrimSoon : kTrimWindow);
+}
+
+// In a trim tick, under the registry read lock.  The emptied magazines
+// stay in the depot as empty ones (the frees after a burst want them);
+// the working-set update frees those nobody uses.
+unsigned ObjectCache::trim_tick(uint64_t now, uint64_t window) {
+  if (!kstd::load_relaxed(trim_open_)) return kTrimNone;
+  const bool eager = kstd::load_relaxed(trim_eager_);
+  // Signed: a free may have opened the window after this tick read now.
+  const auto open_for = static_cast<int64_t>(now - kstd::load_relaxed(trim_opened_));
+  if (!eager && open_for < static_cast<int64_t>(window)) return kTrimWindow;
+  MagazineStack full;
+  depot_.take_beyond(depot_keep(), !eager, &full);
+  // A patient window with idle excess, or none (the CPUs drew on it).
+  if (!eager) kstd::store_relaxed(trim_eager_, full.empty() ? 0u : 1u);
+  if (!full.empty()) {
+    const ObjectSink out = sink();
+    const uint32_t size = kstd::load_relaxed(mag_size_);
+    while (Magazine* mag = full.pop()) {
+      out(mag->objs, mag->avail, true);
+      mag->avail = 0;
+      if (mag->size == size)
+        depot_.put_empty(mag);
+      else
+        Magazine::destroy(mag);  // of the size before a resize
+    }
+    reclaim(0);  // the slabs this emptied, stamped as aged
+    __atomic_fetch_add(&depot_trims_, 1, __ATOMIC_RELAXED);
+  }
+  // Closed first, then looked at again: a free that found the window open
+  // meanwhile did not open another, so this one must.
+  __atomic_store_n(&trim_open_, 0u, __ATOMIC_SEQ_CST);
+  if (depot_.rounds() <= depot_keep() || __atomic_exchange_n(&trim_open_, 1u, __ATOMIC_ACQ_REL))
+    return kTrimNone;
+  kstd::store_relaxed(trim_opened_, splk_jiffies());
+  depot_.open_window();
+  return kstd::load_relaxed(trim_eager_) ? kTrimSoon : kTrimWindow;
+}
 
 void ObjectCache::reap_now() {
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
@@ -242,6 +297,8 @@ void ObjectCache::drain_dead_cpu(unsigned cpu) {
 
 void ObjectCache::update(uint64_t now, uint64_t interval) {
   depot_.ws_update();
+  // Eagerness lasts an interval: the next excess gets a window again.
+  kstd::store_relaxed(trim_eager_, 0u);
   // A CPU whose magazines did not change for a whole interval while no
   // CPU traded with the depot is idle: its objects go back too (illumos
   // leaves them; then an idle cache never gives back its last magazines).
@@ -293,6 +350,10 @@ void ObjectCache::stats(splk_cache_stats* out) {
   out->depot_full = depot_.full_count();
   out->depot_empty = depot_.empty_count();
   out->depot_objs = depot_.rounds();
+  out->depot_keep = depot_keep();
+  out->depot_trims = kstd::load_relaxed(depot_trims_);
+  out->trim_open = kstd::load_relaxed(trim_open_) != 0;
+  out->trim_eager = kstd::load_relaxed(trim_eager_) != 0;
   out->mag_objs = out->cpu_objs + out->depot_objs;
   layer_stats(out);
 }

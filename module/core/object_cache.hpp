@@ -30,6 +30,32 @@
 // caller's.  Emergency objects (whole pages) are with a caller or freed:
 // they never enter a magazine.
 //
+// ---- Giving memory back ---------------------------------------------------
+//
+// Four ways, from the quickest: the depot trim, the working-set update,
+// the shrinker and a reap.  The trim bounds what the depot keeps between
+// updates to spl_kmem_cache_depot_slack_kb, unless the CPUs use it.  A
+// free that leaves the depot holding more opens a trim window (depot.hpp)
+// and asks the registry for a trim tick (cache_registry.cpp):
+//
+// - a window spl_kmem_cache_depot_trim_ms (100) long closes at the window
+//   tick: what stayed idle in the depot all the while, beyond the slack,
+//   goes back to the layer below, as aged, and the slabs that emptied are
+//   freed.  A cache that cycles through its depot faster than that (alloc
+//   N, free N, again) keeps it all, as illumos keeps its working set.
+// - a window that closed with idle excess makes the cache eager: its next
+//   excess goes back at the soon tick, the next jiffy, all of it, as SPL
+//   frees its empty slabs at every flush.  So a burst that ZFS holds for a
+//   quarter of a second (863 buffers of 128 KiB in make zfs-test) leaves
+//   no trace once it is freed.  A window that found its excess drawn on
+//   makes it patient again, and so does each working-set update.
+//
+// What is still beyond the slack after a tick opens the next window.  The
+// ticks are tasks because the free that notices the excess may be in an
+// interrupt, where vfree() may not be called; they visit caches under the
+// registry read lock, so destroy (which takes it for writing) never races
+// them.
+
 // ---- Invariants (check_invariants(), called by every KUnit suite) --------
 //
 // - obj_alloc equals the objects out of slabs (in magazines, in the depot,
@@ -56,10 +82,10 @@
 //
 //   Who waits on whom: growth waits for a reap in progress (REAPING);
 //   destroy waits for every grow task of the cache (grows_inflight_) and,
-//   by taking the registry for writing, for the periodic update, reaps and
-//   the shrinker; the periodic update and the shrinker hold the registry
-//   for reading while they work; module unload stops the periodic update
-//   before it destroys the grow queue.
+//   by taking the registry for writing, for the periodic update, the trim
+//   ticks, reaps and the shrinker; those hold the registry for reading
+//   while they work; module unload stops the periodic update and the trim
+//   ticks before it destroys the grow queue.
 #pragma once
 
 #include "cpu_layer.hpp"
@@ -138,6 +164,10 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // returns what the depot did not use in the last interval, frees slabs
   // empty for a whole interval, grows the magazines under contention.
   void update(uint64_t now, uint64_t interval);
+  // A trim tick (see "Giving memory back") at now, windows of window
+  // jiffies: closes this cache's trim window if it is due; the tick it
+  // wants next (a TrimTick, cache_registry.hpp).
+  unsigned trim_tick(uint64_t now, uint64_t window);
   // The shrinker: gives back the depot's objects and the empty slabs; the
   // objects freed (count: what it could free).
   uint64_t shrink();
@@ -200,6 +230,10 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Empties and frees the magazines of two stacks taken from the depot.
   void release_magazines(MagazineStack* full, MagazineStack* empty, bool aged);
   void purge_depot();
+  // Objects the depot may hold without a trim window: the slack.
+  uint64_t depot_keep() const;
+  // From push_slow(): the depot holds more than it keeps.
+  void open_trim_window();
   void reject_free(void* obj, const char* why);
   void* construct(void* obj, int km_flags) {
     ctor_(obj, priv_, km_flags);
@@ -220,6 +254,10 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void* priv_;
 
   Depot depot_;
+  uint32_t trim_open_;    // a trim window is open (atomic exchange)
+  uint32_t trim_eager_;   // the last window found idle excess
+  uint64_t trim_opened_;  // jiffies the window opened
+  uint64_t depot_trims_;  // ticks that gave objects back
   char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
   unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
   MoveCallback move_;

@@ -125,6 +125,18 @@ SPLK_PARAM(spl_kmem_cache_depot_contention, 3, 0, 1000000, false, true,
 	   0644, "Depot contention per interval that grows magazines (0: off)");
 
 /*
+ * The depot trim (object_cache.hpp, "Giving memory back"): KiB of full
+ * magazines a cache's depot keeps without a trim window, and the window:
+ * what stays idle beyond the slack for that many ms goes back to the
+ * slabs.  A slack of 16 GiB in effect leaves everything to the
+ * working-set update, as illumos does.
+ */
+SPLK_PARAM(spl_kmem_cache_depot_slack_kb, 1024, 0, 16 << 20, false, true,
+	   0644, "Depot KiB kept without a trim window");
+SPLK_PARAM(spl_kmem_cache_depot_trim_ms, 100, 1, 60000, false, false,
+	   0644, "Depot trim window in ms: idle excess goes back after it");
+
+/*
  * The debug mode (module/core/debug_check.hpp) for caches created while it
  * is set: red zones, use-after-free fills, call sites, fault-free tag
  * reads, an atomic allocated bit.  Caches without a type flag are then
@@ -174,6 +186,9 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_magazine_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_reclaim);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_reap_interval_ms);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_depot_contention);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_depot_slack_kb);
+EXPORT_SYMBOL_GPL(spl_kmem_cache_depot_trim_ms);
+EXPORT_SYMBOL_GPL(splk_core_trim_now);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_debug);
 EXPORT_SYMBOL_GPL(splk_core_update_now);
 EXPORT_SYMBOL_GPL(splk_core_shrink_count);
