@@ -548,22 +548,26 @@ struct cb_mag_case {
 
 static void cache_magazine_sizing(struct kunit *test)
 {
-	/* SPL's table, by the object's stride (size + tag, aligned). */
+	/*
+	 * SPL's table, by the object's stride (size + tag, aligned), halved
+	 * over a page (magazine.hpp): two magazines a CPU hold what SPL's one
+	 * does.
+	 */
 	const struct cb_mag_case cases[] = {
 		{ 8, 0, 256 },
 		{ PAGE_SIZE / 4 - CB_TAG_SIZE, 0, 256 },	/* stride PAGE_SIZE / 4 */
 		{ PAGE_SIZE / 4 - 7, 0, 128 },
 		{ 100, PAGE_SIZE / 2, 128 },			/* stride PAGE_SIZE / 2 */
 		{ PAGE_SIZE - CB_TAG_SIZE, 0, 128 },		/* stride PAGE_SIZE */
-		{ PAGE_SIZE - 7, 0, 64 },
+		{ PAGE_SIZE - 7, 0, 32 },
 		{ PAGE_SIZE - CB_TAG_SIZE, PAGE_SIZE, 128 },
-		{ PAGE_SIZE, PAGE_SIZE, 64 },			/* stride 2 pages */
-		{ 32 * PAGE_SIZE - CB_TAG_SIZE, 0, 64 },	/* stride 32 pages */
-		{ 32 * PAGE_SIZE - 7, 0, 16 },
-		{ 32 * PAGE_SIZE, 0, 16 },
-		{ 256 * PAGE_SIZE - CB_TAG_SIZE, 0, 16 },	/* stride 256 pages */
-		{ 256 * PAGE_SIZE - 7, 0, 4 },
-		{ 256 * PAGE_SIZE, 0, 4 },
+		{ PAGE_SIZE, PAGE_SIZE, 32 },			/* stride 2 pages */
+		{ 32 * PAGE_SIZE - CB_TAG_SIZE, 0, 32 },	/* stride 32 pages */
+		{ 32 * PAGE_SIZE - 7, 0, 8 },
+		{ 32 * PAGE_SIZE, 0, 8 },
+		{ 256 * PAGE_SIZE - CB_TAG_SIZE, 0, 8 },	/* stride 256 pages */
+		{ 256 * PAGE_SIZE - 7, 0, 2 },
+		{ 256 * PAGE_SIZE, 0, 2 },
 	};
 	struct splk_cache_stats st;
 	struct splk_test_cache *c;

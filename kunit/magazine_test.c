@@ -278,7 +278,7 @@ static void mag_periodic_update_trims_idle(struct kunit *test)
 
 /*
  * The depot trim (object_cache.hpp, "Giving memory back"): 8 KiB objects,
- * 64 a magazine (512 KiB), a slack of 1 MiB (128 objects, two magazines)
+ * 64 a magazine (512 KiB, set by the parameter), a slack of 1 MiB (128 objects, two magazines)
  * and no periodic update.  With the tick manual, the cases close the trim
  * windows themselves (splk_core_trim_now()): nothing depends on time.
  */
@@ -289,6 +289,7 @@ static void mag_periodic_update_trims_idle(struct kunit *test)
 static struct splk_test_cache *mt_trim_cache(struct kunit *test, const char *name, bool manual)
 {
 	splk_test_set_param(test, &spl_kmem_cache_reap_interval_ms, 0);
+	splk_test_set_param(test, &spl_kmem_cache_magazine_size, 64);
 	splk_test_set_param(test, &spl_kmem_cache_depot_slack_kb, MT_TRIM_SLACK_KB);
 	splk_test_set_param(test, &splk_test_hooks.trim_tick_manual, manual);
 	return splk_test_cache_create(test, name, MT_TRIM_SIZE, 0, NULL, NULL, NULL, KMC_KVMEM);
