@@ -68,36 +68,6 @@ static bool cb_expect_disjoint(struct kunit *test, void **objs, size_t n,
 	return true;
 }
 
-/*
- * Module parameters (seam.h; exported to test builds).  They are read at
- * cache creation, so a test sets one, creates a cache, and the parameter
- * is restored when the test ends, however it ends.
- */
-struct cb_param {
-	unsigned int *var;
-	unsigned int saved;
-};
-
-static void cb_param_restore(void *ctx)
-{
-	struct cb_param *p = ctx;
-
-	WRITE_ONCE(*p->var, p->saved);
-}
-
-static void cb_param_set(struct kunit *test, unsigned int *var,
-			 unsigned int value)
-{
-	struct cb_param *p;
-
-	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	p->var = var;
-	p->saved = READ_ONCE(*var);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cb_param_restore, p), 0);
-	WRITE_ONCE(*var, value);
-}
-
 /* ---- Sizes, alignments and cache types ---------------------------------- */
 
 static const size_t cb_sizes[] = {
@@ -804,7 +774,7 @@ static void cache_param_obj_per_slab(struct kunit *test)
 	void *objs[3];
 
 	def = splk_test_cache_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
-	cb_param_set(test, &spl_kmem_cache_obj_per_slab, 2);
+	splk_test_set_param(test, &spl_kmem_cache_obj_per_slab, 2);
 	small = splk_test_cache_create(test, "splk_ops", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 
 	splk_test_cache_stats(test, def, &st);
@@ -841,7 +811,7 @@ static void cache_param_max_size(struct kunit *test)
 		splk_test_cache_destroy(test, c);
 	}
 
-	cb_param_set(test, &spl_kmem_cache_max_size, 1);
+	splk_test_set_param(test, &spl_kmem_cache_max_size, 1);
 	c = splk_test_cache_create(test, "splk_maxsz", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_LE(test, st.slab_size, SZ_1M);
@@ -866,7 +836,7 @@ static void cache_param_slab_limit(struct kunit *test)
 	spl_kmem_cache_t *skc;
 	struct splk_test_cache *c;
 
-	cb_param_set(test, &spl_kmem_cache_slab_limit, 0);
+	splk_test_set_param(test, &spl_kmem_cache_slab_limit, 0);
 	c = splk_test_cache_create(test, "splk_limit", 64, 0, NULL, NULL, NULL, 0);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.flags & (KMC_SLAB | KMC_KVMEM), KMC_KVMEM);
@@ -879,7 +849,7 @@ static void cache_param_slab_limit(struct kunit *test)
 	if (skc)
 		spl_kmem_cache_destroy(skc);
 
-	cb_param_set(test, &spl_kmem_cache_slab_limit, 128);
+	splk_test_set_param(test, &spl_kmem_cache_slab_limit, 128);
 	c = splk_test_cache_create(test, "splk_limit", 128, 0, NULL, NULL, NULL, 0);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.flags & (KMC_SLAB | KMC_KVMEM), KMC_SLAB);
@@ -896,7 +866,7 @@ static void cache_param_magazine_size(struct kunit *test)
 	struct splk_test_cache *c;
 	void *objs[40];
 
-	cb_param_set(test, &spl_kmem_cache_magazine_size, 4);
+	splk_test_set_param(test, &spl_kmem_cache_magazine_size, 4);
 	c = splk_test_cache_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_size, 4);
@@ -911,13 +881,13 @@ static void cache_param_magazine_size(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 
 	/* Out of range values are clamped to 2..256, as in SPL. */
-	cb_param_set(test, &spl_kmem_cache_magazine_size, 1);
+	splk_test_set_param(test, &spl_kmem_cache_magazine_size, 1);
 	c = splk_test_cache_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_size, 2);
 	splk_test_cache_destroy(test, c);
 
-	cb_param_set(test, &spl_kmem_cache_magazine_size, 1000);
+	splk_test_set_param(test, &spl_kmem_cache_magazine_size, 1000);
 	c = splk_test_cache_create(test, "splk_magsz", 64, 0, NULL, NULL, NULL, KMC_KVMEM);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_size, 256);

@@ -24,32 +24,6 @@
 
 #include "splkmem_test.h"
 
-/* ---- Helpers ------------------------------------------------------------ */
-
-/* A module parameter set for one test and restored when it ends. */
-struct cr_param {
-	unsigned int *var;
-	unsigned int saved;
-};
-
-static void cr_param_restore(void *ctx)
-{
-	struct cr_param *p = ctx;
-
-	WRITE_ONCE(*p->var, p->saved);
-}
-
-static void cr_param_set(struct kunit *test, unsigned int *var, unsigned int value)
-{
-	struct cr_param *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	p->var = var;
-	p->saved = READ_ONCE(*var);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cr_param_restore, p), 0);
-	WRITE_ONCE(*var, value);
-}
-
 /* ---- Item 1: sizes whose arithmetic overflows are refused --------------- */
 
 static const size_t cr_huge_sizes[] = {
@@ -109,7 +83,7 @@ static void create_largest_object_fits_max_size(struct kunit *test)
 	spl_kmem_cache_t *skc;
 	void *a, *b;
 
-	cr_param_set(test, &spl_kmem_cache_max_size, 1);
+	splk_test_set_param(test, &spl_kmem_cache_max_size, 1);
 	c = splk_test_cache_create(test, "splk_rel_big", size, 0, NULL, NULL, NULL, KMC_KVMEM);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.slab_objs, 1);
@@ -173,7 +147,7 @@ static void create_reads_slab_limit_once(struct kunit *test)
 	if (other >= nr_cpu_ids)
 		kunit_skip(test, "needs two online CPUs");
 
-	cr_param_set(test, &spl_kmem_cache_slab_limit, 16384);
+	splk_test_set_param(test, &spl_kmem_cache_slab_limit, 16384);
 	t = kthread_create(cr_flipper_fn, &flipper, "splk_rel_flip");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	kthread_bind(t, other);
