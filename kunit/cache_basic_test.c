@@ -508,6 +508,97 @@ static void cache_cross_cpu_free(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 }
 
+/*
+ * A refill takes from the fullest partial slab (partial_slabs.hpp), so the
+ * emptiest drains and is freed.  Four slabs of 8 are left holding 1, 7, 3
+ * and 5 objects; a refill of 8 must take 1 from the second, 3 from the
+ * fourth, 4 from the third and none from the first, which then empties.
+ */
+#define CB_FULLEST_SLABS 4
+#define CB_FULLEST_OBJS 8
+
+static int cb_slab_index(void **first, void *obj)
+{
+	int i;
+
+	for (i = 0; i < CB_FULLEST_SLABS * CB_FULLEST_OBJS; i++)
+		if (first[i] == obj)
+			return i / CB_FULLEST_OBJS;
+	return -1;
+}
+
+static void cache_refill_takes_fullest_slab(struct kunit *test)
+{
+	static const unsigned int keep[CB_FULLEST_SLABS] = { 1, 7, 3, 5 };
+	static const unsigned int taken[CB_FULLEST_SLABS] = { 0, 1, 4, 3 };
+	const unsigned int n = CB_FULLEST_SLABS * CB_FULLEST_OBJS;
+	unsigned int per_slab[CB_FULLEST_SLABS] = { 0 };
+	struct cb_xcpu x = { .n = CB_FULLEST_OBJS };
+	struct splk_cache_stats *st;
+	struct splk_test_cache *c;
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	void **first, *refill[CB_FULLEST_OBJS];
+	unsigned int s, i;
+
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	first = kunit_kcalloc(test, n, sizeof(*first), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	/* Refills of half a magazine: one whole slab of 8 at a time. */
+	splk_test_set_param(test, &spl_kmem_cache_magazine_size, 2 * CB_FULLEST_OBJS);
+	splk_test_set_param(test, &spl_kmem_cache_obj_per_slab, CB_FULLEST_OBJS);
+	c = splk_test_cache_create(test, "splk_fullest", SZ_32K, 0, NULL, NULL, NULL, KMC_KVMEM);
+	x.skc = c->skc;
+	splk_test_cache_stats(test, c, st);
+	KUNIT_ASSERT_EQ(test, st->slab_objs, CB_FULLEST_OBJS);
+
+	/* On one CPU, each batch of 8 empties one new slab into a magazine. */
+	for (s = 0; s < CB_FULLEST_SLABS; s++) {
+		x.objs = first + s * CB_FULLEST_OBJS;
+		splk_test_on_cpu(cpu, cb_xcpu_alloc, &x);
+		KUNIT_ASSERT_EQ(test, x.done, x.n);
+		splk_test_cache_stats(test, c, st);
+		KUNIT_ASSERT_EQ(test, st->slab_total, s + 1);
+		KUNIT_ASSERT_EQ(test, st->slab_alloc, s + 1);
+		KUNIT_ASSERT_EQ(test, st->mag_objs, 0);
+	}
+	for (s = 0; s < CB_FULLEST_SLABS; s++)
+		for (i = keep[s]; i < CB_FULLEST_OBJS; i++)
+			spl_kmem_cache_free(c->skc, first[s * CB_FULLEST_OBJS + i]);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, st);
+	KUNIT_ASSERT_EQ(test, st->obj_alloc, 1 + 7 + 3 + 5);
+	KUNIT_ASSERT_EQ(test, st->slab_total, CB_FULLEST_SLABS);
+
+	x.objs = refill;
+	splk_test_on_cpu(cpu, cb_xcpu_alloc, &x);
+	KUNIT_ASSERT_EQ(test, x.done, x.n);
+	for (i = 0; i < CB_FULLEST_OBJS; i++) {
+		int slab = cb_slab_index(first, refill[i]);
+
+		KUNIT_ASSERT_GE_MSG(test, slab, 0, "object %p is not from the first slabs",
+				    refill[i]);
+		per_slab[slab]++;
+	}
+	for (s = 0; s < CB_FULLEST_SLABS; s++)
+		KUNIT_EXPECT_EQ_MSG(test, per_slab[s], taken[s],
+				    "slab %u (held %u of 8): objects the refill took", s, keep[s]);
+
+	/* The first slab's last object back: that slab is empty and freed. */
+	spl_kmem_cache_free(c->skc, first[0]);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, st);
+	KUNIT_EXPECT_EQ(test, st->slab_total, CB_FULLEST_SLABS - 1);
+	KUNIT_EXPECT_EQ(test, st->slab_destroy, 1);
+
+	for (i = 0; i < CB_FULLEST_OBJS; i++)
+		spl_kmem_cache_free(c->skc, refill[i]);
+	for (s = 1; s < CB_FULLEST_SLABS; s++)
+		for (i = 0; i < keep[s]; i++)
+			spl_kmem_cache_free(c->skc, first[s * CB_FULLEST_OBJS + i]);
+	splk_test_cache_destroy(test, c);
+}
+
 /* ---- Magazine and slab sizing ---------------------------------------------- */
 
 struct cb_mag_case {
@@ -949,6 +1040,7 @@ static struct kunit_case cache_basic_cases[] = {
 	KUNIT_CASE(cache_stats_track_objects),
 	KUNIT_CASE(cache_reap_returns_slabs),
 	KUNIT_CASE(cache_cross_cpu_free),
+	KUNIT_CASE(cache_refill_takes_fullest_slab),
 	KUNIT_CASE(cache_magazine_sizing),
 	KUNIT_CASE(cache_slab_layout),
 	KUNIT_CASE(cache_inuse_entry_size),

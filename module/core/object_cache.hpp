@@ -62,8 +62,9 @@
 //   with callers), and obj_total the capacity of the slabs plus the
 //   emergency objects; slab_total and slab_alloc count the slabs on the
 //   lists and those with objects out.
-// - The partial list is fuller first; empty slabs are its tail; the
-//   complete list holds only full slabs.
+// - Every slab with a free object is in the PartialSlabs class its in_use
+//   names (a refill takes from the fullest), empty slabs on their own
+//   list; the complete list holds only full slabs.
 // - Every CPU has a loaded and a previous magazine at all times; the depot's
 //   full list holds full magazines (its rounds count their objects), its
 //   empty list empty ones.

@@ -61,6 +61,7 @@ void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
   flags_ = flags;
   obj_size_ = obj_size;
   layout_ = layout;
+  partial_.init(layout_.objs);
   tags_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
   tags_.first_offset = layout_.first_offset;
   tags_.span = layout_.slab_size - layout_.first_offset;
@@ -75,11 +76,15 @@ void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
 uint32_t SlabStore::take_into(Magazine* mag, uint32_t n) {
   SpinLockIrqGuard guard(lock_);
   uint32_t moved = 0;
-  while (moved < n && !partial_.empty()) {
-    Slab* slab = partial_.front();
+  while (moved < n) {
+    Slab* slab = partial_.take_fullest();
+    if (slab == nullptr) break;
     if (slab->empty()) empty_objs_ -= slab->capacity;
     for (; moved < n && !slab->full(); ++moved) mag->objs[mag->avail++] = take_object(slab);
-    if (slab->full()) complete_.move_to_front(slab);
+    if (slab->full())
+      complete_.push_front(slab);
+    else
+      partial_.refile(slab);
   }
   return moved;
 }
@@ -111,22 +116,21 @@ void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
   for (uint32_t i = 0; i < n; ++i) return_object(objs[i], now);
 }
 
-// Under lock_: puts an object back on its slab.  A slab that stops being
-// full goes to the head of the partial list, an empty one to its tail, so
-// the list stays fuller-first (SPL's order).
+// Under lock_: puts an object back on its slab, which leaves the full
+// list or moves to the class of its new in_use (partial_slabs.hpp).
 void SlabStore::return_object(void* obj, uint64_t now) {
   Slab* slab = tags_.slab_of(*Slab::tag_of(obj));
   *static_cast<void**>(obj) = slab->free_list;
   slab->free_list = obj;
-  const bool was_full = slab->full();
+  if (slab->full()) kstd::IntrusiveList<Slab>::remove(slab);  // off the complete list
   --slab->in_use;
   --obj_alloc_;
-  if (was_full) partial_.move_to_front(slab);
-  if (!slab->empty()) return;
-  partial_.move_to_back(slab);
-  slab->empty_since = now;
-  empty_objs_ += slab->capacity;
-  --slab_alloc_;
+  if (slab->empty()) {
+    slab->empty_since = now;
+    empty_objs_ += slab->capacity;
+    --slab_alloc_;
+  }
+  partial_.refile(slab);
 }
 
 // ---- Growth -------------------------------------------------------------
@@ -246,7 +250,7 @@ void SlabStore::grow_task() {
       if (i == 0) set_flag(*flags_, KMC_BIT_DEADLOCKED);
       break;
     }
-    partial_.push_back(slab);  // empty: at the tail, stamped now
+    partial_.refile(slab);  // empty, stamped now: the newest
     empty_objs_ += slab->capacity;
     ++slab_create_;
     ++slab_total_;
@@ -269,6 +273,7 @@ Slab* SlabStore::new_slab(int km_flags) {
   slab->capacity = layout_.objs;
   slab->in_use = 0;
   slab->carved = 0;
+  slab->filed = PartialSlabs::kUnfiled;
   slab->free_list = nullptr;
   slab->empty_since = splk_jiffies();
   return slab;
@@ -326,18 +331,15 @@ void SlabStore::reclaim(uint64_t cutoff) {
   kstd::IntrusiveList<Slab> doomed;
   {
     SpinLockIrqGuard guard(lock_);
-    // The empty slabs are the tail of the partial list, newest last.
-    Slab* slab = partial_.back();
-    while (slab != nullptr && slab->empty()) {
-      Slab* prev = partial_.prev(slab);
-      if (slab->empty_since <= cutoff) {
-        doomed.move_to_back(slab);
-        empty_objs_ -= slab->capacity;
-        --slab_total_;
-        obj_total_ -= slab->capacity;
-        ++slab_destroy_;
-      }
-      slab = prev;
+    // Oldest first: the first slab too young ends the walk.
+    while (Slab* slab = partial_.oldest_empty()) {
+      if (slab->empty_since > cutoff) break;
+      partial_.take_oldest_empty();
+      doomed.push_back(slab);
+      empty_objs_ -= slab->capacity;
+      --slab_total_;
+      obj_total_ -= slab->capacity;
+      ++slab_destroy_;
     }
   }
   while (Slab* slab = doomed.front()) {
@@ -375,13 +377,11 @@ void SlabStore::release_all() {
     splk_free_pages(reinterpret_cast<void*>(addr), obj_size_);
     splk_addr_node_free(node);
   }
-  kstd::IntrusiveList<Slab>* lists[] = {&partial_, &complete_};
-  for (kstd::IntrusiveList<Slab>* list : lists) {
-    while (Slab* slab = list->front()) {
-      kstd::IntrusiveList<Slab>::remove(slab);
-      forget_slab(slab);
-      splk_vfree(slab, layout_.slab_size);
-    }
+  while (Slab* slab = partial_.take_fullest()) complete_.push_back(slab);
+  while (Slab* slab = complete_.front()) {
+    kstd::IntrusiveList<Slab>::remove(slab);
+    forget_slab(slab);
+    splk_vfree(slab, layout_.slab_size);
   }
 }
 
@@ -406,22 +406,19 @@ void SlabStore::stats(splk_cache_stats* out) {
 
 const char* SlabStore::check_invariants() {
   SpinLockIrqGuard guard(lock_);
-  uint64_t slabs = 0, objs = 0, in_use = 0, empty_objs = 0, used_slabs = 0;
-  bool seen_empty = false;
-  for (Slab* slab : partial_) {
-    if (slab->magic != Slab::kMagic) return "a partial slab has a bad magic";
-    if (slab->full()) return "a full slab is on the partial list";
-    if (slab->empty()) {
-      seen_empty = true;
-      empty_objs += slab->capacity;
-    } else if (seen_empty) {
-      return "an empty slab is not at the tail of the partial list";
-    }
+  if (const char* wrong = partial_.check()) return wrong;
+  uint64_t slabs = 0, objs = 0, in_use = 0, empty_objs = 0, used_slabs = 0, bad_magic = 0;
+  partial_.for_each([&](Slab* slab) {
+    bad_magic += slab->magic != Slab::kMagic;
     ++slabs;
     objs += slab->capacity;
     in_use += slab->in_use;
-    used_slabs += !slab->empty();
-  }
+    if (slab->empty())
+      empty_objs += slab->capacity;
+    else
+      ++used_slabs;
+  });
+  if (bad_magic != 0) return "a partial slab has a bad magic";
   for (Slab* slab : complete_) {
     if (slab->magic != Slab::kMagic) return "a complete slab has a bad magic";
     if (!slab->full()) return "a slab on the complete list is not full";

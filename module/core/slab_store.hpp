@@ -3,8 +3,9 @@
 // SlabStore: the vmalloc-backed slabs of a KMC_KVMEM cache, the layer under
 // its magazines (SPL's slab lists, illumos's slab layer).  It owns:
 //
-// - the slab lists under lock_: partial (fuller first, empty slabs at the
-//   tail, each stamped with when it became empty) and complete;
+// - the slabs under lock_: those with a free object in PartialSlabs
+//   (partial_slabs.hpp: a refill takes from the fullest, empty slabs are
+//   kept in the order they became empty) and the full ones on a list;
 // - taking objects out for a magazine refill and putting objects back from
 //   a magazine flush (take_into(), give_back());
 // - growth (SPL's): with no partial slab, a KM_SLEEP allocation dispatches
@@ -36,6 +37,7 @@
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
 #include "magazine.hpp"
+#include "partial_slabs.hpp"
 #include "slab.hpp"
 #include "slab_layout.hpp"
 #include "splkmem/flags.h"
@@ -127,9 +129,9 @@ class SlabStore : kstd::NonCopyable {
   SpinLock lock_;
   AddressSet emergency_;   // emergency objects, under lock_
   AddressSet live_slabs_;  // debug caches: every slab, under lock_
-  kstd::IntrusiveList<Slab> partial_;
-  kstd::IntrusiveList<Slab> complete_;
-  uint64_t empty_objs_;  // capacity of the empty slabs
+  PartialSlabs partial_;
+  kstd::IntrusiveList<Slab> complete_;  // full slabs
+  uint64_t empty_objs_;                 // capacity of the empty slabs
   uint64_t slab_fail_;
   uint64_t slab_create_;
   uint64_t slab_destroy_;
