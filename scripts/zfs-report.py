@@ -6,7 +6,8 @@ Reads the QEMU console logs of scripts/zfs-workload.sh, one per flavour
 (--log splkmem=PATH --log stock=PATH), and writes
   --csv        flavour,metric,value (phase_<name>_s, slab_peak_bytes, ...)
   --markdown   the side-by-side table, ratios splkmem / stock, the issue's
-               targets (no phase slower, less slab memory at peak)
+               targets (no phase slower, less slab memory at peak: each cache's
+               slab max, summed)
   --peak-dir   zfs-slab-peak-<flavour>.txt: /proc/spl/kmem/slab at peak
 A flavour whose log lacks a figure shows "-" there.
 """
@@ -33,26 +34,31 @@ def parse(path):
     figures = {}
     for m in re.finditer(r"zfs-test: phase,(\w+),([0-9.]+)", text):
         figures[f"phase_{m.group(1)}_s"] = float(m.group(2))
-    for m in re.finditer(r"zfs-test: (peak|end),(\w+),([0-9.]+)", text):
-        key = {"slab_bytes": "slab_peak_bytes",
-               "slab_vmalloc_bytes": "slab_vmalloc_peak_bytes",
-               "emergency_alloc": "emergency_alloc_peak",
-               "at": "peak_at_s"}.get(m.group(2), m.group(2))
+    for m in re.finditer(r"zfs-test: (peak|end|mean),(\w+),([0-9.]+)", text):
+        key = {("peak", "slab_bytes"): "slab_peak_bytes",
+               ("peak", "slab_vmalloc_bytes"): "slab_vmalloc_peak_bytes",
+               ("peak", "emergency_alloc"): "emergency_alloc_peak",
+               ("peak", "at"): "peak_at_s",
+               ("mean", "slab_bytes"): "slab_mean_bytes",
+               ("mean", "samples"): "slab_samples"}.get(m.group(1, 2), m.group(2))
         figures[key] = float(m.group(3))
     for m in re.finditer(r"zfs-test: arc,(\w+),(\d+),(\d+),(\d+)", text):
         for key, v in zip(("arc_overhead_bytes", "dbuf_cache_bytes", "dbuf_cache_max_bytes"),
                           m.groups()[1:]):
-            figures[f"mem_{m.group(1)}_{key}"] = float(v)
+            if v is not None:
+                figures[f"mem_{m.group(1)}_{key}"] = float(v)
     m = re.search(r"zfs-test: drop_caches,(\d+),([0-9.]+)", text)
     if m:
         figures["shrink_drop_caches"] = float(m.group(1))
         figures["shrink_drop_caches_s"] = float(m.group(2))
     for m in re.finditer(r"zfs-test: rmmod (\w+): ([0-9.]+) s", text):
         figures[f"rmmod_{m.group(1)}_s"] = float(m.group(2))
-    for m in re.finditer(r"zfs-test: mem,(\w+),(\d+),(\d+),(\d+),(\d+)", text):
-        for key, v in zip(("slab_bytes", "obj_bytes", "slab_vmalloc_bytes", "arc_bytes"),
+    for m in re.finditer(r"zfs-test: mem,(\w+),(\d+),(\d+),(\d+),(\d+)(?:,(\d+))?", text):
+        for key, v in zip(("slab_bytes", "obj_bytes", "slab_vmalloc_bytes", "arc_bytes",
+                           "empty_slab_bytes"),
                           m.groups()[1:]):
-            figures[f"mem_{m.group(1)}_{key}"] = float(v)
+            if v is not None:
+                figures[f"mem_{m.group(1)}_{key}"] = float(v)
     table = re.search(r"zfs-test: /proc/spl/kmem/slab at peak \(\w+\) \{\n(.*?)zfs-test: \}",
                       text, re.S)
     tq = re.search(r"zfs-test: task queues at the slab peak \(\w+\) \{\n(.*?)zfs-test: \}",
@@ -153,6 +159,11 @@ def main():
     rows = [
         ("slab_peak_bytes", "peak memory in the caches' own slabs, MB "
          "(`/proc/spl/kmem/slab` size column, summed)", "MB"),
+        ("slab_mean_bytes", "mean of the same over the run, MB (sampled from create "
+         "to destroy)", "MB"),
+        ("slab_samples", "samples (4 a second)", ""),
+        ("slab_max_bytes", "each cache's own peak of slabs in use (slab max x slab "
+         "size), summed, MB: no sampling", "MB"),
         ("slab_vmalloc_peak_bytes", "peak Slab + VmallocUsed of `/proc/meminfo`, MB", "MB"),
         ("emergency_alloc_peak", "emergency objects allocated at once, peak", ""),
         ("emergency_max", "emergency objects, high-water mark summed over caches", ""),
@@ -167,17 +178,19 @@ def main():
                      f"{'-' if r is None else f'{r:.3f}'} |")
     lines += [
         "",
-        "Memory as each phase ends, MB: the caches' own slabs (slab), the objects "
-        "allocated from them (obj), and the ARC.",
+        "Memory as each phase ends, MB: the caches' own slabs (slab), those of "
+        "them with no object out (empty), the objects allocated from them (obj), "
+        "and the ARC.",
         "",
-        f"| phase | slab, {a} | slab, SPL | obj, {a} | obj, SPL | ARC, {a} | ARC, SPL |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| phase | slab, {a} | slab, SPL | empty, {a} | empty, SPL | obj, {a} | obj, SPL "
+        f"| ARC, {a} | ARC, SPL |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in PHASES:
         if p == "unload":
             continue
         cells = []
-        for key in ("slab_bytes", "obj_bytes", "arc_bytes"):
+        for key in ("slab_bytes", "empty_slab_bytes", "obj_bytes", "arc_bytes"):
             for fig in (fa, fb):
                 cells.append(fmt(fig.get(f"mem_{p}_{key}"), "MB"))
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
@@ -192,10 +205,17 @@ def main():
                                               "**missed**: " + ", ".join(slower)) +
                      (f" (not judged, shorter than {SHORT:.0f} s: " + ", ".join(short) + ")"
                       if short else ""))
-    r = ratio("slab_peak_bytes")
+    # Judged on the sum of each cache's own peak, which no sampler can
+    # miss: a 4 Hz sample catches ZFS's quarter-second bursts in one run
+    # and not in the next, in either flavour.
+    r = ratio("slab_max_bytes")
     if r is not None:
-        lines.append("- less slab memory at peak than SPL: " +
-                     ("**met**" if r < 1 else f"**missed** ({r:.3f})"))
+        others = [f"{name} {ratio(k):.3f}" for k, name in
+                  (("slab_peak_bytes", "sampled peak"), ("slab_mean_bytes", "mean over the run"))
+                  if ratio(k) is not None]
+        lines.append("- less slab memory at peak than SPL (each cache's peak, summed): " +
+                     ("**met**" if r < 1 else "**missed**") + f" ({r:.3f}" +
+                     "".join(f"; {o}" for o in others) + ")")
     if args.retried:
         lines += ["", "Runs:", ""]
     for r in args.retried:

@@ -20,8 +20,9 @@
 #   scrub     zpool scrub -w; zpool status must report no error
 #   destroy   the zvol, the filesystem and the pool, the vdevs
 #   unload    rmmod zfs, spl (and splkmem)
-# A sampler reads /proc/spl/kmem/slab and /proc/meminfo every second
-# until the pool is destroyed: the peaks, and the table at the peak.
+# A sampler reads /proc/spl/kmem/slab and /proc/meminfo four times a
+# second until the pool is destroyed: the peaks, the table at the peak,
+# and the mean of the slab memory over the run.
 # Anything that fails stops the job (sh -e): the host sees no exit=0.
 
 PATH=/usr/sbin:/usr/bin:/bin
@@ -70,10 +71,10 @@ phase_end() {
 	say "phase,$phase_name,$(awk -v a="$phase_t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
 	trace_stop "$phase_name"
 	# Memory as the phase ends: the caches' own slabs, the objects
-	# allocated from them, Slab + VmallocUsed, the ARC.
+	# allocated from them, Slab + VmallocUsed, the ARC, the empty slabs.
 	if [ -r /proc/spl/kmem/slab ]; then
 		set -- $(slab_total /proc/spl/kmem/slab)
-		say "mem,$phase_name,$1,$7,$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 )),$(kstat arcstats size)"
+		say "mem,$phase_name,$1,$7,$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 )),$(kstat arcstats size),$8"
 		# Where ZFS holds uncompressed buffers (zio_buf_*): the ARC's
 		# decompressed copies, the dbuf cache and its high-water mark.
 		say "arc,$phase_name,$(kstat arcstats overhead_size),$(kstat dbufstats cache_size_bytes),$(kstat dbufstats cache_size_bytes_max)"
@@ -144,11 +145,16 @@ pin() {
 	taskset -p "$1" "$me" > /dev/null
 }
 
-slab_total() {  # bytes in the caches' own slabs, and more, of one table
+# Bytes in the caches' own slabs, and more, of one table: slab bytes,
+# Linux-slab object bytes, caches, deadlocks, emergency objects allocated
+# and their high-water mark, object bytes, bytes in empty slabs, and
+# each cache's most slabs in use (slab max) in bytes, summed.
+slab_total() {
 	awk 'NR > 2 {
-		if ($3 != "-") { kv += $3; ob += $4 } else ls += $4
+		if ($3 != "-") { kv += $3; ob += $4; es += ($7 - $8) * $5; sm += $9 * $5 }
+		else ls += $4
 		n++; dl += $13; ea += $14; em += $15
-	} END { printf "%d %d %d %d %d %d %d\n", kv, ls, n, dl, ea, em, ob }' "$1"
+	} END { printf "%d %d %d %d %d %d %d %d %d\n", kv, ls, n, dl, ea, em, ob, es, sm }' "$1"
 }
 kstat() {  # a figure of /proc/spl/kstat/zfs/$1, 0 without zfs.ko
 	if [ -r /proc/spl/kstat/zfs/$1 ]; then
@@ -163,22 +169,36 @@ meminfo_kib() {
 # The task queues' summary, one line a queue: splkmem's, or SPL's kstat.
 taskq_summary=/proc/spl/taskq-all
 [ "$FLAVOUR" = splkmem ] || taskq_summary=/proc/spl/kstat/taskq/summary
+# One sample, in one process: the table into /tmp/slab.cur, and "slab
+# bytes, emergency objects allocated, Slab + VmallocUsed bytes".
+sample() {
+	awk 'FILENAME == "/proc/meminfo" {
+		if ($1 == "Slab:" || $1 == "VmallocUsed:") sys += $2 * 1024
+		next
+	}
+	{ print > "/tmp/slab.cur" }
+	FNR > 2 { if ($3 != "-") kv += $3; ea += $14 }
+	END { printf "%d %d %d\n", kv, ea, sys }' /proc/spl/kmem/slab /proc/meminfo
+}
+# Every quarter of a second: ZFS's bursts of 128 KiB buffers last about
+# that long (bench/results/zfs-trace-verify.md), and a once-a-second
+# sampler caught them in one run and missed them in the next.
 sampler() {
-	peak=0 peak_sys=0 peak_ea=0
+	peak=0 peak_sys=0 peak_ea=0 sum=0 n=0
 	while [ ! -e /tmp/sampler.stop ]; do
-		cat /proc/spl/kmem/slab > /tmp/slab.cur
-		set -- $(slab_total /tmp/slab.cur)
+		set -- $(sample)
+		sum=$((sum + $1)) n=$((n + 1))
 		if [ "$1" -gt "$peak" ]; then
 			peak=$1
 			cp /tmp/slab.cur /tmp/slab.peak
 			cat $taskq_summary > /tmp/taskq.peak
 			echo "$peak $(now)" > /tmp/peak.slab
 		fi
-		[ "$5" -le "$peak_ea" ] || { peak_ea=$5; echo "$peak_ea" > /tmp/peak.emergency; }
-		sys=$(( ($(meminfo_kib Slab) + $(meminfo_kib VmallocUsed)) * 1024 ))
-		[ "$sys" -le "$peak_sys" ] || { peak_sys=$sys; echo "$peak_sys" > /tmp/peak.sys; }
-		sleep 1
+		[ "$2" -le "$peak_ea" ] || { peak_ea=$2; echo "$peak_ea" > /tmp/peak.emergency; }
+		[ "$3" -le "$peak_sys" ] || { peak_sys=$3; echo "$peak_sys" > /tmp/peak.sys; }
+		sleep 0.25
 	done
+	echo "$((sum / n)) $n" > /tmp/mean.slab
 }
 
 say "$(grep -c '^processor' /proc/cpuinfo) CPUs, $(grep -c '^flags.* cx16' /proc/cpuinfo) with cx16"
@@ -312,10 +332,14 @@ say "peak,slab_bytes,$1"
 say "peak,at,$2"
 say "peak,emergency_alloc,$(cat /tmp/peak.emergency)"
 say "peak,slab_vmalloc_bytes,$(cat /tmp/peak.sys)"
+set -- $(cat /tmp/mean.slab)
+say "mean,slab_bytes,$1"
+say "mean,samples,$2"
 set -- $(slab_total /tmp/slab.end)
 say "end,deadlock,$4"
 say "end,emergency_max,$6"
 say "end,caches,$3"
+say "end,slab_max_bytes,$9"
 echo "zfs-test: /proc/spl/kmem/slab at peak ($FLAVOUR) {"
 cat /tmp/slab.peak
 echo "zfs-test: }"
