@@ -71,7 +71,8 @@ class PartialSlabs {
 
   // Files a slab that is not full by its in_use now: a new slab, one that
   // left the full list, one whose in_use changed.  A slab already on its
-  // list is left where it is.
+  // list is left where it is.  Never a full slab: list_for() has no class
+  // for one (with 9 objects a slab, it would name the empty list).
   void refile(Slab* slab) {
     const uint8_t list = list_for(slab);
     if (list == slab->filed) return;
@@ -106,8 +107,10 @@ class PartialSlabs {
   const char* check() {
     for (uint8_t c = 0; c < kClasses; ++c) {
       if (lists_[c].empty() == ((bitmap_ >> c) & 1)) return "a partial class and its bit disagree";
-      for (Slab* slab : lists_[c])
+      for (Slab* slab : lists_[c]) {
+        if (slab->full()) return "a full slab is filed as partial";
         if (slab->filed != c || list_for(slab) != c) return "a partial slab is in the wrong class";
+      }
     }
     for (Slab* slab : empties_)
       if (slab->filed != kEmptyList || !slab->empty()) return "a slab on the empty list is in use";
