@@ -439,11 +439,15 @@ static void taskq_burst_of_blocking_tasks_all_run(struct kunit *test)
 		   st.wakeups, st.wakeups_nowork, FT_BURST);
 	/*
 	 * Every task woke at most one worker.  A chained wake-up can find its
-	 * task already taken by a worker that was still on its way (at most
-	 * one per CPU is): those found no work and are not a herd.
+	 * task already taken by a worker that was still on its way: those
+	 * found no work and are not a herd.  How many were on their way
+	 * depends on how long the host kept the woken vCPUs from running
+	 * (3 with 2 vCPUs on a loaded host, once), so the bound is one per
+	 * task; a herd, every idle worker woken for each task, would be 15
+	 * for each.
 	 */
 	KUNIT_EXPECT_LE(test, st.wakeups - st.wakeups_nowork, (u64)FT_BURST);
-	KUNIT_EXPECT_LE(test, st.wakeups_nowork, (u64)num_online_cpus());
+	KUNIT_EXPECT_LE(test, st.wakeups_nowork, (u64)FT_BURST);
 	taskq_destroy(tq);
 }
 
