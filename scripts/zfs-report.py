@@ -45,8 +45,7 @@ def parse(path):
     for m in re.finditer(r"zfs-test: arc,(\w+),(\d+),(\d+),(\d+)", text):
         for key, v in zip(("arc_overhead_bytes", "dbuf_cache_bytes", "dbuf_cache_max_bytes"),
                           m.groups()[1:]):
-            if v is not None:
-                figures[f"mem_{m.group(1)}_{key}"] = float(v)
+            figures[f"mem_{m.group(1)}_{key}"] = float(v)
     m = re.search(r"zfs-test: drop_caches,(\d+),([0-9.]+)", text)
     if m:
         figures["shrink_drop_caches"] = float(m.group(1))

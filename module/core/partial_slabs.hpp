@@ -89,12 +89,16 @@ class PartialSlabs {
     bitmap_ |= 1u << list;
   }
 
-  // The empty slab that has been empty longest, or nullptr; unlink it with
-  // take_oldest_empty().
-  Slab* oldest_empty() const { return empties_.front(); }
-  void take_oldest_empty() { unfile(empties_.front()); }
+  // The slab that has been empty longest, unlinked, if it became empty at
+  // or before cutoff (jiffies); else nullptr.
+  Slab* take_empty_since(uint64_t cutoff) {
+    Slab* slab = empties_.front();
+    if (slab == nullptr || slab->empty_since > cutoff) return nullptr;
+    unfile(slab);
+    return slab;
+  }
 
-  // Every filed slab, for release_all() and the debug checks.
+  // Every filed slab, for the debug checks.
   template <typename Visit>
   void for_each(Visit visit) {
     for (kstd::IntrusiveList<Slab>& list : lists_)

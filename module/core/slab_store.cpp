@@ -332,9 +332,7 @@ void SlabStore::reclaim(uint64_t cutoff) {
   {
     SpinLockIrqGuard guard(lock_);
     // Oldest first: the first slab too young ends the walk.
-    while (Slab* slab = partial_.oldest_empty()) {
-      if (slab->empty_since > cutoff) break;
-      partial_.take_oldest_empty();
+    while (Slab* slab = partial_.take_empty_since(cutoff)) {
       doomed.push_back(slab);
       empty_objs_ -= slab->capacity;
       --slab_total_;
