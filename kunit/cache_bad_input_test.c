@@ -257,6 +257,59 @@ static void free_interior_pointer_kmc_slab(struct kunit *test)
 	cbi_free_interior(test, KMC_SLAB);
 }
 
+/*
+ * A cache whose tags are in the slab header (page-aligned 128 KiB objects,
+ * slab_layout.hpp): no tag before the object to read, so every pointer is
+ * looked up in the cache's index of object starts.  Refused: pointers to
+ * an object's later pages and into its first page, the page before an
+ * object (the slab header, or the previous object's last page), a page of
+ * vmalloc memory that is no object, a second free, and a pointer to an
+ * object whose slab has been reaped, which a cache with tags before its
+ * objects would have to read and cannot tell apart.
+ */
+static void free_bad_pointers_header_tags(struct kunit *test)
+{
+	const size_t size = SZ_128K;
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_bad_htags", size,
+							   PAGE_SIZE, NULL, cbi_dtor, NULL,
+							   KMC_KVMEM);
+	struct splk_cache_stats st;
+	void *obj = cbi_alloc(test, c);
+	void *other = cbi_alloc(test, c);
+	void *foreign = vmalloc(size);
+	void *stale;
+
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.slab_size, PAGE_SIZE + st.slab_objs * size);
+	/* The caller owns every byte: ours are all outside the object. */
+	memset(obj, 0xa5, size);
+	cbi_expect_free_refused(test, c, obj + PAGE_SIZE);
+	cbi_expect_free_refused(test, c, obj + size - PAGE_SIZE);
+	cbi_expect_free_refused(test, c, obj + 8);
+	cbi_expect_free_refused(test, c, obj - PAGE_SIZE);
+	KUNIT_EXPECT_NULL(test, memchr_inv(obj, 0xa5, size));
+	KUNIT_ASSERT_NOT_NULL(test, foreign);
+	cbi_expect_free_refused(test, c, foreign);
+	vfree(foreign);
+
+	cbi_free_ok(test, c, obj);
+	cbi_expect_free_refused(test, c, obj);
+
+	/* Every object back, the slabs reaped: a stale pointer is unknown. */
+	stale = other;
+	cbi_free_ok(test, c, other);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.slab_total, 0);
+	cbi_expect_free_refused(test, c, stale);
+
+	/* And the cache still works. */
+	obj = cbi_alloc(test, c);
+	memset(obj, 0x5a, size);
+	cbi_free_ok(test, c, obj);
+	splk_test_cache_destroy(test, c);
+}
+
 static void free_vmalloc_start(struct kunit *test)
 {
 	struct splk_test_cache *c = cbi_create(test, "splk_bad_vmalloc", 64, KMC_KVMEM);
@@ -444,6 +497,7 @@ static struct kunit_case cache_bad_input_cases[] = {
 	KUNIT_CASE(free_interior_pointer),
 	KUNIT_CASE(free_interior_pointer_kmc_slab),
 	KUNIT_CASE(free_vmalloc_start),
+	KUNIT_CASE(free_bad_pointers_header_tags),
 	KUNIT_CASE(free_twice),
 	KUNIT_CASE(free_twice_kmc_slab),
 	KUNIT_CASE(free_foreign_into_slab_cache),

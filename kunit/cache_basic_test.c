@@ -25,12 +25,34 @@
 
 /* ---- Helpers ------------------------------------------------------------ */
 
+/* Bytes from one object to the next with its tag before it (SPL's size). */
+static u64 cb_spl_stride(size_t size, size_t align)
+{
+	u64 a = max_t(u64, align, CB_MIN_ALIGN);
+
+	return round_up(round_up((u64)size, CB_MIN_ALIGN) + CB_TAG_SIZE, a);
+}
+
+/*
+ * The tags move into the slab header when the one before an object would
+ * cost a page or more of padding (slab_layout.hpp).
+ */
+static bool cb_header_tags(size_t size, size_t align)
+{
+	u64 a = max_t(u64, align, CB_MIN_ALIGN);
+
+	return cb_spl_stride(size, align) - round_up(round_up((u64)size, CB_MIN_ALIGN), a) >=
+	       PAGE_SIZE;
+}
+
 /* Bytes from one object to the next in a vmalloc-backed slab. */
 static u64 cb_stride(size_t size, size_t align)
 {
 	u64 a = max_t(u64, align, CB_MIN_ALIGN);
 
-	return round_up(round_up((u64)size, CB_MIN_ALIGN) + CB_TAG_SIZE, a);
+	if (cb_header_tags(size, align))
+		return round_up(round_up((u64)size, CB_MIN_ALIGN), a);
+	return cb_spl_stride(size, align);
 }
 
 static int cb_cmp_ptr(const void *a, const void *b)
@@ -643,7 +665,7 @@ static void cache_magazine_sizing(struct kunit *test)
 		splk_test_cache_stats(test, c, &st);
 		KUNIT_EXPECT_EQ_MSG(test, st.mag_size, cases[i].mag_size,
 				    "size %zu align %zu stride %llu", cases[i].size,
-				    cases[i].align, cb_stride(cases[i].size, cases[i].align));
+				    cases[i].align, cb_spl_stride(cases[i].size, cases[i].align));
 		KUNIT_EXPECT_EQ(test, st.mag_refill, (st.mag_size + 1) / 2);
 		splk_test_cache_destroy(test, c);
 	}
@@ -664,13 +686,20 @@ static void cache_slab_layout(struct kunit *test)
 		for (j = 0; j < ARRAY_SIZE(cb_aligns); j++) {
 			size_t size = sizes[i], align = cb_aligns[j];
 			u64 stride = cb_stride(size, align);
-			/* Object 0 comes after the header and its own tag. */
+			/*
+			 * Object 0 comes after the header and its own tag, or
+			 * after the header and every object's tag.
+			 */
 			u64 first_max = round_up(CB_SLAB_HEADER_MAX + CB_TAG_SIZE,
 						 max_t(u64, align, CB_MIN_ALIGN));
 
 			c = splk_test_cache_create(test, "splk_layout", size, align, NULL, NULL,
 				      NULL, KMC_KVMEM);
 			splk_test_cache_stats(test, c, &st);
+			if (cb_header_tags(size, align))
+				first_max = round_up(CB_SLAB_HEADER_MAX +
+						     CB_TAG_SIZE * max_t(u64, st.slab_objs, target),
+						     max_t(u64, align, CB_MIN_ALIGN));
 			KUNIT_EXPECT_EQ_MSG(test, st.slab_size % PAGE_SIZE, 0,
 					    "size %zu align %zu", size, align);
 			KUNIT_EXPECT_GE_MSG(test, st.slab_objs, 1,
@@ -690,6 +719,70 @@ static void cache_slab_layout(struct kunit *test)
 			splk_test_cache_destroy(test, c);
 		}
 	}
+}
+
+/*
+ * Page-aligned objects whose size is a page multiple (ZFS's zio buffers)
+ * keep their tags in the slab header: the slab is one page of header and
+ * tags plus the objects back to back (SPL's layout takes a page more per
+ * object), every object is page aligned and wholly the caller's, and the
+ * books balance through a fill, a full overwrite, frees and a reap.
+ */
+static void cache_header_tags_layout(struct kunit *test)
+{
+	const size_t size = SZ_128K;
+	unsigned long warnings = READ_ONCE(splk_warnings);
+	struct splk_cache_stats st;
+	struct splk_test_cache *c;
+	size_t n, i, adjacent = 0;
+	uintptr_t *sorted;
+	void **objs;
+
+	KUNIT_ASSERT_TRUE(test, cb_header_tags(size, PAGE_SIZE));
+	c = splk_test_cache_create(test, "splk_htags", size, PAGE_SIZE, NULL, NULL, NULL,
+				   KMC_KVMEM);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.slab_objs, READ_ONCE(spl_kmem_cache_obj_per_slab));
+	KUNIT_EXPECT_EQ(test, st.slab_size, PAGE_SIZE + st.slab_objs * size);
+	KUNIT_EXPECT_LT(test, st.slab_size,
+			round_up(CB_SLAB_HEADER_MAX + CB_TAG_SIZE, PAGE_SIZE) +
+			st.slab_objs * cb_spl_stride(size, PAGE_SIZE));
+
+	n = 2 * st.slab_objs;
+	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	sorted = kunit_kcalloc(test, n, sizeof(*sorted), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_NOT_NULL(test, sorted);
+	for (i = 0; i < n; i++) {
+		objs[i] = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((uintptr_t)objs[i], PAGE_SIZE));
+		memset(objs[i], cb_pattern(i), size);
+		sorted[i] = (uintptr_t)objs[i];
+	}
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(objs[i], cb_pattern(i), size),
+				      "object %zu", i);
+	cb_expect_disjoint(test, objs, n, size);
+	/*
+	 * Two slabs' worth: objects of one slab with no gap between them (a
+	 * tag before each would put a page between neighbours).
+	 */
+	sort(sorted, n, sizeof(*sorted), cb_cmp_ptr, NULL);
+	for (i = 1; i < n; i++)
+		adjacent += sorted[i] - sorted[i - 1] == size;
+	splk_test_cache_stats(test, c, &st);
+	if (st.obj_emergency == 0)
+		KUNIT_EXPECT_GE(test, adjacent, 1);
+
+	for (i = 0; i < n; i++)
+		spl_kmem_cache_free(c->skc, objs[i]);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
+	KUNIT_EXPECT_EQ(test, st.slab_total, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
+	splk_test_cache_destroy(test, c);
 }
 
 /* ---- Accessors, /proc and spl_kmem_reap() ----------------------------------- */
@@ -1043,6 +1136,7 @@ static struct kunit_case cache_basic_cases[] = {
 	KUNIT_CASE(cache_refill_takes_fullest_slab),
 	KUNIT_CASE(cache_magazine_sizing),
 	KUNIT_CASE(cache_slab_layout),
+	KUNIT_CASE(cache_header_tags_layout),
 	KUNIT_CASE(cache_inuse_entry_size),
 	KUNIT_CASE(cache_proc_slab),
 	KUNIT_CASE(cache_kmem_reap_all_caches),

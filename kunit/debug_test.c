@@ -117,20 +117,15 @@ static void debug_double_free(struct kunit *test)
 }
 
 /*
- * A free of an object whose slab a reap has given back: the tag is read
- * without faulting, so it is a report, not an oops.
+ * @obj, freed, goes back with its slab in a reap; a second free of it is
+ * one report, and nothing goes into a magazine.
  */
-static void debug_double_free_after_reap(struct kunit *test)
+static void dt_expect_free_after_reap_reported(struct kunit *test, struct splk_test_cache *c,
+					       void *obj)
 {
-	struct splk_test_cache *c = splk_test_cache_create(test, "splk_dbg_big", 3 * PAGE_SIZE,
-							   0, NULL, NULL, NULL, KMC_KVMEM);
 	struct splk_cache_stats st;
 	unsigned long w;
-	void *obj;
 
-	obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
-	KUNIT_ASSERT_NOT_NULL(test, obj);
-	spl_kmem_cache_free(c->skc, obj);
 	splk_test_reap_all_cpus(c->skc);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_ASSERT_EQ(test, st.slab_total, 0ULL);
@@ -140,6 +135,50 @@ static void debug_double_free_after_reap(struct kunit *test)
 	splk_test_expect_warn_end(test, w, 1);
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.mag_objs, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+}
+
+/*
+ * A free of an object whose slab a reap has given back: the tag is read
+ * without faulting, so it is a report, not an oops.
+ */
+static void debug_double_free_after_reap(struct kunit *test)
+{
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_dbg_big", 3 * PAGE_SIZE,
+							   0, NULL, NULL, NULL, KMC_KVMEM);
+	void *obj;
+
+	obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	spl_kmem_cache_free(c->skc, obj);
+	dt_expect_free_after_reap_reported(test, c, obj);
+}
+
+/*
+ * A debug cache whose laid-out object (object and its 24-byte trailer) is
+ * two pages, page aligned: its tags are in the slab header.  A double
+ * free, and a free after the slab was reaped, are reports through the
+ * index.
+ */
+static void debug_header_tags_frees(struct kunit *test)
+{
+	const size_t size = 2 * PAGE_SIZE - 24;
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_dbg_htags", size,
+							   PAGE_SIZE, NULL, NULL, NULL, KMC_KVMEM);
+	struct splk_cache_stats st;
+	unsigned long w;
+	void *obj;
+
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.slab_size, PAGE_SIZE + st.slab_objs * 2 * PAGE_SIZE);
+	obj = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	memset(obj, 0x3c, size);
+	spl_kmem_cache_free(c->skc, obj);
+	w = splk_test_expect_warn_begin();
+	spl_kmem_cache_free(c->skc, obj);
+	splk_test_expect_warn_end(test, w, 1);
+	dt_expect_free_after_reap_reported(test, c, obj);
 }
 
 struct dt_race {
@@ -218,6 +257,7 @@ static struct kunit_case debug_cases[] = {
 	KUNIT_CASE(debug_double_free),
 	KUNIT_CASE(debug_unknown_alloc_flags),
 	KUNIT_CASE(debug_double_free_after_reap),
+	KUNIT_CASE(debug_header_tags_frees),
 	KUNIT_CASE_SLOW(debug_concurrent_double_free),
 	{}
 };

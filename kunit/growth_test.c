@@ -11,6 +11,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
@@ -456,8 +457,10 @@ static void growth_proc_shows_emergency_counters(struct kunit *test)
 /*
  * failslab and fail_page_alloc fail 20% of the allocations of this thread
  * and of the grow task: slabs fail to grow, emergency pages and their
- * tracking nodes fail.  KM_SLEEP must still always succeed, KM_NOSLEEP may
- * fail, no object is lost or handed out twice, and the books balance.
+ * tracking nodes fail, and so do the index nodes of a cache with its tags
+ * in the slab header (16 KiB page-aligned objects).  KM_SLEEP must still
+ * always succeed, KM_NOSLEEP may fail, no object is lost or handed out
+ * twice, and the books balance.
  *
  * The harness (scripts/check.sh) arms both at boot with task-filter=Y, so
  * only tasks marked make-it-fail (this one, the grow task while the hook
@@ -466,24 +469,30 @@ static void growth_proc_shows_emergency_counters(struct kunit *test)
  */
 static void growth_fault_injection_stress(struct kunit *test)
 {
-	spl_kmem_cache_t *kv = spl_kmem_cache_create("splk_gt_fi_kv", GT_SIZE, 0, NULL,
-						     NULL, NULL, NULL, NULL, KMC_KVMEM);
-	spl_kmem_cache_t *sl = spl_kmem_cache_create("splk_gt_fi_slab", 256, 0, NULL,
-						     NULL, NULL, NULL, NULL, KMC_SLAB);
+	static const char *const names[] = { "splk_gt_fi_kv", "splk_gt_fi_slab", "splk_gt_fi_ht" };
+	static const size_t sizes[] = { GT_SIZE, 256, SZ_16K };
+	spl_kmem_cache_t *skcs[] = {
+		spl_kmem_cache_create(names[0], sizes[0], 0, NULL, NULL, NULL, NULL, NULL,
+				      KMC_KVMEM),
+		spl_kmem_cache_create(names[1], sizes[1], 0, NULL, NULL, NULL, NULL, NULL,
+				      KMC_SLAB),
+		spl_kmem_cache_create(names[2], sizes[2], PAGE_SIZE, NULL, NULL, NULL, NULL,
+				      NULL, KMC_KVMEM),
+	};
 	void **objs = kunit_kcalloc(test, 48, sizeof(void *), GFP_KERNEL);
 	unsigned long nosleep_null = 0;
 	struct splk_cache_stats st;
-	int round, i;
+	int round, i, k;
 
-	KUNIT_ASSERT_NOT_NULL(test, kv);
-	KUNIT_ASSERT_NOT_NULL(test, sl);
+	for (k = 0; k < ARRAY_SIZE(skcs); k++)
+		KUNIT_ASSERT_NOT_NULL(test, skcs[k]);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	WRITE_ONCE(splk_test_hooks.fault_inject_grow, true);
 	splk_fault_inject_current(true);
 
-	for (round = 0; round < 60; round++) {
-		spl_kmem_cache_t *skc = (round & 1) ? sl : kv;
-		size_t size = (round & 1) ? 256 : GT_SIZE;
+	for (round = 0; round < 90; round++) {
+		spl_kmem_cache_t *skc = skcs[round % 3];
+		size_t size = sizes[round % 3];
 
 		for (i = 0; i < 48; i++) {
 			int flags = (i % 4 == 3) ? KM_NOSLEEP : KM_SLEEP;
@@ -502,26 +511,28 @@ static void growth_fault_injection_stress(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, ((u8 *)objs[i])[size - 1], (u8)round);
 			spl_kmem_cache_free(skc, objs[i]);
 		}
-		if (skc == kv)
-			spl_kmem_cache_reap_now(kv);	/* frees slabs: more growth */
+		if (round % 3 != 1)
+			spl_kmem_cache_reap_now(skc);	/* frees slabs: more growth */
 	}
 
 	splk_fault_inject_current(false);
 	WRITE_ONCE(splk_test_hooks.fault_inject_grow, false);
 
 	kunit_info(test, "KM_NOSLEEP failures: %lu", nosleep_null);
-	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_kv", &st));
-	kunit_info(test, "slab_fail %llu deadlock %llu emergency_max %llu",
-		   st.slab_fail, st.obj_deadlock, st.obj_emergency_max);
-	KUNIT_EXPECT_GT(test, st.slab_fail, 0ULL);	/* injection reached growth */
-	KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
-	splk_test_reap_all_cpus(kv);
-	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_kv", &st));
-	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
-	KUNIT_ASSERT_TRUE(test, splk_test_stats("splk_gt_fi_slab", &st));
+	for (k = 0; k < ARRAY_SIZE(skcs); k += 2) {
+		KUNIT_ASSERT_TRUE(test, splk_test_stats(names[k], &st));
+		kunit_info(test, "%s: slab_fail %llu deadlock %llu emergency_max %llu",
+			   names[k], st.slab_fail, st.obj_deadlock, st.obj_emergency_max);
+		KUNIT_EXPECT_GT(test, st.slab_fail, 0ULL);	/* injection reached growth */
+		KUNIT_EXPECT_EQ(test, st.obj_emergency, 0ULL);
+		splk_test_reap_all_cpus(skcs[k]);
+		KUNIT_ASSERT_TRUE(test, splk_test_stats(names[k], &st));
+		KUNIT_EXPECT_EQ(test, st.obj_alloc, 0ULL);
+	}
+	KUNIT_ASSERT_TRUE(test, splk_test_stats(names[1], &st));
 	KUNIT_EXPECT_EQ(test, st.linux_alloc, 0ULL);
-	spl_kmem_cache_destroy(kv);
-	spl_kmem_cache_destroy(sl);
+	for (k = 0; k < ARRAY_SIZE(skcs); k++)
+		spl_kmem_cache_destroy(skcs[k]);
 }
 
 static void gt_exit(struct kunit *test)

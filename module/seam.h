@@ -180,6 +180,20 @@ bool splk_addr_set_contains(void *set, uintptr_t addr) SPLK_NOEXCEPT;
 /* Removes any one node (NULL when empty) and stores its address. */
 void *splk_addr_set_pop(void *set, uintptr_t *addr) SPLK_NOEXCEPT;
 
+/*
+ * An index from page numbers to pointers (the kernel's xarray, embedded by
+ * its caller).  splk_index_load() takes no lock (RCU inside xa_load()) and
+ * may run in any context, interrupts off included; stores and erasures
+ * take the xarray's own lock, may sleep for memory (in a no-I/O scope, as
+ * slab growth does) and run in process context.  entry must be 4-byte
+ * aligned.  splk_index_store() returns false when out of memory.
+ */
+void splk_index_init(void *xa) SPLK_NOEXCEPT;
+bool splk_index_store(void *xa, unsigned long index, void *entry, int km_flags) SPLK_NOEXCEPT;
+void *splk_index_load(void *xa, unsigned long index) SPLK_NOEXCEPT;
+void splk_index_erase(void *xa, unsigned long index) SPLK_NOEXCEPT;
+void splk_index_destroy(void *xa) SPLK_NOEXCEPT;
+
 /* ---- Interrupts and CPUs. ---- */
 /*
  * The per-CPU section for kernels where cpu_local.hpp cannot inline

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // C++ owners of kernel objects reached through the seam: a spinlock_t, a
-// wait queue and an rbtree root stored inline (sizes generated from the
+// wait queue, an rbtree root and an xarray stored inline (sizes generated from the
 // target kernel's headers), and RAII guards for lock scope.  Interrupts
 // and per-CPU data are in cpu_local.hpp.
 #pragma once
@@ -88,6 +88,26 @@ class AddressSet : kstd::NonCopyable {
 
  private:
   alignas(SPLK_RB_ROOT_ALIGN) unsigned char storage_[SPLK_RB_ROOT_SIZE];
+};
+
+// Pointers by page number (the kernel's xarray).  load() takes no lock and
+// may run in any context; store() and erase() are for process context and
+// may sleep for memory.  Entries must be 4-byte aligned.
+class PageIndex : kstd::NonCopyable {
+ public:
+  void init() { splk_index_init(storage_); }
+  // Frees the index's own nodes; entries left in it are dropped.
+  void destroy() { splk_index_destroy(storage_); }
+  bool store(unsigned long page, void* entry, int km_flags) {
+    return splk_index_store(storage_, page, entry, km_flags);
+  }
+  void* load(unsigned long page) const {
+    return splk_index_load(const_cast<unsigned char*>(storage_), page);
+  }
+  void erase(unsigned long page) { splk_index_erase(storage_, page); }
+
+ private:
+  alignas(SPLK_XARRAY_ALIGN) unsigned char storage_[SPLK_XARRAY_SIZE];
 };
 
 }  // namespace splkmem

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // Slab: the header at the start of one vmalloc-backed slab, and the object
-// tags that lead back to it.
+// tags that lead back to it (kept before each object, or in an array after
+// the header: slab_layout.hpp).
 //
 // Free objects of a slab are linked through their own first word: SPL runs
 // the destructor on every free and the constructor on every allocation, so
@@ -39,7 +40,10 @@ struct Slab : kstd::ListNode {
   bool full() const { return in_use == capacity; }
   bool empty() const { return in_use == 0; }
 
+  // The tag before an object (SlabLayout without header_tags).
   static uintptr_t* tag_of(void* obj) { return static_cast<uintptr_t*>(obj) - 1; }
+  // Object i's tag in the array after the header (SlabLayout::header_tags).
+  uintptr_t* header_tag(uint32_t i) { return reinterpret_cast<uintptr_t*>(this + 1) + i; }
 };
 
 // One cache's tag encoding (see the top of this file).
@@ -62,5 +66,6 @@ struct SlabTagKey {
 };
 
 static_assert(sizeof(Slab) <= 64, "the slab header is one cache line");
+static_assert(sizeof(Slab) % sizeof(uintptr_t) == 0, "header tags follow the header, aligned");
 
 }  // namespace splkmem

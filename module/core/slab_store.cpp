@@ -65,6 +65,7 @@ void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
   tags_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
   tags_.first_offset = layout_.first_offset;
   tags_.span = layout_.slab_size - layout_.first_offset;
+  index_.init();
   lock_.init(SPLK_LOCK_CACHE);
   grow_wq_.init();
   emergency_.init();
@@ -96,8 +97,8 @@ void* SlabStore::take_object(Slab* slab) {
     slab->free_list = *static_cast<void**>(obj);
     if (debug_ != nullptr) debug_->prepare(obj, false);
   } else {
-    obj = reinterpret_cast<char*>(slab) + layout_.first_offset + slab->carved * layout_.stride;
-    *Slab::tag_of(obj) = tags_.free_tag(slab);
+    obj = object_at(slab, slab->carved);
+    if (!layout_.header_tags) *Slab::tag_of(obj) = tags_.free_tag(slab);  // else new_slab() did
     ++slab->carved;
     if (debug_ != nullptr) debug_->prepare(obj, true);
   }
@@ -119,7 +120,7 @@ void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
 // Under lock_: puts an object back on its slab, which leaves the full
 // list or moves to the class of its new in_use (partial_slabs.hpp).
 void SlabStore::return_object(void* obj, uint64_t now) {
-  Slab* slab = tags_.slab_of(*Slab::tag_of(obj));
+  Slab* slab = tags_.slab_of(*tag_slot(obj));
   *static_cast<void**>(obj) = slab->free_list;
   slab->free_list = obj;
   if (slab->full()) kstd::IntrusiveList<Slab>::remove(slab);  // off the complete list
@@ -240,7 +241,7 @@ void SlabStore::grow_task() {
     void* node = nullptr;
     if (slab != nullptr && debug_ != nullptr &&
         (node = splk_addr_node_alloc(grow_flags_)) == nullptr) {
-      splk_vfree(slab, layout_.slab_size);
+      free_slab(slab);
       slab = nullptr;
     }
     SpinLockIrqGuard guard(lock_);
@@ -276,7 +277,45 @@ Slab* SlabStore::new_slab(int km_flags) {
   slab->filed = PartialSlabs::kUnfiled;
   slab->free_list = nullptr;
   slab->empty_since = splk_jiffies();
+  if (layout_.header_tags && !index_slab(slab, km_flags)) {
+    splk_vfree(mem, layout_.slab_size);
+    return nullptr;
+  }
   return slab;
+}
+
+// Header tags: every tag free, every object in the index.  Objects not yet
+// carved are free objects of the slab, so a free() of one is "already
+// free", as after the object's first round trip.
+bool SlabStore::index_slab(Slab* slab, int km_flags) {
+  for (uint32_t i = 0; i < layout_.objs; ++i) *slab->header_tag(i) = tags_.free_tag(slab);
+  for (uint32_t i = 0; i < layout_.objs; ++i) {
+    if (!index_.store(page_of(reinterpret_cast<uintptr_t>(object_at(slab, i))), slab->header_tag(i),
+                      km_flags)) {
+      unindex_slab(slab, i);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool SlabStore::check_index(Slab* slab) const {
+  for (uint32_t i = 0; i < slab->capacity; ++i)
+    if (header_slot(object_at(slab, i)) != slab->header_tag(i)) return false;
+  return true;
+}
+
+void SlabStore::unindex_slab(Slab* slab, uint32_t objs) {
+  for (uint32_t i = 0; i < objs; ++i)
+    index_.erase(page_of(reinterpret_cast<uintptr_t>(object_at(slab, i))));
+}
+
+// A slab off every list: out of the index and the live set, then freed.
+void SlabStore::free_slab(Slab* slab) {
+  slab->magic = 0;
+  if (layout_.header_tags) unindex_slab(slab, slab->capacity);
+  forget_slab(slab);
+  splk_vfree(slab, layout_.slab_size);
 }
 
 // An emergency object: whole pages, tracked by address (SPL's
@@ -342,9 +381,7 @@ void SlabStore::reclaim(uint64_t cutoff) {
   }
   while (Slab* slab = doomed.front()) {
     kstd::IntrusiveList<Slab>::remove(slab);
-    slab->magic = 0;
-    forget_slab(slab);
-    splk_vfree(slab, layout_.slab_size);
+    free_slab(slab);
     splk_cond_resched();
   }
 }
@@ -378,9 +415,9 @@ void SlabStore::release_all() {
   while (Slab* slab = partial_.take_fullest()) complete_.push_back(slab);
   while (Slab* slab = complete_.front()) {
     kstd::IntrusiveList<Slab>::remove(slab);
-    forget_slab(slab);
-    splk_vfree(slab, layout_.slab_size);
+    free_slab(slab);
   }
+  destroy();
 }
 
 void SlabStore::stats(splk_cache_stats* out) {
@@ -417,6 +454,12 @@ const char* SlabStore::check_invariants() {
       ++used_slabs;
   });
   if (bad_magic != 0) return "a partial slab has a bad magic";
+  if (layout_.header_tags) {
+    bool indexed = true;
+    partial_.for_each([&](Slab* slab) { indexed = indexed && check_index(slab); });
+    for (Slab* slab : complete_) indexed = indexed && check_index(slab);
+    if (!indexed) return "an object's index entry is missing or names another tag slot";
+  }
   for (Slab* slab : complete_) {
     if (slab->magic != Slab::kMagic) return "a complete slab has a bad magic";
     if (!slab->full()) return "a slab on the complete list is not full";

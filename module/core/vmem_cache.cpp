@@ -27,13 +27,19 @@ ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettin
              p.name, p.size, s.max_size_mb);
     return nullptr;
   }
-  const uint32_t mag_size = Magazine::size_for(layout.stride, kPageSize, s.magazine_size);
+  // Magazines are sized by SPL's rule on SPL's object size (the object
+  // with its tag, aligned) whichever way the tags are laid out: header
+  // tags shrink the slabs, not the per-CPU caching.
+  uint64_t spl_stride = layout.stride;
+  SlabLayout::stride_for(laid_out, s.align, &spl_stride);  // compute() checked it
+  const uint32_t mag_size = Magazine::size_for(spl_stride, kPageSize, s.magazine_size);
   const auto mag_max =
-      static_cast<uint32_t>(kstd::min<uint64_t>(Magazine::kMaxSize, kMagMaxBytes / layout.stride));
+      static_cast<uint32_t>(kstd::min<uint64_t>(Magazine::kMaxSize, kMagMaxBytes / spl_stride));
   if (!cache->init_common(p, s, mag_size, mag_max)) return nullptr;
   cache->store_.init(cache->name_, &cache->flags_, p.size, layout);
   cache->tags_ = cache->store_.tags();
-  cache->magic_ = p.ctor == nullptr && p.dtor == nullptr ? kPlainMagic : kMagic;
+  const bool plain = p.ctor == nullptr && p.dtor == nullptr && !layout.header_tags;
+  cache->magic_ = plain ? kPlainMagic : kMagic;
   if (s.debug) {
     // The general paths only: the plain ones do no debug work.
     cache->debug_.init(cache->name_, p.size);
@@ -63,7 +69,7 @@ void VmemCache::release_leaked() {
 void* VmemCache::alloc(int km_flags) {
   void* obj;
   if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_slow(km_flags);
-  *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+  *store_.tag_slot(obj) &= ~SlabTagKey::kFreeBit;
   return ctor_ != nullptr ? construct(obj, km_flags) : obj;
 }
 
@@ -83,7 +89,7 @@ void* VmemCache::alloc_from_layers(int km_flags) {
     if (kstd::likely(!mag->empty())) {
       void* obj = mag->objs[--mag->avail];
       irq.release();
-      *Slab::tag_of(obj) &= ~SlabTagKey::kFreeBit;
+      *store_.tag_slot(obj) &= ~SlabTagKey::kFreeBit;
       return obj;
     }
     if (store_.take_into(mag, mag->refill) != 0) continue;
@@ -105,29 +111,41 @@ void* VmemCache::alloc_from_layers(int km_flags) {
 // ---- Free ---------------------------------------------------------------
 
 void VmemCache::free(void* obj) {
+  if (store_.header_tags()) return free_slow(obj);
   if (dtor_ == nullptr) return free_plain(obj);
   if (obj == nullptr) return;  // as kfree(NULL): no destructor
   uintptr_t tag;
   if (!fast_tag(obj, &tag)) return free_slow(obj);
   dtor_(obj, priv_);
-  release(obj, tag);
+  release(obj, Slab::tag_of(obj), tag);
 }
 
-// Validates a pointer handed to free() and returns its tag.  Only
-// arithmetic before the tag is trusted: see slab.hpp.
-bool VmemCache::check_tag(void* obj, uintptr_t* tag) {
+// Validates a pointer handed to free() and returns its tag's slot and
+// value.  Only arithmetic and the index are trusted before the tag is
+// read: see slab.hpp.
+bool VmemCache::check_tag(void* obj, uintptr_t** slot, uintptr_t* tag) {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-  // The tag is the word before the object.  When that word starts on an
-  // earlier page it may not be mapped (a foreign pointer at the start of a
-  // vmalloc area), so it is read without faulting.
-  uintptr_t* slot = Slab::tag_of(obj);
-  if ((addr & (kPageSize - 1)) < sizeof(uintptr_t)) {
-    if (!splk_read_word_nofault(slot, tag)) {
+  if (store_.header_tags()) {
+    // The index holds the start of every object of a live slab, nothing
+    // else: what it does not know is not read.
+    *slot = store_.header_slot(obj);
+    if (*slot == nullptr) {
+      reject_free(obj, "not an object of this cache");
+      return false;
+    }
+    *tag = **slot;
+  } else if ((addr & (kPageSize - 1)) < sizeof(uintptr_t)) {
+    // The tag is the word before the object.  When that word starts on an
+    // earlier page it may not be mapped (a foreign pointer at the start of
+    // a vmalloc area), so it is read without faulting.
+    *slot = Slab::tag_of(obj);
+    if (!splk_read_word_nofault(*slot, tag)) {
       reject_free(obj, "not an object of this cache");
       return false;
     }
   } else {
-    *tag = *slot;
+    *slot = Slab::tag_of(obj);
+    *tag = **slot;
   }
   if (tags_.allocated(*tag, addr, kPageSize)) return true;
   if (tags_.allocated(*tag & ~SlabTagKey::kFreeBit, addr, kPageSize))
@@ -138,7 +156,7 @@ bool VmemCache::check_tag(void* obj, uintptr_t* tag) {
 }
 
 // Everything the inline free does not handle: emergency objects, tags on
-// the previous page, and every rejected pointer.
+// the previous page or in the slab header, and every rejected pointer.
 void VmemCache::free_slow(void* obj) {
   if (obj == nullptr) return;  // as kfree(NULL): the inline check let it by
   // Slab objects live in vmalloc space, emergency objects never do.
@@ -148,10 +166,11 @@ void VmemCache::free_slow(void* obj) {
       reject_free(obj, "not an object of this cache");
     return;
   }
+  uintptr_t* slot;
   uintptr_t tag;
-  if (!check_tag(obj, &tag)) return;
+  if (!check_tag(obj, &slot, &tag)) return;
   if (dtor_ != nullptr) dtor_(obj, priv_);
-  release(obj, tag);
+  release(obj, slot, tag);
 }
 
 // ---- The debug mode (debug_check.hpp) -----------------------------------
@@ -178,10 +197,17 @@ void VmemCache::free_debug(void* obj, void* site) {
   if (obj == nullptr) return;  // as kfree(NULL)
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
   if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size) return free_slow(obj);
-  uintptr_t* slot = Slab::tag_of(obj);
+  uintptr_t* slot;
   uintptr_t tag;
-  if (!splk_read_word_nofault(slot, &tag))
+  if (store_.header_tags()) {
+    // Slots of live slabs only: a reaped slab left the index first.
+    slot = store_.header_slot(obj);
+    if (slot == nullptr)
+      return reject_free(obj, "not an object of this cache (or its slab was reaped since)");
+    tag = kstd::load_relaxed(*slot);
+  } else if (slot = Slab::tag_of(obj); !splk_read_word_nofault(slot, &tag)) {
     return reject_free(obj, "not an object of this cache (no page there: a slab reaped since?)");
+  }
   const uintptr_t allocated = tag & ~uintptr_t{SlabTagKey::kFreeBit};
   if (!tags_.allocated(allocated, addr, kPageSize) || !store_.owns_slab(tags_.slab_of(allocated)))
     return reject_free(obj, "not an object of this cache (or its slab was reaped since)");
@@ -199,10 +225,12 @@ void VmemCache::free_debug(void* obj, void* site) {
 // ---- Invariants ---------------------------------------------------------
 
 bool VmemCache::is_free_object(const void* cache, void* obj) {
-  return (*Slab::tag_of(obj) & SlabTagKey::kFreeBit) != 0 &&
-         static_cast<const VmemCache*>(cache)->tags_.allocated(
-             *Slab::tag_of(obj) & ~SlabTagKey::kFreeBit, reinterpret_cast<uintptr_t>(obj),
-             kPageSize);
+  const auto* self = static_cast<const VmemCache*>(cache);
+  const uintptr_t* slot =
+      self->store_.header_tags() ? self->store_.header_slot(obj) : Slab::tag_of(obj);
+  return slot != nullptr && (*slot & SlabTagKey::kFreeBit) != 0 &&
+         self->tags_.allocated(*slot & ~SlabTagKey::kFreeBit, reinterpret_cast<uintptr_t>(obj),
+                               kPageSize);
 }
 
 const char* VmemCache::check_layer() {
@@ -224,7 +252,7 @@ uint64_t VmemCache::reclaimable() { return store_.objs_on_empty_slabs(); }
 
 void VmemCache::quiesce() { store_.wait_for_grows(); }
 
-void VmemCache::destroy_layer() {}
+void VmemCache::destroy_layer() { store_.destroy(); }
 
 void VmemCache::layer_stats(splk_cache_stats* out) { store_.stats(out); }
 

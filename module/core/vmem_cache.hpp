@@ -8,6 +8,9 @@
 // reached by a tail call, so the hit path saves no register.  free()
 // validates the pointer by its tag (slab.hpp) before touching anything
 // else, and takes the slow path for whatever it cannot decide inline.
+// A cache whose tags are in the slab header (slab_layout.hpp) is never
+// plain: its objects are large, and its general paths find each tag
+// through the store's index.
 #pragma once
 
 #include "debug_check.hpp"
@@ -22,7 +25,8 @@ class VmemCache final : public ObjectCache {
   // not fit a slab or there is no memory.
   static ObjectCache* make(void* mem, const CacheParams& params, const CreateSettings& settings);
 
-  // A cache that is plain() (no constructor, no destructor).
+  // A cache that is plain() (no constructor, no destructor, tags before
+  // the objects).
   void* alloc_plain(int km_flags);
   void free_plain(void* obj);
 
@@ -56,12 +60,15 @@ class VmemCache final : public ObjectCache {
   void* alloc_slow(int km_flags);
   void* alloc_from_layers(int km_flags);
   void free_slow(void* obj);
-  bool check_tag(void* obj, uintptr_t* tag);
+  // The slot and value of a freed pointer's tag, when it is an allocated
+  // object of this cache; else reported and false.
+  bool check_tag(void* obj, uintptr_t** slot, uintptr_t* tag);
   // The tag of a slab object, when it can be read and checked without a
   // fault: a vmalloc address whose tag word is on the object's own page.
+  // Tags before the object only.
   bool fast_tag(void* obj, uintptr_t* tag) const;
   // A validated slab object goes back: free state, magazine.
-  void release(void* obj, uintptr_t tag);
+  void release(void* obj, uintptr_t* slot, uintptr_t tag);
 
   SlabTagKey tags_;  // the store's, here for the fast paths
   SlabStore store_;
@@ -84,15 +91,15 @@ class VmemCache final : public ObjectCache {
   return tags_.allocated(*tag, addr, kPageSize);
 }
 
-[[gnu::always_inline]] inline void VmemCache::release(void* obj, uintptr_t tag) {
-  *Slab::tag_of(obj) = tag | SlabTagKey::kFreeBit;
+[[gnu::always_inline]] inline void VmemCache::release(void* obj, uintptr_t* slot, uintptr_t tag) {
+  *slot = tag | SlabTagKey::kFreeBit;
   if (kstd::unlikely(!cpus_.push(obj))) return push_slow(obj);
 }
 
 [[gnu::always_inline]] inline void VmemCache::free_plain(void* obj) {
   uintptr_t tag;
   if (kstd::unlikely(!fast_tag(obj, &tag))) return free_slow(obj);
-  release(obj, tag);
+  release(obj, Slab::tag_of(obj), tag);
 }
 
 }  // namespace splkmem

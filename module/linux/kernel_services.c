@@ -24,6 +24,7 @@
 #include <linux/topology.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <linux/version.h>
 
 #define SPL_KMEM_CACHE_IMPLEMENTING
@@ -459,6 +460,35 @@ void *splk_addr_set_remove(void *set, uintptr_t addr)
 bool splk_addr_set_contains(void *set, uintptr_t addr)
 {
 	return splk_addr_set_find(set, addr) != NULL;
+}
+
+void splk_index_init(void *xa)
+{
+	xa_init(xa);
+}
+
+bool splk_index_store(void *xa, unsigned long index, void *entry, int km_flags)
+{
+	unsigned int noio = memalloc_noio_save();
+	void *old = xa_store(xa, index, entry, splk_gfp(km_flags));
+
+	memalloc_noio_restore(noio);
+	return !xa_is_err(old);
+}
+
+void *splk_index_load(void *xa, unsigned long index)
+{
+	return xa_load(xa, index);
+}
+
+void splk_index_erase(void *xa, unsigned long index)
+{
+	xa_erase(xa, index);
+}
+
+void splk_index_destroy(void *xa)
+{
+	xa_destroy(xa);
 }
 
 /*

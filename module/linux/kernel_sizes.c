@@ -13,6 +13,7 @@
 #include <linux/rbtree.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include <asm/page.h>
 
@@ -48,6 +49,7 @@ int main(void)
 	DEFINE_SIZE_ALIGN(SPINLOCK, spinlock_t);
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
 	DEFINE_SIZE_ALIGN(RB_ROOT, struct rb_root);
+	DEFINE_SIZE_ALIGN(XARRAY, struct xarray);
 
 	return 0;
 }
