@@ -147,14 +147,18 @@ pin() {
 
 # Bytes in the caches' own slabs, and more, of one table: slab bytes,
 # Linux-slab object bytes, caches, deadlocks, emergency objects allocated
-# and their high-water mark, object bytes, bytes in empty slabs, and
-# each cache's most slabs in use (slab max) in bytes, summed.
+# and their high-water mark, object bytes, bytes in empty slabs, each
+# cache's most slabs in use (slab max) in bytes, and each cache's most
+# objects out of its slabs (object max) in bytes, summed.
 slab_total() {
 	awk 'NR > 2 {
-		if ($3 != "-") { kv += $3; ob += $4; es += ($7 - $8) * $5; sm += $9 * $5 }
-		else ls += $4
+		if ($3 != "-") {
+			kv += $3; ob += $4; es += ($7 - $8) * $5; sm += $9 * $5; om += $12 * $6
+		} else ls += $4
 		n++; dl += $13; ea += $14; em += $15
-	} END { printf "%d %d %d %d %d %d %d %d %d\n", kv, ls, n, dl, ea, em, ob, es, sm }' "$1"
+	} END {
+		printf "%d %d %d %d %d %d %d %d %d %d\n", kv, ls, n, dl, ea, em, ob, es, sm, om
+	}' "$1"
 }
 kstat() {  # a figure of /proc/spl/kstat/zfs/$1, 0 without zfs.ko
 	if [ -r /proc/spl/kstat/zfs/$1 ]; then
@@ -340,6 +344,7 @@ say "end,deadlock,$4"
 say "end,emergency_max,$6"
 say "end,caches,$3"
 say "end,slab_max_bytes,$9"
+say "end,obj_max_bytes,${10}"
 echo "zfs-test: /proc/spl/kmem/slab at peak ($FLAVOUR) {"
 cat /tmp/slab.peak
 echo "zfs-test: }"
