@@ -76,6 +76,8 @@ def fmt(v, unit):
         return f"{v:.2f}"
     if unit == "MB":
         return f"{v / 1e6:.1f}"
+    if unit == "x":
+        return f"{v:.3f}"
     return f"{v:.0f}"
 
 
@@ -176,6 +178,11 @@ def main():
         ("shrink_drop_caches", "`drop_caches` done during the shrink phase's I/O", ""),
         ("shrink_drop_caches_s", "time in them, s", "s"),
     ]
+    for fig in (fa, fb):
+        if fig.get("slab_max_bytes") and fig.get("obj_max_bytes"):
+            fig["slab_per_obj_at_peak"] = fig["slab_max_bytes"] / fig["obj_max_bytes"]
+    rows.insert(5, ("slab_per_obj_at_peak", "the first over the second: slab bytes per byte "
+                    "of objects at the peaks, whatever the demand", "x"))
     for k, title, unit in rows:
         r = ratio(k)
         lines.append(f"| {title} | {fmt(fa.get(k), unit)} | {fmt(fb.get(k), unit)} | "
