@@ -7,6 +7,10 @@
  * Allocators (<allocator>):
  *
  *   splk_kvmem  spl_kmem_cache_create(..., KMC_KVMEM), KM_SLEEP
+ *   splk_kvmem_pg  the same with align PAGE_SIZE (ZFS's zio buffers), sizes
+ *               of a page and up, workloads pair and memory only: a page
+ *               multiple keeps its tags in the slab header (SPL pads each
+ *               object to the next page for its spl_kmem_obj_t)
  *   splk_slab   spl_kmem_cache_create(..., KMC_SLAB), KM_SLEEP
  *   slub        kmem_cache_create(name, size, 8, SLAB_NO_MERGE, NULL)
  *   kmalloc     kmalloc()/kfree()
@@ -170,6 +174,7 @@ MODULE_PARM_DESC(rounds, "Rounds per timed figure, the median is reported (1-31)
 
 enum bench_kind {
 	BK_SPLK_KVMEM,
+	BK_SPLK_KVPG,
 	BK_SPLK_SLAB,
 	BK_SLUB,
 	BK_KMALLOC,
@@ -181,9 +186,11 @@ enum bench_kind {
 static const char * const bench_kind_name[BK_NR] = {
 #ifdef BENCH_PROVIDER_SPL
 	[BK_SPLK_KVMEM] = "spl_kvmem",
+	[BK_SPLK_KVPG] = "spl_kvmem_pg",
 	[BK_SPLK_SLAB] = "spl_slab",
 #else
 	[BK_SPLK_KVMEM] = "splk_kvmem",
+	[BK_SPLK_KVPG] = "splk_kvmem_pg",
 	[BK_SPLK_SLAB] = "splk_slab",
 #endif
 	[BK_SLUB] = "slub",
@@ -195,6 +202,7 @@ static const char * const bench_kind_name[BK_NR] = {
 /* Short names for the caches, which need unique names. */
 static const char * const bench_kind_tag[BK_NR] = {
 	[BK_SPLK_KVMEM] = "kv",
+	[BK_SPLK_KVPG] = "kvp",
 	[BK_SPLK_SLAB] = "sl",
 	[BK_SLUB] = "slub",
 	[BK_KMALLOC] = "km",
@@ -418,6 +426,10 @@ static int ba_create(struct bench_alloc *a, enum bench_kind kind, size_t size)
 		a->skc = spl_kmem_cache_create(a->name, size, 0, NULL, NULL,
 					       NULL, NULL, NULL, KMC_KVMEM);
 		break;
+	case BK_SPLK_KVPG:
+		a->skc = spl_kmem_cache_create(a->name, size, PAGE_SIZE, NULL, NULL,
+					       NULL, NULL, NULL, KMC_KVMEM);
+		break;
 	case BK_SPLK_SLAB:
 		a->skc = spl_kmem_cache_create(a->name, size, 0, NULL, NULL,
 					       NULL, NULL, NULL, KMC_SLAB);
@@ -457,6 +469,7 @@ static __always_inline void *ba_alloc(struct bench_alloc *a,
 {
 	switch (kind) {
 	case BK_SPLK_KVMEM:
+	case BK_SPLK_KVPG:
 	case BK_SPLK_SLAB:
 		return spl_kmem_cache_alloc(a->skc, KM_SLEEP);
 	case BK_SLUB:
@@ -477,6 +490,7 @@ static __always_inline void ba_free(struct bench_alloc *a,
 {
 	switch (kind) {
 	case BK_SPLK_KVMEM:
+	case BK_SPLK_KVPG:
 	case BK_SPLK_SLAB:
 		spl_kmem_cache_free(a->skc, obj);
 		break;
@@ -538,7 +552,7 @@ static bool bench_stats(const char *name, struct splk_cache_stats *out)
  */
 static bool bench_kind_enabled(enum bench_kind kind)
 {
-	bool cache = kind == BK_SPLK_KVMEM || kind == BK_SPLK_SLAB;
+	bool cache = kind == BK_SPLK_KVMEM || kind == BK_SPLK_KVPG || kind == BK_SPLK_SLAB;
 
 	if (!strcmp(BENCH_PROVIDER, "spl"))
 		return cache;
@@ -603,6 +617,7 @@ static noinline u64 bench_pairs(struct bench_alloc *a, u64 n, bool *failed)
 {
 	switch (a->kind) {
 	case BK_SPLK_KVMEM:
+	case BK_SPLK_KVPG:
 	case BK_SPLK_SLAB:
 		return pair_loop(a, BK_SPLK_KVMEM, n, failed);
 	case BK_SLUB:
@@ -1206,7 +1221,7 @@ static void bench_memory(size_t size, enum bench_kind kind)
 	bool ok = true;
 	u64 tenths = 0;
 
-	if ((kind == BK_SPLK_KVMEM && !BENCH_HAVE_STATS) ||
+	if (((kind == BK_SPLK_KVMEM || kind == BK_SPLK_KVPG) && !BENCH_HAVE_STATS) ||
 	    ba_create(&a, kind, size)) {
 		bench_skip(WL_MEMORY, kind, size);
 		return;
@@ -1226,6 +1241,7 @@ static void bench_memory(size_t size, enum bench_kind kind)
 	if (ok) {
 		switch (kind) {
 		case BK_SPLK_KVMEM:
+		case BK_SPLK_KVPG:
 			ok = bench_stats(a.name, &st) && st.obj_alloc;
 			if (ok)
 				tenths = div64_u64(st.slab_total * st.slab_size * 10,
@@ -1761,7 +1777,7 @@ static void bench_table(enum bench_wl wl, enum bench_metric m, u64 *keys)
 		pr_info("%s\n", line);
 	}
 	if (wl == WL_MEMORY && m == M_BYTES_PER_OBJ)
-		pr_info("(splk_kvmem: slab_total * slab_size / obj_alloc; slub, splk_slab: SLUB slabs * pages per slab / objects; others: size rounding)\n");
+		pr_info("(splk_kvmem, splk_kvmem_pg: slab_total * slab_size / obj_alloc; slub, splk_slab: SLUB slabs * pages per slab / objects; others: size rounding)\n");
 }
 
 static void bench_tables(void)
@@ -1867,7 +1883,11 @@ static int bench_configure(void)
 	return 0;
 }
 
-static void bench_each(void (*fn)(size_t size, enum bench_kind kind))
+/*
+ * Runs @fn for every size and enabled kind; splk_kvmem_pg only when
+ * @page_aligned (pair and memory) and for sizes of a page and up.
+ */
+static void bench_each(void (*fn)(size_t size, enum bench_kind kind), bool page_aligned)
 {
 	enum bench_kind kind;
 	unsigned int i;
@@ -1875,6 +1895,8 @@ static void bench_each(void (*fn)(size_t size, enum bench_kind kind))
 	for (i = 0; i < cfg.nr_sizes; i++) {
 		for (kind = 0; kind < BK_NR; kind++) {
 			if (!bench_kind_enabled(kind))
+				continue;
+			if (kind == BK_SPLK_KVPG && (!page_aligned || cfg.sizes[i] < PAGE_SIZE))
 				continue;
 			fn(cfg.sizes[i], kind);
 			cond_resched();
@@ -1916,17 +1938,17 @@ static int __init splkmem_bench_init(void)
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
 	if (!cfg.taskq_only && !cfg.cross)
-		bench_each(bench_pair);
+		bench_each(bench_pair, true);
 	if (cfg.batch_wl) {
-		bench_each(bench_batch_fresh);
-		bench_each(bench_batch_warm);
+		bench_each(bench_batch_fresh, false);
+		bench_each(bench_batch_warm, false);
 	}
 	if (cfg.multi || cfg.cross) {
-		bench_each(bench_prodcons);
-		bench_each(bench_allcpus);
+		bench_each(bench_prodcons, false);
+		bench_each(bench_allcpus, false);
 	}
 	if (cfg.multi) {
-		bench_each(bench_memory);
+		bench_each(bench_memory, true);
 		if (idle_wl)
 			bench_idle();
 	}
