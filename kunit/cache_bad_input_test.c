@@ -310,6 +310,63 @@ static void free_bad_pointers_header_tags(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 }
 
+/* One CPU's round trip of an object, written after its free. */
+struct cbi_waf {
+	spl_kmem_cache_t *skc;
+	void *freed;
+	void *again;
+	unsigned long warnings;
+};
+
+static long cbi_waf_fn(void *arg)
+{
+	struct cbi_waf *w = arg;
+
+	w->freed = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
+	if (!w->freed)
+		return -ENOMEM;
+	spl_kmem_cache_free(w->skc, w->freed);
+	/* The bug under test: the object's first bytes written after free. */
+	memset(w->freed, 0x5a, 64);
+	w->warnings = splk_test_expect_warn_begin();
+	/* This CPU's magazine is last in, first out: the same object. */
+	w->again = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
+	pr_info(SPLK_TEST_SPLAT_END "\n");
+	w->warnings = READ_ONCE(splk_warnings) - w->warnings;
+	return 0;
+}
+
+/*
+ * A free object of a header-tag cache carries its tag slot in its words
+ * (tag_slots.hpp), which a write after free destroys: the allocation that
+ * takes it says so once and finds the slot through the index, and the
+ * object's books stay right.
+ */
+static void alloc_after_write_after_free_header_tags(struct kunit *test)
+{
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_bad_waf", SZ_16K,
+							   PAGE_SIZE, NULL, NULL, NULL,
+							   KMC_KVMEM);
+	struct cbi_waf w = { .skc = c->skc };
+	struct splk_cache_stats st;
+
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(cpumask_first(cpu_online_mask), cbi_waf_fn, &w),
+			0);
+	KUNIT_EXPECT_EQ(test, w.warnings, 1UL);
+	KUNIT_ASSERT_PTR_EQ(test, w.again, w.freed);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc, st.mag_objs + 1);
+	/* Allocated in the books: one free works, the second is refused. */
+	cbi_free_ok(test, c, w.again);
+	cbi_expect_free_refused(test, c, w.again);
+	/* And the next round trip is quiet: the free wrote the words again. */
+	w.warnings = READ_ONCE(splk_warnings);
+	w.again = cbi_alloc(test, c);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w.warnings);
+	cbi_free_ok(test, c, w.again);
+	splk_test_cache_destroy(test, c);
+}
+
 static void free_vmalloc_start(struct kunit *test)
 {
 	struct splk_test_cache *c = cbi_create(test, "splk_bad_vmalloc", 64, KMC_KVMEM);
@@ -498,6 +555,7 @@ static struct kunit_case cache_bad_input_cases[] = {
 	KUNIT_CASE(free_interior_pointer_kmc_slab),
 	KUNIT_CASE(free_vmalloc_start),
 	KUNIT_CASE(free_bad_pointers_header_tags),
+	KUNIT_CASE(alloc_after_write_after_free_header_tags),
 	KUNIT_CASE(free_twice),
 	KUNIT_CASE(free_twice_kmc_slab),
 	KUNIT_CASE(free_foreign_into_slab_cache),

@@ -538,6 +538,7 @@ def hit_pair_lines(data, run):
     """The hit-path targets (bench/targets) against the -icount pairs of
     @run, beside OpenZFS SPL's: (lines, number of targets missed)."""
     kv_max = TARGETS["kvmem_pair_max"]
+    pg_max = TARGETS.get("kvmem_pg_pair_max")
     over_max = TARGETS["slab_pair_over_slub_max"]
     over_limit = TARGETS.get("slab_pair_over_slub_limit", over_max)
     lines = []
@@ -568,6 +569,15 @@ def hit_pair_lines(data, run):
                      f"target <= {kv_max:.0f}: {'met' if ok else 'MISSED'}"
                      f"{spl_note('spl_kvmem', size)}")
     for size in sizes_of(data):
+        v = pair("splk_kvmem_pg", size)
+        if v is None or pg_max is None:
+            continue
+        ok = v <= pg_max
+        missed += not ok
+        lines.append(f"KMC_KVMEM page-aligned pair at {size} B: splkmem {fmt(v)} "
+                     f"instruction-ns, target <= {pg_max:.0f}: {'met' if ok else 'MISSED'}"
+                     f"{spl_note('spl_kvmem_pg', size)}")
+    for size in sizes_of(data):
         v = pair("splk_slab", size)
         u = pair("slub", size)
         if v is None or u is None:
@@ -588,8 +598,9 @@ def gate(data):
     exit status (1 when a target is missed or nothing was measured)."""
     lines, missed = hit_pair_lines(data, "gate")
     print("hit-path gate, -icount shift=0 (instruction-ns, median of 3), targets from "
-          "bench/targets: kvmem_pair_max=%.0f, slab_pair_over_slub_max=%.0f"
-          % (TARGETS["kvmem_pair_max"], TARGETS["slab_pair_over_slub_max"]))
+          "bench/targets: kvmem_pair_max=%.0f, kvmem_pg_pair_max=%.0f, slab_pair_over_slub_max=%.0f"
+          % (TARGETS["kvmem_pair_max"], TARGETS.get("kvmem_pg_pair_max", float("nan")),
+             TARGETS["slab_pair_over_slub_max"]))
     for line in lines:
         print("  " + line)
     if not lines:

@@ -62,10 +62,7 @@ void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
   obj_size_ = obj_size;
   layout_ = layout;
   partial_.init(layout_.objs);
-  tags_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
-  tags_.first_offset = layout_.first_offset;
-  tags_.span = layout_.slab_size - layout_.first_offset;
-  index_.init();
+  slots_.init(name, layout);
   lock_.init(SPLK_LOCK_CACHE);
   grow_wq_.init();
   emergency_.init();
@@ -98,7 +95,7 @@ void* SlabStore::take_object(Slab* slab) {
     if (debug_ != nullptr) debug_->prepare(obj, false);
   } else {
     obj = object_at(slab, slab->carved);
-    if (!layout_.header_tags) *Slab::tag_of(obj) = tags_.free_tag(slab);  // else new_slab() did
+    slots_.carve(slab, slab->carved, obj);
     ++slab->carved;
     if (debug_ != nullptr) debug_->prepare(obj, true);
   }
@@ -120,7 +117,7 @@ void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
 // Under lock_: puts an object back on its slab, which leaves the full
 // list or moves to the class of its new in_use (partial_slabs.hpp).
 void SlabStore::return_object(void* obj, uint64_t now) {
-  Slab* slab = tags_.slab_of(*tag_slot(obj));
+  Slab* slab = slots_.key().slab_of(*slots_.slot_of_free(obj));
   *static_cast<void**>(obj) = slab->free_list;
   slab->free_list = obj;
   if (slab->full()) kstd::IntrusiveList<Slab>::remove(slab);  // off the complete list
@@ -277,43 +274,17 @@ Slab* SlabStore::new_slab(int km_flags) {
   slab->filed = PartialSlabs::kUnfiled;
   slab->free_list = nullptr;
   slab->empty_since = splk_jiffies();
-  if (layout_.header_tags && !index_slab(slab, km_flags)) {
+  if (layout_.header_tags && !slots_.enter_slab(slab, km_flags)) {
     splk_vfree(mem, layout_.slab_size);
     return nullptr;
   }
   return slab;
 }
 
-// Header tags: every tag free, every object in the index.  Objects not yet
-// carved are free objects of the slab, so a free() of one is "already
-// free", as after the object's first round trip.
-bool SlabStore::index_slab(Slab* slab, int km_flags) {
-  for (uint32_t i = 0; i < layout_.objs; ++i) *slab->header_tag(i) = tags_.free_tag(slab);
-  for (uint32_t i = 0; i < layout_.objs; ++i) {
-    if (!index_.store(page_of(reinterpret_cast<uintptr_t>(object_at(slab, i))), slab->header_tag(i),
-                      km_flags)) {
-      unindex_slab(slab, i);
-      return false;
-    }
-  }
-  return true;
-}
-
-bool SlabStore::check_index(Slab* slab) const {
-  for (uint32_t i = 0; i < slab->capacity; ++i)
-    if (header_slot(object_at(slab, i)) != slab->header_tag(i)) return false;
-  return true;
-}
-
-void SlabStore::unindex_slab(Slab* slab, uint32_t objs) {
-  for (uint32_t i = 0; i < objs; ++i)
-    index_.erase(page_of(reinterpret_cast<uintptr_t>(object_at(slab, i))));
-}
-
 // A slab off every list: out of the index and the live set, then freed.
 void SlabStore::free_slab(Slab* slab) {
   slab->magic = 0;
-  if (layout_.header_tags) unindex_slab(slab, slab->capacity);
+  if (layout_.header_tags) slots_.leave_slab(slab);
   forget_slab(slab);
   splk_vfree(slab, layout_.slab_size);
 }
@@ -443,8 +414,10 @@ const char* SlabStore::check_invariants() {
   SpinLockIrqGuard guard(lock_);
   if (const char* wrong = partial_.check()) return wrong;
   uint64_t slabs = 0, objs = 0, in_use = 0, empty_objs = 0, used_slabs = 0, bad_magic = 0;
+  bool indexed = true;
   partial_.for_each([&](Slab* slab) {
     bad_magic += slab->magic != Slab::kMagic;
+    indexed = indexed && (!layout_.header_tags || slots_.check_slab(slab));
     ++slabs;
     objs += slab->capacity;
     in_use += slab->in_use;
@@ -454,20 +427,16 @@ const char* SlabStore::check_invariants() {
       ++used_slabs;
   });
   if (bad_magic != 0) return "a partial slab has a bad magic";
-  if (layout_.header_tags) {
-    bool indexed = true;
-    partial_.for_each([&](Slab* slab) { indexed = indexed && check_index(slab); });
-    for (Slab* slab : complete_) indexed = indexed && check_index(slab);
-    if (!indexed) return "an object's index entry is missing or names another tag slot";
-  }
   for (Slab* slab : complete_) {
     if (slab->magic != Slab::kMagic) return "a complete slab has a bad magic";
     if (!slab->full()) return "a slab on the complete list is not full";
+    indexed = indexed && (!layout_.header_tags || slots_.check_slab(slab));
     ++slabs;
     objs += slab->capacity;
     in_use += slab->in_use;
     ++used_slabs;
   }
+  if (!indexed) return "an object's index entry, or a free object's words, name another tag slot";
   if (slabs != slab_total_) return "slab_total differs from the slabs on the lists";
   if (used_slabs != slab_alloc_) return "slab_alloc differs from the slabs in use";
   if (objs + obj_emergency_ != obj_total_) return "obj_total differs from the slabs' capacity";

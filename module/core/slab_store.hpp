@@ -27,8 +27,8 @@
 //   out of the slabs (in magazines, in the depot or with callers), as SPL
 //   does;
 // - with header tags (slab_layout.hpp), the index from each object's first
-//   page to its tag slot in the slab header (index_): every object of a
-//   slab is entered when the grow task makes the slab, before the slab is
+//   page to its tag slot (TagSlots, tag_slots.hpp): every object of a slab
+//   is entered when the grow task makes the slab, before the slab is
 //   filed, and removed after the slab is unlinked, before it is freed.  So
 //   an object a caller holds is always in the index, and a pointer that is
 //   not the start of a live object is not (it is rejected, never read).
@@ -47,6 +47,7 @@
 #include "slab.hpp"
 #include "slab_layout.hpp"
 #include "splkmem/flags.h"
+#include "tag_slots.hpp"
 #include "task_queue.hpp"
 
 namespace splkmem {
@@ -66,25 +67,15 @@ class SlabStore : kstd::NonCopyable {
   // Debug caches: objects get the debug fill as they leave the slabs, and
   // the live slabs are kept in a set, so that owns_slab() can tell a slab
   // a reap gave back from a live one without reading it.
-  void set_debug(const DebugCheck* debug) { debug_ = debug; }
+  void set_debug(const DebugCheck* debug) {
+    debug_ = debug;
+    slots_.set_debug();
+  }
   bool owns_slab(const Slab* slab);
-  const SlabTagKey& tags() const { return tags_; }
-  bool header_tags() const { return layout_.header_tags; }
-  // Where obj's tag is: the word before it, or its slot in the slab
-  // header.  obj must be an object of the store (in a magazine, or
-  // allocated and checked): for an unchecked pointer use header_slot().
-  [[gnu::always_inline]] uintptr_t* tag_slot(void* obj) const {
-    return layout_.header_tags ? header_slot(obj) : Slab::tag_of(obj);
-  }
-  // Header tags: obj's slot, or nullptr when no object of this store
-  // starts there.  Any pointer, any context.
-  uintptr_t* header_slot(const void* obj) const {
-    const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-    if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
-        (addr & (kPageSize - 1)) != 0)
-      return nullptr;
-    return static_cast<uintptr_t*>(index_.load(page_of(addr)));
-  }
+  const SlabTagKey& tags() const { return slots_.key(); }
+  // Where the objects' tags are, and the index (tag_slots.hpp).
+  const TagSlots& slots() const { return slots_; }
+  bool header_tags() const { return slots_.header_tags(); }
 
   // Interrupts off: moves up to n objects into mag; how many it moved.
   uint32_t take_into(Magazine* mag, uint32_t n);
@@ -115,7 +106,7 @@ class SlabStore : kstd::NonCopyable {
   // Module unload: frees everything, whatever is still allocated.
   void release_all();
   // The cache is being freed, with every slab gone.
-  void destroy() { index_.destroy(); }
+  void destroy() { slots_.destroy(); }
   void stats(splk_cache_stats* out);
   // Debug checks of the books (object_cache.hpp, check_invariants()):
   // nullptr when they hold, else what is wrong.
@@ -135,12 +126,6 @@ class SlabStore : kstd::NonCopyable {
   void* object_at(Slab* slab, uint32_t i) const {
     return reinterpret_cast<char*>(slab) + layout_.first_offset + i * layout_.stride;
   }
-  static unsigned long page_of(uintptr_t addr) {
-    return static_cast<unsigned long>((addr - splk_kernel.vmalloc_start) / kPageSize);
-  }
-  bool index_slab(Slab* slab, int km_flags);
-  void unindex_slab(Slab* slab, uint32_t objs);
-  bool check_index(Slab* slab) const;
   void free_slab(Slab* slab);
   void return_object(void* obj, uint64_t now);
   void forget_slab(const Slab* slab);
@@ -150,9 +135,8 @@ class SlabStore : kstd::NonCopyable {
   uint64_t obj_size_;
   unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
   SlabLayout layout_;
-  SlabTagKey tags_;
+  TagSlots slots_;
   const DebugCheck* debug_;
-  PageIndex index_;  // header tags: object start page -> tag slot
 
   // Growth: one grow task at a time (KMC_BIT_GROWING), its entry embedded.
   WaitQueue grow_wq_;  // allocators wait for growth or the end of a reap

@@ -69,7 +69,7 @@ void VmemCache::release_leaked() {
 void* VmemCache::alloc(int km_flags) {
   void* obj;
   if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_slow(km_flags);
-  *store_.tag_slot(obj) &= ~SlabTagKey::kFreeBit;
+  *store_.slots().slot_of_free(obj) &= ~SlabTagKey::kFreeBit;
   return ctor_ != nullptr ? construct(obj, km_flags) : obj;
 }
 
@@ -89,7 +89,7 @@ void* VmemCache::alloc_from_layers(int km_flags) {
     if (kstd::likely(!mag->empty())) {
       void* obj = mag->objs[--mag->avail];
       irq.release();
-      *store_.tag_slot(obj) &= ~SlabTagKey::kFreeBit;
+      *store_.slots().slot_of_free(obj) &= ~SlabTagKey::kFreeBit;
       return obj;
     }
     if (store_.take_into(mag, mag->refill) != 0) continue;
@@ -128,7 +128,7 @@ bool VmemCache::check_tag(void* obj, uintptr_t** slot, uintptr_t* tag) {
   if (store_.header_tags()) {
     // The index holds the start of every object of a live slab, nothing
     // else: what it does not know is not read.
-    *slot = store_.header_slot(obj);
+    *slot = store_.slots().slot_of_pointer(obj);
     if (*slot == nullptr) {
       reject_free(obj, "not an object of this cache");
       return false;
@@ -170,6 +170,7 @@ void VmemCache::free_slow(void* obj) {
   uintptr_t tag;
   if (!check_tag(obj, &slot, &tag)) return;
   if (dtor_ != nullptr) dtor_(obj, priv_);
+  if (store_.header_tags()) return release_header(obj, slot, tag);
   release(obj, slot, tag);
 }
 
@@ -201,7 +202,7 @@ void VmemCache::free_debug(void* obj, void* site) {
   uintptr_t tag;
   if (store_.header_tags()) {
     // Slots of live slabs only: a reaped slab left the index first.
-    slot = store_.header_slot(obj);
+    slot = store_.slots().slot_of_pointer(obj);
     if (slot == nullptr)
       return reject_free(obj, "not an object of this cache (or its slab was reaped since)");
     tag = kstd::load_relaxed(*slot);
@@ -226,11 +227,12 @@ void VmemCache::free_debug(void* obj, void* site) {
 
 bool VmemCache::is_free_object(const void* cache, void* obj) {
   const auto* self = static_cast<const VmemCache*>(cache);
-  const uintptr_t* slot =
-      self->store_.header_tags() ? self->store_.header_slot(obj) : Slab::tag_of(obj);
+  const TagSlots& slots = self->store_.slots();
+  const uintptr_t* slot = slots.header_tags() ? slots.slot_of_pointer(obj) : Slab::tag_of(obj);
   return slot != nullptr && (*slot & SlabTagKey::kFreeBit) != 0 &&
          self->tags_.allocated(*slot & ~SlabTagKey::kFreeBit, reinterpret_cast<uintptr_t>(obj),
-                               kPageSize);
+                               kPageSize) &&
+         slots.words_agree(obj);
 }
 
 const char* VmemCache::check_layer() {

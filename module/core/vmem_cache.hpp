@@ -9,8 +9,9 @@
 // validates the pointer by its tag (slab.hpp) before touching anything
 // else, and takes the slow path for whatever it cannot decide inline.
 // A cache whose tags are in the slab header (slab_layout.hpp) is never
-// plain: its objects are large, and its general paths find each tag
-// through the store's index.
+// plain: its objects are large; its free finds each tag through the
+// store's index, its allocation through the free object's own words
+// (tag_slots.hpp).
 #pragma once
 
 #include "debug_check.hpp"
@@ -67,8 +68,11 @@ class VmemCache final : public ObjectCache {
   // fault: a vmalloc address whose tag word is on the object's own page.
   // Tags before the object only.
   bool fast_tag(void* obj, uintptr_t* tag) const;
-  // A validated slab object goes back: free state, magazine.
+  // A validated slab object goes back: free state, magazine.  Tags before
+  // the objects, or in the slab header (the object then carries its slot
+  // while free: tag_slots.hpp).
   void release(void* obj, uintptr_t* slot, uintptr_t tag);
+  void release_header(void* obj, uintptr_t* slot, uintptr_t tag);
 
   SlabTagKey tags_;  // the store's, here for the fast paths
   SlabStore store_;
@@ -93,6 +97,11 @@ class VmemCache final : public ObjectCache {
 
 [[gnu::always_inline]] inline void VmemCache::release(void* obj, uintptr_t* slot, uintptr_t tag) {
   *slot = tag | SlabTagKey::kFreeBit;
+  if (kstd::unlikely(!cpus_.push(obj))) return push_slow(obj);
+}
+
+inline void VmemCache::release_header(void* obj, uintptr_t* slot, uintptr_t tag) {
+  store_.slots().mark_free(obj, slot, tag);
   if (kstd::unlikely(!cpus_.push(obj))) return push_slow(obj);
 }
 

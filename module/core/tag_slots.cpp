@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// TagSlots: the key, the index's upkeep as slabs come and go, and the
+// report of a free object whose words were overwritten (tag_slots.hpp).
+#include "tag_slots.hpp"
+
+namespace splkmem {
+
+void TagSlots::init(const char* name, const SlabLayout& layout) {
+  name_ = name;
+  layout_ = layout;
+  key_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
+  key_.first_offset = layout.first_offset;
+  key_.span = layout.slab_size - layout.first_offset;
+  // Header-tag objects are a page or more: words 1 and 2 are theirs.
+  object_words_ = layout.header_tags;
+  index_.init();
+}
+
+void TagSlots::carve(Slab* slab, uint32_t i, void* obj) const {
+  if (!layout_.header_tags) {
+    *Slab::tag_of(obj) = key_.free_tag(slab);
+    return;
+  }
+  // The slot is free since enter_slab().
+  if (object_words_) {
+    static_cast<uintptr_t*>(obj)[kTagWord] = key_.free_tag(slab);
+    static_cast<uintptr_t*>(obj)[kIndexWord] = i;
+  }
+}
+
+// Objects not yet carved are free objects of the slab, so a free() of one
+// is "already free", as after the object's first round trip.
+bool TagSlots::enter_slab(Slab* slab, int km_flags) {
+  for (uint32_t i = 0; i < layout_.objs; ++i) {
+    *slab->header_tag(i) = key_.free_tag(slab);
+    if (!index_.store(object_page(slab, i), slab->header_tag(i), km_flags)) {
+      leave_objects(slab, i);
+      return false;
+    }
+  }
+  return true;
+}
+
+void TagSlots::leave_objects(Slab* slab, uint32_t objs) {
+  for (uint32_t i = 0; i < objs; ++i) index_.erase(object_page(slab, i));
+}
+
+bool TagSlots::check_slab(Slab* slab) const {
+  for (uint32_t i = 0; i < slab->capacity; ++i) {
+    void* obj = object_at(slab, i);
+    uintptr_t* slot = slab->header_tag(i);
+    if (slot_of_pointer(obj) != slot) return false;
+    // Every free object that has been carved, on the slab's free list or
+    // in a magazine, carries its slot in its words.
+    if (i < slab->carved && (*slot & SlabTagKey::kFreeBit) != 0 && !words_agree(obj)) return false;
+  }
+  return true;
+}
+
+uintptr_t* TagSlots::slot_after_bad_words(void* obj) const {
+  splk_warn(
+      "cache '%s': free object %p was written after it was freed (words %u and %u, "
+      "which hold its tag slot while it is free)",
+      name_, obj, unsigned{kTagWord}, unsigned{kIndexWord});
+  return slot_of_pointer(obj);
+}
+
+}  // namespace splkmem

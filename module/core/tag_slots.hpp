@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// TagSlots: where the tags of one cache's slab objects are (slab.hpp says
+// what a tag holds), and how an object, or any pointer, is mapped to its
+// tag's slot.  Two layouts (slab_layout.hpp):
+//
+// - inline tags: the slot is the word before the object, found by
+//   arithmetic alone;
+// - header tags (page-aligned objects a page or more long): the slots are
+//   an array after the slab header, and nothing about an object's address
+//   says where its slab starts.  Two ways lead to the slot:
+//   - the index (a PageIndex: object start page -> slot), entered for
+//     every object of a slab when the slab is made and cleared before it
+//     is freed.  It is the authority: free() maps an untrusted pointer
+//     through it, so a pointer that is not the start of a live object is
+//     refused without being read;
+//   - the object's own words, while it is free: SPL runs the destructor
+//     on every free and the constructor on every allocation, so a free
+//     object's contents are dead, and words 1 and 2 hold its tag and its
+//     index in the slab (word 0 is the slab free list's link).  An
+//     allocation then finds the slot with arithmetic and two loads, no
+//     index walk.  The words are checked against each other and against
+//     the slot before they are trusted; words a caller wrote after free
+//     are reported and the index is asked instead.  Debug caches fill
+//     free objects with a pattern (debug_check.hpp), so they use the
+//     index only.
+//
+// Every function may be called from any context unless it says otherwise.
+#pragma once
+
+#include "kernel_objects.hpp"
+#include "slab.hpp"
+#include "slab_layout.hpp"
+
+namespace splkmem {
+
+class TagSlots : kstd::NonCopyable {
+ public:
+  // name: the cache's, for messages.
+  void init(const char* name, const SlabLayout& layout);
+  // Debug caches: free objects carry the debug fill, not their slot.
+  void set_debug() { object_words_ = false; }
+  // Frees the index's nodes; every slab must have left it.
+  void destroy() { index_.destroy(); }
+
+  const SlabTagKey& key() const { return key_; }
+  bool header_tags() const { return layout_.header_tags; }
+
+  // Header tags: obj's slot, or nullptr when no object of the cache
+  // starts there.  Any pointer.
+  uintptr_t* slot_of_pointer(const void* obj) const {
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+    if (addr - splk_kernel.vmalloc_start >= splk_kernel.vmalloc_size ||
+        (addr & (kPageSize - 1)) != 0)
+      return nullptr;
+    return static_cast<uintptr_t*>(index_.load(page_of(addr)));
+  }
+  // The slot of a free object of the cache (in a magazine, the depot or
+  // on its slab).
+  [[gnu::always_inline]] uintptr_t* slot_of_free(void* obj) const {
+    if (!layout_.header_tags) return Slab::tag_of(obj);
+    if (!object_words_) return slot_of_pointer(obj);
+    uintptr_t* slot = slot_in_words(obj);
+    return kstd::likely(slot != nullptr) ? slot : slot_after_bad_words(obj);
+  }
+  // A checked allocated object is freed: its tag at slot (read by the
+  // caller's check) becomes free, and with object words the object
+  // carries it.
+  [[gnu::always_inline]] void mark_free(void* obj, uintptr_t* slot, uintptr_t tag) const {
+    const uintptr_t free_tag = tag | SlabTagKey::kFreeBit;
+    *slot = free_tag;
+    if (object_words_) {
+      Slab* slab = key_.slab_of(tag);
+      static_cast<uintptr_t*>(obj)[kTagWord] = free_tag;
+      static_cast<uintptr_t*>(obj)[kIndexWord] = static_cast<uintptr_t>(slot - slab->header_tag(0));
+    }
+  }
+  // Object i of slab leaves the slab for the first time (carved): free,
+  // for the magazine it goes to.
+  void carve(Slab* slab, uint32_t i, void* obj) const;
+
+  // Header tags: every object of a new slab in the index, every tag free;
+  // false (nothing left in the index) when an index node cannot be had.
+  bool enter_slab(Slab* slab, int km_flags);
+  // Header tags: the slab's objects out of the index, before it is freed.
+  void leave_slab(Slab* slab) { leave_objects(slab, slab->capacity); }
+  // Debug checks: every object of slab maps to its own slot, and a free
+  // object's words agree with it.
+  bool check_slab(Slab* slab) const;
+  // Debug checks: true when a free object's words name its slot.
+  bool words_agree(void* obj) const { return !object_words_ || slot_in_words(obj) != nullptr; }
+
+ private:
+  enum : uint32_t { kTagWord = 1, kIndexWord = 2 };
+
+  void* object_at(Slab* slab, uint32_t i) const {
+    return reinterpret_cast<char*>(slab) + layout_.first_offset + i * layout_.stride;
+  }
+  static unsigned long page_of(uintptr_t addr) {
+    return static_cast<unsigned long>((addr - splk_kernel.vmalloc_start) / kPageSize);
+  }
+  unsigned long object_page(Slab* slab, uint32_t i) const {
+    return page_of(reinterpret_cast<uintptr_t>(object_at(slab, i)));
+  }
+  // The slot a free object's words name, when the words are consistent
+  // with the object's address and with the slot itself; else nullptr.
+  // Only the object's words are read before the tag decodes (with the
+  // cache's random key) to a page-aligned slab holding obj and the index
+  // places obj exactly: the slot read last is then in that slab's header.
+  [[gnu::always_inline]] uintptr_t* slot_in_words(void* obj) const {
+    const auto* words = static_cast<const uintptr_t*>(obj);
+    const uintptr_t tag = words[kTagWord];
+    const uintptr_t i = words[kIndexWord];
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
+    if (kstd::unlikely(!key_.allocated(tag & ~uintptr_t{SlabTagKey::kFreeBit}, addr, kPageSize) ||
+                       i >= layout_.objs))
+      return nullptr;
+    Slab* slab = key_.slab_of(tag);
+    if (kstd::unlikely(object_at(slab, static_cast<uint32_t>(i)) != obj)) return nullptr;
+    uintptr_t* slot = slab->header_tag(static_cast<uint32_t>(i));
+    return kstd::likely(*slot == tag) ? slot : nullptr;
+  }
+  // Out of line: the words were overwritten while the object was free.
+  // Reported; the index's slot.
+  uintptr_t* slot_after_bad_words(void* obj) const;
+  void leave_objects(Slab* slab, uint32_t objs);
+
+  const char* name_;
+  SlabLayout layout_;
+  SlabTagKey key_;
+  bool object_words_;  // header tags, not a debug cache
+  PageIndex index_;
+};
+
+}  // namespace splkmem
