@@ -15,6 +15,9 @@
 #   make zfs-test     OpenZFS 2.4.4 on splkmem and as released, a pool
 #                     workload on each in QEMU, side by side
 #                     (bench/results/zfs.md)
+#   make zfs-test-kasan  the splkmem flavour of it on a KASAN test kernel
+#                     (kmemleak, no lockdep); not part of make check
+#                     (bench/results/zfs-kasan.md)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -27,7 +30,8 @@ ifneq ($(SPLKMEM_OPENZFS),)
 KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
-.PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test
+.PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test \
+	zfs-test-kasan
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
 export OPENZFS_TARBALL
@@ -64,3 +68,6 @@ openzfs:
 
 zfs-test:
 	scripts/zfs-test.sh --results bench/results
+
+zfs-test-kasan:
+	ZFS_TEST_KERNEL=kasan scripts/zfs-test.sh --results bench/results

@@ -16,8 +16,13 @@
 #       zpool and zfs, linked with OpenZFS's libraries statically (only
 #       the system's libraries stay shared); prints the directory holding
 #       the two binaries.
+#   scripts/build-openzfs.sh --kernel TREE [--on-splkmem SYMVERS] [MODULE...]
+#       The modules against a kernel tree built in place (the KASAN test
+#       kernel of build-test-kernel.sh zfs) instead of the stock headers;
+#       cached apart from the stock builds.
 #
-# The modules are built against Debian's stock 6.12 headers.  The tarball is
+# The modules are built against Debian's stock 6.12 headers unless --kernel
+# names a tree.  The tarball is
 # $OPENZFS_TARBALL, default ../shared/peers/openzfs-2.4.4.tar.gz relative to
 # the repository top.  Everything is cached under ${SPLKMEM_CACHE:-~/.cache/splkmem}:
 #   openzfs-<key>/src                stock tree; key: the tarball's hash and
@@ -25,6 +30,8 @@
 #                                    keys the test kernel)
 #   openzfs-<key>/on-splkmem-<pkey>/ patched tree; pkey: the patch and the
 #                                    names and CRCs of SYMVERS
+#   openzfs-tk-<key>/                the same for --kernel TREE; key: the
+#                                    tarball's hash and the tree's path
 #   zfs-tools-<tkey>/            user-space tools; tkey: the tarball's
 #                                    hash and the configure options
 # Configure runs once per key, each module is built once.  For modules,
@@ -52,6 +59,12 @@ source "$here/kernels.sh"
 patch_file=$top/patches/openzfs-2.4.4-on-splkmem.patch
 flavour=stock
 symvers=
+ktree=
+if [ "${1:-}" = --kernel ]; then
+	ktree=${2:?usage: build-openzfs.sh --kernel TREE [--on-splkmem SYMVERS] [MODULE...]}
+	[ -f "$ktree/Module.symvers" ] || { echo "openzfs: $ktree is not a built kernel tree" >&2; exit 1; }
+	shift 2
+fi
 case "${1:-}" in
 --on-splkmem)
 	flavour=on-splkmem
@@ -145,13 +158,24 @@ if [ "$flavour" = tools ]; then
 	exit 0
 fi
 
-kobj=$(stock_headers 6.12)
-release=$(stock_release 6.12)
-ksrc=${kobj%-amd64}-common
-[ -d "$ksrc" ] || { echo "openzfs: missing $ksrc (run scripts/deps.sh)" >&2; exit 1; }
-
-key=$( { echo "$tarball_hash"; echo "$release"; } | sha256sum | cut -c1-16)
-dir=$cache_root/openzfs-$key
+if [ -n "$ktree" ]; then
+	# A tree built in place is its own source and object tree.  Its path
+	# names its configuration (build-test-kernel.sh keys it), so the path
+	# keys the build.
+	kobj=$ktree
+	ksrc=$ktree
+	release=$(cat "$ktree/include/config/kernel.release")
+	prefix=openzfs-tk
+	key=$( { echo "$tarball_hash"; echo "$ktree"; } | sha256sum | cut -c1-16)
+else
+	kobj=$(stock_headers 6.12)
+	release=$(stock_release 6.12)
+	ksrc=${kobj%-amd64}-common
+	[ -d "$ksrc" ] || { echo "openzfs: missing $ksrc (run scripts/deps.sh)" >&2; exit 1; }
+	prefix=openzfs
+	key=$( { echo "$tarball_hash"; echo "$release"; } | sha256sum | cut -c1-16)
+fi
+dir=$cache_root/$prefix-$key
 src=$dir/src
 
 if [ ! -f "$dir/.configured" ]; then
@@ -257,8 +281,8 @@ if [ ${#todo[@]} -gt 0 ]; then
 		touch "$stamp/.built-$m"
 	done
 fi
-# Builds for other tarballs or kernels are dead weight (the tools have
-# their own prefix and key).
-find "$cache_root" -maxdepth 1 -regex '.*/openzfs-[0-9a-f]*' ! -name "openzfs-$key" \
+# Builds for other tarballs or kernels of the same kind (stock, or a test
+# kernel) are dead weight; the tools have their own prefix and key.
+find "$cache_root" -maxdepth 1 -regex ".*/$prefix-[0-9a-f]*" ! -name "$prefix-$key" \
 	-exec rm -rf {} + 2>/dev/null || true
 echo "$tree/module"

@@ -7,6 +7,9 @@
 #   build-test-kernel.sh kcsan   the same with KCSAN instead of KASAN (the
 #                                two exclude each other): test-kernel.config
 #                                then test-kernel-kcsan.config on top
+#   build-test-kernel.sh zfs     KASAN without lockdep, for OpenZFS (make
+#                                zfs-test-kasan): test-kernel-zfs.config
+#                                on top
 #
 # The cache key is the fragments' hash plus the Debian source package
 # version, so a second run with neither changed does nothing.  Prints the

@@ -31,11 +31,21 @@
 #                       instructions, phase times reproducible; 0: plain
 #                       multi-threaded TCG (faster, times vary +-20 %)
 #   ZFS_TEST_FLAVOURS   "splkmem stock" (default), or one of them
-#   ZFS_TEST_TIMEOUT    seconds per boot before it counts as a hang (1800)
+#   ZFS_TEST_TIMEOUT    seconds per boot before it counts as a hang (1800;
+#                       3600 with ZFS_TEST_KERNEL=kasan)
 #   ZFS_TEST_CPU        QEMU's -cpu (default qemu64,-cx16: the guest kernel
 #                       then never runs cmpxchg16b, whose emulation under
 #                       -icount corrupted EFLAGS in about 1 boot in 3;
 #                       see known_guest_crash)
+#   ZFS_TEST_KERNEL     stock (default): Debian's stock 6.12; kasan (make
+#                       zfs-test-kasan): the test kernel of
+#                       build-test-kernel.sh zfs (KASAN, kmemleak, no
+#                       lockdep), OpenZFS and splkmem built against it,
+#                       and other defaults: the splkmem flavour only,
+#                       SCALE 40, plain TCG, a 3600 s timeout; figures in
+#                       build/zfs-test-kasan/ and, with --results, as
+#                       zfs-kasan.{csv,md}.  Any KASAN or kmemleak report
+#                       fails it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,28 +63,71 @@ if [ ! -f "$OPENZFS_TARBALL" ]; then
 	echo "zfs-test: SKIPPED: no OpenZFS 2.4.4 tarball at $OPENZFS_TARBALL (set OPENZFS_TARBALL=)" >&2
 	exit 2
 fi
-scale=${ZFS_TEST_SCALE:-80}
-icount=${ZFS_TEST_ICOUNT:-1}
-flavours=${ZFS_TEST_FLAVOURS:-splkmem stock}
+kernel=${ZFS_TEST_KERNEL:-stock}
+case "$kernel" in
+stock)
+	scale=${ZFS_TEST_SCALE:-80}
+	icount=${ZFS_TEST_ICOUNT:-1}
+	flavours=${ZFS_TEST_FLAVOURS:-splkmem stock}
+	timeout_s=${ZFS_TEST_TIMEOUT:-1800}
+	wait_s=10
+	out=$top/build/zfs-test
+	name=zfs
+	;;
+kasan)
+	# KASAN checks every access of the kernel and of the modules (OpenZFS
+	# and splkmem are built with it too): several times slower, so less
+	# data, plain TCG (no phase time is judged here) and more patience.
+	scale=${ZFS_TEST_SCALE:-40}
+	icount=${ZFS_TEST_ICOUNT:-0}
+	flavours=${ZFS_TEST_FLAVOURS:-splkmem}
+	timeout_s=${ZFS_TEST_TIMEOUT:-3600}
+	wait_s=60
+	out=$top/build/zfs-test-kasan
+	name=zfs-kasan
+	;;
+*) echo "zfs-test: unknown ZFS_TEST_KERNEL '$kernel' (stock, kasan)" >&2; exit 1 ;;
+esac
+for f in $flavours; do
+	case $f in
+	splkmem|stock) ;;
+	*) echo "zfs-test: unknown flavour '$f' (splkmem, stock)" >&2; exit 1 ;;
+	esac
+done
 
 t_all=$SECONDS
 "$here/deps.sh"
-kdir=$(stock_headers 6.12)
-vmlinuz=$(stock_image 6.12)
-release=$(stock_release 6.12)
-out=$top/build/zfs-test
+kernel_opt=()
+if [ "$kernel" = kasan ]; then
+	t0=$SECONDS
+	kdir=$(nice -n 10 "$here/build-test-kernel.sh" zfs)
+	echo "zfs-test: KASAN test kernel: $kdir ($((SECONDS - t0)) s)" >&2
+	vmlinuz=$kdir/arch/x86/boot/bzImage
+	release="$(cat "$kdir/include/config/kernel.release") (test kernel: KASAN, kmemleak)"
+	kernel_opt=(--kernel "$kdir")
+else
+	kdir=$(stock_headers 6.12)
+	vmlinuz=$(stock_image 6.12)
+	release=$(stock_release 6.12)
+fi
 mkdir -p "$out"
 "$here/build-module.sh" "$kdir" "$out/module"
 
 # OpenZFS, both flavours and the tools: cached after the first run.  The
-# builds run niced: the machine is shared.
+# builds run niced: the machine is shared.  A flavour not run is not built.
 t0=$SECONDS
-dir_stock=$(nice -n 10 "$here/build-openzfs.sh" spl zfs)
-echo "zfs-test: OpenZFS as released: $dir_stock ($((SECONDS - t0)) s)" >&2
+dir_stock=
+case " $flavours " in *" stock "*)
+	dir_stock=$(nice -n 10 "$here/build-openzfs.sh" ${kernel_opt[@]+"${kernel_opt[@]}"} spl zfs)
+	echo "zfs-test: OpenZFS as released: $dir_stock ($((SECONDS - t0)) s)" >&2
+esac
 t0=$SECONDS
-dir_splkmem=$(nice -n 10 "$here/build-openzfs.sh" --on-splkmem \
-	"$out/module/Module.symvers" spl zfs)
-echo "zfs-test: OpenZFS on splkmem: $dir_splkmem ($((SECONDS - t0)) s)" >&2
+dir_splkmem=
+case " $flavours " in *" splkmem "*)
+	dir_splkmem=$(nice -n 10 "$here/build-openzfs.sh" ${kernel_opt[@]+"${kernel_opt[@]}"} \
+		--on-splkmem "$out/module/Module.symvers" spl zfs)
+	echo "zfs-test: OpenZFS on splkmem: $dir_splkmem ($((SECONDS - t0)) s)" >&2
+esac
 t0=$SECONDS
 tools=$(nice -n 10 "$here/build-openzfs.sh" --tools)
 echo "zfs-test: zpool and zfs: $tools ($((SECONDS - t0)) s)" >&2
@@ -151,6 +204,7 @@ run_flavour() {
 		echo "FLAVOUR=$flavour"
 		echo "SCALE=$scale"
 		echo "TRACE=${ZFS_TEST_TRACE:-}"
+		echo "WAIT_S=$wait_s"
 		cat "$here/zfs-workload.sh"
 	} > "$fout/job.sh"
 	INITRAMFS_OVERLAY=$overlay "$here/mkinitramfs.sh" "$fout/zfs.cpio" "$fout/job.sh" "${files[@]}"
@@ -163,7 +217,7 @@ run_flavour() {
 		t0=$SECONDS
 		rc=0
 		QEMU_MEM=3072 QEMU_SMP=2 QEMU_EXTRA="$qemu_extra" \
-			QEMU_TIMEOUT=${ZFS_TEST_TIMEOUT:-1800} \
+			QEMU_TIMEOUT=$timeout_s \
 			"$here/qemu-run.sh" "$vmlinuz" "$fout/zfs.cpio" "$log" || rc=1
 		python3 "$here/check-console.py" "$log" > "$fout/check.txt" || rc=1
 		grep -aq "zfs-test: done" "$log" || rc=1
@@ -197,7 +251,6 @@ for f in $flavours; do
 	case $f in
 	splkmem) run_flavour splkmem "$dir_splkmem" ;;
 	stock) run_flavour stock "$dir_stock" ;;
-	*) echo "zfs-test: unknown flavour '$f' (splkmem, stock)" >&2; exit 1 ;;
 	esac
 done
 
@@ -211,6 +264,16 @@ done
 for r in ${retried[@]+"${retried[@]}"}; do
 	args+=(--retried "$r")
 done
+if [ "$kernel" = kasan ]; then
+	checks="What it checks: every command of the workload (checksums, pool status,"
+	checks+=" the books of \`/proc/spl/kmem/slab\`, no cache left after unload) and a"
+	checks+=" console with no splat: no KASAN report on any access of the kernel,"
+	checks+=" splkmem, spl.ko or zfs.ko, no WARN, and no object kmemleak finds"
+	checks+=" unreferenced after the modules are unloaded. Phase times under KASAN"
+	checks+=" and plain TCG are not compared with anything."
+	args+=(--title "OpenZFS 2.4.4 on splkmem, on a KASAN kernel"
+		--target "make zfs-test-kasan" --checks-only "$checks")
+fi
 python3 "$here/zfs-report.py" "${args[@]}" --kernel "$release" --mode "$mode" \
 	--scale "$scale" --csv "$out/zfs.csv" --markdown "$out/zfs.md" --peak-dir "$out"
 cat "$out/zfs.md"
@@ -220,8 +283,8 @@ if [ ${#failed[@]} -gt 0 ]; then
 fi
 if [ -n "$results" ]; then
 	mkdir -p "$results"
-	cp "$out/zfs.csv" "$results/zfs.csv"
-	cp "$out/zfs.md" "$results/zfs.md"
-	echo "zfs-test: results in $results/zfs.csv and zfs.md" >&2
+	cp "$out/zfs.csv" "$results/$name.csv"
+	cp "$out/zfs.md" "$results/$name.md"
+	echo "zfs-test: results in $results/$name.csv and $name.md" >&2
 fi
 echo "zfs-test: passed ($((SECONDS - t_all)) s)" >&2

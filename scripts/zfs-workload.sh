@@ -90,13 +90,14 @@ fail() {
 	say "FAIL: $*"
 	exit 1
 }
-# Until the test $1 holds, 10 s at most, or fail with $2 (zvol minors come
-# and go asynchronously).
+# Until the test $1 holds, WAIT_S seconds at most (10; a KASAN kernel is
+# given more), or fail with $2 (zvol minors come and go asynchronously).
+WAIT_S=${WAIT_S:-10}
 wait_for() {
 	i=0
 	until eval "$1"; do
 		i=$((i + 1))
-		[ $i -lt 100 ] || fail "$2"
+		[ $i -lt $((WAIT_S * 10)) ] || fail "$2"
 		usleep 100000
 	done
 }
@@ -372,4 +373,12 @@ else
 	unload spl
 fi
 phase_end
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	# A kernel with kmemleak (make zfs-test-kasan): what the modules left
+	# unreferenced.  It reports only objects older than 5 s.
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+	say "kmemleak scanned"
+fi
 say "done"
