@@ -81,6 +81,11 @@ phase_end() {
 	fi
 }
 # rmmod $1, saying how long it took.
+load() {
+	t=$(now)
+	insmod "$1"
+	say "insmod $1: $(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }') s"
+}
 unload() {
 	t=$(now)
 	rmmod "$1"
@@ -213,10 +218,10 @@ echo 0 > /tmp/peak.emergency
 
 phase load
 if [ "$FLAVOUR" = splkmem ]; then
-	insmod splkmem.ko
+	load splkmem.ko
 fi
-insmod spl.ko
-insmod zfs.ko
+load spl.ko
+load zfs.ko
 [ -c /dev/zfs ] || fail "no /dev/zfs"
 [ -r /proc/spl/kmem/slab ] || fail "no /proc/spl/kmem/slab"
 if [ "$FLAVOUR" = splkmem ]; then
@@ -331,6 +336,8 @@ awk 'NR > 2 && $3 != "-" && ($8 > $7 || $11 > $10 || $14 > $15 || $3 != $5 * $7)
 	print "zfs-test: unbalanced: " $0; bad = 1 } END { exit bad }' /tmp/slab.end ||
 	fail "/proc/spl/kmem/slab: books not balanced"
 say "live objects after destroy: $(awk 'NR > 2 && $11 > 0 { printf "%s=%s ", $1, $11 }' /tmp/slab.end)"
+# Which caches' growth stalled (dlock) or served emergency objects (max).
+say "stalled growth: $(awk 'NR > 2 && ($13 > 0 || $15 > 0) { printf "%s dlock=%s emergency_max=%s; ", $1, $13, $15 }' /tmp/slab.end)"
 
 set -- $(cat /tmp/peak.slab)
 say "peak,slab_bytes,$1"
