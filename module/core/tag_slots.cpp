@@ -17,18 +17,6 @@ void TagSlots::init(const char* name, const SlabLayout& layout) {
   index_.init();
 }
 
-void TagSlots::carve(Slab* slab, uint32_t i, void* obj) const {
-  if (!layout_.header_tags) {
-    *Slab::tag_of(obj) = key_.free_tag(slab);
-    return;
-  }
-  // The slot is free since enter_slab().
-  if (object_words_) {
-    static_cast<uintptr_t*>(obj)[kTagWord] = key_.free_tag(slab);
-    static_cast<uintptr_t*>(obj)[kIndexWord] = i;
-  }
-}
-
 // Objects not yet carved are free objects of the slab, so a free() of one
 // is "already free", as after the object's first round trip.
 bool TagSlots::enter_slab(Slab* slab, int km_flags) {

@@ -76,8 +76,16 @@ class TagSlots : kstd::NonCopyable {
     }
   }
   // Object i of slab leaves the slab for the first time (carved): free,
-  // for the magazine it goes to.
-  void carve(Slab* slab, uint32_t i, void* obj) const;
+  // for the magazine it goes to.  With header tags the slot has been free
+  // since enter_slab().
+  void carve(Slab* slab, uint32_t i, void* obj) const {
+    if (!layout_.header_tags) {
+      *Slab::tag_of(obj) = key_.free_tag(slab);
+    } else if (object_words_) {
+      static_cast<uintptr_t*>(obj)[kTagWord] = key_.free_tag(slab);
+      static_cast<uintptr_t*>(obj)[kIndexWord] = i;
+    }
+  }
 
   // Header tags: every object of a new slab in the index, every tag free;
   // false (nothing left in the index) when an index node cannot be had.
