@@ -80,12 +80,13 @@ phase_end() {
 		say "arc,$phase_name,$(kstat arcstats overhead_size),$(kstat dbufstats cache_size_bytes),$(kstat dbufstats cache_size_bytes_max)"
 	fi
 }
-# rmmod $1, saying how long it took.
+# insmod $1, saying how long it took.
 load() {
 	t=$(now)
 	insmod "$1"
 	say "insmod $1: $(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }') s"
 }
+# rmmod $1, saying how long it took.
 unload() {
 	t=$(now)
 	rmmod "$1"

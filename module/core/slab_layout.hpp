@@ -46,6 +46,11 @@ struct SlabLayout {
   uint32_t objs;          // objects per slab
   bool header_tags;       // tags in the slab header, not before each object
 
+  // Object i of the slab that starts at slab.
+  void* object_in(void* slab, uint32_t i) const {
+    return static_cast<char*>(slab) + first_offset + i * stride;
+  }
+
   // The stride of an object: its size rounded to kMinAlign, plus the tag,
   // rounded to align.  False when that does not fit in 64 bits: obj_size
   // comes from the caller (SIZE_MAX - 7 used to wrap to a stride of 0, and

@@ -94,7 +94,7 @@ void* SlabStore::take_object(Slab* slab) {
     slab->free_list = *static_cast<void**>(obj);
     if (debug_ != nullptr) debug_->prepare(obj, false);
   } else {
-    obj = object_at(slab, slab->carved);
+    obj = layout_.object_in(slab, slab->carved);
     slots_.carve(slab, slab->carved, obj);
     ++slab->carved;
     if (debug_ != nullptr) debug_->prepare(obj, true);
@@ -417,7 +417,7 @@ const char* SlabStore::check_invariants() {
   bool indexed = true;
   partial_.for_each([&](Slab* slab) {
     bad_magic += slab->magic != Slab::kMagic;
-    indexed = indexed && (!layout_.header_tags || slots_.check_slab(slab));
+    indexed = indexed && slots_.check_slab(slab);
     ++slabs;
     objs += slab->capacity;
     in_use += slab->in_use;
@@ -430,7 +430,7 @@ const char* SlabStore::check_invariants() {
   for (Slab* slab : complete_) {
     if (slab->magic != Slab::kMagic) return "a complete slab has a bad magic";
     if (!slab->full()) return "a slab on the complete list is not full";
-    indexed = indexed && (!layout_.header_tags || slots_.check_slab(slab));
+    indexed = indexed && slots_.check_slab(slab);
     ++slabs;
     objs += slab->capacity;
     in_use += slab->in_use;

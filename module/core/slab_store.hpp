@@ -123,9 +123,6 @@ class SlabStore : kstd::NonCopyable {
   Slab* new_slab(int km_flags);
   Refill emergency_alloc(int km_flags, void** obj);
   void* take_object(Slab* slab);
-  void* object_at(Slab* slab, uint32_t i) const {
-    return reinterpret_cast<char*>(slab) + layout_.first_offset + i * layout_.stride;
-  }
   void free_slab(Slab* slab);
   void return_object(void* obj, uint64_t now);
   void forget_slab(const Slab* slab);

@@ -35,8 +35,9 @@ void TagSlots::leave_objects(Slab* slab, uint32_t objs) {
 }
 
 bool TagSlots::check_slab(Slab* slab) const {
+  if (!layout_.header_tags) return true;
   for (uint32_t i = 0; i < slab->capacity; ++i) {
-    void* obj = object_at(slab, i);
+    void* obj = layout_.object_in(slab, i);
     uintptr_t* slot = slab->header_tag(i);
     if (slot_of_pointer(obj) != slot) return false;
     // Every free object that has been carved, on the slab's free list or

@@ -92,8 +92,9 @@ class TagSlots : kstd::NonCopyable {
   bool enter_slab(Slab* slab, int km_flags);
   // Header tags: the slab's objects out of the index, before it is freed.
   void leave_slab(Slab* slab) { leave_objects(slab, slab->capacity); }
-  // Debug checks: every object of slab maps to its own slot, and a free
-  // object's words agree with it.
+  // Debug checks: with header tags, every object of slab maps to its own
+  // slot, and a free object's words agree with it (true for tags before
+  // the objects: nothing to check).
   bool check_slab(Slab* slab) const;
   // Debug checks: true when a free object's words name its slot.
   bool words_agree(void* obj) const { return !object_words_ || slot_in_words(obj) != nullptr; }
@@ -101,14 +102,11 @@ class TagSlots : kstd::NonCopyable {
  private:
   enum : uint32_t { kTagWord = 1, kIndexWord = 2 };
 
-  void* object_at(Slab* slab, uint32_t i) const {
-    return reinterpret_cast<char*>(slab) + layout_.first_offset + i * layout_.stride;
-  }
   static unsigned long page_of(uintptr_t addr) {
     return static_cast<unsigned long>((addr - splk_kernel.vmalloc_start) / kPageSize);
   }
   unsigned long object_page(Slab* slab, uint32_t i) const {
-    return page_of(reinterpret_cast<uintptr_t>(object_at(slab, i)));
+    return page_of(reinterpret_cast<uintptr_t>(layout_.object_in(slab, i)));
   }
   // The slot a free object's words name, when the words are consistent
   // with the object's address and with the slot itself; else nullptr.
@@ -124,7 +122,7 @@ class TagSlots : kstd::NonCopyable {
                        i >= layout_.objs))
       return nullptr;
     Slab* slab = key_.slab_of(tag);
-    if (kstd::unlikely(object_at(slab, static_cast<uint32_t>(i)) != obj)) return nullptr;
+    if (kstd::unlikely(layout_.object_in(slab, static_cast<uint32_t>(i)) != obj)) return nullptr;
     uintptr_t* slot = slab->header_tag(static_cast<uint32_t>(i));
     return kstd::likely(*slot == tag) ? slot : nullptr;
   }
