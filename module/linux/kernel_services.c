@@ -244,19 +244,30 @@ void splk_linux_cache_free_bulk(void *cache, unsigned int n, void **objs)
 		kmem_cache_free(cache, objs[i]);
 }
 
+/*
+ * Per-CPU pointers cross the seam as plain pointers holding the per-CPU
+ * offset (what alloc_percpu() returns; the core adds %gs itself).  Where
+ * kernel and compiler use named address spaces for it, __percpu is
+ * __seg_gs (Debian sid's 7.2 built with GCC 16; not Debian 12's 6.1 and
+ * 6.12), and a cast between it and the generic space warns: convert
+ * through an integer, as the kernel's own PERCPU_PTR() does.  Elsewhere
+ * __percpu is only sparse's annotation and this is the same cast.
+ */
+#define splk_percpu_of(type, p) ((type __percpu *)(__force unsigned long)(p))
+
 void *splk_percpu_alloc(size_t size, size_t align)
 {
-	return (void *)__alloc_percpu(size, align);
+	return (void *)(__force unsigned long)__alloc_percpu(size, align);
 }
 
 void splk_percpu_free(void *pcpu)
 {
-	free_percpu((void __percpu *)pcpu);
+	free_percpu(splk_percpu_of(void, pcpu));
 }
 
 void *splk_per_cpu_ptr(void *pcpu, unsigned int cpu)
 {
-	return per_cpu_ptr((void __percpu *)pcpu, cpu);
+	return per_cpu_ptr(splk_percpu_of(void, pcpu), cpu);
 }
 
 long splk_percpu_sum_long(void *pcpu)
@@ -265,7 +276,7 @@ long splk_percpu_sum_long(void *pcpu)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr((long __percpu *)pcpu, cpu);
+		sum += *per_cpu_ptr(splk_percpu_of(long, pcpu), cpu);
 	return sum;
 }
 
