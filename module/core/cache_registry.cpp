@@ -21,6 +21,11 @@
 
 #if SPLK_IRQ_INLINE
 #define SPLK_FAST_PATH_KIND "inline irq"
+#elif defined(SPLK_IRQ_FALLBACK_REASON)
+// The kernel could have the inline path, but scripts/gen-fastpath-asm.sh
+// does not know its interrupt asm: say so, apart from the kernels that
+// need the seam calls by their configuration (lockdep, PREEMPT_RT).
+#define SPLK_FAST_PATH_KIND "irq via seam calls; " SPLK_IRQ_FALLBACK_REASON
 #else
 #define SPLK_FAST_PATH_KIND "irq via seam calls"
 #endif
