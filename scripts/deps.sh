@@ -9,9 +9,11 @@ packages=(build-essential bc bison flex libelf-dev libssl-dev dwarves
 	  clang-format xz-utils zstd linux-source-6.12 linux-headers-amd64
 	  gnuplot-nox
 	  autoconf automake libtool gawk
-	  zlib1g-dev uuid-dev libblkid-dev libtirpc-dev)
-# The last two lines: OpenZFS's build (scripts/build-openzfs.sh), the
-# kernel modules and the zpool and zfs tools (make zfs-test).
+	  zlib1g-dev uuid-dev libblkid-dev libtirpc-dev
+	  mmdebstrap)
+# The two lines before the last: OpenZFS's build (scripts/build-openzfs.sh),
+# the kernel modules and the zpool and zfs tools (make zfs-test).  The
+# last: the Debian sid root that Linux 7.x is built in (sid-root.sh).
 
 need_update=0
 [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' 2>/dev/null | head -1)" ] || need_update=1

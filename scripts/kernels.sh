@@ -1,22 +1,34 @@
 #!/bin/bash
 # Locates the kernels splkmem is built and tested against; sourced by the
-# other scripts.
+# other scripts.  KERNEL is 6.1, 6.12 or 6.12-rt (Debian 12's stock
+# kernels, headers installed by deps.sh), or 7 or 7.N: Debian sid's
+# newest 7.x (7.N.*) kernel, whose headers live in a sid build root
+# (scripts/sid-root.sh: the build runs there with chroot, in-root.sh).
 #
-#   stock_headers 6.1|6.12|6.12-rt -> header tree (KDIR) of Debian's stock
-#                                     kernel (6.12-rt: its PREEMPT_RT flavour)
-#   stock_image 6.1|6.12|6.12-rt   -> its vmlinuz, unpacked into the cache
-#                                     from Debian's unsigned image package
-#   stock_release 6.1|6.12|6.12-rt -> its release string (uname -r)
+#   stock_headers KERNEL -> header tree (KDIR) of Debian's stock kernel
+#                           (6.12-rt: its PREEMPT_RT flavour); for 7.x, its
+#                           path inside the build root
+#   stock_image KERNEL   -> its vmlinuz, unpacked into the cache from
+#                           Debian's image package
+#   stock_release KERNEL -> its release string (uname -r)
+#   stock_root KERNEL    -> the build root to build in with chroot, or
+#                           nothing: build on this machine
 
 cache_root=${SPLKMEM_CACHE:-$HOME/.cache/splkmem}
 
+is_sid() {  # KERNEL: 7 or 7.N, Debian sid's
+	case "$1" in 7 | 7.[0-9] | 7.[0-9][0-9]) return 0 ;; esac
+	return 1
+}
+
 stock_release() {
 	local d
+	is_sid "$1" && { "$(dirname "${BASH_SOURCE[0]}")/sid-root.sh" release "$1"; return; }
 	case "$1" in
 	6.1)  d=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1) ;;
 	6.12) d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -1) ;;
 	6.12-rt) d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-rt-amd64 2>/dev/null | sort -V | tail -1) ;;
-	*) echo "unknown kernel '$1' (6.1, 6.12 or 6.12-rt)" >&2; return 1 ;;
+	*) echo "unknown kernel '$1' (6.1, 6.12, 6.12-rt, or 7.N: sid's 7.x)" >&2; return 1 ;;
 	esac
 	[ -n "$d" ] || { echo "no headers for $1 (run scripts/deps.sh)" >&2; return 1; }
 	basename "$d" | sed 's/^linux-headers-//'
@@ -28,8 +40,14 @@ stock_headers() {
 	echo "/usr/src/linux-headers-$rel"
 }
 
+stock_root() {
+	is_sid "$1" || return 0
+	"$(dirname "${BASH_SOURCE[0]}")/sid-root.sh" root "$1"
+}
+
 stock_image() {
 	local rel dir pkg
+	is_sid "$1" && { "$(dirname "${BASH_SOURCE[0]}")/sid-root.sh" image "$1"; return; }
 	rel=$(stock_release "$1") || return 1
 	dir=$cache_root/stock-$rel
 	if [ ! -f "$dir/vmlinuz" ]; then

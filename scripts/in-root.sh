@@ -1,0 +1,26 @@
+#!/bin/bash
+# Run a command inside a build root (the Debian sid root of sid-root.sh)
+# with chroot: the source tree is bind-mounted at its own path, so every
+# path under it (build/, include/) means the same inside and out, and
+# /proc and /dev are mounted.  The mounts live in a private mount
+# namespace and go away with it: nothing is left mounted, whatever
+# happens.  The command gets a clean environment (PATH, HOME, LANG=C).
+#
+# usage: in-root.sh ROOT COMMAND [ARG...]
+set -euo pipefail
+
+root=$1
+shift
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ -x "$root/usr/bin/make" ] || { echo "in-root: $root is not a build root" >&2; exit 1; }
+mkdir -p "$root$top"
+exec unshare --mount --propagation private /bin/bash -c '
+	set -e
+	root=$1 top=$2
+	shift 2
+	mount --bind "$top" "$root$top"
+	mount -t proc proc "$root/proc"
+	mount --rbind /dev "$root/dev"
+	exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LANG=C "$@"
+' in-root "$root" "$top" "$@"
