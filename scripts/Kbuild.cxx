@@ -71,6 +71,17 @@ $(obj)/module/generated/fastpath_asm.h: $(obj)/module/linux/fastpath_probe.s \
 # The C glue checks the generated sizes against the real types.
 $(obj)/module/linux/kernel_services.o: $(obj)/module/generated/kernel_sizes.h
 
+# Kernel interfaces that changed between the kernels we build for, found by
+# compiling a line against the target kernel's headers
+# (scripts/kernel-features.sh), not by its version number.
+filechk_kernel_features = $(CONFIG_SHELL) $(src)/scripts/kernel-features.sh \
+	$(CC) $(NOSTDINC_FLAGS) $(LINUXINCLUDE) $(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) \
+	$(KBUILD_CFLAGS_MODULE)
+$(obj)/module/generated/kernel_features.h: $(src)/scripts/kernel-features.sh FORCE
+	$(call filechk,kernel_features)
+$(obj)/module/linux/kernel_services.o $(obj)/module/linux/shrinker.o: \
+	$(obj)/module/generated/kernel_features.h
+
 quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
       cmd_cxx_o_cpp = $(CXX) $(cxx_flags) -c -o $@ $< \
 		$(cmd_objtool) ; \

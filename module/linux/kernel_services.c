@@ -25,7 +25,6 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
-#include <linux/version.h>
 
 #define SPL_KMEM_CACHE_IMPLEMENTING
 #include <sys/kmem.h>
@@ -33,6 +32,7 @@
 #include "seam.h"
 #include "glue.h"
 #include "generated/kernel_sizes.h"
+#include "generated/kernel_features.h"
 
 static_assert(PAGE_SIZE == SPLK_PAGE_SIZE);
 static_assert(sizeof(spinlock_t) == SPLK_SPINLOCK_SIZE);
@@ -127,7 +127,7 @@ void splk_vfree(void *ptr, size_t size)
 	 * slabs credit the pages they free, so do we.
 	 */
 	if (current->reclaim_state)
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#if SPLK_HAVE_RECLAIM_STATE_RECLAIMED
 		current->reclaim_state->reclaimed += size >> PAGE_SHIFT;
 #else
 		current->reclaim_state->reclaimed_slab += size >> PAGE_SHIFT;

@@ -12,10 +12,10 @@
  */
 #include <linux/mm.h>
 #include <linux/shrinker.h>
-#include <linux/version.h>
 
 #include "seam.h"
 #include "glue.h"
+#include "generated/kernel_features.h"
 
 static unsigned long splk_shrink_count(struct shrinker *s,
 				       struct shrink_control *sc)
@@ -35,7 +35,7 @@ static unsigned long splk_shrink_scan(struct shrinker *s,
 	return freed ? freed : SHRINK_STOP;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#if SPLK_HAVE_SHRINKER_ALLOC
 static struct shrinker *splk_shrinker;
 
 int splk_shrinker_init(void)
@@ -63,7 +63,11 @@ static struct shrinker splk_shrinker = {
 
 int splk_shrinker_init(void)
 {
+#if SPLK_HAVE_REGISTER_SHRINKER_NAME
 	return register_shrinker(&splk_shrinker, "splkmem");
+#else
+	return register_shrinker(&splk_shrinker);
+#endif
 }
 
 void splk_shrinker_exit(void)
