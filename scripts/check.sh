@@ -145,6 +145,11 @@ dkms_build_sid() {
 
 t_start=$SECONDS
 "$here/deps.sh" || { echo "check: installing dependencies failed"; exit 1; }
+# The sid root and 7.x image (about 2 minutes when not cached) are made in
+# the background, beside the test kernel's build; the steps that need them
+# wait for them (sid-root.sh takes a lock) and report their failure.
+mkdir -p "$top/build"
+("$here/sid-root.sh" root 7 && "$here/sid-root.sh" image 7) > "$top/build/sid-root.log" 2>&1 &
 kernel_tree=$("$here/build-test-kernel.sh") || { echo "check: test kernel build failed"; exit 1; }
 
 step "lint (checkpatch, clang-format)" "$here/lint.sh"

@@ -17,6 +17,9 @@
 # past its Valid-Until date, hence Check-Valid-Until=false; the source is
 # [trusted=yes] because the machine has no keyring for sid.
 #
+# Callers take turns (a lock in sid-apt/), so concurrent ones wait for the
+# first to make the root rather than make it twice.
+#
 # The lists are fetched again when they are more than a day old
 # (SPLKMEM_SID_REFRESH=1: now), so a newer 7.x is picked up as it comes.
 # Each step that does work says how long it took on standard error and in
@@ -159,6 +162,10 @@ get_image() {  # release
 }
 
 mkdir -p "$aptdir"
+# One at a time: make check starts the root in the background while other
+# steps may ask for it; a second caller waits, then finds it made.
+exec 9> "$aptdir/lock"
+flock 9
 sid_lists
 rel=$(newest_release)
 case "$cmd" in
