@@ -30,7 +30,18 @@ rsync -a --delete --delete-excluded --exclude .git --exclude-from="$src/.gitigno
 log=$out/build.log
 # The copy is elsewhere: find OpenZFS's tarball from the source tree.
 export OPENZFS_TARBALL=${OPENZFS_TARBALL:-$src/../shared/peers/openzfs-2.4.4.tar.gz}
-if ! "${in_root[@]}" make -C "$out" KDIR="$kdir" modules > "$log" 2>&1; then
+make_opts=()
+if [ -n "$root" ]; then
+	# The root sees neither the tarball nor the cache: find OpenZFS's
+	# headers here and show the root that directory, so that the OpenZFS
+	# ABI check runs against this kernel too.
+	openzfs=$("$src/scripts/openzfs-headers.sh" 2>/dev/null) || openzfs=
+	if [ -n "$openzfs" ]; then
+		export IN_ROOT_BIND="$openzfs"
+		make_opts=(SPLKMEM_OPENZFS="$openzfs")
+	fi
+fi
+if ! "${in_root[@]}" make -C "$out" KDIR="$kdir" "${make_opts[@]}" modules > "$log" 2>&1; then
 	cat "$log" >&2
 	echo "build-module: build against $kdir failed" >&2
 	exit 1
