@@ -88,8 +88,14 @@ sid_lists() {
 	   [ -z "$(find "$aptdir/lists" -maxdepth 1 -name '*_sid_main_*Packages*' -mtime -1 | head -1)" ]; then
 		t0=$SECONDS
 		# shellcheck disable=SC2046
-		apt-get $(apt_opts) update -qq >&2 ||
-			{ echo "sid-root: apt-get update of sid failed" >&2; return 1; }
+		if ! apt-get $(apt_opts) update -qq >&2; then
+			# Old lists still name a kernel whose root may be cached.
+			[ -n "$(find "$aptdir/lists" -maxdepth 1 -name '*_sid_main_*Packages*' | head -1)" ] ||
+				{ echo "sid-root: apt-get update of sid failed" >&2; return 1; }
+			echo "sid-root: apt-get update of sid failed; using the lists of $(date -ur \
+				"$(ls "$aptdir"/lists/*_sid_main_*Packages* | head -1)" +%F)" >&2
+			return 0
+		fi
 		log_time "apt lists of sid" "$t0"
 	fi
 }
