@@ -84,13 +84,20 @@ $(obj)/module/linux/kernel_services.o $(obj)/module/linux/shrinker.o: \
 
 quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
       cmd_cxx_o_cpp = $(CXX) $(cxx_flags) -c -o $@ $< \
-		$(cmd_objtool) ; \
+		$(if $(cxx-objtool-step),,$(cmd_objtool)) ; \
 		$(CONFIG_SHELL) $(src)/scripts/check-cxx-object.sh \
 			"$(NM)" "$(READELF)" \
 			$(if $(strip $(cxx-sanitizer-flags)),yes,no) $@
 
+# Kbuild runs objtool on an object in one of two ways: appended to the
+# compile command (cmd_objtool starts with "; ", as on 6.1 to 7.2), or as a
+# step of the rule of its own (5.10).  Which one is read from Kbuild's own
+# definition when the rule runs, not from a version number.
+cxx-objtool-step = $(if $(findstring ; ,$(value cmd_objtool)),,y)
+
 define rule_cxx_o_cpp
 	$(call cmd_and_fixdep,cxx_o_cpp)
+	$(if $(cxx-objtool-step),$(call cmd,objtool))
 	$(call cmd,gen_objtooldep)
 	$(call cmd,record_mcount)
 endef
@@ -122,6 +129,7 @@ CFLAGS_module/linux/openzfs_abi.o := -include $(src)/tests/openzfs-abi/zfs_confi
 	-I$(SPLKMEM_OPENZFS)/include/os/linux/zfs \
 	-I$(SPLKMEM_OPENZFS)/include/os/linux/kernel \
 	-I$(SPLKMEM_OPENZFS)/include
+$(obj)/module/linux/openzfs_abi.s: $(obj)/module/generated/kernel_features.h
 $(obj)/module/generated/openzfs_abi.h: $(obj)/module/linux/openzfs_abi.s FORCE
 	$(call filechk,offsets,SPLKMEM_OPENZFS_ABI_H)
 $(obj)/module/linux/taskq_services.o: $(obj)/module/generated/openzfs_abi.h

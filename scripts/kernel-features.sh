@@ -39,3 +39,10 @@ test_one SHRINKER_ALLOC '#include <linux/mm.h>
 test_one REGISTER_SHRINKER_NAME '#include <linux/mm.h>
 #include <linux/shrinker.h>' \
 	'(void)register_shrinker((struct shrinker *)p, "t");'
+# 5.16: folios; before, the head page's PageSlab().
+test_one FOLIO_TEST_SLAB '#include <linux/mm.h>' \
+	'(void)folio_test_slab(virt_to_folio(p));'
+# 5.17 renamed complete_and_exit() kthread_complete_and_exit() (OpenZFS's
+# SPL headers need one of them: tests/openzfs-abi/zfs_config.h).
+test_one KTHREAD_COMPLETE_AND_EXIT '#include <linux/kthread.h>' \
+	'kthread_complete_and_exit((struct completion *)p, 0);'

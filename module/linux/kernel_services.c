@@ -222,8 +222,15 @@ bool splk_linux_cache_may_own(void *cache, const void *obj, size_t size)
 
 	/* Slab memory is never vmalloc memory: refuse that without a call. */
 	if (!obj || addr - VMALLOC_START < VMALLOC_END - VMALLOC_START ||
-	    !virt_addr_valid(obj) || !folio_test_slab(virt_to_folio(obj)))
+	    !virt_addr_valid(obj))
 		return false;
+#if SPLK_HAVE_FOLIO_TEST_SLAB
+	if (!folio_test_slab(virt_to_folio(obj)))
+		return false;
+#else
+	if (!PageSlab(virt_to_head_page(obj)))
+		return false;
+#endif
 	/*
 	 * With freelist hardening SLUB checks which cache a slab object
 	 * belongs to on every free (and warns and frees it to its own cache);
