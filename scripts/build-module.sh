@@ -2,7 +2,7 @@
 # Build splkmem (and the KUnit module, when the kernel has KUnit) against
 # one kernel tree in its own output directory, so builds for several
 # kernels never share objects.  Fails on any compiler warning.  With ROOT
-# (a build root of sid-root.sh), make runs there with chroot (in-root.sh)
+# (a build root of debian-root.sh), make runs there with chroot (in-root.sh)
 # and KDIR is a path inside it; OUTDIR must then be under this tree.
 #
 # usage: build-module.sh KDIR OUTDIR [ROOT]

@@ -13,7 +13,8 @@ packages=(build-essential bc bison flex libelf-dev libssl-dev dwarves
 	  mmdebstrap)
 # The two lines before the last: OpenZFS's build (scripts/build-openzfs.sh),
 # the kernel modules and the zpool and zfs tools (make zfs-test).  The
-# last: the Debian sid root that Linux 7.x is built in (sid-root.sh).
+# last: the Debian roots that sid's 7.x and 11's 5.10 are built in
+# (debian-root.sh).
 
 need_update=0
 [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' 2>/dev/null | head -1)" ] || need_update=1

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Run a command inside a build root (the Debian sid root of sid-root.sh)
+# Run a command inside a build root (a Debian root of debian-root.sh)
 # with chroot: the source tree is bind-mounted at its own path, so every
 # path under it (build/, include/) means the same inside and out, and
 # /proc and /dev are mounted.  The mounts live in a private mount

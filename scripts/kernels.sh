@@ -1,9 +1,10 @@
 #!/bin/bash
 # Locates the kernels splkmem is built and tested against; sourced by the
 # other scripts.  KERNEL is 6.1, 6.12 or 6.12-rt (Debian 12's stock
-# kernels, headers installed by deps.sh), or 7 or 7.N: Debian sid's
-# newest 7.x (7.N.*) kernel, whose headers live in a sid build root
-# (scripts/sid-root.sh: the build runs there with chroot, in-root.sh).
+# kernels, headers installed by deps.sh), 7 or 7.N (Debian sid's newest
+# 7.x, or 7.N.*, kernel) or 5.10 (Debian 11's): those two have their
+# headers in a build root of their suite (scripts/debian-root.sh: the
+# build runs there with chroot, in-root.sh).
 #
 #   stock_headers KERNEL -> header tree (KDIR) of Debian's stock kernel
 #                           (6.12-rt: its PREEMPT_RT flavour); for 7.x, its
@@ -16,19 +17,19 @@
 
 cache_root=${SPLKMEM_CACHE:-$HOME/.cache/splkmem}
 
-is_sid() {  # KERNEL: 7 or 7.N, Debian sid's
-	case "$1" in 7 | 7.[0-9] | 7.[0-9][0-9]) return 0 ;; esac
+in_root() {  # KERNEL: built in a root of its suite (debian-root.sh)?
+	case "$1" in 7 | 7.[0-9] | 7.[0-9][0-9] | 5.10) return 0 ;; esac
 	return 1
 }
 
 stock_release() {
 	local d
-	is_sid "$1" && { "$(dirname "${BASH_SOURCE[0]}")/sid-root.sh" release "$1"; return; }
+	in_root "$1" && { "$(dirname "${BASH_SOURCE[0]}")/debian-root.sh" release "$1"; return; }
 	case "$1" in
 	6.1)  d=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1) ;;
 	6.12) d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -1) ;;
 	6.12-rt) d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-rt-amd64 2>/dev/null | sort -V | tail -1) ;;
-	*) echo "unknown kernel '$1' (6.1, 6.12, 6.12-rt, or 7.N: sid's 7.x)" >&2; return 1 ;;
+	*) echo "unknown kernel '$1' (6.1, 6.12, 6.12-rt, 7 or 7.N: sid's 7.x, 5.10)" >&2; return 1 ;;
 	esac
 	[ -n "$d" ] || { echo "no headers for $1 (run scripts/deps.sh)" >&2; return 1; }
 	basename "$d" | sed 's/^linux-headers-//'
@@ -41,13 +42,13 @@ stock_headers() {
 }
 
 stock_root() {
-	is_sid "$1" || return 0
-	"$(dirname "${BASH_SOURCE[0]}")/sid-root.sh" root "$1"
+	in_root "$1" || return 0
+	"$(dirname "${BASH_SOURCE[0]}")/debian-root.sh" root "$1"
 }
 
 stock_image() {
 	local rel dir pkg
-	is_sid "$1" && { "$(dirname "${BASH_SOURCE[0]}")/sid-root.sh" image "$1"; return; }
+	in_root "$1" && { "$(dirname "${BASH_SOURCE[0]}")/debian-root.sh" image "$1"; return; }
 	rel=$(stock_release "$1") || return 1
 	dir=$cache_root/stock-$rel
 	if [ ! -f "$dir/vmlinuz" ]; then
