@@ -9,6 +9,7 @@
  * constructed object was destroyed, and reports.  It fails to load if
  * anything is off.  Parameter: objects (per cache, default 256).
  */
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
