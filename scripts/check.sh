@@ -10,12 +10,13 @@
 #     on a second test kernel with KCSAN instead of KASAN (built once and
 #     cached), where a reported data race fails the step
 #  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels, and for
-#     Debian sid's newest 7.x inside the sid root (scripts/sid-root.sh,
-#     made once and cached; the generator's self-test of step 3 already
-#     needs it)
-#  6. make run on stock 6.12, 6.1 and 6.12 PREEMPT_RT, and on sid's newest
-#     7.x: warning-free build against their headers, load with parameters,
-#     the SPL consumer, clean unload, the fast path each must get
+#     Debian sid's newest 7.x and Debian 11's 5.10 inside a root of their
+#     suite (scripts/debian-root.sh, made once and cached; the generator's
+#     self-test of step 3 already needs them)
+#  6. make run on stock 6.12, 6.1 and 6.12 PREEMPT_RT, on sid's newest
+#     7.x and on 5.10: warning-free build against their headers, load with
+#     parameters, the SPL consumer, clean unload, the fast path each must
+#     get
 #  7. the benchmark module in its smoke mode on stock 6.12 (make bench is
 #     the real run; it is too long for every check)
 #  8. the hit-path gate: the benchmark's single-CPU warm alloc+free pair of
@@ -113,12 +114,12 @@ dkms_build() {
 	return $rc
 }
 
-# DKMS inside the sid root, for its newest 7.x: dkms add + build there
-# (the root has sid's dkms), then the root is left as it was.
-dkms_build_sid() {
+# DKMS inside the root of a kernel's suite (debian-root.sh): dkms add +
+# build there with that suite's dkms, then the root is left as it was.
+dkms_build_root() {  # KERNEL (7, 5.10)
 	local root rel src=$top/build/dkms-src/splkmem-0.1.0 rc=0 ko
-	root=$(stock_root 7) || return 1
-	rel=$(stock_release 7) || return 1
+	root=$(stock_root "$1") || return 1
+	rel=$(stock_release "$1") || return 1
 	rm -rf "$top/build/dkms-src"
 	mkdir -p "$src"
 	rsync -a --exclude .git --exclude build --exclude-from="$top/.gitignore" "$top/" "$src/"
@@ -128,7 +129,7 @@ dkms_build_sid() {
 	if "$here/in-root.sh" "$root" dkms build splkmem/0.1.0 -k "$rel"; then
 		ko=$(find "$root/var/lib/dkms/splkmem/0.1.0/$rel" -name 'splkmem.ko*' | head -1)
 		if [ -n "$ko" ]; then
-			echo "dkms: built for $rel in the sid root: ${ko#"$root"}"
+			echo "dkms: built for $rel in its root: ${ko#"$root"}"
 		else
 			echo "dkms: no splkmem.ko for $rel"
 			rc=1
@@ -145,11 +146,15 @@ dkms_build_sid() {
 
 t_start=$SECONDS
 "$here/deps.sh" || { echo "check: installing dependencies failed"; exit 1; }
-# The sid root and 7.x image (about 2 minutes when not cached) are made in
-# the background, beside the test kernel's build; the steps that need them
-# wait for them (sid-root.sh takes a lock) and report their failure.
+# The sid and bullseye roots and their kernels' images (about 2 minutes
+# each when not cached) are made in the background, beside the test
+# kernel's build; the steps that need them wait for them (debian-root.sh
+# takes a lock per suite) and report their failure.
 mkdir -p "$top/build"
-("$here/sid-root.sh" root 7 && "$here/sid-root.sh" image 7) > "$top/build/sid-root.log" 2>&1 &
+for k in 7 5.10; do
+	("$here/debian-root.sh" root "$k" && "$here/debian-root.sh" image "$k") \
+		> "$top/build/debian-root-$k.log" 2>&1 &
+done
 kernel_tree=$("$here/build-test-kernel.sh") || { echo "check: test kernel build failed"; exit 1; }
 
 step "lint (checkpatch, clang-format)" "$here/lint.sh"
@@ -159,11 +164,13 @@ step "fast-path asm generator takes and refuses what it should" \
 step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qemu
 step "KUnit in QEMU on the KCSAN kernel (data races, lockdep)" kunit_kcsan
 step "DKMS build for Debian 6.1 and 6.12" dkms_build
-step "DKMS build for Debian sid 7.x (in the sid root)" dkms_build_sid
+step "DKMS build for Debian sid 7.x (in a sid root)" dkms_build_root 7
+step "DKMS build for Debian 11 5.10 (in a bullseye root)" dkms_build_root 5.10
 step "make run on Debian 6.12" "$here/run.sh" 6.12
 step "make run on Debian 6.1" "$here/run.sh" 6.1
 step "make run on Debian 6.12 PREEMPT_RT" "$here/run.sh" 6.12-rt
 step "make run on Debian sid 7.x" "$here/run.sh" 7
+step "make run on Debian 11 5.10" "$here/run.sh" 5.10
 step "benchmark smoke run on Debian 6.12" env BENCH_MODE=smoke "$here/bench.sh"
 step "hit-path gate under -icount on Debian 6.12 (targets: bench/targets)" \
 	env BENCH_MODE=gate "$here/bench.sh"
