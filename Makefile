@@ -7,8 +7,9 @@
 #   make KDIR=...     ... against another kernel tree or headers
 #   make check        the full test run (README), what CI runs
 #   make run          boot Debian's stock kernel in QEMU with the module
-#                     (KERNEL=6.12, the default, 6.1, 6.12-rt, or 7.2 / 7:
-#                     Debian sid's newest 7.x, built in a sid root)
+#                     (KERNEL=6.12, the default, 6.1, 6.12-rt, 7.2 / 7:
+#                     Debian sid's newest 7.x, or 5.10: Debian 11's, both
+#                     built in a Debian root of their suite)
 #   make lint         checkpatch on C, clang-format on C++
 #   make bench        splkmem against SLUB, kmalloc, kvmalloc, vmalloc
 #                     and OpenZFS's SPL (OPENZFS_TARBALL=..., default
