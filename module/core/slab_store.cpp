@@ -109,8 +109,11 @@ void* SlabStore::take_object(Slab* slab) {
 }
 
 void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
-  const uint64_t now = aged ? 0 : splk_jiffies();
   SpinLockIrqGuard guard(lock_);
+  // Read under the lock: slabs then reach the empty list's tail in the
+  // order of their stamps (a stamp read before it could be older than one
+  // filed meanwhile, and reclaim would stop at the younger one).
+  const uint64_t now = aged ? 0 : splk_jiffies();
   for (uint32_t i = 0; i < n; ++i) return_object(objs[i], now);
 }
 
@@ -248,7 +251,8 @@ void SlabStore::grow_task() {
       if (i == 0) set_flag(*flags_, KMC_BIT_DEADLOCKED);
       break;
     }
-    partial_.refile(slab);  // empty, stamped now: the newest
+    slab->empty_since = splk_jiffies();  // under lock_, as in give_back()
+    partial_.refile(slab);               // empty, the newest
     empty_objs_ += slab->capacity;
     ++slab_create_;
     ++slab_total_;
