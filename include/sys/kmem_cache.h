@@ -99,8 +99,10 @@ void spl_kmem_cache_set_allocflags(spl_kmem_cache_t *skc, gfp_t flags);
  * spl_kmem_cache_reap_now() - return free memory of one cache
  * @skc: the cache
  *
- * Flushes the calling CPU's magazine to the slabs and frees every empty
- * slab.  May sleep.
+ * Empties the calling CPU's magazines and the depot into the slabs and
+ * frees every empty slab, then asks every other online CPU to empty its
+ * magazines of @skc in a work item of its own, soon, and does not wait
+ * for them (SPL flushes the calling CPU only).  May sleep.
  */
 void spl_kmem_cache_reap_now(spl_kmem_cache_t *skc);
 
