@@ -305,8 +305,12 @@ long splk_percpu_sum_long(void *pcpu)
 	long sum = 0;
 	int cpu;
 
+	/*
+	 * Each CPU counts its own with one instruction while this reads:
+	 * marked reads, and a sum that may be off by what moved meanwhile.
+	 */
 	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr((long __percpu *)pcpu, cpu);
+		sum += READ_ONCE(*per_cpu_ptr((long __percpu *)pcpu, cpu));
 	return sum;
 }
 
@@ -626,6 +630,18 @@ void splk_kfree_rcu(void *obj)
 {
 	if (obj)
 		call_rcu(obj, splk_kfree_rcu_fn);
+}
+
+/* A softirq: vfree() hands the area to a work item (vfree_atomic()). */
+static void splk_vfree_rcu_fn(struct rcu_head *head)
+{
+	vfree(head);
+}
+
+void splk_vfree_rcu(void *ptr)
+{
+	if (ptr)
+		call_rcu(ptr, splk_vfree_rcu_fn);
 }
 
 /*
