@@ -10,11 +10,13 @@
  * - A reap does not wait for other CPUs: with one CPU busy and not
  *   rescheduling, a reap from another returns, and the busy CPU empties
  *   its magazines once it can.
+ * - A bogus free racing a reap reads no slab the reap freed.
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 
@@ -61,7 +63,7 @@ static int rc_shrink_fn(void *arg)
 
 static void rc_hook_off(void *unused)
 {
-	WRITE_ONCE(splk_test_hooks.remote_read_delay_us, 0);
+	WRITE_ONCE(splk_test_hooks.race_window_us, 0);
 }
 
 /* Objects this worker allocated go to the other, which frees them. */
@@ -129,7 +131,7 @@ static void reclaim_reads_no_freed_magazine(struct kunit *test)
 	run->skc = c->skc;
 	init_completion(&run->shrinker_done);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rc_hook_off, NULL), 0);
-	WRITE_ONCE(splk_test_hooks.remote_read_delay_us, 200);
+	WRITE_ONCE(splk_test_hooks.race_window_us, 200);
 	cpu = cpumask_first(cpu_online_mask);
 	for (i = 0; i < 2; i++) {
 		run->w[i].run = run;
@@ -322,7 +324,116 @@ static void reap_waits_for_no_other_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.slab_total, 0ULL);
 }
 
+/* ---- A bogus free racing a reap on a header-tag cache ---------------------- */
+
+#define RC_STALE 16
+
+struct rc_bogus {
+	spl_kmem_cache_t *skc;
+	void *stale[RC_STALE];	/* objects of earlier rounds, free by now */
+	atomic_t reaping;	/* the round the owner reaps in, 0 while it allocates */
+	atomic_t inside;	/* bogus frees in progress */
+	unsigned long bogus;
+	bool stop;
+	struct completion done;
+};
+
+/*
+ * Frees pointers to objects that are already free, only while the owner
+ * reaps (so none of them can be allocated again meanwhile): each one is
+ * refused with a warning, and none may read a slab reclaim freed.
+ */
+static int rc_bogus_fn(void *arg)
+{
+	struct rc_bogus *b = arg;
+	int round, last = 0;
+	unsigned int i = 0;
+
+	while (!READ_ONCE(b->stop)) {
+		/* One free a round, at a different moment of each reap. */
+		udelay(get_random_u32_below(2000));
+		atomic_inc(&b->inside);
+		smp_mb__after_atomic();
+		round = atomic_read(&b->reaping);
+		if (round && round != last) {
+			spl_kmem_cache_free(b->skc, READ_ONCE(b->stale[i++ % RC_STALE]));
+			b->bogus++;
+			last = round;
+		}
+		atomic_dec(&b->inside);
+		cond_resched();
+	}
+	complete(&b->done);
+	return 0;
+}
+
+/*
+ * Page-aligned page-sized objects keep their tags in the slab header,
+ * found through an index.  One thread allocates, frees and reaps (which
+ * frees every slab); another frees stale pointers during the reaps, with
+ * the test hook's 200 us between finding a slot and reading it.  Every
+ * bogus free is refused with one warning; none reads freed memory.
+ */
+static void bogus_free_racing_reap_header_tags(struct kunit *test)
+{
+	struct rc_bogus *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct splk_test_cache *c;
+	struct task_struct *t;
+	void *objs[RC_STALE];
+	unsigned long w, deadline, rounds = 0;
+	int i, cpu0, cpu1;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	cpu0 = cpumask_first(cpu_online_mask);
+	cpu1 = cpumask_next(cpu0, cpu_online_mask);
+	c = splk_test_cache_create(test, "splk_rc_bogus", 4096, 4096, NULL, NULL, NULL, KMC_KVMEM);
+	b->skc = c->skc;
+	init_completion(&b->done);
+	for (i = 0; i < RC_STALE; i++) {
+		b->stale[i] = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+		KUNIT_ASSERT_NOT_NULL(test, b->stale[i]);
+	}
+	for (i = 0; i < RC_STALE; i++)
+		spl_kmem_cache_free(c->skc, b->stale[i]);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rc_hook_off, NULL), 0);
+	WRITE_ONCE(splk_test_hooks.race_window_us, 200);
+	w = splk_test_expect_warn_begin();
+	t = kthread_create(rc_bogus_fn, b, "splk_rc_bogus");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, cpu1);
+	wake_up_process(t);
+
+	deadline = jiffies + 3 * HZ;
+	while (time_before(jiffies, deadline) && rounds < 200) {
+		atomic_set(&b->reaping, rounds + 1);
+		splk_test_reap_on_cpu(cpu0, c->skc);
+		udelay(1000);	/* the reap's grace periods and drains */
+		atomic_set(&b->reaping, 0);
+		/* No bogus free in progress may see the next allocations. */
+		smp_mb();
+		while (atomic_read(&b->inside))
+			cpu_relax();
+		for (i = 0; i < RC_STALE; i++)
+			objs[i] = spl_kmem_cache_alloc(c->skc, KM_SLEEP);
+		for (i = 0; i < RC_STALE; i++) {
+			WRITE_ONCE(b->stale[i], objs[i]);
+			spl_kmem_cache_free(c->skc, objs[i]);
+		}
+		rounds++;
+	}
+	WRITE_ONCE(b->stop, true);
+	wait_for_completion(&b->done);
+	rc_hook_off(NULL);
+	kunit_info(test, "%lu rounds, %lu bogus frees", rounds, b->bogus);
+	KUNIT_EXPECT_GT(test, b->bogus, 0UL);
+	splk_test_expect_warn_end(test, w, b->bogus);
+}
+
 static struct kunit_case reclaim_cases[] = {
+	KUNIT_CASE_SLOW(bogus_free_racing_reap_header_tags),
 	KUNIT_CASE_SLOW(reclaim_reads_no_freed_magazine),
 	KUNIT_CASE(shrinker_never_waits_for_registry),
 	KUNIT_CASE_SLOW(reap_waits_for_no_other_cpu),

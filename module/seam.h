@@ -238,6 +238,12 @@ void splk_rcu_read_unlock(void) SPLK_NOEXCEPT;
  * now on: nothing may read them.
  */
 void splk_kfree_rcu(void *obj) SPLK_NOEXCEPT;
+/*
+ * vfree(ptr) after a grace period, the same way: its first
+ * SPLK_RCU_HEAD_SIZE bytes are the glue's from now on.  The pages come
+ * back later than splk_vfree()'s and are not credited to reclaim_state.
+ */
+void splk_vfree_rcu(void *ptr) SPLK_NOEXCEPT;
 
 /* ---- Sleeping. ---- */
 void splk_might_sleep(void) SPLK_NOEXCEPT;
@@ -319,12 +325,13 @@ struct splk_test_hooks {
 	 */
 	unsigned int trim_tick_manual;
 	/*
-	 * Readers of another CPU's magazines (the working-set update,
-	 * statistics) spin this long between finding a magazine and reading
-	 * it: the window a CPU's trade and a free must hit becomes wide
-	 * enough for a stress test to hit it.
+	 * Readers of memory another CPU may free spin this long between
+	 * finding it and reading it: the working-set update and statistics
+	 * (another CPU's magazines), a free with header tags (a slab's slots
+	 * found through the index).  The window a racing free must hit
+	 * becomes wide enough for a stress test to hit it.
 	 */
-	unsigned int remote_read_delay_us;
+	unsigned int race_window_us;
 };
 /* Test builds: marks the current task for fault injection (make-it-fail). */
 void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;

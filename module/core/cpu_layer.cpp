@@ -8,12 +8,12 @@ namespace splkmem {
 namespace {
 
 #ifdef SPLKMEM_TEST_HOOKS
-void hook_remote_read_delay() {
-  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.remote_read_delay_us))
+void hook_race_window() {
+  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us))
     splk_test_udelay(us);
 }
 #else
-void hook_remote_read_delay() {}
+void hook_race_window() {}
 #endif
 
 }  // namespace
@@ -135,7 +135,7 @@ bool CpuLayer::unchanged_since_update(unsigned cpu) {
     RcuReadGuard rcu;
     loaded = kstd::load_relaxed(*cpu::on_cpu(loaded_, cpu));
     Magazine* previous = kstd::load_relaxed(*cpu::on_cpu(previous_, cpu));
-    hook_remote_read_delay();
+    hook_race_window();
     now = kstd::load_relaxed(loaded->avail) |
           static_cast<uint64_t>(kstd::load_relaxed(previous->avail)) << 32;
   }
@@ -155,7 +155,7 @@ uint64_t CpuLayer::rounds() const {
     if (!splk_cpu_possible(cpu)) continue;
     const Magazine* loaded = loaded_on(cpu);
     const Magazine* previous = previous_on(cpu);
-    hook_remote_read_delay();
+    hook_race_window();
     n += kstd::load_relaxed(loaded->avail);
     n += kstd::load_relaxed(previous->avail);
   }

@@ -286,9 +286,20 @@ Slab* SlabStore::new_slab(int km_flags) {
 }
 
 // A slab off every list: out of the index and the live set, then freed.
+// With header tags a free may have found the slab in the index just
+// before it left, and reads its slots under the RCU read lock: the
+// memory goes a grace period later (its list node, unused now, holds the
+// callback).  Tags before the objects are read with no such guard: the
+// slab goes at once, and its pages are credited to reclaim.
 void SlabStore::free_slab(Slab* slab) {
   slab->magic = 0;
-  if (layout_.header_tags) slots_.leave_slab(slab);
+  if (layout_.header_tags) {
+    slots_.leave_slab(slab);
+    forget_slab(slab);
+    static_assert(sizeof(kstd::ListNode) >= SPLK_RCU_HEAD_SIZE, "the list node holds the callback");
+    splk_vfree_rcu(slab);
+    return;
+  }
   forget_slab(slab);
   splk_vfree(slab, layout_.slab_size);
 }
