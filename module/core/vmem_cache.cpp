@@ -13,8 +13,7 @@ constexpr uint64_t kMagMaxBytes = 4ULL << 20;
 
 #ifdef SPLKMEM_TEST_HOOKS
 void hook_race_window() {
-  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us))
-    splk_test_udelay(us);
+  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us)) splk_test_udelay(us);
 }
 #else
 void hook_race_window() {}
