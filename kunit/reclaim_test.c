@@ -412,7 +412,12 @@ static void bogus_free_racing_reap_header_tags(struct kunit *test)
 		splk_test_reap_on_cpu(cpu0, c->skc);
 		udelay(1000);	/* the reap's grace periods and drains */
 		atomic_set(&b->reaping, 0);
-		/* No bogus free in progress may see the next allocations. */
+		/*
+		 * No bogus free in progress may see the next allocations:
+		 * pairs with smp_mb__after_atomic() in rc_bogus_fn() (the
+		 * store to reaping before the load of inside, there the
+		 * increment of inside before the load of reaping).
+		 */
 		smp_mb();
 		while (atomic_read(&b->inside))
 			cpu_relax();
