@@ -353,6 +353,7 @@ static int rc_bogus_fn(void *arg)
 		/* One free a round, at a different moment of each reap. */
 		udelay(get_random_u32_below(2000));
 		atomic_inc(&b->inside);
+		/* inside before reaping: pairs with the smp_mb() of the owner. */
 		smp_mb__after_atomic();
 		round = atomic_read(&b->reaping);
 		if (round && round != last) {
