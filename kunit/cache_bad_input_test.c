@@ -71,10 +71,10 @@ static void cbi_expect_free_refused(struct kunit *test, struct splk_test_cache *
 /* Frees @obj, an object of @c, which must work without a warning. */
 static void cbi_free_ok(struct kunit *test, struct splk_test_cache *c, void *obj)
 {
-	unsigned long w = READ_ONCE(splk_warnings);
+	unsigned long w = splk_warning_count();
 
 	spl_kmem_cache_free(c->skc, obj);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), w);
 }
 
 /* ---- spl_kmem_cache_create() refuses bad arguments ------------------------ */
@@ -112,7 +112,7 @@ KUNIT_ARRAY_PARAM(cbi_create, cbi_create_cases, cbi_create_case_desc);
 static void cbi_expect_create_refused(struct kunit *test, const char *name,
 				      size_t size, size_t align, int flags)
 {
-	unsigned long w = READ_ONCE(splk_warnings);
+	unsigned long w = splk_warning_count();
 	struct splk_cache_stats st;
 	spl_kmem_cache_t *skc;
 
@@ -122,7 +122,7 @@ static void cbi_expect_create_refused(struct kunit *test, const char *name,
 	if (skc)
 		spl_kmem_cache_destroy(skc);
 	/* An error message, not a WARN. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), w);
 	/* Nothing was registered under that name. */
 	if (name && *name)
 		KUNIT_EXPECT_FALSE(test, splk_test_stats(name, &st));
@@ -332,7 +332,7 @@ static long cbi_waf_fn(void *arg)
 	/* This CPU's magazine is last in, first out: the same object. */
 	w->again = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
 	pr_info(SPLK_TEST_SPLAT_END "\n");
-	w->warnings = READ_ONCE(splk_warnings) - w->warnings;
+	w->warnings = splk_warning_count() - w->warnings;
 	return 0;
 }
 
@@ -360,9 +360,9 @@ static void alloc_after_write_after_free_header_tags(struct kunit *test)
 	cbi_free_ok(test, c, w.again);
 	cbi_expect_free_refused(test, c, w.again);
 	/* And the next round trip is quiet: the free wrote the words again. */
-	w.warnings = READ_ONCE(splk_warnings);
+	w.warnings = splk_warning_count();
 	w.again = cbi_alloc(test, c);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w.warnings);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), w.warnings);
 	cbi_free_ok(test, c, w.again);
 	splk_test_cache_destroy(test, c);
 }
@@ -533,10 +533,10 @@ static void free_null_object_is_silent(struct kunit *test)
 	unsigned long w;
 
 	splk_test_cache_stats(test, c, &before);
-	w = READ_ONCE(splk_warnings);
+	w = splk_warning_count();
 	spl_kmem_cache_free(c->skc, NULL);
 	spl_kmem_cache_free(NULL, NULL);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), w);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), w);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cbi_dtors), dtors);
 	splk_test_cache_stats(test, c, &after);
 	KUNIT_EXPECT_EQ(test, after.obj_alloc, before.obj_alloc);

@@ -142,7 +142,7 @@ static void cb_fill_and_check(struct kunit *test, size_t size, size_t align,
 {
 	const size_t min_align = max_t(size_t, align, CB_MIN_ALIGN);
 	const size_t check = min_t(size_t, size, 256);
-	unsigned long warnings = READ_ONCE(splk_warnings);
+	unsigned long warnings = splk_warning_count();
 	struct splk_cache_stats st;
 	size_t count, i, misaligned = 0;
 	struct splk_test_cache *c;
@@ -222,7 +222,7 @@ static void cb_fill_and_check(struct kunit *test, size_t size, size_t align,
 	splk_test_cache_destroy(test, c);
 	kunit_kfree(test, objs);
 	/* Nothing in there was a misuse: no warning. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), warnings);
 }
 
 static void cache_sizes_aligns_types(struct kunit *test)
@@ -731,7 +731,7 @@ static void cache_slab_layout(struct kunit *test)
 static void cache_header_tags_layout(struct kunit *test)
 {
 	const size_t size = SZ_128K;
-	unsigned long warnings = READ_ONCE(splk_warnings);
+	unsigned long warnings = splk_warning_count();
 	struct splk_cache_stats st;
 	struct splk_test_cache *c;
 	size_t n, i, adjacent = 0;
@@ -781,7 +781,7 @@ static void cache_header_tags_layout(struct kunit *test)
 	splk_test_cache_stats(test, c, &st);
 	KUNIT_EXPECT_EQ(test, st.obj_alloc, 0);
 	KUNIT_EXPECT_EQ(test, st.slab_total, 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), warnings);
 	splk_test_cache_destroy(test, c);
 }
 

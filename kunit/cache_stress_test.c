@@ -233,7 +233,7 @@ static void cs_destroy_action(void *skc)
 
 static void cs_stress(struct kunit *test, const struct cs_config *cfg)
 {
-	unsigned long warnings = READ_ONCE(splk_warnings);
+	unsigned long warnings = splk_warning_count();
 	unsigned long allocs = 0, frees = 0, passed = 0;
 	struct splk_cache_stats st;
 	struct task_struct *task;
@@ -314,7 +314,7 @@ static void cs_stress(struct kunit *test, const struct cs_config *cfg)
 	}
 	kunit_release_action(test, cs_destroy_action, r.skc);
 	/* Nothing in there was a misuse: no warning. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), warnings);
 }
 
 static void stress_kvmem_256(struct kunit *test)

@@ -414,7 +414,7 @@ static void growth_all_cpus_during_stall(struct kunit *test)
 static void growth_destroy_races_grow_task(struct kunit *test)
 {
 	spl_kmem_cache_t *skc = gt_create(test, GT_SIZE, KMC_KVMEM);
-	unsigned long warnings = READ_ONCE(splk_warnings);
+	unsigned long warnings = splk_warning_count();
 	void *obj;
 
 	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 400);
@@ -424,7 +424,7 @@ static void growth_destroy_races_grow_task(struct kunit *test)
 	spl_kmem_cache_free(skc, obj);
 	spl_kmem_cache_destroy(skc);	/* the grow task is still asleep */
 	KUNIT_EXPECT_FALSE(test, splk_test_stats(GT_NAME, &(struct splk_cache_stats){}));
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings), warnings);
+	KUNIT_EXPECT_EQ(test, splk_warning_count(), warnings);
 }
 
 /* /proc/spl/kmem/slab shows the deadlock and emergency columns. */

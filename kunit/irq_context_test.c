@@ -179,7 +179,102 @@ static void irq_alloc_free_kvmem_trim(struct kunit *test)
 	irq_alloc_free(test, KMC_KVMEM, 64, true);
 }
 
+/* ---- KM_NOSLEEP never sleeps, whatever set_allocflags() added ---------- */
+
+#define NS_OBJS 8
+
+struct irq_nosleep {
+	spl_kmem_cache_t *skc;
+	void *objs[2][NS_OBJS];	/* [0] hard irq, [1] soft irq */
+	int got[2];
+	struct timer_list timer;
+	struct irq_work work;
+	struct completion done[2];
+};
+
+static void ns_batch(struct irq_nosleep *x, int ctx)
+{
+	int i;
+
+	for (i = 0; i < NS_OBJS; i++) {
+		x->objs[ctx][i] = spl_kmem_cache_alloc(x->skc, KM_NOSLEEP);
+		if (x->objs[ctx][i])
+			x->got[ctx]++;
+	}
+	complete(&x->done[ctx]);
+}
+
+static void ns_work_fn(struct irq_work *w)
+{
+	ns_batch(container_of(w, struct irq_nosleep, work), 0);
+}
+
+static void ns_timer_fn(struct timer_list *t)
+{
+	struct irq_nosleep *x = from_timer(x, t, timer);
+
+	ns_batch(x, 1);
+}
+
+/*
+ * A caller's spl_kmem_cache_set_allocflags() with GFP_KERNEL (direct
+ * reclaim) and bits no object allocation can honour: KM_NOSLEEP
+ * allocations from a hard and a soft interrupt, on a cache whose growth is
+ * stalled and whose slabs are empty (vmalloc-backed: emergency pages;
+ * KMC_SLAB: SLUB), must neither sleep (CONFIG_DEBUG_ATOMIC_SLEEP reports
+ * it, and the console checker fails the run) nor make SLUB or the page
+ * allocator warn.  Interrupt context still gets its objects.
+ */
+static void irq_nosleep_ignores_sleeping_allocflags(struct kunit *test, int flags,
+						    size_t size)
+{
+	const gfp_t extra = GFP_KERNEL | __GFP_NOFAIL | __GFP_HIGHMEM | __GFP_DMA;
+	struct irq_nosleep *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct splk_test_cache *c;
+	int ctx, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	c = splk_test_cache_create(test, "splk_irq_ns", size, 0, NULL, NULL, NULL, flags);
+	spl_kmem_cache_set_allocflags(c->skc, extra);
+	x->skc = c->skc;
+	init_completion(&x->done[0]);
+	init_completion(&x->done[1]);
+	init_irq_work(&x->work, ns_work_fn);
+	timer_setup(&x->timer, ns_timer_fn, 0);
+
+	/* The first grow task waits 2 s: growth is stalled meanwhile. */
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 2000);
+	irq_work_queue(&x->work);
+	mod_timer(&x->timer, jiffies + 1);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&x->done[0], 10 * HZ));
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&x->done[1], 10 * HZ));
+	timer_delete_sync(&x->timer);
+	irq_work_sync(&x->work);
+	WRITE_ONCE(splk_test_hooks.grow_delay_ms, 0);
+
+	kunit_info(test, "hard irq got %d of %d, soft irq %d of %d", x->got[0], NS_OBJS,
+		   x->got[1], NS_OBJS);
+	KUNIT_EXPECT_GT(test, x->got[0] + x->got[1], 0);
+	for (ctx = 0; ctx < 2; ctx++)
+		for (i = 0; i < NS_OBJS; i++)
+			if (x->objs[ctx][i])
+				spl_kmem_cache_free(c->skc, x->objs[ctx][i]);
+	splk_test_cache_destroy(test, c);
+}
+
+static void irq_nosleep_allocflags_kvmem(struct kunit *test)
+{
+	irq_nosleep_ignores_sleeping_allocflags(test, KMC_KVMEM, 4096);
+}
+
+static void irq_nosleep_allocflags_slab(struct kunit *test)
+{
+	irq_nosleep_ignores_sleeping_allocflags(test, KMC_SLAB, 200);
+}
+
 static struct kunit_case irq_cases[] = {
+	KUNIT_CASE(irq_nosleep_allocflags_kvmem),
+	KUNIT_CASE(irq_nosleep_allocflags_slab),
 	KUNIT_CASE_SLOW(irq_alloc_free_kvmem),
 	KUNIT_CASE_SLOW(irq_alloc_free_slab),
 	KUNIT_CASE_SLOW(irq_alloc_free_kvmem_trim),

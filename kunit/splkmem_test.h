@@ -25,7 +25,7 @@
 static inline unsigned long splk_test_expect_warn_begin(void)
 {
 	pr_info(SPLK_TEST_SPLAT_BEGIN "\n");
-	return READ_ONCE(splk_warnings);
+	return splk_warning_count();
 }
 
 static inline void splk_test_expect_warn_end(struct kunit *test,
@@ -33,7 +33,7 @@ static inline void splk_test_expect_warn_end(struct kunit *test,
 					     unsigned long expected)
 {
 	pr_info(SPLK_TEST_SPLAT_END "\n");
-	KUNIT_EXPECT_EQ(test, READ_ONCE(splk_warnings) - before, expected);
+	KUNIT_EXPECT_EQ(test, splk_warning_count() - before, expected);
 }
 
 /* Snapshot of a cache's statistics, found by name; false if not found. */
@@ -42,7 +42,10 @@ bool splk_test_stats(const char *name, struct splk_cache_stats *out);
 /* Runs fn(arg) on @cpu (work_on_cpu) and returns its result. */
 long splk_test_on_cpu(int cpu, long (*fn)(void *), void *arg);
 
-/* spl_kmem_cache_reap_now() on @cpu: reaping flushes that CPU's magazine. */
+/*
+ * spl_kmem_cache_reap_now() on @cpu, which empties that CPU's magazines,
+ * then waits for the drains it asked of the other CPUs.
+ */
 void splk_test_reap_on_cpu(int cpu, spl_kmem_cache_t *skc);
 /* ... and on every online CPU, which empties every magazine. */
 void splk_test_reap_all_cpus(spl_kmem_cache_t *skc);

@@ -27,6 +27,8 @@ static long splk_test_reap_fn(void *skc)
 void splk_test_reap_on_cpu(int cpu, spl_kmem_cache_t *skc)
 {
 	splk_test_on_cpu(cpu, splk_test_reap_fn, skc);
+	/* The drains it asked of the other CPUs are done, none comes late. */
+	splk_drain_flush();
 }
 
 void splk_test_reap_all_cpus(spl_kmem_cache_t *skc)

@@ -75,15 +75,23 @@ extern unsigned int spl_kmem_cache_debug;
 
 /* ---- Logging.  level: 0 error, 1 warning, 2 info. ---- */
 void splk_log(int level, const char *fmt, ...) SPLK_NOEXCEPT SPLK_PRINTF(2, 3);
-/* WARN() with a stack trace; counts into splk_warnings for the tests. */
+/* WARN() with a stack trace; counted for the tests (splk_warning_count()). */
 void splk_warn(const char *fmt, ...) SPLK_NOEXCEPT SPLK_PRINTF(1, 2);
-extern unsigned long splk_warnings;
+/* splk_warn() calls since load, counted atomically: exact under concurrency. */
+unsigned long splk_warning_count(void) SPLK_NOEXCEPT;
 
 /* ---- Memory.  km_flags are SPL KM_* flags, converted by the glue. ---- */
 void *splk_kmalloc_node(size_t size, int km_flags, int node) SPLK_NOEXCEPT;
 void splk_kfree(const void *ptr) SPLK_NOEXCEPT;
-/* The GFP flags the glue uses for these KM_ flags (outside a no-I/O scope). */
-unsigned int splk_km_to_gfp(int km_flags) SPLK_NOEXCEPT;
+/*
+ * The GFP flags the glue uses for these KM_ flags (outside a no-I/O scope)
+ * plus extra_gfp (spl_kmem_cache_set_allocflags()), less the bits that
+ * cannot apply (splk_gfp_unusable()) and, for KM_NOSLEEP, direct reclaim.
+ * Every allocation of a cache's objects or slabs composes its flags so.
+ */
+unsigned int splk_km_to_gfp(int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
+/* The bits of gfp no cache allocation ever uses (zone modifiers, NOFAIL). */
+unsigned int splk_gfp_unusable(unsigned int gfp) SPLK_NOEXCEPT;
 /* Frees a slab and credits the pages to reclaim_state, may sleep. */
 void splk_vfree(void *ptr, size_t size) SPLK_NOEXCEPT;
 /*
@@ -204,14 +212,38 @@ void splk_index_destroy(void *xa) SPLK_NOEXCEPT;
 unsigned long splk_irq_save(void) SPLK_NOEXCEPT;
 void splk_irq_restore(unsigned long flags) SPLK_NOEXCEPT;
 bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
-/*
- * Runs fn(arg) on every online CPU, in a kworker bound to it, one after
- * the other, and waits.  Never on a fast path: reaps only.  May sleep.
- */
-void splk_on_each_cpu(void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
-/* fn(arg) in a kworker bound to @cpu, if it is online; may sleep. */
+/* fn(arg) in a kworker bound to @cpu, if it is online; waits, may sleep. */
 void splk_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
+/*
+ * Reaps: asks every online CPU but the caller's to run
+ * splk_core_drain_this_cpu() soon, in a work item of its own (one per CPU
+ * for all caches, pending or not), and returns at once.  Process context.
+ */
+void splk_drain_request(void) SPLK_NOEXCEPT;
+/* Waits until every drain work requested so far has run; may sleep. */
+void splk_drain_flush(void) SPLK_NOEXCEPT;
+
+/*
+ * ---- Deferred frees (RCU) ----
+ * A reader that reaches memory another CPU may free (another CPU's
+ * magazines) holds the RCU read lock; the memory is freed a grace period
+ * after the last pointer to it was dropped.  Any context.
+ */
+void splk_rcu_read_lock(void) SPLK_NOEXCEPT;
+void splk_rcu_read_unlock(void) SPLK_NOEXCEPT;
+/*
+ * kfree(obj) after a grace period.  obj came from splk_kmalloc_node() and
+ * its first SPLK_RCU_HEAD_SIZE bytes (kernel_sizes.h) are the glue's from
+ * now on: nothing may read them.
+ */
+void splk_kfree_rcu(void *obj) SPLK_NOEXCEPT;
+/*
+ * vfree(ptr) after a grace period, the same way: its first
+ * SPLK_RCU_HEAD_SIZE bytes are the glue's from now on.  The pages come
+ * back later than splk_vfree()'s and are not credited to reclaim_state.
+ */
+void splk_vfree_rcu(void *ptr) SPLK_NOEXCEPT;
 
 /* ---- Sleeping. ---- */
 void splk_might_sleep(void) SPLK_NOEXCEPT;
@@ -219,6 +251,8 @@ void splk_cond_resched(void) SPLK_NOEXCEPT;
 
 /* ---- The registry of caches: a global rw_semaphore. ---- */
 void splk_registry_lock_read(void) SPLK_NOEXCEPT;
+/* Never sleeps; false when a writer holds or waits for the lock. */
+bool splk_registry_trylock_read(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_read(void) SPLK_NOEXCEPT;
 void splk_registry_lock_write(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_write(void) SPLK_NOEXCEPT;
@@ -290,14 +324,30 @@ struct splk_test_hooks {
 	 * runs: the suites close trim windows with splk_core_trim_now().
 	 */
 	unsigned int trim_tick_manual;
+	/*
+	 * Readers of memory another CPU may free spin this long between
+	 * finding it and reading it: the working-set update and statistics
+	 * (another CPU's magazines), a free with header tags (a slab's slots
+	 * found through the index).  The window a racing free must hit
+	 * becomes wide enough for a stress test to hit it.
+	 */
+	unsigned int race_window_us;
 };
 /* Test builds: marks the current task for fault injection (make-it-fail). */
 void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;
+/* Test builds: busy-waits (udelay()), for the delay hooks. */
+void splk_test_udelay(unsigned int us) SPLK_NOEXCEPT;
 #ifdef SPLKMEM_TEST_HOOKS
 extern struct splk_test_hooks splk_test_hooks;
 #endif
 
 /* ==== Implemented by the C++ core (SPLKMEM_CORE). ==== */
+
+/*
+ * The drain work on this CPU (splk_drain_request()): empties this CPU's
+ * magazines of every cache a reap asked it to.  Process context.
+ */
+void splk_core_drain_this_cpu(void) SPLK_NOEXCEPT;
 
 /*
  * The SPL API, as the core defines it.  The glue includes this and the

@@ -135,7 +135,8 @@ def main():
         else:
             problems.append("kunit.py produced no results")
 
-    for suite in sorted(expected_suites(args.suites_from) - seen_suites):
+    expected = expected_suites(args.suites_from) if args.suites_from else set()
+    for suite in sorted(expected - seen_suites):
         problems.append(f"KUnit suite {suite} did not report")
         failed += 1
 

@@ -4,9 +4,9 @@
 # kernels; run it alone while working on one suite.
 #
 # usage: kunit.sh [debug|kcsan] [OUTDIR]
-# env:   KUNIT_FILTER  a kunit.filter_glob ("suite" or "suite.case", globs
-#                      allowed): only those run, and suites that do not
-#                      report are then not an error
+# env:   KUNIT_FILTER  a kunit.filter_glob, one glob ("splkmem_reclaim",
+#                      "splkmem_taskq*", "suite.case"): only those run,
+#                      and suites that do not report are then not an error
 #        QEMU_TIMEOUT  seconds before the boot counts as a hang (1200)
 #
 # Prints check-console.py's report; its last line is

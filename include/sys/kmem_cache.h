@@ -85,6 +85,13 @@ void spl_kmem_cache_free(spl_kmem_cache_t *skc, void *obj);
  * spl_kmem_cache_set_allocflags() - add GFP flags to slab allocations
  * @skc:   the cache
  * @flags: GFP flags ORed into every page or slab allocation of the cache
+ *
+ * Zone modifiers (__GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE),
+ * __GFP_NOFAIL and __GFP_COMP cannot apply to a cache's objects: they are
+ * never used, and a message names them.  A %KM_NOSLEEP allocation never
+ * enters direct reclaim, whatever @flags add, so it stays safe in
+ * interrupt context.  OpenZFS 2.4.4's SPL declares this function but does
+ * not define it.
  */
 void spl_kmem_cache_set_allocflags(spl_kmem_cache_t *skc, gfp_t flags);
 
@@ -92,8 +99,10 @@ void spl_kmem_cache_set_allocflags(spl_kmem_cache_t *skc, gfp_t flags);
  * spl_kmem_cache_reap_now() - return free memory of one cache
  * @skc: the cache
  *
- * Flushes the calling CPU's magazine to the slabs and frees every empty
- * slab.  May sleep.
+ * Empties the calling CPU's magazines and the depot into the slabs and
+ * frees every empty slab, then asks every other online CPU to empty its
+ * magazines of @skc in a work item of its own, soon, and does not wait
+ * for them (SPL flushes the calling CPU only).  May sleep.
  */
 void spl_kmem_cache_reap_now(spl_kmem_cache_t *skc);
 
@@ -106,8 +115,16 @@ void spl_kmem_reap(void);
  * spl_kmem_cache_inuse() - objects the cache holds
  * @cache: the cache
  *
- * As in SPL: for a vmalloc-backed cache, every object of its slabs
- * (allocated or free); for a %KMC_SLAB cache, the objects allocated.
+ * For a vmalloc-backed cache, every object of its slabs (allocated or
+ * free), as in SPL.  For a %KMC_SLAB cache, the objects callers hold: a
+ * snapshot of per-CPU counters that may lag behind a concurrent free by a
+ * few objects and is never negative.  SPL returns 0 for %KMC_SLAB caches
+ * (it counts only its own slabs); this returns what the cache really
+ * holds because the one caller in OpenZFS 2.4.4,
+ * metaslab_potentially_evict(), compares it with zfs_metaslab_mem_limit
+ * to unload metaslabs whose range trees use too much memory, as it does on
+ * FreeBSD and illumos: with 0 that documented limit never acts on Linux.
+ * Safe to call from any context; does not sleep.
  */
 uint64_t spl_kmem_cache_inuse(kmem_cache_t *cache);
 

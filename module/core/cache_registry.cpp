@@ -116,37 +116,50 @@ extern "C" bool splk_cache_stats_find(const char* name, splk_cache_stats* out) n
   return false;
 }
 
-// The shrinker's count: what its scan can free without touching any CPU
-// (the depots' objects and the empty slabs), read from counters.
+// ---- The shrinker ----------------------------------------------------------
+//
+// Reclaim calls these, maybe direct reclaim of a task that holds who knows
+// what, or kswapd: they never sleep on our locks and never take one for
+// writing.  The registry is try-locked for reading (a busy registry means
+// nothing to give back this time); the rotation that spreads scans over
+// the caches is a cursor, not a change to the list.  The work itself takes
+// only spinlocks; slabs are vfree()d here (reclaim_state credits them).
+
+namespace {
+// Where the next scan starts: the index of the cache after the last one
+// the previous scan visited (relaxed: two scans at once start alike).
+constinit uint64_t g_shrink_cursor;
+}  // namespace
+
+// What the scan can free without touching any CPU (the depots' objects and
+// the empty slabs), read from counters.
 extern "C" uint64_t splk_core_shrink_count(void) noexcept {
-  splkmem::RegistryReadGuard guard;
+  splkmem::RegistryTryReadGuard guard;
+  if (!guard.held()) return 0;
   uint64_t n = 0;
   for (ObjectCache* cache : splkmem::g_caches) n += cache->shrinkable();
   return n;
 }
 
-// The shrinker's scan: caches in turn until nr objects are freed.  Each
-// cache it leaves goes to the tail, so the next scan starts elsewhere
-// (the registry lock is taken for writing only to rotate, after the work).
+// Caches in turn from the cursor to the end, then from the head up to the
+// cursor, until nr objects are freed; the cursor then points past the last
+// cache visited.  A cursor past the end (caches were destroyed) makes the
+// first pass empty and the second the whole list.
 extern "C" uint64_t splk_core_shrink_scan(uint64_t nr) noexcept {
+  splkmem::RegistryTryReadGuard guard;
+  if (!guard.held()) return 0;
+  const uint64_t start = kstd::load_relaxed(g_shrink_cursor);
   uint64_t freed = 0;
-  ObjectCache* last = nullptr;
-  {
-    splkmem::RegistryReadGuard guard;
+  for (int pass = 0; pass < 2; ++pass) {
+    uint64_t index = 0;
     for (ObjectCache* cache : splkmem::g_caches) {
+      const bool in_pass = (index >= start) == (pass == 0);
+      ++index;
+      if (!in_pass) continue;
       freed += cache->shrink();
-      last = cache;
-      if (freed >= nr) break;
-    }
-  }
-  if (last != nullptr && freed >= nr) {
-    splkmem::RegistryWriteGuard guard;
-    // Rotate up to and including last (still listed: destroy unlinks
-    // under this lock, and last may be gone; then nothing rotates).
-    if (splkmem::registry_contains(last)) {
-      while (ObjectCache* first = splkmem::g_caches.front()) {
-        splkmem::g_caches.move_to_back(first);
-        if (first == last) break;
+      if (freed >= nr) {
+        kstd::store_relaxed(g_shrink_cursor, index);
+        return freed;
       }
     }
   }
@@ -156,6 +169,11 @@ extern "C" uint64_t splk_core_shrink_scan(uint64_t nr) noexcept {
 extern "C" void splk_core_cpu_dead(unsigned cpu) noexcept {
   splkmem::RegistryReadGuard guard;
   for (ObjectCache* cache : splkmem::g_caches) cache->drain_dead_cpu(cpu);
+}
+
+extern "C" void splk_core_drain_this_cpu(void) noexcept {
+  splkmem::RegistryReadGuard guard;
+  for (ObjectCache* cache : splkmem::g_caches) cache->drain_if_reaped();
 }
 
 extern "C" void spl_kmem_reap(void) noexcept {

@@ -5,7 +5,7 @@
 // handle checks), the graveyard of caches destroyed with objects
 // still out, and the pool of cache slots that makes ObjectCache memory
 // type-stable.  All of it is guarded by the registry rw_semaphore of the C
-// glue.
+// glue, which reclaim (the shrinker) only ever try-locks for reading.
 #pragma once
 
 #include "kstd/utility.hpp"
@@ -19,6 +19,21 @@ class RegistryReadGuard : kstd::NonCopyable {
  public:
   RegistryReadGuard() { splk_registry_lock_read(); }
   ~RegistryReadGuard() { splk_registry_unlock_read(); }
+};
+
+// The shrinker's way in: never sleeps.  held() is false when a writer
+// holds the lock or waits for it (a destroy): reclaim then skips our
+// caches this time rather than wait behind it.
+class RegistryTryReadGuard : kstd::NonCopyable {
+ public:
+  RegistryTryReadGuard() : held_(splk_registry_trylock_read()) {}
+  ~RegistryTryReadGuard() {
+    if (held_) splk_registry_unlock_read();
+  }
+  bool held() const { return held_; }
+
+ private:
+  bool held_;
 };
 
 class RegistryWriteGuard : kstd::NonCopyable {

@@ -5,11 +5,23 @@
 #include "cpu_layer.hpp"
 
 namespace splkmem {
+namespace {
+
+#ifdef SPLKMEM_TEST_HOOKS
+void hook_race_window() {
+  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us)) splk_test_udelay(us);
+}
+#else
+void hook_race_window() {}
+#endif
+
+}  // namespace
 
 bool CpuLayer::init(uint32_t size) {
-  if (!cpu::alloc(&loaded_)) return false;
-  if (!cpu::alloc(&previous_)) {
-    cpu::free(&loaded_);
+  // Per-CPU memory starts zeroed: no CPU has seen or honoured anything.
+  if (!cpu::alloc(&loaded_) || !cpu::alloc(&previous_) || !cpu::alloc(&seen_) ||
+      !cpu::alloc(&drained_)) {
+    free_slots();
     return false;
   }
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
@@ -37,8 +49,14 @@ void CpuLayer::destroy(const ObjectSink& sink) {
     Magazine::destroy(loaded_on(cpu));
     Magazine::destroy(previous_on(cpu));
   }
-  cpu::free(&loaded_);
-  cpu::free(&previous_);
+  free_slots();
+}
+
+void CpuLayer::free_slots() {
+  if (loaded_.offset != nullptr) cpu::free(&loaded_);
+  if (previous_.offset != nullptr) cpu::free(&previous_);
+  if (seen_.offset != nullptr) cpu::free(&seen_);
+  if (drained_.offset != nullptr) cpu::free(&drained_);
 }
 
 Magazine* CpuLayer::reload_for_alloc(Depot& depot) {
@@ -97,29 +115,54 @@ void CpuLayer::drain_this_cpu(const ObjectSink& sink, bool aged) {
   drain_cpu(cpu::read(loaded_)->cpu, sink, aged);
 }
 
+bool CpuLayer::drain_if_asked(uint32_t gen, const ObjectSink& sink) {
+  const unsigned cpu = cpu::read(loaded_)->cpu;
+  uint32_t* drained = cpu::on_cpu(drained_, cpu);
+  if (kstd::load_relaxed(*drained) == gen) return false;
+  kstd::store_relaxed(*drained, gen);
+  drain_cpu(cpu, sink);
+  return true;
+}
+
 // Reads another CPU's magazines without stopping it: a stale answer costs
-// at most one refill of a CPU that was busy after all.
+// at most one refill of a CPU that was busy after all.  The magazines are
+// only read, under RCU (see the top of cpu_layer.hpp).
 bool CpuLayer::unchanged_since_update(unsigned cpu) {
-  Magazine* loaded = kstd::load_relaxed(*cpu::on_cpu(loaded_, cpu));
-  Magazine* previous = kstd::load_relaxed(*cpu::on_cpu(previous_, cpu));
-  const uint64_t now = kstd::load_relaxed(loaded->avail) |
-                       static_cast<uint64_t>(kstd::load_relaxed(previous->avail)) << 32;
-  const bool unchanged = now != 0 && kstd::load_relaxed(loaded->seen) == now;
-  kstd::store_relaxed(loaded->seen, now);
+  Magazine* loaded;
+  uint64_t now;
+  {
+    RcuReadGuard rcu;
+    loaded = kstd::load_relaxed(*cpu::on_cpu(loaded_, cpu));
+    Magazine* previous = kstd::load_relaxed(*cpu::on_cpu(previous_, cpu));
+    hook_race_window();
+    now = kstd::load_relaxed(loaded->avail) |
+          static_cast<uint64_t>(kstd::load_relaxed(previous->avail)) << 32;
+  }
+  // loaded is compared, never dereferenced, from here on.
+  Seen* seen = cpu::on_cpu(seen_, cpu);
+  const bool unchanged = now != 0 && kstd::load_relaxed(seen->loaded) == loaded &&
+                         kstd::load_relaxed(seen->rounds) == now;
+  kstd::store_relaxed(seen->loaded, loaded);
+  kstd::store_relaxed(seen->rounds, now);
   return unchanged;
 }
 
 uint64_t CpuLayer::rounds() const {
+  RcuReadGuard rcu;
   uint64_t n = 0;
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
     if (!splk_cpu_possible(cpu)) continue;
-    n += kstd::load_relaxed(loaded_on(cpu)->avail);
-    n += kstd::load_relaxed(previous_on(cpu)->avail);
+    const Magazine* loaded = loaded_on(cpu);
+    const Magazine* previous = previous_on(cpu);
+    hook_race_window();
+    n += kstd::load_relaxed(loaded->avail);
+    n += kstd::load_relaxed(previous->avail);
   }
   return n;
 }
 
 const char* CpuLayer::check(bool (*free_obj)(const void* ctx, void* obj), const void* ctx) const {
+  RcuReadGuard rcu;
   for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
     if (!splk_cpu_possible(cpu)) continue;
     const Magazine* mags[] = {loaded_on(cpu), previous_on(cpu)};

@@ -15,14 +15,22 @@
 //      magazine), or for a free makes a new empty magazine.
 //
 // Both magazines of a CPU always exist (a CPU never finds its slot empty),
-// so the fast path tests nothing but avail, and a CPU's magazines are only
-// freed with the cache (statistics read them without a lock).  Only the
-// owning CPU changes its slots and their contents, with interrupts off; a
-// dead CPU (hotplug) is drained from another.
+// so the fast path tests nothing but avail.  Only the owning CPU changes
+// its slots and their contents, with interrupts off; a dead CPU (hotplug)
+// is drained from another.  Other CPUs read a CPU's slots and magazines
+// (the working-set update, statistics) under the RCU read lock, and write
+// nothing there: a magazine they found may be traded into the depot and
+// freed meanwhile, a grace period later (magazine.hpp).  What the update
+// remembers of a CPU is in a per-CPU record of its own (Seen).
+//
+// Reaps: a reap empties the calling CPU's magazines and asks the others
+// to empty theirs (reap generation, drain_if_asked()) in a drain work each
+// (splk_drain_request()), without waiting for them.
 #pragma once
 
 #include "cpu_local.hpp"
 #include "depot.hpp"
+#include "kernel_objects.hpp"
 #include "magazine.hpp"
 
 namespace splkmem {
@@ -56,6 +64,9 @@ class CpuLayer : kstd::NonCopyable {
   // into sink.
   void drain_this_cpu(const ObjectSink& sink, bool aged = false);
   void drain_cpu(unsigned cpu, const ObjectSink& sink, bool aged = false);
+  // Interrupts off: this CPU's magazines emptied into sink unless it
+  // already honoured reap generation gen; true when it drained.
+  bool drain_if_asked(uint32_t gen, const ObjectSink& sink);
   // The working-set update: true when cpu's magazines hold objects and
   // look as they did at the last update (same loaded magazine, same
   // rounds in both), so it probably did not use them for an interval.
@@ -63,20 +74,20 @@ class CpuLayer : kstd::NonCopyable {
 
   // Interrupts off: this CPU's loaded magazine.
   Magazine* loaded() const { return cpu::read(loaded_); }
-  // Objects in every CPU's magazines (statistics, unlocked).
+  // Objects in every CPU's magazines (statistics, no lock but RCU's).
   uint64_t rounds() const;
   // Debug: nullptr when every CPU has its two magazines, sane, holding
   // only objects free_obj(ctx, obj) accepts; else what is wrong.
   const char* check(bool (*free_obj)(const void* ctx, void* obj), const void* ctx) const;
-  Magazine* loaded_on(unsigned cpu) const { return *cpu::on_cpu(loaded_, cpu); }
 
  private:
+  Magazine* loaded_on(unsigned cpu) const { return *cpu::on_cpu(loaded_, cpu); }
   Magazine* previous_on(unsigned cpu) const { return *cpu::on_cpu(previous_, cpu); }
+  void free_slots();
   // With interrupts off, cpu being this CPU (read from its magazine: the
   // slow path has no cheaper way to its number).
   void set_loaded(unsigned cpu, Magazine* mag) {
     mag->cpu = cpu;
-    mag->seen = ~0ULL;
     *cpu::on_cpu(loaded_, cpu) = mag;
   }
   void set_previous(unsigned cpu, Magazine* mag) { *cpu::on_cpu(previous_, cpu) = mag; }
@@ -85,8 +96,17 @@ class CpuLayer : kstd::NonCopyable {
     set_previous(cpu, loaded);
   }
 
+  // What the working-set update saw of a CPU: its loaded magazine and
+  // the rounds of both.  Only the update reads and writes it.
+  struct Seen {
+    Magazine* loaded;
+    uint64_t rounds;
+  };
+
   cpu::PerCpu<Magazine*> loaded_;  // first: the fast paths' one slot
   cpu::PerCpu<Magazine*> previous_;
+  cpu::PerCpu<Seen> seen_;
+  cpu::PerCpu<uint32_t> drained_;  // the reap generation the CPU honoured
 };
 
 [[gnu::always_inline]] inline bool CpuLayer::pop(void** obj) {

@@ -25,8 +25,10 @@ void DebugCheck::init(const char* name, uint64_t size) {
 
 void DebugCheck::prepare(void* obj, bool fresh) const {
   if (!fresh) {
+    // The link is a whole word even when the object is smaller: the fill
+    // check covers the padding up to trailer_ too.
     const uint64_t poison = kPoison;
-    __builtin_memcpy(obj, &poison, kstd::min<uint64_t>(size_, sizeof(uint64_t)));
+    __builtin_memcpy(obj, &poison, sizeof(poison));
     return;
   }
   __builtin_memset(obj, kPoisonByte, trailer_);

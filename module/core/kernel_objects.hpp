@@ -41,6 +41,14 @@ class SpinLockIrqGuard : kstd::NonCopyable {
   unsigned long flags_;
 };
 
+// An RCU read-side section for a scope: memory found inside it and freed
+// with splk_kfree_rcu() stays valid until the scope ends.
+class RcuReadGuard : kstd::NonCopyable {
+ public:
+  RcuReadGuard() { splk_rcu_read_lock(); }
+  ~RcuReadGuard() { splk_rcu_read_unlock(); }
+};
+
 class SpinLockGuard : kstd::NonCopyable {
  public:
   explicit SpinLockGuard(SpinLock& l) : lock_(l) { lock_.lock(); }

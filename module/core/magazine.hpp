@@ -7,8 +7,14 @@
 // lock).  Magazines are kmalloc'd; each carries its own capacity, so
 // magazines of an old size keep working after a resize until they are
 // freed.
+//
+// Other CPUs read a CPU's magazines without its cooperation (the
+// working-set update, statistics), under the RCU read lock: a magazine may
+// leave that CPU for the depot and be freed meanwhile, so destroy() frees
+// it a grace period later, and such readers only ever read it.
 #pragma once
 
+#include "generated/kernel_sizes.h"
 #include "kstd/utility.hpp"
 #include "seam.h"
 
@@ -17,13 +23,15 @@ namespace splkmem {
 struct Magazine {
   enum : uint32_t { kMagic = 0x2e2e2e2e };
 
+  // The glue's, once destroy() is called (splk_kfree_rcu()): first, so
+  // that it overlaps nothing a reader may still read.
+  alignas(SPLK_RCU_HEAD_ALIGN) unsigned char rcu[SPLK_RCU_HEAD_SIZE];
   uint32_t magic;
   uint32_t avail;   // objects on the stack
   uint32_t size;    // capacity
   uint32_t refill;  // batch moved to or from the slabs
   unsigned cpu;     // the CPU it is loaded on (meaningless in the depot)
   Magazine* next;   // the depot's link
-  uint64_t seen;    // loaded: its CPU's rounds at the last working-set update
   void* objs[];     // the stack, objs[avail - 1] is the hottest
 
   bool empty() const { return avail == 0; }
@@ -48,12 +56,13 @@ struct Magazine {
     mag->refill = refill_for(size);
     mag->cpu = 0;
     mag->next = nullptr;
-    mag->seen = ~0ULL;
     return mag;
   }
+  // Freed after a grace period: a reader on another CPU may still hold it.
   static void destroy(Magazine* mag) {
-    if (mag != nullptr) mag->magic = 0;
-    splk_kfree(mag);
+    if (mag == nullptr) return;
+    mag->magic = 0;
+    splk_kfree_rcu(mag);
   }
 
   // SPL's sizing by object size (assumes 4 KiB pages), halved for objects

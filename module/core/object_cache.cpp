@@ -261,25 +261,44 @@ unsigned ObjectCache::trim_tick(uint64_t now, uint64_t window) {
   return kstd::load_relaxed(trim_eager_) ? kTrimSoon : kTrimWindow;
 }
 
+// Cheap for the caller, as SPL's (which flushes the calling CPU only):
+// this CPU's magazines, the depot and the empty slabs now; every other
+// online CPU empties its own magazines in its drain work (one for all
+// caches reaped meanwhile), in its irq-off section, so no fast path on it
+// races with the drain, and the reap waits for none of them.  Offline
+// CPUs were drained when they went down (drain_dead_cpu()).
 void ObjectCache::reap_now() {
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
-  // Every online CPU empties its own magazines in its irq-off section, so
-  // no fast path on it can race with the drain.  Offline CPUs were drained
-  // when they went down (drain_dead_cpu()).
-  splk_on_each_cpu(&ObjectCache::drain_this_cpu, this);
+  const uint32_t gen = __atomic_add_fetch(&reap_gen_, 1, __ATOMIC_RELAXED);
+  {
+    cpu::IrqSave irq;
+    cpus_.drain_if_asked(gen, sink());
+  }
+  splk_drain_request();
   purge_depot();
   reclaim(~0ULL);
+  end_reap();
+}
+
+void ObjectCache::end_reap() {
   __atomic_fetch_and(&flags_, ~(1UL << KMC_BIT_REAPING), __ATOMIC_SEQ_CST);
   reap_done();
 }
 
 void ObjectCache::reap_done() {}
 
-// On each CPU of a reap, in a kworker bound to it.
-void ObjectCache::drain_this_cpu(void* arg) {
-  auto* cache = static_cast<ObjectCache*>(arg);
-  cpu::IrqSave irq;
-  cache->cpus_.drain_this_cpu(cache->sink());
+// In this CPU's drain work (cache_registry.cpp): the reaps' request.  The
+// slabs this emptied are freed unless a reap is already at it.
+void ObjectCache::drain_if_reaped() {
+  bool drained;
+  {
+    cpu::IrqSave irq;
+    drained = cpus_.drain_if_asked(kstd::load_relaxed(reap_gen_), sink());
+  }
+  if (drained && !kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) {
+    reclaim(~0ULL);
+    end_reap();
+  }
 }
 
 // On a CPU whose magazines sat unused for an interval (update()).

@@ -158,9 +158,12 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   virtual void* alloc(int km_flags) = 0;
   virtual void free(void* obj) = 0;
 
-  // Empties every CPU's magazines and the depot, then frees the empty
-  // slabs.  May sleep.
+  // Empties this CPU's magazines and the depot, then frees the empty
+  // slabs; asks every other CPU to empty its magazines, without waiting
+  // (drain_if_reaped()).  May sleep.
   void reap_now();
+  // In a CPU's drain work: empties its magazines if a reap asked.
+  void drain_if_reaped();
   // The periodic working-set update (every spl_kmem_cache_reap_interval_ms):
   // returns what the depot did not use in the last interval, frees slabs
   // empty for a whole interval, grows the magazines under contention.
@@ -240,8 +243,9 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     ctor_(obj, priv_, km_flags);
     return obj;
   }
-  static void drain_this_cpu(void* cache);
   static void drain_idle_cpu(void* cache);
+  // Clears REAPING and wakes growth waiting for it.
+  void end_reap();
 
   // fast_ bits; the kinds use the others (SlabCache: 4, 8).
   enum : uint32_t { kFastSlabKind = 1, kFastDebug = 2 };
@@ -259,6 +263,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint32_t trim_eager_;   // the last window found idle excess
   uint64_t trim_opened_;  // jiffies the window opened
   uint64_t depot_trims_;  // ticks that gave objects back
+  uint32_t reap_gen_;     // reaps so far: each asks every CPU to drain
   char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
   unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
   MoveCallback move_;

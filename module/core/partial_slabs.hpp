@@ -25,8 +25,8 @@
 // Empty slabs have a list of their own, in the order of empty_since: a
 // slab that became empty now goes to the tail, one emptied by aged
 // objects (stamped 0) to the head.  reclaim() frees from the head and
-// stops at the first slab too young.  The order holds to the jiffy: a
-// stamp is read before the owner's lock is taken.  A refill with no
+// stops at the first slab too young.  The owner reads a stamp under its
+// lock, so the list stays in stamp order (check() verifies it).  A refill with no
 // partial slab takes the newest empty slab and leaves the old ones to
 // age out.
 //
@@ -116,8 +116,12 @@ class PartialSlabs {
         if (slab->filed != c || list_for(slab) != c) return "a partial slab is in the wrong class";
       }
     }
-    for (Slab* slab : empties_)
+    uint64_t stamp = 0;
+    for (Slab* slab : empties_) {
       if (slab->filed != kEmptyList || !slab->empty()) return "a slab on the empty list is in use";
+      if (slab->empty_since < stamp) return "the empty list is not in the order of its stamps";
+      stamp = slab->empty_since;
+    }
     return nullptr;
   }
 

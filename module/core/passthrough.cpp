@@ -50,7 +50,7 @@ bool Passthrough::init(const char* name, uint64_t size, uint64_t align, bool rec
 void Passthrough::set_gfp(unsigned extra_gfp) {
   constexpr int kCombinations[] = {KM_SLEEP, KM_NOSLEEP, KM_PUSHPAGE, KM_NOSLEEP | KM_PUSHPAGE};
   for (int km : kCombinations)
-    kstd::store_relaxed(gfp_[gfp_index(km)], splk_km_to_gfp(km) | extra_gfp);
+    kstd::store_relaxed(gfp_[gfp_index(km)], splk_km_to_gfp(km, extra_gfp));
 }
 
 unsigned Passthrough::alloc_free_objects(int km_flags, unsigned n, void** objs) {

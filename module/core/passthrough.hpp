@@ -63,6 +63,9 @@ class Passthrough : kstd::NonCopyable {
   // two >= 8); false when the kernel refuses.
   bool init(const char* name, uint64_t size, uint64_t align, bool reclaimable);
   void destroy();
+  // Frees what is ours but leaves the Linux cache, which still has
+  // objects a caller leaked.
+  void abandon() { cpu::free(&count_); }
 
   // Objects carry the tag header only where it costs SLUB at most about
   // 3% more memory per object (roughly: neither tiny objects nor sizes

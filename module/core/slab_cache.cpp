@@ -38,10 +38,15 @@ ObjectCache* SlabCache::make(void* mem, const CacheParams& p, const CreateSettin
   return cache;
 }
 
-// SLUB complains loudly about destroying a cache with live objects and
-// keeps pointing at our name: leave both in place for good.
+// Module unload, for a cache destroyed with objects out.  SLUB refuses to
+// destroy a Linux cache with live objects (and WARNs): that cache stays
+// for good, as any leaked kmem_cache does, but what is ours (the counter,
+// the slot) goes.
 void SlabCache::release_leaked() {
   splk_log(1, "splkmem: cache '%s': Linux slab cache with leaked objects left in place", name_);
+  passthrough_.abandon();
+  magic_ = 0;
+  splk_kfree(this);
 }
 
 // ---- Tagged: magazines in front of SLUB ---------------------------------
@@ -182,7 +187,14 @@ const char* SlabCache::check_layer() { return cpus_.check(&SlabCache::is_free_ob
 
 void SlabCache::set_alloc_gfp(unsigned gfp) { passthrough_.set_gfp(gfp); }
 
-uint64_t SlabCache::inuse() { return static_cast<uint64_t>(passthrough_.live()); }
+// A sum of per-CPU counters read while other CPUs count: an object
+// allocated on one CPU and freed on another may be seen freed and not yet
+// allocated, so the sum can be negative for a moment.  Clamped, never
+// wrapped to about 2^64 (ZFS compares it against its memory limit).
+uint64_t SlabCache::inuse() {
+  const int64_t live = passthrough_.live();
+  return live > 0 ? static_cast<uint64_t>(live) : 0;
+}
 
 ObjectSink SlabCache::sink() { return ObjectSink{&SlabCache::give_back, this}; }
 
@@ -193,7 +205,7 @@ uint64_t SlabCache::reclaimable() { return 0; }
 
 void SlabCache::quiesce() {}
 
-uint64_t SlabCache::outstanding() { return static_cast<uint64_t>(passthrough_.live()); }
+uint64_t SlabCache::outstanding() { return inuse(); }
 
 void SlabCache::destroy_layer() { passthrough_.destroy(); }
 

@@ -109,8 +109,11 @@ void* SlabStore::take_object(Slab* slab) {
 }
 
 void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
-  const uint64_t now = aged ? 0 : splk_jiffies();
   SpinLockIrqGuard guard(lock_);
+  // Read under the lock: slabs then reach the empty list's tail in the
+  // order of their stamps (a stamp read before it could be older than one
+  // filed meanwhile, and reclaim would stop at the younger one).
+  const uint64_t now = aged ? 0 : splk_jiffies();
   for (uint32_t i = 0; i < n; ++i) return_object(objs[i], now);
 }
 
@@ -248,7 +251,8 @@ void SlabStore::grow_task() {
       if (i == 0) set_flag(*flags_, KMC_BIT_DEADLOCKED);
       break;
     }
-    partial_.refile(slab);  // empty, stamped now: the newest
+    slab->empty_since = splk_jiffies();  // under lock_, as in give_back()
+    partial_.refile(slab);               // empty, the newest
     empty_objs_ += slab->capacity;
     ++slab_create_;
     ++slab_total_;
@@ -282,9 +286,20 @@ Slab* SlabStore::new_slab(int km_flags) {
 }
 
 // A slab off every list: out of the index and the live set, then freed.
+// With header tags a free may have found the slab in the index just
+// before it left, and reads its slots under the RCU read lock: the
+// memory goes a grace period later (its list node, unused now, holds the
+// callback).  Tags before the objects are read with no such guard: the
+// slab goes at once, and its pages are credited to reclaim.
 void SlabStore::free_slab(Slab* slab) {
   slab->magic = 0;
-  if (layout_.header_tags) slots_.leave_slab(slab);
+  if (layout_.header_tags) {
+    slots_.leave_slab(slab);
+    forget_slab(slab);
+    static_assert(sizeof(kstd::ListNode) >= SPLK_RCU_HEAD_SIZE, "the list node holds the callback");
+    splk_vfree_rcu(slab);
+    return;
+  }
   forget_slab(slab);
   splk_vfree(slab, layout_.slab_size);
 }

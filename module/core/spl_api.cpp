@@ -178,7 +178,14 @@ extern "C" void spl_kmem_cache_set_move(spl_kmem_cache* skc,
 }
 
 extern "C" void spl_kmem_cache_set_allocflags(spl_kmem_cache* skc, unsigned int gfp) noexcept {
-  with_live_cache(skc, __func__, [gfp](ObjectCache* cache) { cache->set_alloc_gfp(gfp); });
+  with_live_cache(skc, __func__, [gfp](ObjectCache* cache) {
+    if (const unsigned unusable = splk_gfp_unusable(gfp))
+      splk_log(1,
+               "splkmem: cache '%s': spl_kmem_cache_set_allocflags(0x%x): bits 0x%x (zone "
+               "modifiers, __GFP_NOFAIL, __GFP_COMP) are never used",
+               cache->name(), gfp, unusable);
+    cache->set_alloc_gfp(gfp);
+  });
 }
 
 extern "C" uint64_t spl_kmem_cache_inuse(spl_kmem_cache* skc) noexcept {

@@ -11,6 +11,14 @@ namespace {
 // Most bytes one magazine holds once resized (the start is SPL's size).
 constexpr uint64_t kMagMaxBytes = 4ULL << 20;
 
+#ifdef SPLKMEM_TEST_HOOKS
+void hook_race_window() {
+  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us)) splk_test_udelay(us);
+}
+#else
+void hook_race_window() {}
+#endif
+
 }  // namespace
 
 ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettings& s) {
@@ -127,12 +135,16 @@ bool VmemCache::check_tag(void* obj, uintptr_t** slot, uintptr_t* tag) {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
   if (store_.header_tags()) {
     // The index holds the start of every object of a live slab, nothing
-    // else: what it does not know is not read.
+    // else: what it does not know is not read.  A slab may leave it
+    // meanwhile (reclaim): its memory stays a grace period (free_slab()),
+    // and an allocated tag read here pins it; a free one ends the look.
+    RcuReadGuard rcu;
     *slot = store_.slots().slot_of_pointer(obj);
     if (*slot == nullptr) {
       reject_free(obj, "not an object of this cache");
       return false;
     }
+    hook_race_window();
     *tag = **slot;
   } else if ((addr & (kPageSize - 1)) < sizeof(uintptr_t)) {
     // The tag is the word before the object.  When that word starts on an
@@ -201,10 +213,13 @@ void VmemCache::free_debug(void* obj, void* site) {
   uintptr_t* slot;
   uintptr_t tag;
   if (store_.header_tags()) {
-    // Slots of live slabs only: a reaped slab left the index first.
+    // Slots of live slabs only: a reaped slab left the index first, and
+    // one leaving it now stays a grace period (check_tag()).
+    RcuReadGuard rcu;
     slot = store_.slots().slot_of_pointer(obj);
     if (slot == nullptr)
       return reject_free(obj, "not an object of this cache (or its slab was reaped since)");
+    hook_race_window();
     tag = kstd::load_relaxed(*slot);
   } else if (slot = Slab::tag_of(obj); !splk_read_word_nofault(slot, &tag)) {
     return reject_free(obj, "not an object of this cache (no page there: a slab reaped since?)");

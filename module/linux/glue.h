@@ -4,6 +4,7 @@
 #define SPLKMEM_GLUE_H
 
 void splk_kernel_info_init(void);
+void splk_drain_init(void);
 int splk_proc_init(void);
 void splk_proc_exit(void);
 struct proc_dir_entry *splk_proc_spl_dir(void);

@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/rbtree.h>
 #include <linux/sched/mm.h>
 #include <linux/rwsem.h>
@@ -39,6 +40,7 @@ static_assert(sizeof(spinlock_t) == SPLK_SPINLOCK_SIZE);
 static_assert(sizeof(wait_queue_head_t) == SPLK_WAIT_QUEUE_HEAD_SIZE);
 static_assert(SPLK_ENOENT == ENOENT && SPLK_ENOMEM == ENOMEM && SPLK_EBUSY == EBUSY);
 static_assert(sizeof(struct rb_root) == SPLK_RB_ROOT_SIZE);
+static_assert(sizeof(struct rcu_head) == SPLK_RCU_HEAD_SIZE);
 
 struct splk_kernel_info splk_kernel;
 #ifdef SPLKMEM_TEST_HOOKS
@@ -47,13 +49,19 @@ EXPORT_SYMBOL_GPL(splk_test_hooks);
 EXPORT_SYMBOL_GPL(splk_fault_inject_current);
 #endif
 
+void splk_test_udelay(unsigned int us)
+{
+	udelay(us);
+}
+
 void splk_fault_inject_current(bool on)
 {
 #ifdef CONFIG_FAULT_INJECTION
 	current->make_it_fail = on;
 #endif
 }
-unsigned long splk_warnings;
+
+static atomic_long_t splk_warnings = ATOMIC_LONG_INIT(0);
 
 /* SPL's KM_* to GFP conversion (sys/kmem.h kmem_flags_convert()). */
 static gfp_t splk_gfp(int km_flags)
@@ -74,6 +82,34 @@ static gfp_t splk_gfp(int km_flags)
 	return gfp;
 }
 
+/*
+ * Bits spl_kmem_cache_set_allocflags() cannot add: zone modifiers (our
+ * objects come from SLUB, vmalloc slabs and emergency pages of the normal
+ * zones; SLUB warns on __GFP_HIGHMEM and __GFP_DMA32, __get_free_pages()
+ * may not return highmem), __GFP_NOFAIL (KM_SLEEP retries by itself and
+ * KM_NOSLEEP must be able to fail) and __GFP_COMP.
+ */
+#define SPLK_GFP_UNUSABLE (GFP_ZONEMASK | __GFP_NOFAIL | __GFP_COMP)
+
+/*
+ * The flags of one allocation: SPL's conversion of km_flags plus the
+ * cache's extra flags, less what cannot apply.  KM_NOSLEEP may run in an
+ * interrupt: it never enters direct reclaim, whatever was added.
+ */
+static gfp_t splk_gfp_extra(int km_flags, unsigned int extra_gfp)
+{
+	gfp_t gfp = splk_gfp(km_flags) | ((__force gfp_t)extra_gfp & ~SPLK_GFP_UNUSABLE);
+
+	if (km_flags & KM_NOSLEEP)
+		gfp &= ~__GFP_DIRECT_RECLAIM;
+	return gfp;
+}
+
+unsigned int splk_gfp_unusable(unsigned int gfp)
+{
+	return gfp & (__force unsigned int)SPLK_GFP_UNUSABLE;
+}
+
 void splk_log(int level, const char *fmt, ...)
 {
 	struct va_format vaf;
@@ -91,6 +127,11 @@ void splk_log(int level, const char *fmt, ...)
 	va_end(args);
 }
 
+unsigned long splk_warning_count(void)
+{
+	return atomic_long_read(&splk_warnings);
+}
+
 void splk_warn(const char *fmt, ...)
 {
 	struct va_format vaf;
@@ -99,7 +140,7 @@ void splk_warn(const char *fmt, ...)
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	WRITE_ONCE(splk_warnings, READ_ONCE(splk_warnings) + 1);
+	atomic_long_inc(&splk_warnings);
 	WARN(1, "splkmem: %pV\n", &vaf);
 	va_end(args);
 }
@@ -117,7 +158,7 @@ void splk_kfree(const void *ptr)
 static void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp)
 {
 	/* vmalloc memory is never compound; SPL adds KM_VMEM for that. */
-	return __vmalloc(size, splk_gfp(km_flags | KM_VMEM) | (__force gfp_t)extra_gfp);
+	return __vmalloc(size, splk_gfp_extra(km_flags | KM_VMEM, extra_gfp));
 }
 
 void splk_vfree(void *ptr, size_t size)
@@ -190,9 +231,9 @@ unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned
 	return i;
 }
 
-unsigned int splk_km_to_gfp(int km_flags)
+unsigned int splk_km_to_gfp(int km_flags, unsigned int extra_gfp)
 {
-	return (__force unsigned int)splk_gfp(km_flags);
+	return (__force unsigned int)splk_gfp_extra(km_flags, extra_gfp);
 }
 
 notrace void *splk_linux_cache_alloc(void *cache, unsigned int gfp)
@@ -282,8 +323,12 @@ long splk_percpu_sum_long(void *pcpu)
 	long sum = 0;
 	int cpu;
 
+	/*
+	 * Each CPU counts its own with one instruction while this reads:
+	 * marked reads, and a sum that may be off by what moved meanwhile.
+	 */
 	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(splk_percpu_of(long, pcpu), cpu);
+		sum += READ_ONCE(*per_cpu_ptr(splk_percpu_of(long, pcpu), cpu));
 	return sum;
 }
 
@@ -382,7 +427,7 @@ void splk_msleep(unsigned int ms)
 
 void *splk_alloc_pages(size_t size, int km_flags, unsigned int extra_gfp)
 {
-	gfp_t gfp = splk_gfp(km_flags) | (__force gfp_t)extra_gfp;
+	gfp_t gfp = splk_gfp_extra(km_flags, extra_gfp);
 
 	return (void *)__get_free_pages(gfp, get_order(size));
 }
@@ -544,21 +589,85 @@ static long splk_cpu_call_fn(void *data)
 }
 
 /*
- * A kworker bound to each CPU in turn, no IPI and no cpus_read_lock()
- * (the hotplug teardown takes the registry lock our callers hold): a CPU
- * that goes offline meanwhile runs its call elsewhere, which flushes that
- * other CPU's magazine, harmlessly, and its own was drained by hotplug.
+ * Drain requests: one work item per CPU serves every cache that asked, so
+ * spl_kmem_reap() over a hundred caches queues at most one item a CPU and
+ * waits for none.  A CPU that goes offline before its item runs has its
+ * magazines drained by hotplug; its item then runs elsewhere and drains
+ * that CPU, harmlessly.
  */
-void splk_on_each_cpu(void (*fn)(void *), void *arg)
+static DEFINE_PER_CPU(struct work_struct, splk_drain_work);
+
+static void splk_drain_work_fn(struct work_struct *work)
 {
-	struct splk_cpu_call call = { .fn = fn, .arg = arg };
+	splk_core_drain_this_cpu();
+}
+
+void splk_drain_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		INIT_WORK(per_cpu_ptr(&splk_drain_work, cpu), splk_drain_work_fn);
+}
+
+void splk_drain_request(void)
+{
+	int this = get_cpu();
 	int cpu;
 
 	for_each_online_cpu(cpu)
-		work_on_cpu(cpu, splk_cpu_call_fn, &call);
+		if (cpu != this)
+			schedule_work_on(cpu, per_cpu_ptr(&splk_drain_work, cpu));
+	put_cpu();
 }
 
-/* One CPU, the same way (and with the same caveat) as splk_on_each_cpu(). */
+void splk_drain_flush(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		flush_work(per_cpu_ptr(&splk_drain_work, cpu));
+}
+
+void splk_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void splk_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+static void splk_kfree_rcu_fn(struct rcu_head *head)
+{
+	kfree(head);
+}
+
+void splk_kfree_rcu(void *obj)
+{
+	if (obj)
+		call_rcu(obj, splk_kfree_rcu_fn);
+}
+
+/* A softirq: vfree() hands the area to a work item (vfree_atomic()). */
+static void splk_vfree_rcu_fn(struct rcu_head *head)
+{
+	vfree(head);
+}
+
+void splk_vfree_rcu(void *ptr)
+{
+	if (ptr)
+		call_rcu(ptr, splk_vfree_rcu_fn);
+}
+
+/*
+ * fn(arg) in a kworker bound to @cpu, no IPI and no cpus_read_lock() (the
+ * hotplug teardown takes the registry lock our callers hold): a CPU that
+ * goes offline meanwhile runs the call elsewhere, which flushes that other
+ * CPU's magazine, harmlessly, and its own was drained by hotplug.
+ */
 void splk_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
 {
 	struct splk_cpu_call call = { .fn = fn, .arg = arg };
@@ -592,6 +701,11 @@ static DECLARE_RWSEM(splk_registry_sem);
 void splk_registry_lock_read(void)
 {
 	down_read(&splk_registry_sem);
+}
+
+bool splk_registry_trylock_read(void)
+{
+	return down_read_trylock(&splk_registry_sem);
 }
 
 void splk_registry_unlock_read(void)

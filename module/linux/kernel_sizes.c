@@ -8,6 +8,7 @@
  * module/generated/kernel_sizes.h, the technique of asm-offsets.c.
  */
 #include <linux/gfp.h>
+#include <linux/types.h>
 #include <linux/kbuild.h>
 #include <linux/spinlock.h>
 #include <linux/rbtree.h>
@@ -50,6 +51,7 @@ int main(void)
 	DEFINE_SIZE_ALIGN(WAIT_QUEUE_HEAD, wait_queue_head_t);
 	DEFINE_SIZE_ALIGN(RB_ROOT, struct rb_root);
 	DEFINE_SIZE_ALIGN(XARRAY, struct xarray);
+	DEFINE_SIZE_ALIGN(RCU_HEAD, struct rcu_head);
 
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/moduleparam.h>
 
 #define SPL_KMEM_CACHE_IMPLEMENTING
@@ -179,7 +180,7 @@ EXPORT_SYMBOL(system_taskq);
 EXPORT_SYMBOL(system_delay_taskq);
 
 /* For the KUnit suites: the warning counter and the core's statistics. */
-EXPORT_SYMBOL_GPL(splk_warnings);
+EXPORT_SYMBOL_GPL(splk_warning_count);
 #ifdef SPLKMEM_TEST_HOOKS
 /* Test builds only: the suites set parameters, even read-only ones. */
 EXPORT_SYMBOL_GPL(spl_kmem_cache_magazine_size);
@@ -193,6 +194,11 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_debug);
 EXPORT_SYMBOL_GPL(splk_core_update_now);
 EXPORT_SYMBOL_GPL(splk_core_shrink_count);
 EXPORT_SYMBOL_GPL(splk_core_shrink_scan);
+/* The suites hold the registry to show the shrinker never waits for it. */
+EXPORT_SYMBOL_GPL(splk_registry_lock_write);
+EXPORT_SYMBOL_GPL(splk_registry_unlock_write);
+/* ... and wait for the drains a reap asked of the other CPUs. */
+EXPORT_SYMBOL_GPL(splk_drain_flush);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_obj_per_slab);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_max_size);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
@@ -210,6 +216,7 @@ static int __init splkmem_init(void)
 	int rc;
 
 	splk_kernel_info_init();
+	splk_drain_init();
 	rc = splk_core_init();
 	if (rc)
 		return rc;
@@ -237,7 +244,9 @@ out_proc:
 out_taskq:
 	splk_taskq_fini();
 out_core:
+	splk_drain_flush();
 	splk_core_exit();
+	rcu_barrier();
 	return rc;
 }
 
@@ -248,7 +257,11 @@ static void __exit splkmem_exit(void)
 	splk_taskq_proc_exit();
 	splk_proc_exit();
 	splk_taskq_fini();
+	/* No cache is left for a drain to visit, but the work must be done. */
+	splk_drain_flush();
 	splk_core_exit();
+	/* Magazines freed after a grace period call back into this module. */
+	rcu_barrier();
 	pr_info("splkmem: unloaded\n");
 }
 
