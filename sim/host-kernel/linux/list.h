@@ -1,0 +1,4 @@
+/* Host stand-in for <linux/list.h>, for the sizes generator only. */
+#pragma once
+#include "types.h"
+#define list_head sim_list_head
