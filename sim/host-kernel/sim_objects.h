@@ -33,8 +33,7 @@ struct sim_waitq {
 struct sim_timer {
 	uint32_t magic;
 	uint32_t armed;
-	uint32_t running;	/* its callback runs now */
-	uint32_t pad;
+	uint32_t pad[2];
 	uint64_t expires;
 	uint64_t seq;		/* arm order: ties expire in it */
 	void *entry;		/* what splk_tq_entry_expired() is given */

@@ -70,6 +70,15 @@ struct Event {
 };
 std::map<std::pair<uint64_t, uint64_t>, Event> events;
 std::deque<sim_timer*> due;  // expired timers not yet run
+// Timers whose callback runs, and where: kept out of the timer, which its
+// callback may free (the kernel keeps this in the timer base).
+std::vector<std::pair<const sim_timer*, int>> running_timers;
+
+bool timer_running(const sim_timer* tm) {
+  for (const auto& r : running_timers)
+    if (r.first == tm) return true;
+  return false;
+}
 
 struct TraceEntry {
   uint64_t step, jiffies;
@@ -169,7 +178,7 @@ bool spin_blocked(const Thread* t) {
     case Spin::kLock:
       return static_cast<const sim_spinlock*>(t->spin_on)->owner != 0;
     case Spin::kTimer:
-      return static_cast<const sim_timer*>(t->spin_on)->running != 0;
+      return timer_running(static_cast<const sim_timer*>(t->spin_on));
   }
   return false;
 }
@@ -290,10 +299,15 @@ void schedule_next() {
 void run_timer(sim_timer* tm) {
   if (tm->magic != SIM_TIMER_MAGIC) fail("timer", "an expired timer %p has a bad magic", tm);
   tm->armed = 0;
-  tm->running = static_cast<uint32_t>(current->id + 1);
-  trace("timer", reinterpret_cast<uintptr_t>(tm->entry) & 0xffff);
+  running_timers.emplace_back(tm, current->id);
+  trace("timer");
   timer_fn(tm->entry);
-  tm->running = 0;
+  for (auto it = running_timers.begin(); it != running_timers.end(); ++it) {
+    if (it->first == tm && it->second == current->id) {
+      running_timers.erase(it);
+      break;
+    }
+  }
 }
 
 // Timers run in softirq context: not preemptible, may not sleep.
@@ -531,6 +545,12 @@ void timer_arm(sim_timer* tm, uint64_t expires) {
   timer_disarm(tm);
   tm->armed = 1;
   add_event(expires, nullptr, tm);
+}
+
+int timer_running_on(const sim_timer* tm) {
+  for (const auto& r : running_timers)
+    if (r.first == tm) return r.second;
+  return -1;
 }
 
 bool timer_disarm(sim_timer* tm) {

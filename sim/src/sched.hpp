@@ -143,6 +143,8 @@ void check_may_sleep(const char* what);
 // Timers (struct sim_timer) and the timed events.
 void timer_arm(struct sim_timer* t, uint64_t expires);
 bool timer_disarm(struct sim_timer* t);  // true when it was armed
+// The thread id whose CPU runs t's callback now, -1 when none.
+int timer_running_on(const struct sim_timer* t);
 extern void (*timer_fn)(void* entry);
 // Work for the kworker bound to cpu (the kernel's work_on_cpu()): runs
 // fn(arg) there and returns when it is done.  May sleep.

@@ -114,9 +114,9 @@ void splk_tq_entry_arm(void* entry, unsigned long expires) noexcept {
 void splk_tq_entry_disarm_sync(void* entry) noexcept {
   sim::point("timer_delete_sync", sim::kClock);
   sim_timer* tm = timer_of(entry);
-  if (tm->running == static_cast<uint32_t>(sim::current->id + 1))
+  if (sim::timer_running_on(tm) == sim::current->id)
     sim::fail("deadlock", "timer_delete_sync() of entry %p from its own expiry", entry);
-  while (tm->running != 0) sim::spin_wait(sim::Spin::kTimer, tm);
+  while (sim::timer_running_on(tm) >= 0) sim::spin_wait(sim::Spin::kTimer, tm);
   sim::timer_disarm(tm);
 }
 
