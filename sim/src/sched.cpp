@@ -224,13 +224,20 @@ void wake_ksoftirqd() {
 
 void hung_check() {
   const uint64_t limit = cfg.hung_seconds * cfg.hz;
-  for (Thread* t : all_threads) {
-    if (t->run == Run::kBlocked && !t->interruptible && jiffies - t->blocked_since > limit)
-      fail("hung task",
-           "%s blocked for more than %llu simulated seconds in %s (an uninterruptible wait that "
-           "never ends)",
-           t->name, static_cast<unsigned long long>(cfg.hung_seconds), t->wait_what);
+  const Thread* hung = nullptr;
+  for (const Thread* t : all_threads) {
+    if (t->run != Run::kBlocked || t->interruptible || jiffies - t->blocked_since <= limit) continue;
+    // A join waits for a thread that is running or itself stuck: that
+    // one is reported when it is.
+    if (strncmp(t->wait_what, "join", 4) == 0) continue;
+    hung = t;
+    break;
   }
+  if (hung != nullptr)
+    fail("hung task",
+         "%s blocked for more than %llu simulated seconds in %s (an uninterruptible wait that "
+         "never ends)",
+         hung->name, static_cast<unsigned long long>(cfg.hung_seconds), hung->wait_what);
 }
 
 void process_events() {
