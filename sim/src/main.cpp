@@ -28,6 +28,10 @@
 #include "sim_config.hpp"
 #include "workload.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 extern "C" const char* __asan_default_options() {
   // Our own leak check runs at module unload (kmemleak's role); the
   // simulator's stacks and bookkeeping are not the core's leaks.
@@ -128,11 +132,27 @@ std::string replay_for(uint64_t seed) {
   return cmd;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// A sanitizer's report ends the run: say which run it was.
+void on_sanitizer_death() {
+  fprintf(stderr, "splksim: the sanitizer report above came at step %llu, jiffies %llu, in %s\n",
+          static_cast<unsigned long long>(sim::steps),
+          static_cast<unsigned long long>(sim::jiffies),
+          sim::current != nullptr ? sim::current->name : "-");
+  sim::dump_threads();
+  fprintf(stderr, "splksim: seed %llu; replay: %s\n", static_cast<unsigned long long>(sim::cfg.seed),
+          sim::replay_command);
+}
+#endif
+
 // One seed in this process.
 Result run_one(uint64_t seed, bool quiet) {
   static std::string replay;
   replay = replay_for(seed);
   sim::replay_command = replay.c_str();
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_set_death_callback(on_sanitizer_death);
+#endif
   const sim::Config c = configure(seed);
   sim::init(c);
   sim::mem::init();
