@@ -49,6 +49,7 @@ struct Args {
   unsigned avoid = 0;
   unsigned cpus = 0;
   bool verbose = false;
+  uint64_t max_steps = 400000000;  // a livelock guard
   sim::workload::Options wl;
 };
 
@@ -95,7 +96,7 @@ sim::Config configure(uint64_t seed) {
   c.irq_one_in = pick<unsigned>(r, {15, 60, 400});
   c.stay_percent = pick<unsigned>(r, {0, 50, 90});
   c.verbose = args.verbose;
-  c.max_steps = 400000000;
+  c.max_steps = args.max_steps;
   sim::knobs.nosleep_fail_one_in = pick<unsigned>(r, {0, 50, 500});
   spl_kmem_cache_magazine_size = pick<unsigned>(r, {0, 0, 2, 4});
   spl_kmem_cache_debug = r.one_in(4);
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
       args.avoid = parse_avoid(args.avoid_text.c_str());
     } else if (!strcmp(a, "--cpus")) args.cpus = static_cast<unsigned>(atoi(val()));
     else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) args.verbose = true;
+    else if (!strcmp(a, "--max-steps")) args.max_steps = strtoull(val(), nullptr, 0);
     else {
       fprintf(stderr,
               "usage: splksim [--seed N | --seeds A-B | --time S [--first-seed N]] [--ops N] "

@@ -482,8 +482,8 @@ void point(const char* what, Point kind) {
   ++steps;
   trace(what);
   if (cfg.max_steps != 0 && steps > cfg.max_steps)
-    fail("budget", "more than %llu switch points (a livelock?)",
-         static_cast<unsigned long long>(cfg.max_steps));
+    fail("budget", "more than %llu switch points (a livelock?), digest %016llx",
+         static_cast<unsigned long long>(cfg.max_steps), static_cast<unsigned long long>(digest()));
   if (rng.one_in(cfg.tick_one_in)) tick(1);
   if (!t->irqs_off && t->in_irq == 0 && t->atomic == 0) {
     const unsigned one_in = kind == kIrqEnable ? cfg.irq_one_in / 4 + 1 : cfg.irq_one_in;
