@@ -22,7 +22,7 @@ cd "$top"
 
 quick=${SIM_QUICK:-0}
 time_box=${SIM_TIME:-60}
-[ "$quick" = 1 ] && time_box=${SIM_TIME:-45}
+[ "$quick" = 1 ] && time_box=${SIM_TIME:-30}
 first_seed=${SIM_SEED:-$(date +%Y%m%d%H%M)}
 failed=0
 

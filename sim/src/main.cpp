@@ -63,11 +63,16 @@ unsigned parse_avoid(const char* list) {
   while (pos <= s.size()) {
     const size_t end = s.find(',', pos);
     const std::string w = s.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    if (w == "wait-id-0") mask |= sim::workload::kAvoidWaitId0;
-    else if (w == "tiny-debug") mask |= sim::workload::kAvoidTinyDebug;
-    else if (w == "inuse") mask |= sim::workload::kAvoidInuse;
-    else if (w == "remote-magazines") mask |= sim::workload::kAvoidRemoteMag;
-    else if (w == "known") mask |= ~0u;
+    if (w == "wait-id-0")
+      mask |= sim::workload::kAvoidWaitId0;
+    else if (w == "tiny-debug")
+      mask |= sim::workload::kAvoidTinyDebug;
+    else if (w == "inuse")
+      mask |= sim::workload::kAvoidInuse;
+    else if (w == "remote-magazines")
+      mask |= sim::workload::kAvoidRemoteMag;
+    else if (w == "known")
+      mask |= ~0u;
     else if (!w.empty()) {
       fprintf(stderr, "splksim: unknown defect '%s' in --avoid\n", w.c_str());
       exit(2);
@@ -125,8 +130,10 @@ int entry(void*) {
 
 std::string replay_for(uint64_t seed) {
   std::string cmd = std::string(self) + " --seed " + std::to_string(seed);
-  if (args.scenario != nullptr) cmd += std::string(" --scenario ") + args.scenario;
-  else cmd += " --ops " + std::to_string(args.wl.ops);
+  if (args.scenario != nullptr)
+    cmd += std::string(" --scenario ") + args.scenario;
+  else
+    cmd += " --ops " + std::to_string(args.wl.ops);
   if (!args.avoid_text.empty()) cmd += " --avoid " + args.avoid_text;
   if (args.cpus != 0) cmd += " --cpus " + std::to_string(args.cpus);
   if (args.wl.drivers != 0) cmd += " --drivers " + std::to_string(args.wl.drivers);
@@ -141,8 +148,8 @@ void on_sanitizer_death() {
           static_cast<unsigned long long>(sim::jiffies),
           sim::current != nullptr ? sim::current->name : "-");
   sim::dump_threads();
-  fprintf(stderr, "splksim: seed %llu; replay: %s\n", static_cast<unsigned long long>(sim::cfg.seed),
-          sim::replay_command);
+  fprintf(stderr, "splksim: seed %llu; replay: %s\n",
+          static_cast<unsigned long long>(sim::cfg.seed), sim::replay_command);
 }
 #endif
 
@@ -168,13 +175,13 @@ Result run_one(uint64_t seed, bool quiet) {
   sim::timer_fn = splk_tq_entry_expired;
   sim::run_main(entry, nullptr, "init");
   if (!quiet)
-    printf("splksim: seed %llu passed: %u CPUs, %llu operations, %llu switch points, %llu "
-           "jiffies, digest %016llx\n",
-           static_cast<unsigned long long>(seed), c.ncpus,
-           static_cast<unsigned long long>(sim::workload::ops_done),
-           static_cast<unsigned long long>(sim::steps),
-           static_cast<unsigned long long>(sim::jiffies),
-           static_cast<unsigned long long>(sim::digest()));
+    printf(
+        "splksim: seed %llu passed: %u CPUs, %llu operations, %llu switch points, %llu "
+        "jiffies, digest %016llx\n",
+        static_cast<unsigned long long>(seed), c.ncpus,
+        static_cast<unsigned long long>(sim::workload::ops_done),
+        static_cast<unsigned long long>(sim::steps), static_cast<unsigned long long>(sim::jiffies),
+        static_cast<unsigned long long>(sim::digest()));
   return Result{sim::workload::ops_done, sim::steps};
 }
 
@@ -218,12 +225,13 @@ int run_many() {
     ++runs;
   }
   const double secs = now() - start;
-  printf("splksim: %llu runs passed (seeds %llu-%llu) in %.1f s: %llu operations, %.0f per "
-         "minute; %llu switch points\n",
-         static_cast<unsigned long long>(runs), static_cast<unsigned long long>(args.first),
-         static_cast<unsigned long long>(args.first + runs - 1), secs,
-         static_cast<unsigned long long>(ops), secs > 0 ? ops * 60.0 / secs : 0.0,
-         static_cast<unsigned long long>(steps));
+  printf(
+      "splksim: %llu runs passed (seeds %llu-%llu) in %.1f s: %llu operations, %.0f per "
+      "minute; %llu switch points\n",
+      static_cast<unsigned long long>(runs), static_cast<unsigned long long>(args.first),
+      static_cast<unsigned long long>(args.first + runs - 1), secs,
+      static_cast<unsigned long long>(ops), secs > 0 ? ops * 60.0 / secs : 0.0,
+      static_cast<unsigned long long>(steps));
   return runs > 0 ? 0 : 1;
 }
 
@@ -240,23 +248,32 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (!strcmp(a, "--seed")) args.seed = strtoull(val(), nullptr, 0);
+    if (!strcmp(a, "--seed"))
+      args.seed = strtoull(val(), nullptr, 0);
     else if (!strcmp(a, "--seeds")) {
       const char* v = val();
       args.first = strtoull(v, nullptr, 0);
       const char* dash = strchr(v, '-');
       args.last = dash ? strtoull(dash + 1, nullptr, 0) : args.first;
-    } else if (!strcmp(a, "--first-seed")) args.first = strtoull(val(), nullptr, 0);
-    else if (!strcmp(a, "--time")) args.time = atof(val());
-    else if (!strcmp(a, "--ops")) args.wl.ops = strtoull(val(), nullptr, 0);
-    else if (!strcmp(a, "--drivers")) args.wl.drivers = static_cast<unsigned>(atoi(val()));
-    else if (!strcmp(a, "--scenario")) args.scenario = val();
+    } else if (!strcmp(a, "--first-seed"))
+      args.first = strtoull(val(), nullptr, 0);
+    else if (!strcmp(a, "--time"))
+      args.time = atof(val());
+    else if (!strcmp(a, "--ops"))
+      args.wl.ops = strtoull(val(), nullptr, 0);
+    else if (!strcmp(a, "--drivers"))
+      args.wl.drivers = static_cast<unsigned>(atoi(val()));
+    else if (!strcmp(a, "--scenario"))
+      args.scenario = val();
     else if (!strcmp(a, "--avoid")) {
       args.avoid_text = val();
       args.avoid = parse_avoid(args.avoid_text.c_str());
-    } else if (!strcmp(a, "--cpus")) args.cpus = static_cast<unsigned>(atoi(val()));
-    else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) args.verbose = true;
-    else if (!strcmp(a, "--max-steps")) args.max_steps = strtoull(val(), nullptr, 0);
+    } else if (!strcmp(a, "--cpus"))
+      args.cpus = static_cast<unsigned>(atoi(val()));
+    else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+      args.verbose = true;
+    else if (!strcmp(a, "--max-steps"))
+      args.max_steps = strtoull(val(), nullptr, 0);
     else {
       fprintf(stderr,
               "usage: splksim [--seed N | --seeds A-B | --time S [--first-seed N]] [--ops N] "

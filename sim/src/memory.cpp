@@ -110,8 +110,8 @@ constexpr size_t kVmallocSize = 64ULL << 30;
 constexpr size_t kPage = 4096;
 char* vm_base;
 size_t vm_bump;
-std::map<uintptr_t, size_t> vm_live;              // start -> size
-std::multimap<size_t, uintptr_t> vm_free;         // span (with guard) -> start
+std::map<uintptr_t, size_t> vm_live;               // start -> size
+std::multimap<size_t, uintptr_t> vm_free;          // span (with guard) -> start
 std::deque<std::pair<uintptr_t, size_t>> vm_quar;  // freed, not yet reusable
 constexpr size_t kVmQuarantine = 16;
 uint64_t vm_live_count;
@@ -138,7 +138,8 @@ void* alloc(size_t size, size_t align, bool zero, Kind kind, const char* what) {
     char* obj = static_cast<char*>(aligned_alloc(align, (size + align - 1) / align * align));
     if (obj == nullptr) fail("host", "out of host memory (%zu bytes)", size);
     fill(obj, zero ? 0 : kUninit, size);
-    blocks[reinterpret_cast<uintptr_t>(obj)] = Block{obj, size, align, ++alloc_seq, kind, what, false};
+    blocks[reinterpret_cast<uintptr_t>(obj)] =
+        Block{obj, size, align, ++alloc_seq, kind, what, false};
     ++live_count[kind];
     return obj;
   }

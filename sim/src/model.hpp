@@ -46,9 +46,9 @@ struct Cache {
   int flags;
   bool ctor, dtor;
   uint64_t ctor_calls, dtor_calls;
-  uint64_t held;   // objects callers hold
-  bool dying;      // being destroyed: no new users
-  int users;       // operations in flight on it
+  uint64_t held;  // objects callers hold
+  bool dying;     // being destroyed: no new users
+  int users;      // operations in flight on it
 };
 
 struct Queue;
@@ -56,13 +56,13 @@ struct Queue;
 struct Task {
   Queue* queue;
   taskqid_t id;
-  uint64_t seq;   // dispatch order in the model
+  uint64_t seq;  // dispatch order in the model
   int runs;
-  bool refused;   // the dispatch returned TASKQID_INVALID
-  bool cancelled; // cancel returned 0
-  bool done;      // its function returned
+  bool refused;    // the dispatch returned TASKQID_INVALID
+  bool cancelled;  // cancel returned 0
+  bool done;       // its function returned
   unsigned sleep_ms;
-  void* entry;    // dispatch_ent: the caller's entry
+  void* entry;  // dispatch_ent: the caller's entry
 };
 
 struct Queue {

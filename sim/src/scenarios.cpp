@@ -92,9 +92,15 @@ void stats_cb(const splk_cache_stats*, void*) {}
 int reclaimer(void*) {
   while (!uaf_stop) {
     switch (rng.below(3)) {
-      case 0: splk_core_update_now(); break;
-      case 1: splk_core_shrink_scan(1000); break;
-      case 2: splk_for_each_cache(stats_cb, nullptr); break;
+      case 0:
+        splk_core_update_now();
+        break;
+      case 1:
+        splk_core_shrink_scan(1000);
+        break;
+      case 2:
+        splk_for_each_cache(stats_cb, nullptr);
+        break;
     }
     ++ops_done;
   }
@@ -106,8 +112,8 @@ int magazine_uaf() {
   spl_kmem_cache_reap_interval_ms = 0;
   module_init();
   // Over 1 MiB: two-round magazines of 56 bytes, from kmalloc-64.
-  uaf_cache = spl_kmem_cache_create("sim_zio_buf_1m", (1 << 20) + 512, 0, nullptr, nullptr,
-                                    nullptr, nullptr, nullptr, KMC_KVMEM);
+  uaf_cache = spl_kmem_cache_create("sim_zio_buf_1m", (1 << 20) + 512, 0, nullptr, nullptr, nullptr,
+                                    nullptr, nullptr, KMC_KVMEM);
   Thread* t[8];
   const unsigned n = cfg.ncpus;
   for (unsigned i = 0; i < n; ++i) t[i] = spawn(trader, nullptr, "trader", -1);

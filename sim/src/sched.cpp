@@ -226,7 +226,8 @@ void hung_check() {
   const uint64_t limit = cfg.hung_seconds * cfg.hz;
   const Thread* hung = nullptr;
   for (const Thread* t : all_threads) {
-    if (t->run != Run::kBlocked || t->interruptible || jiffies - t->blocked_since <= limit) continue;
+    if (t->run != Run::kBlocked || t->interruptible || jiffies - t->blocked_since <= limit)
+      continue;
     // A join waits for a thread that is running or itself stuck: that
     // one is reported when it is.
     if (strncmp(t->wait_what, "join", 4) == 0) continue;

@@ -34,8 +34,8 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-#include "sim_objects.h"
 #include "rng.hpp"
+#include "sim_objects.h"
 
 namespace sim {
 
@@ -75,7 +75,7 @@ struct Thread {
   bool timed_out;
   uint64_t blocked_since;
   const char* wait_what;
-  void* wait_site;  // the seam's caller, for reports
+  void* wait_site;         // the seam's caller, for reports
   uint64_t ev_at, ev_seq;  // its timeout's timed event (ev_seq 0: none)
   struct sim_waitq* wq;
   Thread* wq_next;
@@ -94,12 +94,12 @@ struct Config {
   unsigned ncpus = 2;
   unsigned hz = 250;
   // Probabilities, as "one in N" (0: never).
-  unsigned tick_one_in = 300;     // a jiffy passes at a switch point
-  unsigned preempt_one_in = 40;   // a preemptible thread is preempted
-  unsigned irq_one_in = 60;       // an interrupt at an interrupts-on point
-  unsigned stay_percent = 50;     // the running thread keeps running
-  uint64_t hung_seconds = 120;    // the hung-task timeout, simulated
-  uint64_t max_steps = 0;         // 0: unlimited
+  unsigned tick_one_in = 300;    // a jiffy passes at a switch point
+  unsigned preempt_one_in = 40;  // a preemptible thread is preempted
+  unsigned irq_one_in = 60;      // an interrupt at an interrupts-on point
+  unsigned stay_percent = 50;    // the running thread keeps running
+  uint64_t hung_seconds = 120;   // the hung-task timeout, simulated
+  uint64_t max_steps = 0;        // 0: unlimited
   bool verbose = false;
 };
 

@@ -5,13 +5,12 @@
 // ("allocation"), with the kernel's context rules: what may sleep is
 // refused with interrupts off, a spinlock held or in an interrupt.
 // KM_NOSLEEP allocations fail now and then (fault injection, as failslab).
-#include "seam.h"
-
 #include <string.h>
 
 #include "memory.hpp"
 #include "report.hpp"
 #include "sched.hpp"
+#include "seam.h"
 #include "sim_config.hpp"
 
 namespace {
@@ -114,8 +113,8 @@ void splk_percpu_free(void* pcpu) noexcept {
 // switch point, where the other CPU may change what it is about to read.
 void* splk_per_cpu_ptr(void* pcpu, unsigned int cpu) noexcept {
   sim::point("per_cpu_ptr", sim::kOtherCpu);
-  if (cpu >= sim::cfg.ncpus) sim::fail("bad access", "per_cpu_ptr for CPU %u of %u", cpu,
-                                       sim::cfg.ncpus);
+  if (cpu >= sim::cfg.ncpus)
+    sim::fail("bad access", "per_cpu_ptr for CPU %u of %u", cpu, sim::cfg.ncpus);
   return reinterpret_cast<void*>(sim::percpu_base(cpu) + reinterpret_cast<uintptr_t>(pcpu));
 }
 

@@ -157,7 +157,8 @@ void splk_index_init(void* xa) noexcept {
 bool splk_index_store(void* xa, unsigned long index, void* entry, int km_flags) noexcept {
   sim::point("xa_store", sim::kAlloc);
   if (!(km_flags & KM_NOSLEEP)) sim::check_may_sleep("xa_store");
-  if (reinterpret_cast<uintptr_t>(entry) & 3) sim::fail("xarray", "entry %p not 4-byte aligned", entry);
+  if (reinterpret_cast<uintptr_t>(entry) & 3)
+    sim::fail("xarray", "entry %p not 4-byte aligned", entry);
   (*index_of(xa))[index] = entry;
   return true;
 }

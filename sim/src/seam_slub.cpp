@@ -63,8 +63,7 @@ void free_one(LinuxCache* cache, void* obj) {
   auto it = cache->objects.find(obj);
   if (it == cache->objects.end())
     sim::fail("SLUB", "kmem_cache_free(%s, %p): not an object of this cache", cache->name, obj);
-  if (!it->second)
-    sim::fail("SLUB", "kmem_cache_free(%s, %p): double free", cache->name, obj);
+  if (!it->second) sim::fail("SLUB", "kmem_cache_free(%s, %p): double free", cache->name, obj);
   it->second = false;
   --cache->live;
   if (cache->free.size() >= kMaxFree) {

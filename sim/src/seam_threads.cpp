@@ -8,10 +8,10 @@
 // kernel's does (and reports the deadlock if called from that expiry).
 #include <stdio.h>
 
+#include "generated/taskq_sizes.h"
 #include "report.hpp"
 #include "sched.hpp"
 #include "seam.h"
-#include "generated/taskq_sizes.h"
 
 namespace {
 

@@ -37,7 +37,7 @@ Options opt;
 // quiescent points, so it runs only when this is 0 (object_cache.hpp).
 int in_flight;
 int checking;  // drivers waiting for in_flight 0 to check, or checking
-bool irq_on;  // the interrupt workload runs (not during load and unload)
+bool irq_on;   // the interrupt workload runs (not during load and unload)
 uint64_t ops_left;
 uint64_t cache_names;
 uint64_t max_id_seen;
@@ -124,11 +124,24 @@ void op_create_hostile() {
   const unsigned r = static_cast<unsigned>(rng.below(5));
   spl_kmem_cache* skc = nullptr;
   switch (r) {
-    case 0: skc = spl_kmem_cache_create("sim_bad", 0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0); break;
-    case 1: skc = spl_kmem_cache_create("sim_bad", 64, 24, nullptr, nullptr, nullptr, nullptr, nullptr, 0); break;
-    case 2: skc = spl_kmem_cache_create("sim_bad", 64, 0, nullptr, nullptr, nullptr, nullptr, nullptr, KMC_SLAB | KMC_KVMEM); break;
-    case 3: skc = spl_kmem_cache_create(nullptr, 64, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0); break;
-    case 4: skc = spl_kmem_cache_create("sim_bad", SIZE_MAX - 7, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0); break;
+    case 0:
+      skc = spl_kmem_cache_create("sim_bad", 0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+      break;
+    case 1:
+      skc =
+          spl_kmem_cache_create("sim_bad", 64, 24, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+      break;
+    case 2:
+      skc = spl_kmem_cache_create("sim_bad", 64, 0, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  KMC_SLAB | KMC_KVMEM);
+      break;
+    case 3:
+      skc = spl_kmem_cache_create(nullptr, 64, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+      break;
+    case 4:
+      skc = spl_kmem_cache_create("sim_bad", SIZE_MAX - 7, 0, nullptr, nullptr, nullptr, nullptr,
+                                  nullptr, 0);
+      break;
   }
   if (skc != nullptr) fail("model", "spl_kmem_cache_create accepted bad arguments (case %u)", r);
 }
@@ -144,8 +157,7 @@ void alloc_from(Cache* c, int km) {
   void* obj = spl_kmem_cache_alloc(c->skc, km);
   ++ops_done;
   if (obj == nullptr) {
-    if (!(km & KM_NOSLEEP))
-      fail("model", "KM_SLEEP allocation from '%s' returned NULL", c->name);
+    if (!(km & KM_NOSLEEP)) fail("model", "KM_SLEEP allocation from '%s' returned NULL", c->name);
   } else {
     if (c->ctor && c->size >= 8) {
       uint64_t v;
@@ -231,8 +243,9 @@ void for_each_stats(const splk_cache_stats* s, void*) {
 void task_fn(void* arg) {
   auto* t = static_cast<Task*>(arg);
   if (t->cancelled) fail("model", "task %lu ran after its cancel returned 0", t->id);
-  if (++t->runs > 1) fail("model", "task %lu (dispatch #%llu) ran twice", t->id,
-                          static_cast<unsigned long long>(t->seq));
+  if (++t->runs > 1)
+    fail("model", "task %lu (dispatch #%llu) ran twice", t->id,
+         static_cast<unsigned long long>(t->seq));
   if (t->sleep_ms != 0) splk_msleep(t->sleep_ms);
   t->done = true;
 }
@@ -247,7 +260,8 @@ Queue* op_tq_create() {
   auto* q = new Queue{};
   snprintf(q->name, sizeof(q->name), "sim_tq_%zu", M.queues.size());
   const int nthreads = static_cast<int>(rng.range(1, 4));
-  const unsigned flags = (rng.one_in(2) ? TASKQ_PREPOPULATE : 0) | (rng.one_in(2) ? TASKQ_DYNAMIC : 0);
+  const unsigned flags =
+      (rng.one_in(2) ? TASKQ_PREPOPULATE : 0) | (rng.one_in(2) ? TASKQ_DYNAMIC : 0);
   const int minalloc = static_cast<int>(rng.below(5));
   const int maxalloc = rng.one_in(2) ? 0x7fffffff : minalloc + static_cast<int>(rng.below(8));
   q->tq = taskq_create(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags);
@@ -261,7 +275,7 @@ void prune(Queue* q) {
   std::vector<Task*> keep;
   for (Task* t : q->tasks) {
     if (t->done || t->refused || t->cancelled) {
-      if (t->entry != nullptr) ::operator delete(t->entry, std::align_val_t{SPLK_TQENT_ALIGN});
+      if (t->entry != nullptr) ::operator delete (t->entry, std::align_val_t{SPLK_TQENT_ALIGN});
       delete t;
     } else {
       keep.push_back(t);
@@ -278,12 +292,14 @@ void op_dispatch(Queue* q, bool in_irq) {
   t->sleep_ms = !in_irq && rng.one_in(4) ? static_cast<unsigned>(rng.below(20)) : 0;
   q->tasks.push_back(t);
   unsigned flags = in_irq || rng.one_in(4) ? TQ_NOSLEEP : TQ_SLEEP;
-  if (rng.one_in(5)) flags |= TQ_FRONT;
-  else if (rng.one_in(8)) flags |= TQ_NOQUEUE | TQ_NOSLEEP;
+  if (rng.one_in(5))
+    flags |= TQ_FRONT;
+  else if (rng.one_in(8))
+    flags |= TQ_NOQUEUE | TQ_NOSLEEP;
   const unsigned kind = static_cast<unsigned>(rng.below(in_irq ? 2 : 4));
   taskqid_t id;
   if (kind == 1) {
-    t->entry = ::operator new(SPLK_TQENT_SIZE, std::align_val_t{SPLK_TQENT_ALIGN});
+    t->entry = ::operator new (SPLK_TQENT_SIZE, std::align_val_t{SPLK_TQENT_ALIGN});
     taskq_init_ent(static_cast<taskq_ent_t*>(t->entry));
     taskq_dispatch_ent(q->tq, task_fn, t, flags & ~TQ_NOQUEUE, static_cast<taskq_ent_t*>(t->entry));
     memcpy(&id, static_cast<char*>(t->entry) + SPLK_TQENT_ID_OFFSET, sizeof(id));
@@ -388,7 +404,7 @@ void op_tq_destroy(Queue* q) {
     if (t->id != TASKQID_INVALID && !t->cancelled && (t->runs != 1 || !t->done))
       fail("model", "taskq_destroy of '%s' returned with task %lu run %d times", q->name, t->id,
            t->runs);
-    if (t->entry != nullptr) ::operator delete(t->entry, std::align_val_t{SPLK_TQENT_ALIGN});
+    if (t->entry != nullptr) ::operator delete (t->entry, std::align_val_t{SPLK_TQENT_ALIGN});
     delete t;
   }
   M.queues.erase(std::find(M.queues.begin(), M.queues.end(), q));
@@ -478,11 +494,16 @@ void step() {
     if (q == nullptr) return;
     ++q->users;
     const unsigned k = r % 16;
-    if (k < 9) op_dispatch(q, false);
-    else if (k < 11) op_cancel(q);
-    else if (k < 13) op_wait_id(q);
-    else if (k < 14) op_wait(q, false);
-    else op_wait(q, true);
+    if (k < 9)
+      op_dispatch(q, false);
+    else if (k < 11)
+      op_cancel(q);
+    else if (k < 13)
+      op_wait_id(q);
+    else if (k < 14)
+      op_wait(q, false);
+    else
+      op_wait(q, true);
     prune(q);
     --q->users;
   } else {
@@ -557,7 +578,8 @@ int run_random(const Options& o) {
   M.queues.push_back(sys);
   irq_hook = irq_handler;
   irq_on = true;
-  const unsigned drivers = o.drivers != 0 ? o.drivers : static_cast<unsigned>(rng.range(1, cfg.ncpus + 1));
+  const unsigned drivers =
+      o.drivers != 0 ? o.drivers : static_cast<unsigned>(rng.range(1, cfg.ncpus + 1));
   Thread* threads[16];
   for (unsigned i = 0; i < drivers && i < 16; ++i) {
     char n[24];

@@ -12,10 +12,10 @@ namespace sim::workload {
 // Defects known on today's code that a run can be told to steer around,
 // so that it looks for others (each names its issue).
 enum Avoid : unsigned {
-  kAvoidWaitId0 = 1,     // issue 22 item 1: taskq_wait_id(tq, 0) never returns
-  kAvoidTinyDebug = 2,   // issue 22 item 7: debug mode, 1..7-byte objects
-  kAvoidInuse = 4,       // issue 22 item 6: spl_kmem_cache_inuse() wraps
-  kAvoidRemoteMag = 8,   // issue 21 item 1: update and /proc read other CPUs' magazines
+  kAvoidWaitId0 = 1,    // issue 22 item 1: taskq_wait_id(tq, 0) never returns
+  kAvoidTinyDebug = 2,  // issue 22 item 7: debug mode, 1..7-byte objects
+  kAvoidInuse = 4,      // issue 22 item 6: spl_kmem_cache_inuse() wraps
+  kAvoidRemoteMag = 8,  // issue 21 item 1: update and /proc read other CPUs' magazines
 };
 
 struct Options {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Host stand-in for <linux/spinlock.h>, for the sizes generator only. */
 #pragma once
 #include "types.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Host stand-in for <linux/sched/prio.h>: the kernel's priority numbers. */
 #pragma once
 #define MAX_RT_PRIO 100
