@@ -72,8 +72,8 @@ echo "=== sim: ${time_box} s of random seeds from $first_seed"
 echo "=== sim: known defects (sim/known-defects), directed scenarios on the asan build"
 grep -v '^#' "$here/known-defects" | while read -r name issue scenario what; do
 	[ -n "$name" ] && [ "$scenario" != "-" ] || continue
-	if "$out/asan/splksim" --seeds 1-20 --scenario "$scenario" > "$out/$scenario.log" 2>&1; then
-		echo "sim: $scenario: no longer reproduces in seeds 1-20 (issue $issue fixed? drop '$name' from sim/known-defects)"
+	if "$out/asan/splksim" --seeds 1-40 --scenario "$scenario" > "$out/$scenario.log" 2>&1; then
+		echo "sim: $scenario: no longer reproduces in seeds 1-40 (issue $issue fixed? drop '$name' from sim/known-defects)"
 	else
 		echo "sim: $scenario: reproduces issue $issue ($what): $(grep -m1 -E 'FAIL|ERROR: AddressSanitizer' "$out/$scenario.log" | cut -c1-160)"
 		grep -m1 'replay:' "$out/$scenario.log"

@@ -13,6 +13,8 @@
 //   magazine-uaf     issue 21 item 1: CPUs trading magazines while the
 //                    working-set update and /proc read other CPUs'
 //                    magazines and the shrinker frees the depot's.
+//   inuse-wrap       issue 22 item 6: spl_kmem_cache_inuse() of an
+//                    untagged KMC_SLAB cache must never wrap below 0.
 #include <stdio.h>
 #include <string.h>
 
@@ -126,13 +128,57 @@ int magazine_uaf() {
   return 0;
 }
 
+// Objects allocated on one CPU and freed on another while a thread polls
+// spl_kmem_cache_inuse(): an untagged KMC_SLAB cache (64 bytes fill
+// SLUB's slabs exactly) counts them per CPU and sums on demand.
+spl_kmem_cache* inuse_cache;
+bool inuse_stop;
+
+int inuse_mover(void*) {
+  for (unsigned round = 0; round < 300; ++round) {
+    void* obj = spl_kmem_cache_alloc(inuse_cache, KM_SLEEP);
+    splk_cond_resched();  // may move to another CPU before the free
+    spl_kmem_cache_free(inuse_cache, obj);
+    ops_done += 2;
+  }
+  return 0;
+}
+
+int inuse_poller(void*) {
+  while (!inuse_stop) {
+    const uint64_t n = spl_kmem_cache_inuse(inuse_cache);
+    ++ops_done;
+    if (n > (uint64_t{1} << 48))
+      fail("model", "spl_kmem_cache_inuse() returned %llu (%lld as signed): a negative sum wrapped",
+           static_cast<unsigned long long>(n), static_cast<long long>(n));
+  }
+  return 0;
+}
+
+int inuse_wrap() {
+  module_init();
+  inuse_cache = spl_kmem_cache_create("sim_btree_leaf", 64, 0, nullptr, nullptr, nullptr, nullptr,
+                                      nullptr, KMC_SLAB);
+  Thread* t[8];
+  const unsigned n = cfg.ncpus;
+  for (unsigned i = 0; i < n; ++i) t[i] = spawn(inuse_mover, nullptr, "mover", -1);
+  Thread* p = spawn(inuse_poller, nullptr, "poller", -1);
+  for (unsigned i = 0; i < n; ++i) join(t[i]);
+  inuse_stop = true;
+  join(p);
+  spl_kmem_cache_destroy(inuse_cache);
+  module_exit_and_check(false);
+  return 0;
+}
+
 }  // namespace
 
 int run_scenario(const char* name, const Options&) {
   if (strcmp(name, "taskq-wait-id-0") == 0) return wait_id_0();
   if (strcmp(name, "debug-tiny") == 0) return debug_tiny();
   if (strcmp(name, "magazine-uaf") == 0) return magazine_uaf();
-  fail("usage", "no scenario '%s' (taskq-wait-id-0, debug-tiny, magazine-uaf)", name);
+  if (strcmp(name, "inuse-wrap") == 0) return inuse_wrap();
+  fail("usage", "no scenario '%s' (taskq-wait-id-0, debug-tiny, magazine-uaf, inuse-wrap)", name);
 }
 
 }  // namespace sim::workload

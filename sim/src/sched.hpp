@@ -86,7 +86,8 @@ struct Thread {
   bool exited;
   Thread* joiner;
   bool fault_inject;
-  bool is_driver;  // a workload thread: never left blocked at the end
+  bool is_driver;              // a workload thread: never left blocked at the end
+  unsigned expected_warnings;  // splk_warn()s its current call provokes
 };
 
 struct Config {

@@ -118,11 +118,14 @@ void* splk_per_cpu_ptr(void* pcpu, unsigned int cpu) noexcept {
   return reinterpret_cast<void*>(sim::percpu_base(cpu) + reinterpret_cast<uintptr_t>(pcpu));
 }
 
+// The kernel's sum reads one CPU's copy after another while the others
+// keep counting: a switch point before each read.
 long splk_percpu_sum_long(void* pcpu) noexcept {
-  sim::point("percpu_sum");
   long sum = 0;
-  for (unsigned c = 0; c < sim::cfg.ncpus; ++c)
+  for (unsigned c = 0; c < sim::cfg.ncpus; ++c) {
+    sim::point("percpu_sum", sim::kOtherCpu);
     sum += *reinterpret_cast<long*>(sim::percpu_base(c) + reinterpret_cast<uintptr_t>(pcpu));
+  }
   return sum;
 }
 

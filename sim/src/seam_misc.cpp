@@ -22,13 +22,13 @@ Knobs knobs;
 
 void expect_warning(const char* what) {
   note("expecting a warning: %s", what);
-  ++knobs.expected_warnings;
+  ++current->expected_warnings;
 }
 
 void expect_no_more_warnings() {
-  if (knobs.expected_warnings != 0)
+  if (current->expected_warnings != 0)
     fail("missing warning", "%u warning(s) the workload provoked did not come",
-         knobs.expected_warnings);
+         current->expected_warnings);
 }
 
 }  // namespace sim
@@ -76,8 +76,8 @@ void splk_warn(const char* fmt, ...) noexcept {
   vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
   __atomic_fetch_add(&splk_warnings, 1, __ATOMIC_RELAXED);
-  if (sim::knobs.expected_warnings > 0) {
-    --sim::knobs.expected_warnings;
+  if (sim::current->expected_warnings > 0) {
+    --sim::current->expected_warnings;
     sim::note("expected WARNING: %s", buf);
     return;
   }

@@ -14,12 +14,12 @@ enum : unsigned {
 
 struct Knobs {
   unsigned nosleep_fail_one_in = 0;  // KM_NOSLEEP allocations that fail
-  unsigned expected_warnings = 0;    // splk_warn()s the workload announced
 };
 extern Knobs knobs;
 
-// The workload announces a warning it provokes (a hostile call); any
-// other warning is a splat and fails the run.
+// The workload announces a warning the current thread's next call
+// provokes (a hostile call); any other warning is a splat and fails the
+// run.
 void expect_warning(const char* what);
 void expect_no_more_warnings();
 
