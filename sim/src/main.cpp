@@ -205,8 +205,8 @@ int run_many() {
     if (pid == 0) {
       close(fds[0]);
       const Result r = run_one(seed, true);
-      if (write(fds[1], &r, sizeof(r)) != sizeof(r)) _exit(3);
-      _exit(0);
+      if (write(fds[1], &r, sizeof(r)) != sizeof(r)) sim::exit_now(3);
+      sim::exit_now(0);
     }
     close(fds[1]);
     Result r{};

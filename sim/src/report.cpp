@@ -19,6 +19,17 @@ namespace sim {
 
 const char* replay_command = "build/sim/gcc/splksim";
 
+#ifdef SIM_COVERAGE
+extern "C" void __gcov_dump(void);
+#endif
+
+void exit_now(int status) {
+#ifdef SIM_COVERAGE
+  __gcov_dump();
+#endif
+  _exit(status);
+}
+
 void note(const char* fmt, ...) {
   if (!cfg.verbose) return;
   va_list ap;
@@ -54,7 +65,7 @@ void fail(const char* kind, const char* fmt, ...) {
   fprintf(stderr, "splksim: seed %llu; replay: %s\n", static_cast<unsigned long long>(cfg.seed),
           replay_command);
   fflush(stderr);
-  _exit(1);
+  exit_now(1);
 }
 
 }  // namespace sim

@@ -12,6 +12,9 @@ namespace sim {
 extern const char* replay_command;
 
 [[noreturn, gnu::format(printf, 2, 3)]] void fail(const char* kind, const char* fmt, ...);
+// Ends the process: _exit(), after writing gcov's counters in the
+// coverage build (which _exit() would lose).
+[[noreturn]] void exit_now(int status);
 // Log lines of the run (the core's splk_log, the workload's notes).
 [[gnu::format(printf, 1, 2)]] void note(const char* fmt, ...);
 
