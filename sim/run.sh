@@ -34,7 +34,7 @@ avoid=${known:+--avoid $known}
 echo "=== sim: build"
 variants="gcc asan"
 command -v clang++ > /dev/null && variants="$variants clang"
-make -s -C sim -j2 gcc asan || exit 1
+make -s -C sim -j2 gcc asan || { echo "sim: FAIL: build"; exit 1; }
 if [[ $variants == *clang* ]]; then
 	if ! make -s -C sim -j2 clang > "$out/clang-build.log" 2>&1; then
 		echo "sim: the clang build fails (the core does not compile with $(clang++ --version | head -1)):"

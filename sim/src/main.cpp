@@ -11,7 +11,7 @@
 // Everything a seed does not fix is chosen from it: CPUs, HZ, module
 // parameters, scheduler probabilities, fault injection.  --avoid names
 // known defects to steer around (workload.hpp): wait-id-0, tiny-debug,
-// inuse, remote-magazines, or "known" for all of them.
+// inuse, remote-magazines, stale-free, or "known" for all of them.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +71,8 @@ unsigned parse_avoid(const char* list) {
       mask |= sim::workload::kAvoidInuse;
     else if (w == "remote-magazines")
       mask |= sim::workload::kAvoidRemoteMag;
+    else if (w == "stale-free")
+      mask |= sim::workload::kAvoidStaleFree;
     else if (w == "known")
       mask |= ~0u;
     else if (!w.empty()) {
@@ -277,8 +279,10 @@ int main(int argc, char** argv) {
     else {
       fprintf(stderr,
               "usage: splksim [--seed N | --seeds A-B | --time S [--first-seed N]] [--ops N] "
-              "[--drivers N] [--scenario taskq-wait-id-0|debug-tiny|magazine-uaf] "
-              "[--avoid wait-id-0,tiny-debug,inuse,remote-magazines|known] [--cpus N] [-v]\n");
+              "[--drivers N] [--scenario "
+              "taskq-wait-id-0|debug-tiny|magazine-uaf|inuse-wrap|stale-free] "
+              "[--avoid wait-id-0,tiny-debug,inuse,remote-magazines,stale-free|known] [--cpus N] "
+              "[-v]\n");
       return 2;
     }
   }

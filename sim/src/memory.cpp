@@ -113,7 +113,7 @@ size_t vm_bump;
 std::map<uintptr_t, size_t> vm_live;               // start -> size
 std::multimap<size_t, uintptr_t> vm_free;          // span (with guard) -> start
 std::deque<std::pair<uintptr_t, size_t>> vm_quar;  // freed, not yet reusable
-constexpr size_t kVmQuarantine = 16;
+size_t vm_quarantine = 16;
 uint64_t vm_live_count;
 
 }  // namespace
@@ -210,6 +210,8 @@ size_t block_size(const void* p) {
   return it == blocks.end() ? 0 : it->second.size;
 }
 
+void set_vmalloc_quarantine(unsigned n) { vm_quarantine = n; }
+
 void* vmalloc(size_t size) {
   size = (size + kPage - 1) & ~(kPage - 1);
   const size_t span = size + kPage;  // a guard page after each area
@@ -242,7 +244,7 @@ void vfree(void* p, size_t size) {
   madvise(p, size, MADV_DONTNEED);
   mprotect(p, size, PROT_NONE);
   vm_quar.emplace_back(start, size);
-  if (vm_quar.size() > kVmQuarantine) {
+  while (vm_quar.size() > vm_quarantine) {
     vm_free.emplace(vm_quar.front().second + kPage, vm_quar.front().first);
     vm_quar.pop_front();
   }

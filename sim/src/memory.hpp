@@ -30,6 +30,9 @@ void unpoison(void* p, size_t size);
 size_t block_size(const void* p);
 
 void* vmalloc(size_t size);
+// How many freed vmalloc areas wait before their addresses are reused
+// (the kernel reuses them after a lazy purge or vm_unmap_aliases()).
+void set_vmalloc_quarantine(unsigned n);
 void vfree(void* p, size_t size);
 // True (and *val) when the word at addr is mapped: the seam's
 // splk_read_word_nofault().

@@ -270,8 +270,10 @@ Queue* op_tq_create() {
   return q;
 }
 
+// Forgets finished tasks, when no other caller (a waiter holding a list
+// of them) is in an operation on the queue.
 void prune(Queue* q) {
-  if (q->tasks.size() < 512) return;
+  if (q->tasks.size() < 512 || q->users != 1) return;
   std::vector<Task*> keep;
   for (Task* t : q->tasks) {
     if (t->done || t->refused || t->cancelled) {

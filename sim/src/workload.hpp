@@ -16,6 +16,10 @@ enum Avoid : unsigned {
   kAvoidTinyDebug = 2,  // issue 22 item 7: debug mode, 1..7-byte objects
   kAvoidInuse = 4,      // issue 22 item 6: spl_kmem_cache_inuse() wraps
   kAvoidRemoteMag = 8,  // issue 21 item 1: update and /proc read other CPUs' magazines
+  // issue 21 item 4: the random workload makes no stale frees (a caller
+  // bug it cannot make safely while other threads allocate); the
+  // directed scenario does.
+  kAvoidStaleFree = 16,
 };
 
 struct Options {
