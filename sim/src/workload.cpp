@@ -231,6 +231,42 @@ void op_destroy(Cache* c) {
   delete c;
 }
 
+// At rest, a cache's statistics equal the model's: a KMC_KVMEM cache's
+// objects out of its slabs (and emergency objects) are the callers' plus
+// the magazines'; a KMC_SLAB cache's objects out of SLUB are the
+// callers' (its magazines hold free SLUB objects it counts apart).  Null
+// when they agree, else what differs.
+const char* stats_differ(Cache* c, char* buf, size_t len) {
+  splk_cache_stats st;
+  if (!splk_cache_stats_find(c->name, &st)) return "no statistics";
+  if (st.flags & KMC_SLAB) {
+    if (st.linux_alloc == c->held) return nullptr;
+    snprintf(buf, len, "linux_alloc %llu, callers hold %llu",
+             static_cast<unsigned long long>(st.linux_alloc),
+             static_cast<unsigned long long>(c->held));
+    return buf;
+  }
+  if (st.obj_alloc + st.obj_emergency == c->held + st.mag_objs) return nullptr;
+  snprintf(buf, len, "obj_alloc %llu + emergency %llu, callers hold %llu + magazines %llu",
+           static_cast<unsigned long long>(st.obj_alloc),
+           static_cast<unsigned long long>(st.obj_emergency),
+           static_cast<unsigned long long>(c->held), static_cast<unsigned long long>(st.mag_objs));
+  return buf;
+}
+
+void check_stats() {
+  char buf[160];
+  for (Cache* c : M.caches) {
+    const char* why = stats_differ(c, buf, sizeof(buf));
+    // The background may be moving a batch between depot and slabs.
+    for (int retry = 0; why != nullptr && retry < 3; ++retry) {
+      splk_msleep(1);
+      why = stats_differ(c, buf, sizeof(buf));
+    }
+    if (why != nullptr) fail("model", "statistics of '%s' at rest: %s", c->name, why);
+  }
+}
+
 void for_each_stats(const splk_cache_stats* s, void*) {
   if (s->obj_alloc > s->obj_total && !(s->flags & KMC_SLAB))
     fail("model", "cache '%s': obj_alloc %llu > obj_total %llu", s->name,
@@ -525,6 +561,7 @@ int driver_main(void*) {
     ++checking;
     while (in_flight != 0) splk_msleep(1);
     check_invariants("a driver step");
+    check_stats();
     --checking;
   }
   return 0;
