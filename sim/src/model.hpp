@@ -60,6 +60,7 @@ struct Task {
   int runs;
   bool refused;    // the dispatch returned TASKQID_INVALID
   bool cancelled;  // cancel returned 0
+  int cancelling;  // cancels of it in flight (it may be off the queue already)
   bool done;       // its function returned
   unsigned sleep_ms;
   void* entry;  // dispatch_ent: the caller's entry

@@ -294,7 +294,8 @@ Queue* pick_queue() {
 
 Queue* op_tq_create() {
   auto* q = new Queue{};
-  snprintf(q->name, sizeof(q->name), "sim_tq_%zu", M.queues.size());
+  static unsigned queue_names;
+  snprintf(q->name, sizeof(q->name), "sim_tq_%u", ++queue_names);
   const int nthreads = static_cast<int>(rng.range(1, 4));
   const unsigned flags =
       (rng.one_in(2) ? TASKQ_PREPOPULATE : 0) | (rng.one_in(2) ? TASKQ_DYNAMIC : 0);
@@ -368,7 +369,9 @@ void op_cancel(Queue* q) {
   Task* t = pick_task(q);
   if (t == nullptr) return;
   const bool wait = rng.one_in(2);
+  ++t->cancelling;
   const int rc = taskq_cancel_id(q->tq, t->id, wait);
+  --t->cancelling;
   ++ops_done;
   if (rc == 0) {
     if (t->runs != 0) fail("model", "cancel of task %lu returned 0, but it ran", t->id);
@@ -376,10 +379,11 @@ void op_cancel(Queue* q) {
   } else if (rc == SPLK_EBUSY) {
     if (wait) fail("model", "cancel(wait) of task %lu returned EBUSY", t->id);
   } else if (rc == SPLK_ENOENT) {
-    if (t->runs == 0 && !t->cancelled)
+    // Unless another cancel of it, in flight, took it.
+    if (t->runs == 0 && !t->cancelled && t->cancelling == 0)
       fail("model", "cancel of task %lu returned ENOENT, but it neither ran nor was cancelled",
            t->id);
-    if (wait && !t->done && !t->cancelled)
+    if (wait && !t->done && !t->cancelled && t->cancelling == 0)
       fail("model", "cancel(wait) of task %lu returned while it was still running", t->id);
   } else {
     fail("model", "cancel of task %lu returned %d", t->id, rc);
@@ -402,7 +406,7 @@ void op_wait_id(Queue* q) {
   note("taskq_wait_id(%s, %lu)", q->name, id);
   taskq_wait_id(q->tq, id);
   ++ops_done;
-  if (t != nullptr && !t->done && !t->cancelled)
+  if (t != nullptr && !t->done && !t->cancelled && t->cancelling == 0)
     fail("model", "taskq_wait_id(%lu) returned before the task finished", id);
 }
 
@@ -428,9 +432,10 @@ void op_wait(Queue* q, bool outstanding) {
     taskq_wait(q->tq);
   ++ops_done;
   for (Task* t : must)
-    if (!t->done && !t->cancelled)
-      fail("model", "%s returned before task %lu finished",
-           outstanding ? "taskq_wait_outstanding" : "taskq_wait", t->id);
+    if (!t->done && !t->cancelled && t->cancelling == 0)
+      fail("model", "%s(%s) returned before task %lu (dispatch #%llu) finished",
+           outstanding ? "taskq_wait_outstanding" : "taskq_wait", q->name, t->id,
+           static_cast<unsigned long long>(t->seq));
 }
 
 void op_tq_destroy(Queue* q) {
