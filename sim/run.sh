@@ -1,8 +1,9 @@
 #!/bin/bash
 # make sim: the core on the host (sim/README.md).
 #
-#  1. builds splksim: g++ (gcc), g++ with ASan+UBSan (asan), clang++ when
-#     installed (clang), at most -j2
+#  1. builds splksim: g++ (gcc), g++ with ASan+UBSan (asan), the core
+#     instrumented so that its atomic accesses are switch points (points;
+#     not in quick mode), clang++ when installed (clang), at most -j2
 #  2. determinism: one seed run twice must give one digest
 #  3. a fixed set of seeds of the random workload, on the gcc and the asan
 #     builds, steering around the defects listed in sim/known-defects
@@ -62,6 +63,11 @@ echo "=== sim: fixed seeds${known:+ (steering around: $known)}"
 if [ "$quick" = 1 ]; then fixed_gcc=1-40 fixed_asan=1-6; else fixed_gcc=1-200 fixed_asan=1-30; fi
 "$out/gcc/splksim" --seeds $fixed_gcc --ops 3000 $avoid || failed=1
 "$out/asan/splksim" --seeds $fixed_asan --ops 3000 $avoid 2> >(grep -v swapcontext >&2) || failed=1
+if [ "$quick" != 1 ]; then
+	make -s -C sim -j2 points || { echo "sim: FAIL: build of points"; exit 1; }
+	echo "--- switch points at every atomic access, one pointer-sized plain access in 100"
+	"$out/points/splksim" --seeds 1-60 --ops 3000 --plain-points 100 $avoid || failed=1
+fi
 if [ -x "$out/clang/splksim" ]; then
 	"$out/clang/splksim" --seeds 1-20 --ops 3000 $avoid || failed=1
 fi

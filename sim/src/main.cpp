@@ -38,6 +38,12 @@ extern "C" const char* __asan_default_options() {
   return "detect_leaks=0:abort_on_error=0";
 }
 
+#ifdef SIM_ATOMIC_POINTS
+namespace sim {
+extern unsigned plain_point_one_in;
+}
+#endif
+
 namespace {
 
 struct Args {
@@ -50,6 +56,7 @@ struct Args {
   unsigned cpus = 0;
   bool verbose = false;
   uint64_t max_steps = 400000000;  // a livelock guard
+  unsigned plain_points = 0;       // the points build: one plain access in N
   sim::workload::Options wl;
 };
 
@@ -138,6 +145,7 @@ std::string replay_for(uint64_t seed) {
     cmd += " --ops " + std::to_string(args.wl.ops);
   if (!args.avoid_text.empty()) cmd += " --avoid " + args.avoid_text;
   if (args.cpus != 0) cmd += " --cpus " + std::to_string(args.cpus);
+  if (args.plain_points != 0) cmd += " --plain-points " + std::to_string(args.plain_points);
   if (args.wl.drivers != 0) cmd += " --drivers " + std::to_string(args.wl.drivers);
   return cmd;
 }
@@ -175,6 +183,9 @@ Result run_one(uint64_t seed, bool quiet) {
   splk_kernel.nr_cpu_ids = c.ncpus;
   splk_kernel.hz = c.hz;
   sim::timer_fn = splk_tq_entry_expired;
+#ifdef SIM_ATOMIC_POINTS
+  sim::plain_point_one_in = args.plain_points;
+#endif
   sim::run_main(entry, nullptr, "init");
   if (!quiet)
     printf(
@@ -274,6 +285,8 @@ int main(int argc, char** argv) {
       args.cpus = static_cast<unsigned>(atoi(val()));
     else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
       args.verbose = true;
+    else if (!strcmp(a, "--plain-points"))
+      args.plain_points = static_cast<unsigned>(atoi(val()));
     else if (!strcmp(a, "--max-steps"))
       args.max_steps = strtoull(val(), nullptr, 0);
     else {

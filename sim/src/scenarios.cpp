@@ -117,6 +117,7 @@ int reclaimer(void*) {
 int magazine_uaf() {
   spl_kmem_cache_magazine_size = 2;
   spl_kmem_cache_reap_interval_ms = 0;
+  spl_kmem_cache_debug = 0;  // production, as the issue saw it
   module_init();
   // Over 1 MiB: two-round magazines of 56 bytes, from kmalloc-64.
   uaf_cache = spl_kmem_cache_create("sim_zio_buf_1m", (1 << 20) + 512, 0, nullptr, nullptr, nullptr,
