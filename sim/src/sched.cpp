@@ -44,6 +44,7 @@ constexpr size_t kStackSize = SIM_ASAN ? 1024 * 1024 : 256 * 1024;
 constexpr size_t kPerCpuUnit = 1 << 20;
 
 struct Cpu {
+  bool offline;  // or going offline: no thread is placed on it
   Thread* cur;
   Thread* ksoftirqd;
   Thread* kworker;
@@ -191,10 +192,12 @@ void fill_idle_cpus() {
   if (runq.empty()) return;
   for (unsigned c = 0; c < cfg.ncpus && !runq.empty(); ++c) {
     if (cpus[c].cur != nullptr) continue;
+    // An offline CPU still runs its own kworker's last work.
+    const bool off = cpus[c].offline;
     unsigned eligible[64];
     unsigned n = 0;
     for (unsigned i = 0; i < runq.size() && n < 64; ++i)
-      if (runq[i]->bound < 0 || runq[i]->bound == static_cast<int>(c)) eligible[n++] = i;
+      if ((runq[i]->bound < 0 && !off) || runq[i]->bound == static_cast<int>(c)) eligible[n++] = i;
     if (n == 0) continue;
     const unsigned i = eligible[rng.below(n)];
     Thread* t = runq[i];
@@ -217,8 +220,10 @@ void add_event(uint64_t at, Thread* t, sim_timer* timer) {
 }
 
 void wake_ksoftirqd() {
-  // A random CPU's: timers expire on whichever CPU took the tick.
-  Thread* k = cpus[rng.below(cfg.ncpus)].ksoftirqd;
+  // A random online CPU's: timers expire on whichever CPU took the tick.
+  unsigned c = static_cast<unsigned>(rng.below(cfg.ncpus));
+  while (cpus[c].offline) c = (c + 1) % cfg.ncpus;
+  Thread* k = cpus[c].ksoftirqd;
   if (k != nullptr) wake(k);
 }
 
@@ -494,7 +499,9 @@ void point(const char* what, Point kind) {
     const unsigned one_in = kind == kIrqEnable ? cfg.irq_one_in / 4 + 1 : cfg.irq_one_in;
     if ((!due.empty() && rng.one_in(4)) || rng.one_in(one_in)) interrupt(t);
   }
-  if (preemptible(t) && rng.one_in(cfg.preempt_one_in)) {
+  // A CPU going offline: its thread leaves at its first preemptible point.
+  if (preemptible(t) &&
+      ((cpus[t->cpu].offline && t->bound < 0) || rng.one_in(cfg.preempt_one_in))) {
     leave_cpu(t);
     runq.push_back(t);
   }
@@ -582,6 +589,40 @@ bool timer_disarm(sim_timer* tm) {
     return true;
   }
   return false;
+}
+
+bool cpu_online(unsigned cpu) { return cpu < cfg.ncpus && !cpus[cpu].offline; }
+
+unsigned cpus_online() {
+  unsigned n = 0;
+  for (unsigned c = 0; c < cfg.ncpus; ++c) n += !cpus[c].offline;
+  return n;
+}
+
+void cpu_down(unsigned cpu) {
+  check_may_sleep("cpu_down");
+  if (cpu == 0 || cpus[cpu].offline) return;
+  trace("cpu_down", cpu);
+  cpus[cpu].offline = true;
+  // Its threads leave at their next preemptible point; the work queued
+  // before stays bound to it: its kworker finishes it there.
+  for (;;) {
+    if (current->cpu == static_cast<int>(cpu)) {
+      leave_cpu(current);
+      runq.push_back(current);
+      schedule_next();
+      continue;
+    }
+    if (cpus[cpu].cur == nullptr && cpus[cpu].work->empty() &&
+        cpus[cpu].kworker->run != Run::kRunnable)
+      break;
+    block("cpu_down", false, 1);
+  }
+}
+
+void cpu_up(unsigned cpu) {
+  trace("cpu_up", cpu);
+  cpus[cpu].offline = false;
 }
 
 void work_on_cpu(unsigned cpu, void (*fn)(void*), void* arg) {

@@ -151,6 +151,14 @@ extern void (*timer_fn)(void* entry);
 // fn(arg) there and returns when it is done.  May sleep.
 void work_on_cpu(unsigned cpu, void (*fn)(void*), void* arg);
 
+// CPU hotplug.  cpu_down() (process context, may sleep) takes a CPU out
+// of scheduling once its current thread leaves it at a preemptible point
+// and its kworker has no work left; cpu_up() brings it back.  CPU 0 stays.
+bool cpu_online(unsigned cpu);
+unsigned cpus_online();
+void cpu_down(unsigned cpu);
+void cpu_up(unsigned cpu);
+
 // Per-CPU areas.
 uintptr_t percpu_base(unsigned cpu);
 void set_gs_for(unsigned cpu);

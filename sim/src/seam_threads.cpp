@@ -82,11 +82,11 @@ void splk_cond_resched(void) noexcept {
 
 bool splk_cpu_possible(unsigned int cpu) noexcept { return cpu < sim::cfg.ncpus; }
 int splk_cpu_to_node(unsigned int cpu) noexcept { return 0; }
-unsigned int splk_num_online_cpus(void) noexcept { return sim::cfg.ncpus; }
+unsigned int splk_num_online_cpus(void) noexcept { return sim::cpus_online(); }
 
 void splk_on_cpu(unsigned int cpu, void (*fn)(void*), void* arg) noexcept {
   sim::point("work_on_cpu");
-  if (cpu < sim::cfg.ncpus) sim::work_on_cpu(cpu, fn, arg);
+  if (sim::cpu_online(cpu)) sim::work_on_cpu(cpu, fn, arg);
 }
 
 void splk_on_each_cpu(void (*fn)(void*), void* arg) noexcept {

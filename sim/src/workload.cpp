@@ -454,6 +454,28 @@ void op_tq_destroy(Queue* q) {
   delete q;
 }
 
+// ---- CPU hotplug ------------------------------------------------------------------
+
+bool hotplug_busy;  // one at a time, as cpus_write_lock() makes it
+
+// A CPU other than 0 goes down (its magazines are drained by the core's
+// dead callback, as the hotplug state's teardown calls it) or comes back.
+void op_hotplug() {
+  if (cfg.ncpus < 2 || hotplug_busy) return;
+  const auto cpu = static_cast<unsigned>(rng.range(1, cfg.ncpus - 1));
+  hotplug_busy = true;
+  if (cpu_online(cpu)) {
+    note("CPU %u goes down", cpu);
+    cpu_down(cpu);
+    splk_core_cpu_dead(cpu);
+  } else {
+    note("CPU %u comes up", cpu);
+    cpu_up(cpu);
+  }
+  ++ops_done;
+  hotplug_busy = false;
+}
+
 // ---- Interrupts -----------------------------------------------------------------
 
 void irq_handler(unsigned) {
@@ -527,6 +549,8 @@ void step() {
     }
   } else if (r < 760) {
     op_free_hostile();
+  } else if (r < 763) {
+    op_hotplug();
   } else if (r < 765) {
     if (M.queues.size() < 4) op_tq_create();
   } else if (r < 767) {
