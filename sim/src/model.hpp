@@ -63,6 +63,7 @@ struct Task {
   int cancelling;  // cancels of it in flight (it may be off the queue already)
   bool done;       // its function returned
   unsigned sleep_ms;
+  bool normal;  // neither TQ_FRONT nor TQ_NOQUEUE nor delayed: FIFO
   void* entry;  // dispatch_ent: the caller's entry
 };
 
@@ -71,6 +72,8 @@ struct Queue {
   char name[32];
   bool dying;
   int users;
+  int nthreads;
+  taskqid_t last_normal;  // one thread: the normal tasks start in id order
   std::vector<Task*> tasks;
 };
 

@@ -297,6 +297,15 @@ void for_each_stats(const splk_cache_stats* s, void*) {
 void task_fn(void* arg) {
   auto* t = static_cast<Task*>(arg);
   if (t->cancelled) fail("model", "task %lu ran after its cancel returned 0", t->id);
+  // SPL's order: one thread takes the pending list first in, first out
+  // (the priority list, TQ_FRONT and due delayed tasks, may pass it).
+  Queue* q = t->queue;
+  if (q->nthreads == 1 && t->normal && t->id != TASKQID_INVALID) {
+    if (t->id < q->last_normal)
+      fail("model", "queue '%s' (one thread) started task %lu after task %lu: not FIFO", q->name,
+           t->id, q->last_normal);
+    q->last_normal = t->id;
+  }
   if (++t->runs > 1)
     fail("model", "task %lu (dispatch #%llu) ran twice", t->id,
          static_cast<unsigned long long>(t->seq));
@@ -320,6 +329,7 @@ Queue* op_tq_create() {
   const int minalloc = static_cast<int>(rng.below(5));
   const int maxalloc = rng.one_in(2) ? 0x7fffffff : minalloc + static_cast<int>(rng.below(8));
   q->tq = taskq_create(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags);
+  q->nthreads = nthreads;
   if (q->tq == nullptr) fail("model", "taskq_create of '%s' failed", q->name);
   M.queues.push_back(q);
   return q;
@@ -354,6 +364,7 @@ void op_dispatch(Queue* q, bool in_irq) {
   else if (rng.one_in(8))
     flags |= TQ_NOQUEUE | TQ_NOSLEEP;
   const unsigned kind = static_cast<unsigned>(rng.below(in_irq ? 2 : 4));
+  t->normal = kind != 2 && !(flags & (TQ_FRONT | TQ_NOQUEUE));
   taskqid_t id;
   if (kind == 1) {
     t->entry = ::operator new (SPLK_TQENT_SIZE, std::align_val_t{SPLK_TQENT_ALIGN});
