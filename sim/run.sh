@@ -12,6 +12,8 @@
 #  5. each directed scenario of sim/known-defects on the asan build: says
 #     whether the defect still reproduces (not counted as a failure: the
 #     list says it is known; a scenario that passes means the line can go)
+#  6. each scenario of sim/regressions (defects fixed since): fails if it
+#     reproduces again
 #
 # Exits non-zero on any report of steps 2-4.  SIM_QUICK=1 shortens 3-4
 # (make check's step).
@@ -85,6 +87,18 @@ grep -v '^#' "$here/known-defects" | while read -r name issue scenario what; do
 		grep -m1 'replay:' "$out/$scenario.log"
 	fi
 done
+
+echo "=== sim: fixed defects (sim/regressions), directed scenarios on the asan build"
+while read -r name issue scenario what; do
+	[ -n "$name" ] && [ "${name#\#}" = "$name" ] || continue
+	if "$out/asan/splksim" --seeds 1-40 --scenario "$scenario" > "$out/$scenario.log" 2>&1; then
+		echo "sim: $scenario: issue $issue stays fixed in seeds 1-40"
+	else
+		echo "sim: FAIL: $scenario: issue $issue is back ($what): $(grep -m1 -E 'FAIL|ERROR: AddressSanitizer' "$out/$scenario.log" | cut -c1-160)"
+		grep -m1 'replay:' "$out/$scenario.log"
+		failed=1
+	fi
+done < "$here/regressions"
 
 if [ "$failed" = 0 ]; then echo "sim: PASS"; else echo "sim: FAIL"; fi
 exit $failed

@@ -41,6 +41,8 @@ int main(int argc, char **argv)
 		SIZE_ALIGN("WAIT_QUEUE_HEAD", struct sim_waitq);
 		SIZE_ALIGN("RB_ROOT", struct sim_rb_root);
 		SIZE_ALIGN("XARRAY", struct sim_xarray);
+		/* Two pointers, as the kernel's struct callback_head. */
+		SIZE_ALIGN("RCU_HEAD", struct { void *next; void *func; });
 		printf("#endif\n");
 		return 0;
 	}

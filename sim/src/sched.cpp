@@ -35,6 +35,7 @@ uint64_t jiffies;
 uint64_t steps;
 Thread* current;
 void (*irq_hook)(unsigned cpu);
+void (*point_hook)();
 void (*timer_fn)(void* entry);
 
 namespace {
@@ -399,6 +400,8 @@ void trampoline() {
 
 }  // namespace
 
+const std::vector<Thread*>& threads() { return all_threads; }
+
 // ---- Public -------------------------------------------------------------------
 
 void init(const Config& c) {
@@ -489,6 +492,7 @@ int run_main(int (*fn)(void*), void* arg, const char* name) {
 void point(const char* what, Point kind) {
   Thread* t = current;
   if (t == &host || t == nullptr) return;
+  if (point_hook != nullptr) point_hook();
   ++steps;
   trace(what);
   if (cfg.max_steps != 0 && steps > cfg.max_steps)

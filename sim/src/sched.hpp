@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <ucontext.h>
 
+#include <vector>
+
 #include "rng.hpp"
 #include "sim_objects.h"
 
@@ -88,6 +90,7 @@ struct Thread {
   bool fault_inject;
   bool is_driver;              // a workload thread: never left blocked at the end
   unsigned expected_warnings;  // splk_warn()s its current call provokes
+  int rcu_nesting;             // splk_rcu_read_lock() depth
 };
 
 struct Config {
@@ -113,6 +116,11 @@ extern Thread* current;
 // Called by the scheduler at interrupt points, on the interrupted thread's
 // stack with in_irq set and interrupts off (the workload's handlers).
 extern void (*irq_hook)(unsigned cpu);
+// Called at every switch point before anything else (seam_rcu.cpp: the
+// grace periods that may have ended).
+extern void (*point_hook)();
+// Every thread ever spawned (never freed; dead ones are kDead).
+const std::vector<Thread*>& threads();
 
 void init(const Config& c);
 // Runs fn(arg) as the first simulated thread and returns when it ends

@@ -198,6 +198,14 @@ unsigned long splk_irq_save(void) noexcept {
 void splk_irq_restore(unsigned long flags) noexcept { irq_restore_raw(flags); }
 
 void splk_registry_lock_read(void) noexcept { read_lock(&registry, "registry down_read"); }
+// down_read_trylock(): fails while a writer holds the lock or waits.
+bool splk_registry_trylock_read(void) noexcept {
+  sim::point("registry down_read_trylock", sim::kLock);
+  if (registry.writer || registry.writers_waiting > 0) return false;
+  registry.readers++;
+  return true;
+}
+
 void splk_registry_unlock_read(void) noexcept { read_unlock(&registry, "registry up_read"); }
 void splk_registry_lock_write(void) noexcept { write_lock(&registry, "registry down_write"); }
 void splk_registry_unlock_write(void) noexcept { write_unlock(&registry, "registry up_write"); }

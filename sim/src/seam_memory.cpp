@@ -46,12 +46,16 @@ void splk_kfree(const void* ptr) noexcept {
   if (ptr != nullptr) sim::mem::free(ptr, sim::mem::kKmalloc, "kfree");
 }
 
-unsigned int splk_km_to_gfp(int km_flags) noexcept {
-  // The host's GFP bits: what the host's allocators look at.
+unsigned int splk_km_to_gfp(int km_flags, unsigned int) noexcept {
+  // The host's GFP bits: what the host's allocators look at.  The cache's
+  // extra flags are the kernel's bits, meaningless here: ignored.
   unsigned gfp = (km_flags & KM_NOSLEEP) ? sim::kGfpNowait : sim::kGfpKernel;
   if (km_flags & KM_PUSHPAGE) gfp |= sim::kGfpHigh;
   return gfp;
 }
+
+// The host has no zones and no __GFP_NOFAIL: nothing is unusable.
+unsigned int splk_gfp_unusable(unsigned int) noexcept { return 0; }
 
 void splk_vfree(void* ptr, size_t size) noexcept {
   sim::point("vfree", sim::kAlloc);

@@ -57,7 +57,13 @@ int spl_taskq_thread_priority = 1;
 int spl_taskq_thread_dynamic = 1;
 unsigned int spl_taskq_thread_sequential = 4;
 unsigned int spl_taskq_thread_timeout_ms = 5000;
-unsigned long splk_warnings;
+namespace {
+unsigned long warnings;
+}  // namespace
+
+unsigned long splk_warning_count(void) noexcept {
+  return __atomic_load_n(&warnings, __ATOMIC_RELAXED);
+}
 
 void splk_log(int level, const char* fmt, ...) noexcept {
   if (!sim::cfg.verbose) return;
@@ -75,7 +81,7 @@ void splk_warn(const char* fmt, ...) noexcept {
   char buf[512];
   vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
-  __atomic_fetch_add(&splk_warnings, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&warnings, 1, __ATOMIC_RELAXED);
   if (sim::current->expected_warnings > 0) {
     --sim::current->expected_warnings;
     sim::note("expected WARNING: %s", buf);

@@ -89,10 +89,6 @@ void splk_on_cpu(unsigned int cpu, void (*fn)(void*), void* arg) noexcept {
   if (sim::cpu_online(cpu)) sim::work_on_cpu(cpu, fn, arg);
 }
 
-void splk_on_each_cpu(void (*fn)(void*), void* arg) noexcept {
-  for (unsigned c = 0; c < sim::cfg.ncpus; ++c) splk_on_cpu(c, fn, arg);
-}
-
 void splk_fault_inject_current(bool on) noexcept { sim::current->fault_inject = on; }
 
 // ---- Task entries' kernel objects ----------------------------------------------

@@ -15,6 +15,7 @@
 #include "generated/taskq_sizes.h"
 #include "memory.hpp"
 #include "model.hpp"
+#include "rcu.hpp"
 #include "report.hpp"
 #include "sched.hpp"
 #include "seam.h"
@@ -658,7 +659,9 @@ void module_init() {
 
 void module_exit_and_check(bool expect_leaks) {
   splk_taskq_fini();
+  splk_drain_flush();
   splk_core_exit();
+  rcu_barrier();
   mem::drain_quarantine();
   const uint64_t leaked = mem::live(mem::kKmalloc) + mem::live(mem::kPages) +
                           mem::live(mem::kSlub) + mem::live(mem::kKinds);
