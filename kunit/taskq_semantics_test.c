@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Task queue semantics that must match SPL's (issue 10, item 9): the order
- * of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP throttling on maxalloc,
- * cancelling a caller-owned entry.  (One wake-up per dispatch is in
- * taskq_features_test.c, NULL queues in taskq_bad_input_test.c.)
+ * Task queue semantics that must match SPL's (issue 10, item 9; issue 22,
+ * item 1): the order of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP throttling
+ * on maxalloc, cancelling a caller-owned entry, waits for ids that are not
+ * outstanding.  (One wake-up per dispatch is in taskq_features_test.c,
+ * NULL queues in taskq_bad_input_test.c.)
  * Ordering is made deterministic by holding the queue's workers
  * (splk_taskq_hold(), test builds only) or by a blocker task on a
  * one-thread queue.
@@ -13,7 +14,9 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <sys/taskq.h>
 
 #include "splkmem_test.h"
@@ -196,12 +199,76 @@ static void taskq_noqueue_dynamic_grows(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/*
+ * taskq_wait_id() of an id that is neither queued nor running returns at
+ * once, as SPL's taskq_find() finds nothing: 0 (TASKQID_INVALID, which
+ * OpenZFS waits on after dmu_objset_upgrade_task_cb() reset
+ * os_upgrade_id), a finished task's id, an id never issued.  Each wait
+ * runs in a thread of its own so that a wait that never returns fails
+ * the case instead of hanging the run; such a thread and its queue are
+ * left behind (the case failed).
+ */
+struct sem_waiter {
+	taskq_t *tq;
+	taskqid_t id;
+	struct completion done;
+};
+
+static int sem_wait_id_fn(void *arg)
+{
+	struct sem_waiter *w = arg;
+
+	taskq_wait_id(w->tq, w->id);
+	complete(&w->done);
+	return 0;
+}
+
+/* True when taskq_wait_id(tq, id) returned within 2 s. */
+static bool sem_wait_id_returns(struct kunit *test, taskq_t *tq, taskqid_t id)
+{
+	struct sem_waiter *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	struct task_struct *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->tq = tq;
+	w->id = id;
+	init_completion(&w->done);
+	t = kthread_run(sem_wait_id_fn, w, "splk_wait_id");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	if (!wait_for_completion_timeout(&w->done, 2 * HZ)) {
+		KUNIT_FAIL(test, "taskq_wait_id(tq, %lu) did not return within 2 s", id);
+		return false;	/* w stays with the waiting thread */
+	}
+	kfree(w);
+	return true;
+}
+
+static void taskq_wait_id_not_outstanding_returns(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_wait_none", 2, defclsyspri, 0, 64, 0);
+	taskqid_t done_id;
+	bool ok;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	done_id = taskq_dispatch(tq, sem_task_fn, &fx->t[0], TQ_SLEEP);
+	KUNIT_ASSERT_NE(test, done_id, TASKQID_INVALID);
+	taskq_wait(tq);
+	msleep(20);		/* both workers idle again */
+	ok = sem_wait_id_returns(test, tq, TASKQID_INVALID);
+	ok = sem_wait_id_returns(test, tq, done_id) && ok;
+	ok = sem_wait_id_returns(test, tq, done_id + 1000) && ok;
+	if (ok)
+		taskq_destroy(tq);	/* else a waiter may still use it */
+}
+
 static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_front_tasks_run_in_order),
 	KUNIT_CASE(taskq_noqueue_goes_to_front),
 	KUNIT_CASE_SLOW(taskq_sleep_throttles_on_maxalloc),
 	KUNIT_CASE(taskq_cancel_dispatch_ent),
 	KUNIT_CASE(taskq_noqueue_dynamic_grows),
+	KUNIT_CASE(taskq_wait_id_not_outstanding_returns),
 	{}
 };
 

@@ -207,6 +207,9 @@ void taskq_wait(taskq_t *tq);
  * taskq_wait_id() - wait until one task is done (or cancelled)
  * @tq: the queue
  * @id: the task id
+ *
+ * Returns at once when @id is neither queued, delayed nor running: a task
+ * that finished, an id never issued, %TASKQID_INVALID (as SPL).
  */
 void taskq_wait_id(taskq_t *tq, taskqid_t id);
 

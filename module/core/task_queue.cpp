@@ -637,7 +637,10 @@ TaskEntry* TaskQueue::find_queued(taskqid_t id) {
   return nullptr;
 }
 
+// An idle worker's running is TASKQID_INVALID: that id is never running
+// (nor queued), so waits and cancels of it end at once, as in SPL.
 bool TaskQueue::is_running(taskqid_t id) const {
+  if (id == TASKQID_INVALID) return false;
   for (int i = 0; i < maxthreads_; ++i)
     if (workers_[i].running == id) return true;
   return false;
