@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Task queue semantics that must match SPL's (issue 10, item 9; issue 22,
- * item 1): the order of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP throttling
- * on maxalloc, cancelling a caller-owned entry, waits for ids that are not
- * outstanding.  (One wake-up per dispatch is in taskq_features_test.c,
- * NULL queues in taskq_bad_input_test.c.)
+ * items 1, 2): the order of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP
+ * throttling on maxalloc, cancelling a caller-owned entry, waits for ids
+ * that are not outstanding, and every return value of taskq_cancel_id().
+ * (One wake-up per dispatch is in taskq_features_test.c, NULL queues in
+ * taskq_bad_input_test.c.)
  * Ordering is made deterministic by holding the queue's workers
  * (splk_taskq_hold(), test builds only) or by a blocker task on a
  * one-thread queue.
@@ -262,6 +263,71 @@ static void taskq_wait_id_not_outstanding_returns(struct kunit *test)
 		taskq_destroy(tq);	/* else a waiter may still use it */
 }
 
+/*
+ * taskq_cancel_id() returns what SPL's returns in every state of a task:
+ * 0 when it was queued (pending, TQ_FRONT, delayed, delayed and due) and
+ * will not run; EBUSY while it runs and the caller does not wait; ENOENT
+ * once it ran and the caller waited, when it had finished, was cancelled
+ * already, is 0 or was never issued.
+ */
+static void sem_release_fn(void *arg)
+{
+	msleep(100);
+	complete(arg);
+}
+
+static void taskq_cancel_return_values_as_spl(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_cancel_rv", 1, defclsyspri, 0, 64, 0);
+	struct sem_task *t = fx->t;
+	taskqid_t finished, running, pending, front, delayed, due;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	finished = taskq_dispatch(tq, sem_task_fn, &t[0], TQ_SLEEP);
+	KUNIT_ASSERT_NE(test, finished, TASKQID_INVALID);
+	taskq_wait_id(tq, finished);
+	KUNIT_EXPECT_EQ(test, t[0].ran_at, 1);
+
+	t[1].gate = &fx->gate;
+	running = taskq_dispatch(tq, sem_task_fn, &t[1], TQ_SLEEP);
+	KUNIT_ASSERT_NE(test, running, TASKQID_INVALID);
+	wait_for_completion(&t[1].started);
+	pending = taskq_dispatch(tq, sem_task_fn, &t[2], TQ_SLEEP);
+	front = taskq_dispatch(tq, sem_task_fn, &t[3], TQ_FRONT);
+	delayed = taskq_dispatch_delay(tq, sem_task_fn, &t[4], TQ_SLEEP, jiffies + 60 * HZ);
+	due = taskq_dispatch_delay(tq, sem_task_fn, &t[5], TQ_SLEEP, jiffies);
+	KUNIT_ASSERT_NE(test, pending, TASKQID_INVALID);
+	KUNIT_ASSERT_NE(test, front, TASKQID_INVALID);
+	KUNIT_ASSERT_NE(test, delayed, TASKQID_INVALID);
+	KUNIT_ASSERT_NE(test, due, TASKQID_INVALID);
+	msleep(50);		/* "due" expired onto the priority list */
+
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, pending, 0), 0);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, front, 1), 0);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, delayed, 0), 0);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, due, 1), 0);
+	/* Cancelled already, finished, 0, never issued: not found. */
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, pending, i), ENOENT);
+		KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, finished, i), ENOENT);
+		KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, TASKQID_INVALID, i), ENOENT);
+		KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, due + 1000, i), ENOENT);
+	}
+	/* Running: busy without waiting; with waiting, not found once done. */
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, running, 0), EBUSY);
+	KUNIT_ASSERT_NE(test, taskq_dispatch(system_taskq, sem_release_fn, &fx->gate, TQ_SLEEP),
+			TASKQID_INVALID);
+	KUNIT_EXPECT_EQ(test, taskq_cancel_id(tq, running, 1), ENOENT);
+	KUNIT_EXPECT_EQ(test, t[1].ran_at, 2);	/* it had finished */
+	taskq_wait(tq);
+	msleep(20);
+	for (i = 2; i <= 5; i++)
+		KUNIT_EXPECT_EQ_MSG(test, t[i].ran_at, 0, "task %d ran after its cancel", i);
+	taskq_destroy(tq);
+}
+
 static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_front_tasks_run_in_order),
 	KUNIT_CASE(taskq_noqueue_goes_to_front),
@@ -269,6 +335,7 @@ static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_cancel_dispatch_ent),
 	KUNIT_CASE(taskq_noqueue_dynamic_grows),
 	KUNIT_CASE(taskq_wait_id_not_outstanding_returns),
+	KUNIT_CASE(taskq_cancel_return_values_as_spl),
 	{}
 };
 

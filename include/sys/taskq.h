@@ -191,9 +191,12 @@ int taskq_empty_ent(taskq_ent_t *ent);
  * @id:   the task id
  * @wait: when the task is running, wait for it to finish
  *
- * Returns 0 when the task was pending and will not run (the caller owns
- * its resources); %EBUSY when it is running and @wait is false; %ENOENT
- * when it is unknown, already done, or was running and has now finished.
+ * Returns, as SPL: 0 when the task was queued (pending, %TQ_FRONT,
+ * delayed, or delayed and due) and will not run (the caller owns its
+ * resources); %EBUSY when it is running and @wait is false; %ENOENT when
+ * it is not found (finished, cancelled already, never issued,
+ * %TASKQID_INVALID) or was running and has finished by the time this
+ * returns (@wait true).
  */
 int taskq_cancel_id(taskq_t *tq, taskqid_t id, int wait);
 
