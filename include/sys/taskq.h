@@ -136,9 +136,9 @@ void taskq_destroy(taskq_t *tq);
  *         %TQ_NOALLOC (fail rather than allocate an entry)
  *
  * Callable from any context with %TQ_NOSLEEP.  Returns the task id, or
- * %TASKQID_INVALID when it could not be queued.  A NULL @tq or @func,
- * unknown flags or a queue being destroyed: a WARN naming the queue and
- * %TASKQID_INVALID.
+ * %TASKQID_INVALID when it could not be queued (as SPL, also on a queue
+ * being destroyed, without a warning).  A NULL @tq or @func or unknown
+ * flags: a WARN naming the queue and %TASKQID_INVALID.
  */
 taskqid_t taskq_dispatch(taskq_t *tq, task_func_t func, void *arg,
 			 unsigned int flags);

@@ -310,12 +310,10 @@ bool TaskQueue::refuse(task_func_t* func, unsigned tq_flags, const char* what) {
   return false;
 }
 
-// Under lock_: a dispatch to a queue being destroyed gets a WARN naming it.
-bool TaskQueue::destroying(const char* what) {
-  if (active_) return false;
-  splk_warn("splkmem: %s to taskq '%s', which is being destroyed", what, name_);
-  return true;
-}
+// Under lock_: a queue being destroyed takes no new task.  SPL refuses
+// such a dispatch quietly (TASKQID_INVALID), and so do we: a task that
+// re-dispatches itself meets this at every destroy, and is no bug.
+bool TaskQueue::destroying() const { return !active_; }
 
 taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags,
                                   TaskEntry* entry) {
@@ -327,7 +325,7 @@ taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flag
   taskqid_t id;
   {
     SpinLockIrqGuard guard(lock_);
-    if (destroying("taskq_dispatch_ent")) {
+    if (destroying()) {
       entry->id = TASKQID_INVALID;
       return TASKQID_INVALID;
     }
@@ -435,7 +433,7 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     // sleeps in the throttle.
     SpinLockIrqGuard guard(lock_);
     if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
-    if (destroying("taskq_dispatch")) return TASKQID_INVALID;
+    if (destroying()) return TASKQID_INVALID;
     entry = free_.front();
     if (entry != nullptr) {
       kstd::IntrusiveList<TaskEntry>::remove(entry);
@@ -452,7 +450,7 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     entry = counted ? alloc_entry(tq_flags) : take_entry(tq_flags);
     if (entry == nullptr) return TASKQID_INVALID;
     SpinLockIrqGuard guard(lock_);
-    if (destroying("taskq_dispatch")) {
+    if (destroying()) {
       recycle(entry);
       return TASKQID_INVALID;
     }
@@ -477,7 +475,7 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
   bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
-    if (destroying("taskq_dispatch_delay")) {
+    if (destroying()) {
       recycle(entry);
       return TASKQID_INVALID;
     }

@@ -179,7 +179,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool is_running(taskqid_t id) const;
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
-  bool destroying(const char* what);
+  bool destroying() const;
   bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
   bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
   // Every thread at work.  ">=": a new thread may take a task before
