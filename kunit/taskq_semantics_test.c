@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Task queue semantics that must match SPL's (issue 10, item 9; issue 22,
- * items 1, 2): the order of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP
+ * items 1, 2 and 4): the order of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP
  * throttling on maxalloc, cancelling a caller-owned entry, waits for ids
- * that are not outstanding, and every return value of taskq_cancel_id().
- * (One wake-up per dispatch is in taskq_features_test.c, NULL queues in
- * taskq_bad_input_test.c.)
+ * that are not outstanding, every return value of taskq_cancel_id(), and
+ * TQ_NOQUEUE entries on a queue that can grow.  (One wake-up per dispatch
+ * is in taskq_features_test.c, NULL queues in taskq_bad_input_test.c.)
  * Ordering is made deterministic by holding the queue's workers
  * (splk_taskq_hold(), test builds only) or by a blocker task on a
  * one-thread queue.
@@ -328,6 +328,57 @@ static void taskq_cancel_return_values_as_spl(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/*
+ * taskq_dispatch_ent() with TQ_NOQUEUE, as SPL's: with a thread idle the
+ * entry is queued as a normal one; with every thread busy on a dynamic
+ * queue that can still grow, it becomes a TQ_FRONT entry (priority list)
+ * and a thread is added for it; with every thread busy and no room to
+ * grow, it is not queued.
+ */
+static void taskq_noqueue_ent_front_when_queue_can_grow(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	taskq_t *tq = taskq_create("splk_tq_noq_ent", 2, defclsyspri, 0, 64, TASKQ_DYNAMIC);
+	taskq_t *fixed = taskq_create("splk_tq_noq_fixed", 1, defclsyspri, 0, 64, 0);
+	struct sem_task *t = fx->t;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_ASSERT_NOT_NULL(test, fixed);
+	/* Idle thread: a normal entry. */
+	taskq_dispatch_ent(fixed, sem_task_fn, &t[0], TQ_NOQUEUE, &fx->ent[0]);
+	KUNIT_EXPECT_NE(test, fx->ent[0].tqent_id, TASKQID_INVALID);
+	KUNIT_EXPECT_EQ(test, fx->ent[0].tqent_flags & TQENT_LIST_MASK,
+			(uintptr_t)TQENT_LIST_PENDING);
+	taskq_wait(fixed);
+	KUNIT_EXPECT_GT(test, t[0].ran_at, 0);
+
+	/* Every thread busy, room for one more: front, and it runs. */
+	t[1].gate = &fx->gate;
+	KUNIT_ASSERT_NE(test, taskq_dispatch(tq, sem_task_fn, &t[1], TQ_SLEEP), TASKQID_INVALID);
+	wait_for_completion(&t[1].started);
+	taskq_dispatch_ent(tq, sem_task_fn, &t[2], TQ_NOQUEUE, &fx->ent[1]);
+	KUNIT_EXPECT_NE(test, fx->ent[1].tqent_id, TASKQID_INVALID);
+	KUNIT_EXPECT_EQ(test, fx->ent[1].tqent_flags & TQENT_LIST_MASK,
+			(uintptr_t)TQENT_LIST_PRIORITY);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&t[2].started, 10 * HZ), 0UL);
+
+	/* Every thread busy on a static queue: not queued, entry left alone. */
+	t[3].gate = &fx->gate;
+	KUNIT_ASSERT_NE(test, taskq_dispatch(fixed, sem_task_fn, &t[3], TQ_SLEEP),
+			TASKQID_INVALID);
+	wait_for_completion(&t[3].started);
+	taskq_init_ent(&fx->ent[2]);
+	taskq_dispatch_ent(fixed, sem_task_fn, &t[4], TQ_NOQUEUE, &fx->ent[2]);
+	KUNIT_EXPECT_TRUE(test, taskq_empty_ent(&fx->ent[2]));
+	complete_all(&fx->gate);
+	taskq_wait(tq);
+	taskq_wait(fixed);
+	KUNIT_EXPECT_GT(test, t[2].ran_at, 0);
+	KUNIT_EXPECT_EQ(test, t[4].ran_at, 0);
+	taskq_destroy(fixed);
+	taskq_destroy(tq);
+}
+
 static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_front_tasks_run_in_order),
 	KUNIT_CASE(taskq_noqueue_goes_to_front),
@@ -336,6 +387,7 @@ static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_noqueue_dynamic_grows),
 	KUNIT_CASE(taskq_wait_id_not_outstanding_returns),
 	KUNIT_CASE(taskq_cancel_return_values_as_spl),
+	KUNIT_CASE(taskq_noqueue_ent_front_when_queue_can_grow),
 	{}
 };
 

@@ -163,7 +163,9 @@ taskqid_t taskq_dispatch_delay(taskq_t *tq, task_func_t func, void *arg,
  * @tq:    the queue
  * @func:  the task
  * @arg:   its argument
- * @flags: %TQ_FRONT to run before what is pending
+ * @flags: %TQ_FRONT to run before what is pending; %TQ_NOQUEUE: not
+ *         queued when every thread is busy, unless the queue is dynamic
+ *         and can add a thread, when it is queued as %TQ_FRONT (as SPL)
  * @ent:   an entry initialized by taskq_init_ent() and not queued now
  *
  * Never allocates, callable from any context.  The entry is not touched

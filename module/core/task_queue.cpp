@@ -334,8 +334,13 @@ taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flag
       return TASKQID_INVALID;
     }
     // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
-    // left as it was); with one idle it runs next.
-    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
+    // left as it was), unless the queue can add a thread: then the entry
+    // goes in as TQ_FRONT, for that thread.  With a thread idle it is a
+    // normal entry.
+    if ((tq_flags & TQ_NOQUEUE) && all_busy()) {
+      if (!can_grow()) return TASKQID_INVALID;
+      tq_flags |= TQ_FRONT;
+    }
     entry->flags = TQENT_FLAG_PREALLOC;
     spawn = submit(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
     id = entry->id;
