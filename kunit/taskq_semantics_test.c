@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Task queue semantics that must match SPL's (issue 10, item 9; issue 22,
- * items 1, 2 and 4): the order of TQ_FRONT and TQ_NOQUEUE tasks, TQ_SLEEP
- * throttling on maxalloc, cancelling a caller-owned entry, waits for ids
- * that are not outstanding, every return value of taskq_cancel_id(), and
- * TQ_NOQUEUE entries on a queue that can grow.  (One wake-up per dispatch
- * is in taskq_features_test.c, NULL queues in taskq_bad_input_test.c.)
+ * items 1, 2, 4 and 5): the order of TQ_FRONT and TQ_NOQUEUE tasks,
+ * TQ_SLEEP throttling on maxalloc, cancelling a caller-owned entry, waits
+ * for ids that are not outstanding, every return value of
+ * taskq_cancel_id(), TQ_NOQUEUE entries on a queue that can grow, and the
+ * cap on TASKQ_PREPOPULATE.  (One wake-up per dispatch is in
+ * taskq_features_test.c, NULL queues in taskq_bad_input_test.c.)
  * Ordering is made deterministic by holding the queue's workers
  * (splk_taskq_hold(), test builds only) or by a blocker task on a
  * one-thread queue.
@@ -16,6 +17,7 @@
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/limits.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <sys/taskq.h>
@@ -379,6 +381,39 @@ static void taskq_noqueue_ent_front_when_queue_can_grow(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+/*
+ * TASKQ_PREPOPULATE preallocates minalloc entries, at most
+ * SPLK_TASKQ_PREPOPULATE_MAX (with a message): minalloc = maxalloc =
+ * INT_MAX would otherwise try 2^31 KM_SLEEP allocations.  The first
+ * queue asks for twice the cap, which an uncapped create still survives:
+ * the case stops there before it tries INT_MAX.
+ */
+static void taskq_prepopulate_is_capped(struct kunit *test)
+{
+	struct sem_fixture *fx = sem_fixture(test);
+	struct splk_taskq_stats st;
+	taskq_t *tq = taskq_create("splk_tq_prepop", 1, defclsyspri,
+				   2 * SPLK_TASKQ_PREPOPULATE_MAX,
+				   2 * SPLK_TASKQ_PREPOPULATE_MAX, TASKQ_PREPOPULATE);
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_get_stats(tq, &st);
+	taskq_destroy(tq);
+	KUNIT_ASSERT_EQ(test, st.nfree, SPLK_TASKQ_PREPOPULATE_MAX);
+
+	tq = taskq_create("splk_tq_prepop", 1, defclsyspri, INT_MAX, INT_MAX,
+			  TASKQ_PREPOPULATE);
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_get_stats(tq, &st);
+	KUNIT_EXPECT_EQ(test, st.nfree, SPLK_TASKQ_PREPOPULATE_MAX);
+	KUNIT_EXPECT_EQ(test, st.nalloc, SPLK_TASKQ_PREPOPULATE_MAX);
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, sem_task_fn, &fx->t[0], TQ_SLEEP),
+			TASKQID_INVALID);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, fx->t[0].ran_at, 1);
+	taskq_destroy(tq);
+}
+
 static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_front_tasks_run_in_order),
 	KUNIT_CASE(taskq_noqueue_goes_to_front),
@@ -388,6 +423,7 @@ static struct kunit_case taskq_semantics_cases[] = {
 	KUNIT_CASE(taskq_wait_id_not_outstanding_returns),
 	KUNIT_CASE(taskq_cancel_return_values_as_spl),
 	KUNIT_CASE(taskq_noqueue_ent_front_when_queue_can_grow),
+	KUNIT_CASE_SLOW(taskq_prepopulate_is_capped),
 	{}
 };
 

@@ -246,6 +246,12 @@ void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
 void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
 void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
 unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
+/*
+ * TASKQ_PREPOPULATE preallocates minalloc entries, but at most this many
+ * (with a message naming the queue): SPL would try minalloc KM_SLEEP
+ * allocations, 2^31 for INT_MAX.  More entries are allocated on demand.
+ */
+#define SPLK_TASKQ_PREPOPULATE_MAX 4096
 /* SPL's task queue module parameters (taskq_services.c). */
 extern int spl_taskq_thread_bind;
 extern int spl_taskq_thread_priority;

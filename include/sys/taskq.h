@@ -87,7 +87,8 @@ extern taskq_t *system_delay_taskq;
  *            %TASKQ_THREADS_CPU_PCT
  * @pri:      kernel priority: %maxclsyspri (nice -20) .. %minclsyspri
  *            (nice 19); %defclsyspri is nice 0
- * @minalloc: entries kept in the pool (preallocated with %TASKQ_PREPOPULATE)
+ * @minalloc: entries kept in the pool (preallocated with %TASKQ_PREPOPULATE,
+ *            at most 4096 of them, with a message: the rest on demand)
  * @maxalloc: entries in existence above which %TQ_NOSLEEP dispatches fail
  *            and %TQ_SLEEP dispatches are throttled (as SPL: polled every
  *            10 ms for up to a second, then allocated anyway)

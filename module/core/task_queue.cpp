@@ -83,7 +83,13 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->flags_ = flags;
 
   if (flags & TASKQ_PREPOPULATE) {
-    for (int i = 0; i < tq->minalloc_; ++i) {
+    int prepopulate = tq->minalloc_;
+    if (prepopulate > SPLK_TASKQ_PREPOPULATE_MAX) {
+      splk_log(1, "splkmem: taskq '%s': minalloc %d: preallocating %d entries, the rest on demand",
+               name, prepopulate, SPLK_TASKQ_PREPOPULATE_MAX);
+      prepopulate = SPLK_TASKQ_PREPOPULATE_MAX;
+    }
+    for (int i = 0; i < prepopulate; ++i) {
       auto* entry = static_cast<TaskEntry*>(splk_kmalloc_node(sizeof(TaskEntry), KM_SLEEP, -1));
       if (entry == nullptr) break;
       entry->init();

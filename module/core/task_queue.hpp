@@ -35,7 +35,8 @@
 //   their id, or the last task of the queue), not after every task.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
 //   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
-//   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
+//   (TASKQ_PREPOPULATE fills it with minalloc entries, at most
+//   SPLK_TASKQ_PREPOPULATE_MAX) or allocate one; at
 //   maxalloc entries TQ_NOSLEEP fails and TQ_SLEEP is throttled as SPL
 //   does (polls every 10 ms, at most 100 times, then allocates anyway).
 // - An entry the caller owns (TQENT_FLAG_PREALLOC) is never touched after
