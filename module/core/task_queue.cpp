@@ -12,6 +12,8 @@ constinit kstd::IntrusiveList<TaskQueue> g_queues;
 // The private queue that creates threads for dynamic queues (set once at
 // load, cleared at unload).
 constinit TaskQueue* g_dynamic_queue = nullptr;
+// Queues get kstat files (under splk_tq_registry_lock()).
+constinit bool g_kstats_on = false;
 }  // namespace
 
 // TaskEntry is laid over struct taskq_ent; the offsets are the C
@@ -134,6 +136,7 @@ bool TaskQueue::start_thread(int slot) {
   w->thread = thread;
   if (thread == nullptr) return false;
   ++nthreads_;
+  ++threads_created_;
   return true;
 }
 
@@ -146,6 +149,7 @@ void TaskQueue::register_queue() {
   for (TaskQueue* q : g_queues)
     if (__builtin_strcmp(q->name_, name_) == 0) instance_ = q->instance_ + 1;
   g_queues.push_back(this);
+  if (g_kstats_on) kstat_ = splk_tq_kstat_install(this, name_, instance_);
   splk_tq_registry_unlock();
 }
 
@@ -155,6 +159,9 @@ bool TaskQueue::unregister(TaskQueue* tq) {
   for (TaskQueue* q : g_queues) {
     if (q == tq) {
       kstd::IntrusiveList<TaskQueue>::remove(q);
+      // Its readers are done when this returns: none reads a freed queue.
+      if (q->kstat_ != nullptr) splk_tq_kstat_remove(q->kstat_);
+      q->kstat_ = nullptr;
       found = true;
       break;
     }
@@ -163,12 +170,32 @@ bool TaskQueue::unregister(TaskQueue* tq) {
   return found;
 }
 
-void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg) {
+// SPL's summary lists the newest queue first, /proc/spl/taskq the oldest.
+void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, bool newest_first) {
   splk_tq_registry_lock();
-  for (TaskQueue* q : g_queues) {
+  for (TaskQueue* q = newest_first ? g_queues.back() : g_queues.front(); q != nullptr;
+       q = newest_first ? g_queues.prev(q) : next_queue(q)) {
     splk_taskq_stats st;
     q->stats(&st);
     fn(&st, arg);
+  }
+  splk_tq_registry_unlock();
+}
+
+// The queue after @q on the registry, nullptr at the end.
+TaskQueue* TaskQueue::next_queue(TaskQueue* q) {
+  return q == g_queues.back() ? nullptr : static_cast<TaskQueue*>(q->next);
+}
+
+void TaskQueue::kstats_enable(bool on) {
+  splk_tq_registry_lock();
+  g_kstats_on = on;
+  for (TaskQueue* q : g_queues) {
+    if (on && q->kstat_ == nullptr) q->kstat_ = splk_tq_kstat_install(q, q->name_, q->instance_);
+    if (!on && q->kstat_ != nullptr) {
+      splk_tq_kstat_remove(q->kstat_);
+      q->kstat_ = nullptr;
+    }
   }
   splk_tq_registry_unlock();
 }
@@ -286,6 +313,7 @@ void TaskQueue::destroy() {
 // TQ_NOQUEUE runs next (head of the priority list), TQ_FRONT after the
 // earlier front tasks (tail of the priority list), others FIFO.
 void TaskQueue::enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags) {
+  ++dispatched_;
   entry->id = next_id_++;
   entry->func = func;
   entry->arg = arg;
@@ -499,6 +527,7 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
     entry->birth = splk_jiffies();
     entry->set_list(TQENT_LIST_DELAY);
     delay_.push_back(entry);
+    ++dispatched_delayed_;
     // Armed under lock_: expired() takes lock_, so it sees the entry queued.
     splk_tq_entry_arm(entry, when);
     spawn = all_busy() && want_spawn();
@@ -517,6 +546,7 @@ void TaskQueue::expired(TaskEntry* entry) {
     kstd::IntrusiveList<TaskEntry>::remove(entry);
     entry->birth = splk_jiffies();
     entry->set_list(TQENT_LIST_PRIORITY);
+    ++tq->delayed_requeued_;
     TaskEntry* after = nullptr;  // the last entry with a lower id
     for (TaskEntry* e : tq->prio_) {
       if (e->id > entry->id) break;
@@ -572,9 +602,11 @@ int TaskQueue::worker_main(void* arg) {
     // for the timeout, to see whether they may retire.
     const long timeout = tq->dynamic_ && w != &tq->workers_[0] ? tq->idle_timeout() : -1;
     tq->idle_.push_front(w);
+    ++tq->sleeps_;
     tq->lock_.unlock_irqrestore(irqflags);
     const long left = splk_tq_idle(timeout);
     irqflags = tq->lock_.lock_irqsave();
+    ++tq->sleeps_ended_;
     w->sequential = 0;
     if (!w->linked()) {
       // Woken by wake_first_idle(), which counted it.
@@ -587,6 +619,7 @@ int TaskQueue::worker_main(void* arg) {
     kstd::IntrusiveList<Worker>::remove(w);
     if (left == 0 && tq->try_retire(w)) break;
   }
+  ++tq->threads_destroyed_;
   tq->lock_.unlock_irqrestore(irqflags);
   return 0;
 }
@@ -607,6 +640,7 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   task_func_t* const func = entry->func;
   void* const arg = entry->arg;
   const bool owned_by_caller = entry->flags & TQENT_FLAG_PREALLOC;
+  const bool normal = (entry->flags & TQENT_LIST_MASK) == TQENT_LIST_PENDING;
   w->running = id;
   ++nactive_;
   if (has_work()) wake_idle_worker();  // the next one, see there
@@ -623,6 +657,7 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   *irqflags = lock_.lock_irqsave();
   w->running = TASKQID_INVALID;
   --nactive_;
+  ++(normal ? executed_normal_ : executed_priority_);
   if (!owned_by_caller) recycle(entry);
   if (!waiters_.empty() && ends_a_wait(id)) done_wq_.wake_all();
   // SPL: a thread that keeps finding work asks for help.  want_spawn()
@@ -678,6 +713,7 @@ int TaskQueue::cancel(taskqid_t id, bool wait) {
       entry->flags |= TQENT_FLAG_CANCEL;
       entry->set_list(TQENT_LIST_NONE);
       cancelled = entry;
+      ++cancelled_;
     } else if (!is_running(id)) {
       return SPLK_ENOENT;
     }
@@ -793,6 +829,18 @@ void TaskQueue::stats(splk_taskq_stats* out) {
   out->nfree = nfree_;
   out->wakeups = wakeups_;
   out->wakeups_nowork = wakeups_nowork_;
+  out->minalloc = minalloc_;
+  out->maxalloc = maxalloc_;
+  out->threads_created = threads_created_;
+  out->threads_destroyed = threads_destroyed_;
+  out->dispatched = dispatched_;
+  out->dispatched_delayed = dispatched_delayed_;
+  out->executed_normal = executed_normal_;
+  out->executed_priority = executed_priority_;
+  out->delayed_requeued = delayed_requeued_;
+  out->cancelled = cancelled_;
+  out->sleeps = sleeps_;
+  out->sleeps_ended = sleeps_ended_;
 }
 
 }  // namespace splkmem

@@ -125,7 +125,10 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   // The private queue that creates threads for dynamic queues.
   static void set_dynamic_queue(TaskQueue* tq);
   static TaskQueue* dynamic_queue();
-  static void for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg);
+  static void for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, bool newest_first);
+  // Every queue's kstat file, and those of queues created later (on), or
+  // none (off): splk_tq_kstat_install()/remove() under the registry lock.
+  static void kstats_enable(bool on);
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
@@ -149,6 +152,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   };
 
   TaskQueue() = default;
+  static TaskQueue* next_queue(TaskQueue* q);  // under the registry lock
   static int worker_main(void* worker);
   static void spawn_task(void* tq);
   void spawn_thread();
@@ -227,6 +231,18 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   int instance_;    // set by register_queue()
   uint64_t wakeups_;
   uint64_t wakeups_nowork_;
+  // SPL's kstat counters (splk_taskq_stats says what each counts).
+  uint64_t threads_created_;
+  uint64_t threads_destroyed_;
+  uint64_t dispatched_;
+  uint64_t dispatched_delayed_;
+  uint64_t executed_normal_;
+  uint64_t executed_priority_;
+  uint64_t delayed_requeued_;
+  uint64_t cancelled_;
+  uint64_t sleeps_;
+  uint64_t sleeps_ended_;
+  void* kstat_;  // the kstat file's handle, under the registry lock
   Worker* workers_;
 };
 

@@ -129,10 +129,12 @@ extern "C" void splk_tq_entry_expired(void* entry) noexcept {
   TaskQueue::expired(static_cast<TaskEntry*>(entry));
 }
 
-extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*),
-                                    void* arg) noexcept {
-  TaskQueue::for_each(fn, arg);
+extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*), void* arg,
+                                    bool newest_first) noexcept {
+  TaskQueue::for_each(fn, arg, newest_first);
 }
+
+extern "C" void splk_taskq_kstats_enable(bool on) noexcept { TaskQueue::kstats_enable(on); }
 
 extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }
 
