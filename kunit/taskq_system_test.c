@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SPL's task queue as the rest of the system sees it (issue 22, item 11):
- * the kstats in /proc/spl/kstat/taskq, read as text and checked against
- * the layout of OpenZFS 2.4.4's spl-kstat.c and the fields of its
+ * SPL's task queue as the rest of the system sees it (issue 22, items 11
+ * and 12): the kstats in /proc/spl/kstat/taskq, read as text and checked
+ * against the layout of OpenZFS 2.4.4's spl-kstat.c and the fields of its
  * spl-taskq.c (the expected lines below are written from those files, not
  * from ours; scripts/check-taskq-kstat.py, run by openzfs-abi-test.sh,
  * checks the files a stock kernel shows against the OpenZFS tarball
- * itself).
+ * itself); the spl_taskq_kick parameter.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -266,9 +266,98 @@ static void taskq_kstat_summary(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&runs), 2);
 }
 
+static int sys_threads(taskq_t *tq, int *max)
+{
+	struct splk_taskq_stats st;
+
+	splk_taskq_get_stats(tq, &st);
+	if (max)
+		*max = st.maxthreads;
+	return st.nthreads;
+}
+
+/* Polls (5 s at most) until @tq has @want threads; false if it never had. */
+static bool sys_wait_threads(taskq_t *tq, int want)
+{
+	int ms;
+
+	for (ms = 0; ms < 5000; ms += 20) {
+		if (sys_threads(tq, NULL) == want)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/* Writes a module parameter through sysfs, as a user would. */
+static void sys_write_param(struct kunit *test, const char *name, const char *val)
+{
+	char path[96];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/module/splkmem/parameters/%s", name);
+	f = filp_open(path, O_WRONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f), "open %s: %ld", path, PTR_ERR(f));
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	KUNIT_EXPECT_EQ_MSG(test, n, (ssize_t)strlen(val), "write %s to %s", val, path);
+}
+
+/*
+ * spl_taskq_kick (issue 22, item 12): a dynamic queue whose next task has
+ * waited more than 5 s gets one more thread; one whose task is younger
+ * does not.  The workers are held so that the tasks wait; the stuck
+ * task's birth (tqent_birth of the caller's entry) is set 6 s back
+ * rather than waiting 6 s.
+ */
+static void taskq_kick_spawns_for_stuck_queue(struct kunit *test)
+{
+	taskq_t *stuck = taskq_create("splk_tq_kick", 3, defclsyspri, 0, 8, TASKQ_DYNAMIC);
+	taskq_t *young = taskq_create("splk_tq_kick_young", 3, defclsyspri, 0, 8, TASKQ_DYNAMIC);
+	taskq_ent_t *ent = kunit_kzalloc(test, 2 * sizeof(*ent), GFP_KERNEL);
+	atomic_t *runs = kunit_kzalloc(test, sizeof(*runs), GFP_KERNEL);
+	char *val;
+
+	KUNIT_ASSERT_NOT_NULL(test, stuck);
+	KUNIT_ASSERT_NOT_NULL(test, young);
+	KUNIT_ASSERT_NOT_NULL(test, ent);
+	KUNIT_ASSERT_NOT_NULL(test, runs);
+	KUNIT_EXPECT_EQ(test, sys_threads(stuck, NULL), 1);
+	KUNIT_EXPECT_EQ(test, sys_threads(young, NULL), 1);
+	splk_taskq_hold(stuck, true);
+	splk_taskq_hold(young, true);
+	taskq_init_ent(&ent[0]);
+	taskq_init_ent(&ent[1]);
+	taskq_dispatch_ent(stuck, sys_task_fn, runs, 0, &ent[0]);
+	taskq_dispatch_ent(young, sys_task_fn, runs, 0, &ent[1]);
+	ent[0].tqent_birth = jiffies - 6 * HZ;
+
+	sys_write_param(test, "spl_taskq_kick", "1");
+	KUNIT_EXPECT_TRUE_MSG(test, sys_wait_threads(stuck, 2), "kicked queue has %d threads",
+			      sys_threads(stuck, NULL));
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, sys_threads(stuck, NULL), 2);
+	KUNIT_EXPECT_EQ(test, sys_threads(young, NULL), 1);
+	/* The value is not kept, as in SPL. */
+	val = sys_read(test, "/sys/module/splkmem/parameters/spl_taskq_kick");
+	KUNIT_ASSERT_NOT_NULL(test, val);
+	KUNIT_EXPECT_STREQ(test, val, "0\n");
+
+	splk_taskq_hold(stuck, false);
+	splk_taskq_hold(young, false);
+	taskq_wait(stuck);
+	taskq_wait(young);
+	KUNIT_EXPECT_EQ(test, atomic_read(runs), 2);
+	taskq_destroy(young);
+	taskq_destroy(stuck);
+}
+
 static struct kunit_case taskq_system_cases[] = {
 	KUNIT_CASE(taskq_kstat_per_queue),
 	KUNIT_CASE(taskq_kstat_summary),
+	KUNIT_CASE(taskq_kick_spawns_for_stuck_queue),
 	{}
 };
 

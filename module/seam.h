@@ -411,6 +411,12 @@ void splk_for_each_taskq(void (*fn)(const struct splk_taskq_stats *, void *),
  * every queue created from then on; without, every file is removed.
  */
 void splk_taskq_kstats_enable(bool on) SPLK_NOEXCEPT;
+/*
+ * SPL's spl_taskq_kick: every queue whose next task has waited longer than
+ * 5 s asks for one more thread (dynamic queues below their maximum).
+ * Returns how many queues had such a task.  May sleep.
+ */
+int splk_taskq_kick(void) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

@@ -170,6 +170,31 @@ bool TaskQueue::unregister(TaskQueue* tq) {
   return found;
 }
 
+// As SPL's spl_taskq_kick: a queue whose next task (the one a thread
+// would take now) was queued more than 5 s ago is stuck behind busy
+// threads; a dynamic queue below its maximum gets one more thread (a
+// static queue cannot grow, as in SPL, but is named all the same).
+int TaskQueue::kick_all() {
+  int stuck = 0;
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues) {
+    bool spawn;
+    {
+      SpinLockIrqGuard guard(q->lock_);
+      TaskEntry* next = q->prio_.empty() ? q->pend_.front() : q->prio_.front();
+      const long waited = next != nullptr ? static_cast<long>(splk_jiffies() - next->birth) : 0;
+      if (waited <= 5 * static_cast<long>(splk_kernel.hz)) continue;
+      spawn = q->want_spawn();
+    }
+    ++stuck;
+    splk_log(2, "splkmem: kicked taskq %s/%d%s", q->name_, q->instance_,
+             spawn ? ": one more thread" : " (it cannot add a thread)");
+    if (spawn) q->request_spawn();
+  }
+  splk_tq_registry_unlock();
+  return stuck;
+}
+
 // SPL's summary lists the newest queue first, /proc/spl/taskq the oldest.
 void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, bool newest_first) {
   splk_tq_registry_lock();

@@ -129,6 +129,9 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   // Every queue's kstat file, and those of queues created later (on), or
   // none (off): splk_tq_kstat_install()/remove() under the registry lock.
   static void kstats_enable(bool on);
+  // spl_taskq_kick: queues whose next task waited over 5 s ask for a
+  // thread; returns how many had such a task.
+  static int kick_all();
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);

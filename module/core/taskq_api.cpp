@@ -2,7 +2,7 @@
 //
 // The exported SPL task queue API (include/sys/taskq.h), the system
 // queues, and the module-wide task queue services the C glue calls
-// (/proc statistics, test hooks): thin wrappers around
+// (/proc statistics, spl_taskq_kick, test hooks): thin wrappers around
 // TaskQueue (task_queue.hpp).
 #include "task_queue.hpp"
 
@@ -135,6 +135,8 @@ extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*), 
 }
 
 extern "C" void splk_taskq_kstats_enable(bool on) noexcept { TaskQueue::kstats_enable(on); }
+
+extern "C" int splk_taskq_kick(void) noexcept { return TaskQueue::kick_all(); }
 
 extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }
 

@@ -96,6 +96,37 @@ module_param(spl_taskq_thread_priority, int, 0644);
 MODULE_PARM_DESC(spl_taskq_thread_priority,
 		 "Allow non-default priority for taskq threads");
 
+/*
+ * SPL's spl_taskq_kick: writing a nonzero number makes every queue whose
+ * next task has waited longer than 5 s ask for one more thread (dynamic
+ * queues below their maximum; each queue is logged).  Reads 0: the value
+ * is not kept, as in SPL.
+ */
+static unsigned int spl_taskq_kick;
+
+static int splk_taskq_kick_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int rc = kstrtouint(val, 0, &v);
+
+	if (rc) {
+		pr_err("splkmem: spl_taskq_kick: '%s' is not a number\n", val);
+		return rc;
+	}
+	if (v)
+		splk_taskq_kick();
+	return 0;
+}
+
+static const struct kernel_param_ops splk_taskq_kick_ops = {
+	.set = splk_taskq_kick_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(spl_taskq_kick, &splk_taskq_kick_ops, &spl_taskq_kick, 0644);
+MODULE_PARM_DESC(spl_taskq_kick,
+		 "Write nonzero to kick stuck taskqs to spawn more threads");
+
 #ifdef SPLKMEM_TEST_HOOKS
 /* Test builds: the suites shorten the idle timeout, bind, drop priorities. */
 EXPORT_SYMBOL_GPL(spl_taskq_thread_timeout_ms);
