@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SPL's task queue as the rest of the system sees it (issue 22, items 11
- * and 12): the kstats in /proc/spl/kstat/taskq, read as text and checked
+ * to 13): the kstats in /proc/spl/kstat/taskq, read as text and checked
  * against the layout of OpenZFS 2.4.4's spl-kstat.c and the fields of its
  * spl-taskq.c (the expected lines below are written from those files, not
  * from ours; scripts/check-taskq-kstat.py, run by openzfs-abi-test.sh,
  * checks the files a stock kernel shows against the OpenZFS tarball
- * itself); the spl_taskq_kick parameter.
+ * itself); the spl_taskq_kick parameter; CPU hotplug for
+ * TASKQ_THREADS_CPU_PCT queues.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
@@ -354,10 +357,73 @@ static void taskq_kick_spawns_for_stuck_queue(struct kunit *test)
 	taskq_destroy(stuck);
 }
 
+static void sys_add_cpu_back(void *cpu)
+{
+	add_cpu((unsigned long)cpu);	/* 0 when it is online already */
+}
+
+/*
+ * CPU hotplug (issue 22, item 13): a TASKQ_THREADS_CPU_PCT queue of 100 %
+ * has one thread a CPU; a CPU goes offline and one thread retires, it
+ * comes back and one thread more runs.  A dynamic one's maximum follows.
+ */
+static void taskq_cpu_pct_follows_hotplug(struct kunit *test)
+{
+	int cpu = cpumask_last(cpu_online_mask);
+	int ncpus = num_online_cpus();
+	atomic_t *runs = kunit_kzalloc(test, sizeof(*runs), GFP_KERNEL);
+	taskq_t *tq, *dyn;
+	int max, i, rc;
+
+	KUNIT_ASSERT_NOT_NULL(test, runs);
+	if (ncpus < 2 || cpu == 0)
+		kunit_skip(test, "needs a second online CPU");
+	tq = taskq_create("splk_tq_hotplug", 100, defclsyspri, 0, 64, TASKQ_THREADS_CPU_PCT);
+	dyn = taskq_create("splk_tq_hotplug_dyn", 100, defclsyspri, 0, 64,
+			   TASKQ_THREADS_CPU_PCT | TASKQ_DYNAMIC);
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	KUNIT_ASSERT_NOT_NULL(test, dyn);
+	KUNIT_EXPECT_EQ(test, sys_threads(tq, &max), ncpus);
+	KUNIT_EXPECT_EQ(test, max, ncpus);
+	sys_threads(dyn, &max);
+	KUNIT_EXPECT_EQ(test, max, ncpus);
+
+	rc = remove_cpu(cpu);
+	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "remove_cpu(%d)", cpu);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sys_add_cpu_back,
+							(void *)(unsigned long)cpu), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, sys_wait_threads(tq, ncpus - 1),
+			      "%d threads with %d CPUs online", sys_threads(tq, NULL), ncpus - 1);
+	sys_threads(tq, &max);
+	KUNIT_EXPECT_EQ(test, max, ncpus - 1);
+	sys_threads(dyn, &max);
+	KUNIT_EXPECT_EQ(test, max, ncpus - 1);
+	for (i = 0; i < 8; i++)
+		taskq_dispatch(tq, sys_task_fn, runs, TQ_SLEEP);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, atomic_read(runs), 8);
+
+	rc = add_cpu(cpu);
+	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "add_cpu(%d)", cpu);
+	KUNIT_EXPECT_TRUE_MSG(test, sys_wait_threads(tq, ncpus),
+			      "%d threads with %d CPUs online", sys_threads(tq, NULL), ncpus);
+	sys_threads(tq, &max);
+	KUNIT_EXPECT_EQ(test, max, ncpus);
+	sys_threads(dyn, &max);
+	KUNIT_EXPECT_EQ(test, max, ncpus);
+	for (i = 0; i < 8; i++)
+		taskq_dispatch(tq, sys_task_fn, runs, TQ_SLEEP);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, atomic_read(runs), 16);
+	taskq_destroy(dyn);
+	taskq_destroy(tq);
+}
+
 static struct kunit_case taskq_system_cases[] = {
 	KUNIT_CASE(taskq_kstat_per_queue),
 	KUNIT_CASE(taskq_kstat_summary),
 	KUNIT_CASE(taskq_kick_spawns_for_stuck_queue),
+	KUNIT_CASE_SLOW(taskq_cpu_pct_follows_hotplug),
 	{}
 };
 

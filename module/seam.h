@@ -253,6 +253,15 @@ unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
  */
 #define SPLK_TASKQ_PREPOPULATE_MAX 4096
 /*
+ * CPU hotplug for TASKQ_THREADS_CPU_PCT queues (taskq_services.c): a state
+ * whose callbacks call splk_taskq_cpus_changed() as a CPU comes online
+ * and before one goes down.  Set up by splk_taskq_init() (returns 0 or a
+ * negative errno), removed first by splk_taskq_fini() (a no-op when it
+ * was not set up).
+ */
+int splk_tq_hotplug_init(void) SPLK_NOEXCEPT;
+void splk_tq_hotplug_exit(void) SPLK_NOEXCEPT;
+/*
  * Per-queue kstat files, /proc/spl/kstat/taskq/<name>.<instance>
  * (taskq_proc.c).  Called under the queue registry lock: install returns
  * a handle (NULL when there is no kstat directory or no memory), remove
@@ -376,7 +385,7 @@ struct splk_taskq_stats {
 	int instance;			/* queues of the same name before it */
 	int nthreads;
 	int nactive;
-	int maxthreads;
+	int maxthreads;			/* CPU_PCT queues: from the CPUs online */
 	int minalloc;
 	int maxalloc;
 	int nalloc;
@@ -417,6 +426,12 @@ void splk_taskq_kstats_enable(bool on) SPLK_NOEXCEPT;
  * Returns how many queues had such a task.  May sleep.
  */
 int splk_taskq_kick(void) SPLK_NOEXCEPT;
+/*
+ * @ncpus CPUs are online, or will be once the one going down is gone:
+ * TASKQ_THREADS_CPU_PCT queues set their maximum from it, and a static
+ * one adds or retires threads to match.  May sleep (the registry lock).
+ */
+void splk_taskq_cpus_changed(unsigned int ncpus) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

@@ -62,9 +62,13 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
     splk_log(0, "splkmem: taskq '%s': unknown flags 0x%x", name, flags & ~kKnownTaskqFlags);
     return nullptr;
   }
+  // A CPU_PCT queue's thread count follows the online CPUs (cpus_changed()):
+  // it gets slots for every possible CPU.
+  const int pct = kstd::clamp(nthreads, 0, 100);
+  int nslots = nthreads;
   if (flags & TASKQ_THREADS_CPU_PCT) {
-    const int pct = kstd::clamp(nthreads, 0, 100);
     nthreads = kstd::max(1, static_cast<int>(splk_num_online_cpus()) * pct / 100);
+    nslots = kstd::clamp(static_cast<int>(splk_kernel.nr_cpu_ids) * pct / 100, nthreads, 1024);
   }
   if (nthreads < 1 || nthreads > 1024) {
     splk_log(0, "splkmem: taskq '%s': %d threads, want 1 to 1024", name, nthreads);
@@ -84,6 +88,7 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->pri_ = pri;
   tq->maxwaking_ = static_cast<int>(splk_num_online_cpus());
   tq->flags_ = flags;
+  tq->cpu_pct_ = pct;
 
   if (flags & TASKQ_PREPOPULATE) {
     int prepopulate = tq->minalloc_;
@@ -103,13 +108,14 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   }
 
   tq->workers_ =
-      static_cast<Worker*>(splk_kmalloc_node(nthreads * sizeof(Worker), KM_SLEEP | KM_ZERO, -1));
+      static_cast<Worker*>(splk_kmalloc_node(nslots * sizeof(Worker), KM_SLEEP | KM_ZERO, -1));
   if (tq->workers_ == nullptr) {
     tq->destroy();
     return nullptr;
   }
   tq->maxthreads_ = nthreads;
-  for (int i = 0; i < nthreads; ++i) {
+  tq->nslots_ = nslots;
+  for (int i = 0; i < nslots; ++i) {
     Worker* w = new (&tq->workers_[i]) Worker();
     w->queue = tq;
   }
@@ -195,6 +201,31 @@ int TaskQueue::kick_all() {
   return stuck;
 }
 
+// CPU hotplug, as SPL's spl_taskq_expand()/spl_taskq_prepare_down(): a
+// TASKQ_THREADS_CPU_PCT queue's maximum is its percentage of the CPUs
+// online.  A static queue starts threads up to it (through the spawn
+// queue: the hotplug callback does not wait for them) or lets the excess
+// retire as each finds no work (a busy thread finishes its tasks first);
+// a dynamic one grows and retires on demand within it.
+void TaskQueue::cpus_changed(unsigned ncpus) {
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues)
+    if (q->flags_ & TASKQ_THREADS_CPU_PCT) q->resize_for_cpus(ncpus);
+  splk_tq_registry_unlock();
+}
+
+void TaskQueue::resize_for_cpus(unsigned ncpus) {
+  int spawns = 0;
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (!active_) return;
+    maxthreads_ = kstd::clamp(static_cast<int>(ncpus) * cpu_pct_ / 100, 1, nslots_);
+    for (; !dynamic_ && nthreads_ + nspawn_ < maxthreads_; ++spawns) ++nspawn_;
+    if (nthreads_ > maxthreads_) wake_idle_workers();  // the excess retires
+  }
+  for (; spawns > 0; --spawns) request_spawn();
+}
+
 // SPL's summary lists the newest queue first, /proc/spl/taskq the oldest.
 void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, bool newest_first) {
   splk_tq_registry_lock();
@@ -257,7 +288,7 @@ void TaskQueue::spawn_thread() {
   {
     SpinLockIrqGuard guard(lock_);
     if (active_ && nthreads_ < maxthreads_) {
-      for (int i = 0; i < maxthreads_; ++i) {
+      for (int i = 0; i < nslots_; ++i) {
         if (workers_[i].thread == nullptr) {
           slot = i;
           workers_[i].thread = &workers_[i];  // reserved until created
@@ -296,10 +327,15 @@ bool TaskQueue::try_retire(Worker* w) {
   if (!dynamic_ || !active_ || w == &workers_[0] || nspawn_ != 0 || has_work() ||
       static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
     return false;
+  retire(w);
+  return true;
+}
+
+// Under lock_: @w's thread exits once lock_ is dropped; its slot is free.
+void TaskQueue::retire(Worker* w) {
   w->thread = nullptr;
   --nthreads_;
-  lastspawnstop_ = now;
-  return true;
+  lastspawnstop_ = splk_jiffies();
 }
 
 void TaskQueue::destroy() {
@@ -321,7 +357,7 @@ void TaskQueue::destroy() {
     splk_msleep(1);
   }
   // No thread retires once active_ is false: every slot in use is ours.
-  for (int i = 0; i < maxthreads_; ++i)
+  for (int i = 0; i < nslots_; ++i)
     if (workers_[i].thread != nullptr) splk_thread_stop(workers_[i].thread);
   splk_kfree(workers_);
   while (TaskEntry* entry = free_.front()) {
@@ -616,6 +652,11 @@ int TaskQueue::worker_main(void* arg) {
       tq->run(w, entry, &irqflags);
       continue;
     }
+    // Idle while the queue has more threads than the CPUs now allow.
+    if (tq->over_max(w)) {
+      tq->retire(w);
+      break;
+    }
     // Idle.  The state goes to sleeping before kthread_should_stop() is
     // read: kthread_stop() sets its flag first, then wakes the thread.
     splk_tq_prepare_idle();
@@ -711,7 +752,7 @@ TaskEntry* TaskQueue::find_queued(taskqid_t id) {
 // (nor queued), so waits and cancels of it end at once, as in SPL.
 bool TaskQueue::is_running(taskqid_t id) const {
   if (id == TASKQID_INVALID) return false;
-  for (int i = 0; i < maxthreads_; ++i)
+  for (int i = 0; i < nslots_; ++i)
     if (workers_[i].running == id) return true;
   return false;
 }
@@ -721,7 +762,7 @@ taskqid_t TaskQueue::lowest_outstanding() {
   kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
   for (auto* list : lists)
     for (TaskEntry* entry : *list) lowest = kstd::min(lowest, entry->id);
-  for (int i = 0; i < maxthreads_; ++i)
+  for (int i = 0; i < nslots_; ++i)
     if (workers_[i].running != TASKQID_INVALID) lowest = kstd::min(lowest, workers_[i].running);
   return lowest;
 }
@@ -826,7 +867,7 @@ bool TaskQueue::member(void* thread) const { return of_thread(thread) == this; }
 int TaskQueue::threads(void** out, int max) {
   SpinLockIrqGuard guard(lock_);
   int n = 0;
-  for (int i = 0; i < maxthreads_ && n < max; ++i)
+  for (int i = 0; i < nslots_ && n < max; ++i)
     if (workers_[i].thread != nullptr) out[n++] = workers_[i].thread;
   return n;
 }

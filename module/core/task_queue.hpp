@@ -132,6 +132,8 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   // spl_taskq_kick: queues whose next task waited over 5 s ask for a
   // thread; returns how many had such a task.
   static int kick_all();
+  // CPU hotplug: @ncpus CPUs are (or are about to be) online.
+  static void cpus_changed(unsigned ncpus);
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
@@ -164,6 +166,13 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool want_spawn();
   void request_spawn();  // no lock held
   bool try_retire(Worker* w);
+  void retire(Worker* w);
+  // Under lock_: a thread beyond maxthreads_ (the CPUs went down) other
+  // than the first; it retires when it finds no work.
+  bool over_max(const Worker* w) const {
+    return active_ && nthreads_ > maxthreads_ && w != &workers_[0];
+  }
+  void resize_for_cpus(unsigned ncpus);
   void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
 
   // Under lock_: wakes the most recently idle worker, if one sleeps and
@@ -225,7 +234,9 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   int nwaking_;     // workers woken that have not yet run
   int maxwaking_;   // online CPUs at creation: more on their way gain nothing
   int nthreads_;    // threads running
-  int maxthreads_;  // slots in workers_
+  int maxthreads_;  // threads allowed now (CPU_PCT queues: from the online CPUs)
+  int nslots_;      // slots in workers_: maxthreads_ with every possible CPU online
+  int cpu_pct_;     // TASKQ_THREADS_CPU_PCT: the percentage
   int nspawn_;      // thread creations requested, not finished
   bool dynamic_;
   unsigned long lastspawnstop_;  // jiffies of the last spawn or retirement

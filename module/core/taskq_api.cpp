@@ -2,7 +2,8 @@
 //
 // The exported SPL task queue API (include/sys/taskq.h), the system
 // queues, and the module-wide task queue services the C glue calls
-// (/proc statistics, spl_taskq_kick, test hooks): thin wrappers around
+// (/proc statistics, spl_taskq_kick, CPU hotplug, test hooks): thin
+// wrappers around
 // TaskQueue (task_queue.hpp).
 #include "task_queue.hpp"
 
@@ -138,6 +139,10 @@ extern "C" void splk_taskq_kstats_enable(bool on) noexcept { TaskQueue::kstats_e
 
 extern "C" int splk_taskq_kick(void) noexcept { return TaskQueue::kick_all(); }
 
+extern "C" void splk_taskq_cpus_changed(unsigned int ncpus) noexcept {
+  TaskQueue::cpus_changed(ncpus);
+}
+
 extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }
 
 extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcept {
@@ -167,12 +172,16 @@ extern "C" int splk_taskq_init(void) noexcept {
     splk_taskq_fini();
     return -SPLK_ENOMEM;
   }
-  return 0;
+  // TASKQ_THREADS_CPU_PCT queues follow CPU hotplug from here on.
+  const int rc = splk_tq_hotplug_init();
+  if (rc != 0) splk_taskq_fini();
+  return rc;
 }
 
 // The system queues first: destroying a dynamic queue waits for its
 // thread creations, which run on the spawn queue.
 extern "C" void splk_taskq_fini(void) noexcept {
+  splk_tq_hotplug_exit();  // no callback reaches a queue from here on
   if (system_delay_taskq != nullptr) taskq_destroy(system_delay_taskq);
   system_delay_taskq = nullptr;
   if (system_taskq != nullptr) taskq_destroy(system_taskq);
