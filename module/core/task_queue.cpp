@@ -324,8 +324,8 @@ void TaskQueue::spawn_thread() {
 // (SPL's rate limit).
 bool TaskQueue::try_retire(Worker* w) {
   const unsigned long now = splk_jiffies();
-  if (!dynamic_ || !active_ || w == &workers_[0] || nspawn_ != 0 || has_work() ||
-      static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
+  if (!dynamic_ || !active_ || w == &workers_[0] || w->thread != w->self || nspawn_ != 0 ||
+      has_work() || static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
     return false;
   retire(w);
   return true;

@@ -168,9 +168,11 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool try_retire(Worker* w);
   void retire(Worker* w);
   // Under lock_: a thread beyond maxthreads_ (the CPUs went down) other
-  // than the first; it retires when it finds no work.
+  // than the first; it retires when it finds no work.  Only once
+  // start_thread() counted it (set w->thread): before that, its retiring
+  // would uncount another thread, and the slot would name a thread gone.
   bool over_max(const Worker* w) const {
-    return active_ && nthreads_ > maxthreads_ && w != &workers_[0];
+    return active_ && nthreads_ > maxthreads_ && w != &workers_[0] && w->thread == w->self;
   }
   void resize_for_cpus(unsigned ncpus);
   void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
