@@ -84,7 +84,8 @@ extern taskq_t *system_delay_taskq;
  * taskq_create() - create a task queue and start its threads
  * @name:     name, at most %TASKQ_NAMELEN characters; threads are "name/N"
  * @nthreads: threads (1-1024), or a percentage of the CPUs with
- *            %TASKQ_THREADS_CPU_PCT
+ *            %TASKQ_THREADS_CPU_PCT (of the CPUs online: the count
+ *            follows CPU hotplug, as SPL's)
  * @pri:      kernel priority: %maxclsyspri (nice -20) .. %minclsyspri
  *            (nice 19); %defclsyspri is nice 0
  * @minalloc: entries kept in the pool (preallocated with %TASKQ_PREPOPULATE,
