@@ -91,6 +91,15 @@ void splk_on_cpu(unsigned int cpu, void (*fn)(void*), void* arg) noexcept {
 
 void splk_fault_inject_current(bool on) noexcept { sim::current->fault_inject = on; }
 
+// The task queues' hotplug state: the workload's hotplug operation calls
+// splk_taskq_cpus_changed() itself, where the kernel's callbacks would.
+int splk_tq_hotplug_init(void) noexcept { return 0; }
+void splk_tq_hotplug_exit(void) noexcept {}
+
+// No /proc on the host: no kstat file, as when the directory is missing.
+void* splk_tq_kstat_install(void*, const char*, int) noexcept { return nullptr; }
+void splk_tq_kstat_remove(void*) noexcept {}
+
 // ---- Task entries' kernel objects ----------------------------------------------
 
 void splk_tq_entry_kernel_init(void* entry) noexcept {

@@ -496,11 +496,15 @@ void op_hotplug() {
   hotplug_busy = true;
   if (cpu_online(cpu)) {
     note("CPU %u goes down", cpu);
+    // The task queues' state runs before the CPU goes (as the kernel's
+    // online state's teardown), the core's dead callback after.
+    splk_taskq_cpus_changed(cpus_online() - 1);
     cpu_down(cpu);
     splk_core_cpu_dead(cpu);
   } else {
     note("CPU %u comes up", cpu);
     cpu_up(cpu);
+    splk_taskq_cpus_changed(cpus_online());
   }
   ++ops_done;
   hotplug_busy = false;
