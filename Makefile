@@ -21,6 +21,8 @@
 #   make zfs-test-kasan  the splkmem flavour of it on a KASAN test kernel
 #                     (kmemleak, no lockdep); not part of make check
 #                     (bench/results/zfs-kasan.md)
+#   make sim          the core on the host: a deterministic simulation
+#                     under sanitizers (sim/README.md)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -34,7 +36,7 @@ KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
 .PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test \
-	zfs-test-kasan
+	zfs-test-kasan sim
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
 export OPENZFS_TARBALL
@@ -74,3 +76,6 @@ zfs-test:
 
 zfs-test-kasan:
 	ZFS_TEST_KERNEL=kasan scripts/zfs-test.sh --results bench/results
+
+sim:
+	sim/run.sh

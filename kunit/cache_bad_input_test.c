@@ -6,8 +6,10 @@
  * has objects and NULL caches are reported with exactly one WARN each and
  * change nothing.
  */
+#include <linux/cpumask.h>
 #include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -310,6 +312,62 @@ static void free_bad_pointers_header_tags(struct kunit *test)
 	splk_test_cache_destroy(test, c);
 }
 
+static void cbi_unpin(void *mask)
+{
+	set_cpus_allowed_ptr(current, mask);
+}
+
+/*
+ * The same caller's bugs, on a cache without a destructor, from one CPU
+ * (pinned), where a free finds the slot through the CPU's hint, the slab
+ * of its last free (module/core/tag_slots.hpp): each bad pointer into the
+ * hint's slab is refused as through the index, and a slab reaped since
+ * is no hint any more.
+ */
+static void free_bad_pointers_through_hint(struct kunit *test)
+{
+	const size_t size = SZ_128K;
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_bad_hint", size,
+							   PAGE_SIZE, NULL, NULL, NULL,
+							   KMC_KVMEM);
+	struct cpumask *saved = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	struct splk_cache_stats st;
+	void *a, *b, *d;
+
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	cpumask_copy(saved, current->cpus_ptr);
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cbi_unpin, saved), 0);
+
+	/* One slab holds all three (8 objects a slab at 128 KiB). */
+	a = cbi_alloc(test, c);
+	b = cbi_alloc(test, c);
+	d = cbi_alloc(test, c);
+	cbi_free_ok(test, c, a);	/* the index; the slab becomes the hint */
+	cbi_expect_free_refused(test, c, a);	/* already free */
+	cbi_expect_free_refused(test, c, b + PAGE_SIZE);	/* interior */
+	cbi_expect_free_refused(test, c, b + 8);
+	cbi_expect_free_refused(test, c, b - PAGE_SIZE);
+	cbi_free_ok(test, c, b);	/* through the hint */
+	cbi_expect_free_refused(test, c, b);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.obj_alloc - st.mag_objs, 1ULL);	/* d */
+
+	/* The slab goes: a stale pointer into it is unknown, hint or not. */
+	cbi_free_ok(test, c, d);
+	splk_test_reap_all_cpus(c->skc);
+	splk_test_cache_stats(test, c, &st);
+	KUNIT_EXPECT_EQ(test, st.slab_total, 0ULL);
+	cbi_expect_free_refused(test, c, d);
+
+	a = cbi_alloc(test, c);
+	memset(a, 0x5a, size);
+	cbi_free_ok(test, c, a);
+	cbi_free_ok(test, c, cbi_alloc(test, c));
+	splk_test_cache_destroy(test, c);
+}
+
 /* One CPU's round trip of an object, written after its free. */
 struct cbi_waf {
 	spl_kmem_cache_t *skc;
@@ -555,6 +613,7 @@ static struct kunit_case cache_bad_input_cases[] = {
 	KUNIT_CASE(free_interior_pointer_kmc_slab),
 	KUNIT_CASE(free_vmalloc_start),
 	KUNIT_CASE(free_bad_pointers_header_tags),
+	KUNIT_CASE(free_bad_pointers_through_hint),
 	KUNIT_CASE(alloc_after_write_after_free_header_tags),
 	KUNIT_CASE(free_twice),
 	KUNIT_CASE(free_twice_kmc_slab),

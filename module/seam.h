@@ -280,6 +280,30 @@ void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
 void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
 void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
 unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
+/*
+ * TASKQ_PREPOPULATE preallocates minalloc entries, but at most this many
+ * (with a message naming the queue): SPL would try minalloc KM_SLEEP
+ * allocations, 2^31 for INT_MAX.  More entries are allocated on demand.
+ */
+#define SPLK_TASKQ_PREPOPULATE_MAX 4096
+/*
+ * CPU hotplug for TASKQ_THREADS_CPU_PCT queues (taskq_services.c): a state
+ * whose callbacks call splk_taskq_cpus_changed() as a CPU comes online
+ * and before one goes down.  Set up by splk_taskq_init() (returns 0 or a
+ * negative errno), removed first by splk_taskq_fini() (a no-op when it
+ * was not set up).
+ */
+int splk_tq_hotplug_init(void) SPLK_NOEXCEPT;
+void splk_tq_hotplug_exit(void) SPLK_NOEXCEPT;
+/*
+ * Per-queue kstat files, /proc/spl/kstat/taskq/<name>.<instance>
+ * (taskq_proc.c).  Called under the queue registry lock: install returns
+ * a handle (NULL when there is no kstat directory or no memory), remove
+ * takes the file away and waits for its readers.  The file reads the
+ * queue through splk_taskq_get_stats().
+ */
+void *splk_tq_kstat_install(void *tq, const char *name, int instance) SPLK_NOEXCEPT;
+void splk_tq_kstat_remove(void *handle) SPLK_NOEXCEPT;
 /* SPL's task queue module parameters (taskq_services.c). */
 extern int spl_taskq_thread_bind;
 extern int spl_taskq_thread_priority;
@@ -402,13 +426,18 @@ int splk_taskq_init(void) SPLK_NOEXCEPT;
 void splk_taskq_fini(void) SPLK_NOEXCEPT;
 /* Test builds: while @on, the queue's workers take no task. */
 void splk_taskq_hold(taskq_t *tq, bool on) SPLK_NOEXCEPT;
-/* Statistics of one queue, for /proc/spl/taskq and the tests. */
+/*
+ * Statistics of one queue, for /proc/spl/taskq, the kstats and the tests.
+ * The counters count since the queue was created.
+ */
 struct splk_taskq_stats {
 	const char *name;		/* valid during the callback only */
 	int instance;			/* queues of the same name before it */
 	int nthreads;
 	int nactive;
-	int maxthreads;
+	int maxthreads;			/* CPU_PCT queues: from the CPUs online */
+	int minalloc;
+	int maxalloc;
 	int nalloc;
 	int nfree;
 	int npend;			/* normal tasks queued */
@@ -418,11 +447,41 @@ struct splk_taskq_stats {
 	int pri;
 	uint64_t wakeups;		/* idle workers woken */
 	uint64_t wakeups_nowork;	/* ... that found nothing to run */
+	uint64_t threads_created;
+	uint64_t threads_destroyed;	/* retired or stopped */
+	uint64_t dispatched;		/* taskq_dispatch(), _ent() */
+	uint64_t dispatched_delayed;	/* taskq_dispatch_delay() */
+	uint64_t executed_normal;	/* taken from the pending list */
+	uint64_t executed_priority;	/* from the priority list */
+	uint64_t delayed_requeued;	/* delayed tasks whose time came */
+	uint64_t cancelled;		/* cancelled before they ran */
+	uint64_t sleeps;		/* a worker went to sleep idle */
+	uint64_t sleeps_ended;		/* ... and woke (woken or timed out) */
 };
 void splk_taskq_get_stats(taskq_t *tq, struct splk_taskq_stats *out) SPLK_NOEXCEPT;
-/* Calls @fn for every queue, oldest first, under the queue registry lock. */
+/*
+ * Calls @fn for every queue under the queue registry lock, oldest first
+ * or (@newest_first) newest first.
+ */
 void splk_for_each_taskq(void (*fn)(const struct splk_taskq_stats *, void *),
-			 void *arg) SPLK_NOEXCEPT;
+			 void *arg, bool newest_first) SPLK_NOEXCEPT;
+/*
+ * With @on, every queue gets its kstat file (splk_tq_kstat_install()), and
+ * every queue created from then on; without, every file is removed.
+ */
+void splk_taskq_kstats_enable(bool on) SPLK_NOEXCEPT;
+/*
+ * SPL's spl_taskq_kick: every queue whose next task has waited longer than
+ * 5 s asks for one more thread (dynamic queues below their maximum).
+ * Returns how many queues had such a task.  May sleep.
+ */
+int splk_taskq_kick(void) SPLK_NOEXCEPT;
+/*
+ * @ncpus CPUs are online, or will be once the one going down is gone:
+ * TASKQ_THREADS_CPU_PCT queues set their maximum from it, and a static
+ * one adds or retires threads to match.  May sleep (the registry lock).
+ */
+void splk_taskq_cpus_changed(unsigned int ncpus) SPLK_NOEXCEPT;
 
 /* Statistics of one cache, a snapshot for /proc and the tests. */
 struct splk_cache_stats {

@@ -4,6 +4,9 @@
 #  1. dependencies (apt), the debug test kernel (built once, cached)
 #  2. lint: checkpatch + clang-format
 #  3. the C++ subset check rejects its fixtures
+#  3b. the core on the host (make sim, quick: at most 3 minutes): the
+#     deterministic simulation's fixed seeds and a time-boxed random run
+#     under ASan/UBSan, steering around sim/known-defects
 #  4. splkmem + KUnit suites built against the test kernel, run in QEMU
 #     (KASAN, lockdep, kmemleak): every suite must report, every case pass,
 #     no kernel splat outside the expected-warning regions; then the same
@@ -161,6 +164,8 @@ step "lint (checkpatch, clang-format)" "$here/lint.sh"
 step "C++ subset check rejects its fixtures" "$here/test-cxx-subset.sh" "$kernel_tree"
 step "fast-path asm generator takes and refuses what it should" \
 	"$here/test-fastpath-asm.sh" "$kernel_tree"
+step "the core on the host: deterministic simulation (make sim, quick)" \
+	env SIM_QUICK=1 timeout 175 "$top/sim/run.sh"
 step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qemu
 step "KUnit in QEMU on the KCSAN kernel (data races, lockdep)" kunit_kcsan
 step "DKMS build for Debian 6.1 and 6.12" dkms_build

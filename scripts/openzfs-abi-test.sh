@@ -3,7 +3,8 @@
 # tests/openzfs-abi/ against OpenZFS 2.4.4's own SPL headers (from its
 # tarball) and splkmem's Module.symvers, boot Debian's stock 6.12 in QEMU,
 # load splkmem and then the consumer, which embeds taskq_ent_t in its own
-# structures and uses every task queue symbol spl-taskq.c exports.
+# structures and uses every task queue symbol spl-taskq.c exports; then
+# check the task queue kstats' format against OpenZFS's source.
 # Exit 0: passed; 1: failed; 2: skipped (no OpenZFS tarball).
 set -euo pipefail
 
@@ -33,6 +34,12 @@ fi
 cat > "$out/job.sh" <<'JOB'
 insmod splkmem.ko
 insmod openzfs_abi_consumer.ko
+# The task queue kstats as a tool reads them, for check-taskq-kstat.py.
+for f in summary spl_system_taskq.0; do
+	echo "taskq-kstat-begin /proc/spl/kstat/taskq/$f"
+	cat /proc/spl/kstat/taskq/$f
+	echo "taskq-kstat-end"
+done
 rmmod openzfs_abi_consumer
 rmmod splkmem
 JOB
@@ -43,5 +50,7 @@ rc=0
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-300} "$here/qemu-run.sh" "$vmlinuz" "$out/abi.cpio" "$log" || rc=1
 grep -a "openzfs-abi:" "$log" || true
 grep -aq "openzfs-abi: PASS" "$log" || rc=1
+# The kstat files' format against OpenZFS's own spl-taskq.c and spl-kstat.c.
+python3 "$here/check-taskq-kstat.py" "$OPENZFS_TARBALL" "$log" || rc=1
 python3 "$here/check-console.py" "$log" || rc=1
 exit $rc

@@ -177,9 +177,9 @@ kstat() {  # a figure of /proc/spl/kstat/zfs/$1, 0 without zfs.ko
 meminfo_kib() {
 	awk -v k="$1" '$1 == k ":" { print $2 }' /proc/meminfo
 }
-# The task queues' summary, one line a queue: splkmem's, or SPL's kstat.
-taskq_summary=/proc/spl/taskq-all
-[ "$FLAVOUR" = splkmem ] || taskq_summary=/proc/spl/kstat/taskq/summary
+# The task queues' summary, one line a queue: SPL's kstat, which splkmem
+# serves in the same format.
+taskq_summary=/proc/spl/kstat/taskq/summary
 # One sample, in one process: the table into /tmp/slab.cur, and "slab
 # bytes, emergency objects allocated, Slab + VmallocUsed bytes".
 sample() {
@@ -228,6 +228,7 @@ load zfs.ko
 if [ "$FLAVOUR" = splkmem ]; then
 	# The cache and the task queue are splkmem's, /proc/spl is shared.
 	[ -r /proc/spl/taskq ] || fail "no /proc/spl/taskq"
+	[ -r /proc/spl/kstat/taskq/summary ] || fail "no /proc/spl/kstat/taskq/summary"
 	[ -d /proc/spl/kstat/zfs ] || fail "no /proc/spl/kstat/zfs"
 	# spl.ko and zfs.ko took their cache and taskq symbols from splkmem.
 	users=$(awk '$1 == "splkmem" { print $4 }' /proc/modules)
@@ -374,7 +375,8 @@ if [ "$FLAVOUR" = splkmem ]; then
 	unload spl
 	n=$(awk 'NR > 2' /proc/spl/kmem/slab | wc -l)
 	[ "$n" = 0 ] || { cat /proc/spl/kmem/slab; fail "$n caches left after rmmod spl"; }
-	[ ! -e /proc/spl/kstat ] || fail "/proc/spl/kstat left after rmmod spl"
+	# /proc/spl/kstat is splkmem's; spl.ko's kstats (zfs/...) must be gone.
+	[ ! -e /proc/spl/kstat/zfs ] || fail "/proc/spl/kstat/zfs left after rmmod spl"
 	unload splkmem
 	[ ! -e /proc/spl ] || fail "/proc/spl left after rmmod splkmem"
 else

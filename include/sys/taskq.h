@@ -84,10 +84,12 @@ extern taskq_t *system_delay_taskq;
  * taskq_create() - create a task queue and start its threads
  * @name:     name, at most %TASKQ_NAMELEN characters; threads are "name/N"
  * @nthreads: threads (1-1024), or a percentage of the CPUs with
- *            %TASKQ_THREADS_CPU_PCT
+ *            %TASKQ_THREADS_CPU_PCT (of the CPUs online: the count
+ *            follows CPU hotplug, as SPL's)
  * @pri:      kernel priority: %maxclsyspri (nice -20) .. %minclsyspri
  *            (nice 19); %defclsyspri is nice 0
- * @minalloc: entries kept in the pool (preallocated with %TASKQ_PREPOPULATE)
+ * @minalloc: entries kept in the pool (preallocated with %TASKQ_PREPOPULATE,
+ *            at most 4096 of them, with a message: the rest on demand)
  * @maxalloc: entries in existence above which %TQ_NOSLEEP dispatches fail
  *            and %TQ_SLEEP dispatches are throttled (as SPL: polled every
  *            10 ms for up to a second, then allocated anyway)
@@ -136,9 +138,9 @@ void taskq_destroy(taskq_t *tq);
  *         %TQ_NOALLOC (fail rather than allocate an entry)
  *
  * Callable from any context with %TQ_NOSLEEP.  Returns the task id, or
- * %TASKQID_INVALID when it could not be queued.  A NULL @tq or @func,
- * unknown flags or a queue being destroyed: a WARN naming the queue and
- * %TASKQID_INVALID.
+ * %TASKQID_INVALID when it could not be queued (as SPL, also on a queue
+ * being destroyed, without a warning).  A NULL @tq or @func or unknown
+ * flags: a WARN naming the queue and %TASKQID_INVALID.
  */
 taskqid_t taskq_dispatch(taskq_t *tq, task_func_t func, void *arg,
 			 unsigned int flags);
@@ -163,7 +165,9 @@ taskqid_t taskq_dispatch_delay(taskq_t *tq, task_func_t func, void *arg,
  * @tq:    the queue
  * @func:  the task
  * @arg:   its argument
- * @flags: %TQ_FRONT to run before what is pending
+ * @flags: %TQ_FRONT to run before what is pending; %TQ_NOQUEUE: not
+ *         queued when every thread is busy, unless the queue is dynamic
+ *         and can add a thread, when it is queued as %TQ_FRONT (as SPL)
  * @ent:   an entry initialized by taskq_init_ent() and not queued now
  *
  * Never allocates, callable from any context.  The entry is not touched
@@ -191,9 +195,12 @@ int taskq_empty_ent(taskq_ent_t *ent);
  * @id:   the task id
  * @wait: when the task is running, wait for it to finish
  *
- * Returns 0 when the task was pending and will not run (the caller owns
- * its resources); %EBUSY when it is running and @wait is false; %ENOENT
- * when it is unknown, already done, or was running and has now finished.
+ * Returns, as SPL: 0 when the task was queued (pending, %TQ_FRONT,
+ * delayed, or delayed and due) and will not run (the caller owns its
+ * resources); %EBUSY when it is running and @wait is false; %ENOENT when
+ * it is not found (finished, cancelled already, never issued,
+ * %TASKQID_INVALID) or was running and has finished by the time this
+ * returns (@wait true).
  */
 int taskq_cancel_id(taskq_t *tq, taskqid_t id, int wait);
 
@@ -207,6 +214,9 @@ void taskq_wait(taskq_t *tq);
  * taskq_wait_id() - wait until one task is done (or cancelled)
  * @tq: the queue
  * @id: the task id
+ *
+ * Returns at once when @id is neither queued, delayed nor running: a task
+ * that finished, an id never issued, %TASKQID_INVALID (as SPL).
  */
 void taskq_wait_id(taskq_t *tq, taskqid_t id);
 

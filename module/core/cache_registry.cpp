@@ -192,7 +192,7 @@ extern "C" void spl_kmem_reap(void) noexcept {
 
 namespace {
 
-constinit splkmem::SpinLock g_update_lock;
+constinit splkmem::SpinLock g_update_lock{};
 constinit taskqid_t g_update_id;
 constinit bool g_update_stop;
 
@@ -244,7 +244,7 @@ struct TrimTickState {
   taskqid_t id;
   bool pending;  // under g_update_lock: dispatched, not yet started
 };
-constinit TrimTickState g_trim_ticks[3];  // indexed by TrimTick
+constinit TrimTickState g_trim_ticks[3]{};  // indexed by TrimTick
 
 #ifdef SPLKMEM_TEST_HOOKS
 bool hook_trim_tick_manual() { return kstd::load_relaxed(splk_test_hooks.trim_tick_manual) != 0; }
@@ -299,7 +299,12 @@ extern "C" void splk_core_trim_now(bool elapsed) noexcept {
   trim_all(splk_jiffies() + (elapsed ? trim_window_jiffies() : 0));
 }
 
+// The checks read every CPU's magazines and their objects' tags: the
+// drains reaps asked for must be done first, or one could empty a
+// magazine and free its slab under the check.  Call it with no reap in
+// flight (KUnit between cases, the simulation at rest).
 extern "C" const char* splk_core_check_invariants(const char** name) noexcept {
+  splk_drain_flush();
   splkmem::RegistryReadGuard guard;
   for (ObjectCache* cache : splkmem::g_caches) {
     if (const char* why = cache->check_invariants()) {

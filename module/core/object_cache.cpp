@@ -288,17 +288,19 @@ void ObjectCache::end_reap() {
 void ObjectCache::reap_done() {}
 
 // In this CPU's drain work (cache_registry.cpp): the reaps' request.  The
-// slabs this emptied are freed unless a reap is already at it.
+// slabs this emptied are freed here, even while a reap holds REAPING (its
+// own reclaim may have run before these objects came back); REAPING,
+// which keeps growth waiting, is ours to clear only if we set it.
 void ObjectCache::drain_if_reaped() {
   bool drained;
   {
     cpu::IrqSave irq;
     drained = cpus_.drain_if_asked(kstd::load_relaxed(reap_gen_), sink());
   }
-  if (drained && !kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) {
-    reclaim(~0ULL);
-    end_reap();
-  }
+  if (!drained) return;
+  const bool reaping = !kstd::test_and_set_bit(flags_, KMC_BIT_REAPING);
+  reclaim(~0ULL);
+  if (reaping) end_reap();
 }
 
 // On a CPU whose magazines sat unused for an interval (update()).

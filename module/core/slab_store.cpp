@@ -55,18 +55,18 @@ void raise_max(uint64_t& max, uint64_t value) {
 
 void SlabStore::set_grow_queue(TaskQueue* queue) { g_grow_queue = queue; }
 
-void SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
+bool SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
                      const SlabLayout& layout) {
   name_ = name;
   flags_ = flags;
   obj_size_ = obj_size;
   layout_ = layout;
   partial_.init(layout_.objs);
-  slots_.init(name, layout);
   lock_.init(SPLK_LOCK_CACHE);
   grow_wq_.init();
   emergency_.init();
   live_slabs_.init();
+  return slots_.init(name, layout);
 }
 
 // ---- Objects in and out -------------------------------------------------

@@ -63,7 +63,8 @@ class SlabStore : kstd::NonCopyable {
 
   // name and flags are the owning cache's (messages; the KMC_BIT_* state
   // bits growth sets and waits on).
-  void init(const char* name, unsigned long* flags, uint64_t obj_size, const SlabLayout& layout);
+  // False when there is no memory (the store then holds nothing).
+  bool init(const char* name, unsigned long* flags, uint64_t obj_size, const SlabLayout& layout);
   // Debug caches: objects get the debug fill as they leave the slabs, and
   // the live slabs are kept in a set, so that owns_slab() can tell a slab
   // a reap gave back from a live one without reading it.

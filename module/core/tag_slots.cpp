@@ -6,7 +6,7 @@
 
 namespace splkmem {
 
-void TagSlots::init(const char* name, const SlabLayout& layout) {
+bool TagSlots::init(const char* name, const SlabLayout& layout) {
   name_ = name;
   layout_ = layout;
   key_.key = static_cast<uintptr_t>(splk_random_u64()) & ~SlabTagKey::kFreeBit;
@@ -14,7 +14,25 @@ void TagSlots::init(const char* name, const SlabLayout& layout) {
   key_.span = layout.slab_size - layout.first_offset;
   // Header-tag objects are a page or more: words 1 and 2 are theirs.
   object_words_ = layout.header_tags;
+  hint_span_ = uint64_t{layout.objs} * layout.stride;
   index_.init();
+  // Zeroed: no CPU has a hint yet.
+  return !layout.header_tags || cpu::alloc(&hint_);
+}
+
+void TagSlots::destroy() {
+  index_.destroy();
+  if (hint_.offset != nullptr) cpu::free(&hint_);
+}
+
+void TagSlots::leave_slab(Slab* slab) {
+  leave_objects(slab, slab->capacity);
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
+    if (!splk_cpu_possible(cpu)) continue;
+    Slab* expected = slab;
+    __atomic_compare_exchange_n(cpu::on_cpu(hint_, cpu), &expected, nullptr, false,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  }
 }
 
 // Objects not yet carved are free objects of the slab, so a free() of one

@@ -24,10 +24,17 @@
 //     are reported and the index is asked instead.  Debug caches fill
 //     free objects with a pattern (debug_check.hpp), so they use the
 //     index only.
+//   - each CPU's hint: the slab of the last object it freed.  A free
+//     whose pointer is an object start in that slab finds the slot by
+//     arithmetic, no index walk.  The hint is read with interrupts off,
+//     and a slab leaving the index first clears every CPU's hint to it,
+//     then goes a grace period later (SlabStore::free_slab()): a hint read
+//     in such a section names a slab mapped until the section ends.
 //
 // Every function may be called from any context unless it says otherwise.
 #pragma once
 
+#include "cpu_local.hpp"
 #include "kernel_objects.hpp"
 #include "slab.hpp"
 #include "slab_layout.hpp"
@@ -36,12 +43,12 @@ namespace splkmem {
 
 class TagSlots : kstd::NonCopyable {
  public:
-  // name: the cache's, for messages.
-  void init(const char* name, const SlabLayout& layout);
+  // name: the cache's, for messages.  False when the hints cannot be had.
+  bool init(const char* name, const SlabLayout& layout);
   // Debug caches: free objects carry the debug fill, not their slot.
   void set_debug() { object_words_ = false; }
-  // Frees the index's nodes; every slab must have left it.
-  void destroy() { index_.destroy(); }
+  // Frees the index's nodes and the hints; every slab must have left.
+  void destroy();
 
   const SlabTagKey& key() const { return key_; }
   bool header_tags() const { return layout_.header_tags; }
@@ -90,8 +97,24 @@ class TagSlots : kstd::NonCopyable {
   // Header tags: every object of a new slab in the index, every tag free;
   // false (nothing left in the index) when an index node cannot be had.
   bool enter_slab(Slab* slab, int km_flags);
-  // Header tags: the slab's objects out of the index, before it is freed.
-  void leave_slab(Slab* slab) { leave_objects(slab, slab->capacity); }
+  // Header tags: the slab's objects out of the index and out of every
+  // CPU's hint, before it is freed.
+  void leave_slab(Slab* slab);
+
+  // Header tags, interrupts off: the slot of the object starting at addr
+  // in this CPU's hint slab, or nullptr (no hint, or not an object start
+  // there).  Any pointer: only arithmetic decides before the slot is read.
+  [[gnu::always_inline]] uintptr_t* slot_by_hint(uintptr_t addr) const {
+    Slab* slab = cpu::read(hint_);
+    const uintptr_t offset = addr - reinterpret_cast<uintptr_t>(slab) - layout_.first_offset;
+    if (slab == nullptr || offset >= hint_span_ || offset % layout_.stride != 0) return nullptr;
+    return slab->header_tag(static_cast<uint32_t>(offset / layout_.stride));
+  }
+  // Header tags, interrupts off on cpu: slab, which holds an object the
+  // caller frees (so it is not being freed), becomes cpu's hint.
+  void set_hint(unsigned cpu, Slab* slab) const {
+    kstd::store_relaxed(*cpu::on_cpu(hint_, cpu), slab);
+  }
   // Debug checks: with header tags, every object of slab maps to its own
   // slot, and a free object's words agree with it (true for tags before
   // the objects: nothing to check).
@@ -136,6 +159,8 @@ class TagSlots : kstd::NonCopyable {
   SlabTagKey key_;
   bool object_words_;  // header tags, not a debug cache
   PageIndex index_;
+  cpu::PerCpu<Slab*> hint_;  // header tags: each CPU's last slab freed to
+  uint64_t hint_span_;       // bytes of a slab's objects: objs * stride
 };
 
 }  // namespace splkmem

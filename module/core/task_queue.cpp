@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// TaskQueue and the exported taskq_* API (design in task_queue.hpp).
+// TaskQueue (design in task_queue.hpp); the exported taskq_* API is in
+// taskq_api.cpp.
 #include "task_queue.hpp"
 
 namespace splkmem {
@@ -11,6 +12,8 @@ constinit kstd::IntrusiveList<TaskQueue> g_queues;
 // The private queue that creates threads for dynamic queues (set once at
 // load, cleared at unload).
 constinit TaskQueue* g_dynamic_queue = nullptr;
+// Queues get kstat files (under splk_tq_registry_lock()).
+constinit bool g_kstats_on = false;
 }  // namespace
 
 // TaskEntry is laid over struct taskq_ent; the offsets are the C
@@ -59,9 +62,13 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
     splk_log(0, "splkmem: taskq '%s': unknown flags 0x%x", name, flags & ~kKnownTaskqFlags);
     return nullptr;
   }
+  // A CPU_PCT queue's thread count follows the online CPUs (cpus_changed()):
+  // it gets slots for every possible CPU.
+  const int pct = kstd::clamp(nthreads, 0, 100);
+  int nslots = nthreads;
   if (flags & TASKQ_THREADS_CPU_PCT) {
-    const int pct = kstd::clamp(nthreads, 0, 100);
     nthreads = kstd::max(1, static_cast<int>(splk_num_online_cpus()) * pct / 100);
+    nslots = kstd::clamp(static_cast<int>(splk_kernel.nr_cpu_ids) * pct / 100, nthreads, 1024);
   }
   if (nthreads < 1 || nthreads > 1024) {
     splk_log(0, "splkmem: taskq '%s': %d threads, want 1 to 1024", name, nthreads);
@@ -81,9 +88,16 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   tq->pri_ = pri;
   tq->maxwaking_ = static_cast<int>(splk_num_online_cpus());
   tq->flags_ = flags;
+  tq->cpu_pct_ = pct;
 
   if (flags & TASKQ_PREPOPULATE) {
-    for (int i = 0; i < tq->minalloc_; ++i) {
+    int prepopulate = tq->minalloc_;
+    if (prepopulate > SPLK_TASKQ_PREPOPULATE_MAX) {
+      splk_log(1, "splkmem: taskq '%s': minalloc %d: preallocating %d entries, the rest on demand",
+               name, prepopulate, SPLK_TASKQ_PREPOPULATE_MAX);
+      prepopulate = SPLK_TASKQ_PREPOPULATE_MAX;
+    }
+    for (int i = 0; i < prepopulate; ++i) {
       auto* entry = static_cast<TaskEntry*>(splk_kmalloc_node(sizeof(TaskEntry), KM_SLEEP, -1));
       if (entry == nullptr) break;
       entry->init();
@@ -94,13 +108,14 @@ TaskQueue* TaskQueue::create(const char* name, int nthreads, int pri, int minall
   }
 
   tq->workers_ =
-      static_cast<Worker*>(splk_kmalloc_node(nthreads * sizeof(Worker), KM_SLEEP | KM_ZERO, -1));
+      static_cast<Worker*>(splk_kmalloc_node(nslots * sizeof(Worker), KM_SLEEP | KM_ZERO, -1));
   if (tq->workers_ == nullptr) {
     tq->destroy();
     return nullptr;
   }
   tq->maxthreads_ = nthreads;
-  for (int i = 0; i < nthreads; ++i) {
+  tq->nslots_ = nslots;
+  for (int i = 0; i < nslots; ++i) {
     Worker* w = new (&tq->workers_[i]) Worker();
     w->queue = tq;
   }
@@ -127,6 +142,7 @@ bool TaskQueue::start_thread(int slot) {
   w->thread = thread;
   if (thread == nullptr) return false;
   ++nthreads_;
+  ++threads_created_;
   return true;
 }
 
@@ -139,6 +155,7 @@ void TaskQueue::register_queue() {
   for (TaskQueue* q : g_queues)
     if (__builtin_strcmp(q->name_, name_) == 0) instance_ = q->instance_ + 1;
   g_queues.push_back(this);
+  if (g_kstats_on) kstat_ = splk_tq_kstat_install(this, name_, instance_);
   splk_tq_registry_unlock();
 }
 
@@ -148,6 +165,9 @@ bool TaskQueue::unregister(TaskQueue* tq) {
   for (TaskQueue* q : g_queues) {
     if (q == tq) {
       kstd::IntrusiveList<TaskQueue>::remove(q);
+      // Its readers are done when this returns: none reads a freed queue.
+      if (q->kstat_ != nullptr) splk_tq_kstat_remove(q->kstat_);
+      q->kstat_ = nullptr;
       found = true;
       break;
     }
@@ -156,12 +176,82 @@ bool TaskQueue::unregister(TaskQueue* tq) {
   return found;
 }
 
-void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg) {
+// As SPL's spl_taskq_kick: a queue whose next task (the one a thread
+// would take now) was queued more than 5 s ago is stuck behind busy
+// threads; a dynamic queue below its maximum gets one more thread (a
+// static queue cannot grow, as in SPL, but is named all the same).
+int TaskQueue::kick_all() {
+  int stuck = 0;
   splk_tq_registry_lock();
   for (TaskQueue* q : g_queues) {
+    bool spawn;
+    {
+      SpinLockIrqGuard guard(q->lock_);
+      TaskEntry* next = q->prio_.empty() ? q->pend_.front() : q->prio_.front();
+      const long waited = next != nullptr ? static_cast<long>(splk_jiffies() - next->birth) : 0;
+      if (waited <= 5 * static_cast<long>(splk_kernel.hz)) continue;
+      spawn = q->want_spawn();
+    }
+    ++stuck;
+    splk_log(2, "splkmem: kicked taskq %s/%d%s", q->name_, q->instance_,
+             spawn ? ": one more thread" : " (it cannot add a thread)");
+    if (spawn) q->request_spawn();
+  }
+  splk_tq_registry_unlock();
+  return stuck;
+}
+
+// CPU hotplug, as SPL's spl_taskq_expand()/spl_taskq_prepare_down(): a
+// TASKQ_THREADS_CPU_PCT queue's maximum is its percentage of the CPUs
+// online.  A static queue starts threads up to it (through the spawn
+// queue: the hotplug callback does not wait for them) or lets the excess
+// retire as each finds no work (a busy thread finishes its tasks first);
+// a dynamic one grows and retires on demand within it.
+void TaskQueue::cpus_changed(unsigned ncpus) {
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues)
+    if (q->flags_ & TASKQ_THREADS_CPU_PCT) q->resize_for_cpus(ncpus);
+  splk_tq_registry_unlock();
+}
+
+void TaskQueue::resize_for_cpus(unsigned ncpus) {
+  int spawns = 0;
+  {
+    SpinLockIrqGuard guard(lock_);
+    if (!active_) return;
+    maxthreads_ = kstd::clamp(static_cast<int>(ncpus) * cpu_pct_ / 100, 1, nslots_);
+    for (; !dynamic_ && nthreads_ + nspawn_ < maxthreads_; ++spawns) ++nspawn_;
+    if (nthreads_ > maxthreads_) wake_idle_workers();  // the excess retires
+  }
+  for (; spawns > 0; --spawns) request_spawn();
+}
+
+// SPL's summary lists the newest queue first, /proc/spl/taskq the oldest.
+void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, bool newest_first) {
+  splk_tq_registry_lock();
+  for (TaskQueue* q = newest_first ? g_queues.back() : g_queues.front(); q != nullptr;
+       q = newest_first ? g_queues.prev(q) : next_queue(q)) {
     splk_taskq_stats st;
     q->stats(&st);
     fn(&st, arg);
+  }
+  splk_tq_registry_unlock();
+}
+
+// The queue after @q on the registry, nullptr at the end.
+TaskQueue* TaskQueue::next_queue(TaskQueue* q) {
+  return q == g_queues.back() ? nullptr : static_cast<TaskQueue*>(q->next);
+}
+
+void TaskQueue::kstats_enable(bool on) {
+  splk_tq_registry_lock();
+  g_kstats_on = on;
+  for (TaskQueue* q : g_queues) {
+    if (on && q->kstat_ == nullptr) q->kstat_ = splk_tq_kstat_install(q, q->name_, q->instance_);
+    if (!on && q->kstat_ != nullptr) {
+      splk_tq_kstat_remove(q->kstat_);
+      q->kstat_ = nullptr;
+    }
   }
   splk_tq_registry_unlock();
 }
@@ -198,7 +288,7 @@ void TaskQueue::spawn_thread() {
   {
     SpinLockIrqGuard guard(lock_);
     if (active_ && nthreads_ < maxthreads_) {
-      for (int i = 0; i < maxthreads_; ++i) {
+      for (int i = 0; i < nslots_; ++i) {
         if (workers_[i].thread == nullptr) {
           slot = i;
           workers_[i].thread = &workers_[i];  // reserved until created
@@ -234,13 +324,18 @@ void TaskQueue::spawn_thread() {
 // (SPL's rate limit).
 bool TaskQueue::try_retire(Worker* w) {
   const unsigned long now = splk_jiffies();
-  if (!dynamic_ || !active_ || w == &workers_[0] || nspawn_ != 0 || has_work() ||
-      static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
+  if (!dynamic_ || !active_ || w == &workers_[0] || w->thread != w->self || nspawn_ != 0 ||
+      has_work() || static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
     return false;
+  retire(w);
+  return true;
+}
+
+// Under lock_: @w's thread exits once lock_ is dropped; its slot is free.
+void TaskQueue::retire(Worker* w) {
   w->thread = nullptr;
   --nthreads_;
-  lastspawnstop_ = now;
-  return true;
+  lastspawnstop_ = splk_jiffies();
 }
 
 void TaskQueue::destroy() {
@@ -262,7 +357,7 @@ void TaskQueue::destroy() {
     splk_msleep(1);
   }
   // No thread retires once active_ is false: every slot in use is ours.
-  for (int i = 0; i < maxthreads_; ++i)
+  for (int i = 0; i < nslots_; ++i)
     if (workers_[i].thread != nullptr) splk_thread_stop(workers_[i].thread);
   splk_kfree(workers_);
   while (TaskEntry* entry = free_.front()) {
@@ -279,6 +374,7 @@ void TaskQueue::destroy() {
 // TQ_NOQUEUE runs next (head of the priority list), TQ_FRONT after the
 // earlier front tasks (tail of the priority list), others FIFO.
 void TaskQueue::enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags) {
+  ++dispatched_;
   entry->id = next_id_++;
   entry->func = func;
   entry->arg = arg;
@@ -310,12 +406,10 @@ bool TaskQueue::refuse(task_func_t* func, unsigned tq_flags, const char* what) {
   return false;
 }
 
-// Under lock_: a dispatch to a queue being destroyed gets a WARN naming it.
-bool TaskQueue::destroying(const char* what) {
-  if (active_) return false;
-  splk_warn("splkmem: %s to taskq '%s', which is being destroyed", what, name_);
-  return true;
-}
+// Under lock_: a queue being destroyed takes no new task.  SPL refuses
+// such a dispatch quietly (TASKQID_INVALID), and so do we: a task that
+// re-dispatches itself meets this at every destroy, and is no bug.
+bool TaskQueue::destroying() const { return !active_; }
 
 taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags,
                                   TaskEntry* entry) {
@@ -327,7 +421,7 @@ taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flag
   taskqid_t id;
   {
     SpinLockIrqGuard guard(lock_);
-    if (destroying("taskq_dispatch_ent")) {
+    if (destroying()) {
       entry->id = TASKQID_INVALID;
       return TASKQID_INVALID;
     }
@@ -336,8 +430,13 @@ taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flag
       return TASKQID_INVALID;
     }
     // As SPL: with every thread busy TQ_NOQUEUE does not queue (the id is
-    // left as it was); with one idle it runs next.
-    if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
+    // left as it was), unless the queue can add a thread: then the entry
+    // goes in as TQ_FRONT, for that thread.  With a thread idle it is a
+    // normal entry.
+    if ((tq_flags & TQ_NOQUEUE) && all_busy()) {
+      if (!can_grow()) return TASKQID_INVALID;
+      tq_flags |= TQ_FRONT;
+    }
     entry->flags = TQENT_FLAG_PREALLOC;
     spawn = submit(entry, func, arg, tq_flags & ~TQ_NOQUEUE);
     id = entry->id;
@@ -435,7 +534,7 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     // sleeps in the throttle.
     SpinLockIrqGuard guard(lock_);
     if ((tq_flags & TQ_NOQUEUE) && all_busy() && !can_grow()) return TASKQID_INVALID;
-    if (destroying("taskq_dispatch")) return TASKQID_INVALID;
+    if (destroying()) return TASKQID_INVALID;
     entry = free_.front();
     if (entry != nullptr) {
       kstd::IntrusiveList<TaskEntry>::remove(entry);
@@ -452,7 +551,7 @@ taskqid_t TaskQueue::dispatch(task_func_t* func, void* arg, unsigned tq_flags) {
     entry = counted ? alloc_entry(tq_flags) : take_entry(tq_flags);
     if (entry == nullptr) return TASKQID_INVALID;
     SpinLockIrqGuard guard(lock_);
-    if (destroying("taskq_dispatch")) {
+    if (destroying()) {
       recycle(entry);
       return TASKQID_INVALID;
     }
@@ -477,7 +576,7 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
   bool spawn;
   {
     SpinLockIrqGuard guard(lock_);
-    if (destroying("taskq_dispatch_delay")) {
+    if (destroying()) {
       recycle(entry);
       return TASKQID_INVALID;
     }
@@ -489,6 +588,7 @@ taskqid_t TaskQueue::dispatch_delay(task_func_t* func, void* arg, unsigned tq_fl
     entry->birth = splk_jiffies();
     entry->set_list(TQENT_LIST_DELAY);
     delay_.push_back(entry);
+    ++dispatched_delayed_;
     // Armed under lock_: expired() takes lock_, so it sees the entry queued.
     splk_tq_entry_arm(entry, when);
     spawn = all_busy() && want_spawn();
@@ -507,6 +607,7 @@ void TaskQueue::expired(TaskEntry* entry) {
     kstd::IntrusiveList<TaskEntry>::remove(entry);
     entry->birth = splk_jiffies();
     entry->set_list(TQENT_LIST_PRIORITY);
+    ++tq->delayed_requeued_;
     TaskEntry* after = nullptr;  // the last entry with a lower id
     for (TaskEntry* e : tq->prio_) {
       if (e->id > entry->id) break;
@@ -551,6 +652,11 @@ int TaskQueue::worker_main(void* arg) {
       tq->run(w, entry, &irqflags);
       continue;
     }
+    // Idle while the queue has more threads than the CPUs now allow.
+    if (tq->over_max(w)) {
+      tq->retire(w);
+      break;
+    }
     // Idle.  The state goes to sleeping before kthread_should_stop() is
     // read: kthread_stop() sets its flag first, then wakes the thread.
     splk_tq_prepare_idle();
@@ -562,9 +668,11 @@ int TaskQueue::worker_main(void* arg) {
     // for the timeout, to see whether they may retire.
     const long timeout = tq->dynamic_ && w != &tq->workers_[0] ? tq->idle_timeout() : -1;
     tq->idle_.push_front(w);
+    ++tq->sleeps_;
     tq->lock_.unlock_irqrestore(irqflags);
     const long left = splk_tq_idle(timeout);
     irqflags = tq->lock_.lock_irqsave();
+    ++tq->sleeps_ended_;
     w->sequential = 0;
     if (!w->linked()) {
       // Woken by wake_first_idle(), which counted it.
@@ -577,6 +685,7 @@ int TaskQueue::worker_main(void* arg) {
     kstd::IntrusiveList<Worker>::remove(w);
     if (left == 0 && tq->try_retire(w)) break;
   }
+  ++tq->threads_destroyed_;
   tq->lock_.unlock_irqrestore(irqflags);
   return 0;
 }
@@ -597,6 +706,7 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   task_func_t* const func = entry->func;
   void* const arg = entry->arg;
   const bool owned_by_caller = entry->flags & TQENT_FLAG_PREALLOC;
+  const bool normal = (entry->flags & TQENT_LIST_MASK) == TQENT_LIST_PENDING;
   w->running = id;
   ++nactive_;
   if (has_work()) wake_idle_worker();  // the next one, see there
@@ -613,6 +723,7 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   *irqflags = lock_.lock_irqsave();
   w->running = TASKQID_INVALID;
   --nactive_;
+  ++(normal ? executed_normal_ : executed_priority_);
   if (!owned_by_caller) recycle(entry);
   if (!waiters_.empty() && ends_a_wait(id)) done_wq_.wake_all();
   // SPL: a thread that keeps finding work asks for help.  want_spawn()
@@ -637,8 +748,11 @@ TaskEntry* TaskQueue::find_queued(taskqid_t id) {
   return nullptr;
 }
 
+// An idle worker's running is TASKQID_INVALID: that id is never running
+// (nor queued), so waits and cancels of it end at once, as in SPL.
 bool TaskQueue::is_running(taskqid_t id) const {
-  for (int i = 0; i < maxthreads_; ++i)
+  if (id == TASKQID_INVALID) return false;
+  for (int i = 0; i < nslots_; ++i)
     if (workers_[i].running == id) return true;
   return false;
 }
@@ -648,7 +762,7 @@ taskqid_t TaskQueue::lowest_outstanding() {
   kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
   for (auto* list : lists)
     for (TaskEntry* entry : *list) lowest = kstd::min(lowest, entry->id);
-  for (int i = 0; i < maxthreads_; ++i)
+  for (int i = 0; i < nslots_; ++i)
     if (workers_[i].running != TASKQID_INVALID) lowest = kstd::min(lowest, workers_[i].running);
   return lowest;
 }
@@ -665,6 +779,7 @@ int TaskQueue::cancel(taskqid_t id, bool wait) {
       entry->flags |= TQENT_FLAG_CANCEL;
       entry->set_list(TQENT_LIST_NONE);
       cancelled = entry;
+      ++cancelled_;
     } else if (!is_running(id)) {
       return SPLK_ENOENT;
     }
@@ -752,7 +867,7 @@ bool TaskQueue::member(void* thread) const { return of_thread(thread) == this; }
 int TaskQueue::threads(void** out, int max) {
   SpinLockIrqGuard guard(lock_);
   int n = 0;
-  for (int i = 0; i < maxthreads_ && n < max; ++i)
+  for (int i = 0; i < nslots_ && n < max; ++i)
     if (workers_[i].thread != nullptr) out[n++] = workers_[i].thread;
   return n;
 }
@@ -780,181 +895,18 @@ void TaskQueue::stats(splk_taskq_stats* out) {
   out->nfree = nfree_;
   out->wakeups = wakeups_;
   out->wakeups_nowork = wakeups_nowork_;
+  out->minalloc = minalloc_;
+  out->maxalloc = maxalloc_;
+  out->threads_created = threads_created_;
+  out->threads_destroyed = threads_destroyed_;
+  out->dispatched = dispatched_;
+  out->dispatched_delayed = dispatched_delayed_;
+  out->executed_normal = executed_normal_;
+  out->executed_priority = executed_priority_;
+  out->delayed_requeued = delayed_requeued_;
+  out->cancelled = cancelled_;
+  out->sleeps = sleeps_;
+  out->sleeps_ended = sleeps_ended_;
 }
 
 }  // namespace splkmem
-
-// ---- The exported SPL API (include/sys/taskq.h) ---------------------------
-
-using splkmem::TaskEntry;
-using splkmem::TaskQueue;
-
-taskq_t* system_taskq;
-taskq_t* system_delay_taskq;
-
-namespace {
-TaskQueue* from(taskq_t* tq) { return reinterpret_cast<TaskQueue*>(tq); }
-TaskEntry* from(taskq_ent_t* ent) { return reinterpret_cast<TaskEntry*>(ent); }
-taskq_t* to_handle(TaskQueue* tq) { return reinterpret_cast<taskq_t*>(tq); }
-
-// A NULL queue is a caller's bug SPL would ASSERT on: WARN, do nothing.
-bool null_queue(taskq_t* tq, const char* what) {
-  if (tq != nullptr) return false;
-  splk_warn("splkmem: %s on a NULL taskq", what);
-  return true;
-}
-}  // namespace
-
-extern "C" taskq_t* taskq_create(const char* name, int nthreads, pri_t pri, int minalloc,
-                                 int maxalloc, unsigned int flags) noexcept {
-  return to_handle(TaskQueue::create(name, nthreads, pri, minalloc, maxalloc, flags));
-}
-
-// SPL's taskq_create_synced(): every thread running on return, at
-// minclsyspri, nthreads entries preallocated, no entry limit, and the
-// threads handed back in an array the caller frees.
-extern "C" taskq_t* taskq_create_synced(const char* name, int nthreads, pri_t, int, int,
-                                        unsigned int flags, task_struct*** ktpp) noexcept {
-  if (ktpp == nullptr || nthreads < 1) {
-    splk_log(0, "splkmem: taskq_create_synced '%s': %d threads, array %p",
-             name != nullptr ? name : "NULL", nthreads, static_cast<void*>(ktpp));
-    return nullptr;
-  }
-  auto** threads = static_cast<task_struct**>(
-      splk_kmalloc_node(sizeof(task_struct*) * nthreads, KM_SLEEP | KM_ZERO, -1));
-  if (threads == nullptr) return nullptr;
-  flags &= ~(TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH);
-  TaskQueue* tq = TaskQueue::create(name, nthreads, minclsyspri, nthreads, 0x7fffffff,
-                                    flags | TASKQ_PREPOPULATE);
-  if (tq == nullptr) {
-    splk_kfree(threads);
-    return nullptr;
-  }
-  tq->threads(reinterpret_cast<void**>(threads), nthreads);
-  *ktpp = threads;
-  return to_handle(tq);
-}
-
-// A queue that is not registered was destroyed already (or never
-// existed): nothing is read through the pointer.  (A new queue created
-// at the same address in between cannot be told apart.)
-extern "C" void taskq_destroy(taskq_t* tq) noexcept {
-  if (null_queue(tq, "taskq_destroy")) return;
-  if (!TaskQueue::unregister(from(tq))) {
-    splk_warn("splkmem: taskq_destroy: %p is not a live task queue (destroyed twice?)",
-              static_cast<void*>(tq));
-    return;
-  }
-  from(tq)->destroy();
-}
-
-extern "C" taskqid_t taskq_dispatch(taskq_t* tq, task_func_t func, void* arg,
-                                    unsigned int flags) noexcept {
-  if (null_queue(tq, "taskq_dispatch")) return TASKQID_INVALID;
-  return from(tq)->dispatch(func, arg, flags);
-}
-
-extern "C" taskqid_t taskq_dispatch_delay(taskq_t* tq, task_func_t func, void* arg,
-                                          unsigned int flags, long expire_time) noexcept {
-  if (null_queue(tq, "taskq_dispatch_delay")) return TASKQID_INVALID;
-  return from(tq)->dispatch_delay(func, arg, flags, static_cast<unsigned long>(expire_time));
-}
-
-extern "C" void taskq_dispatch_ent(taskq_t* tq, task_func_t func, void* arg, unsigned int flags,
-                                   taskq_ent_t* ent) noexcept {
-  if (ent == nullptr) {
-    splk_warn("splkmem: taskq_dispatch_ent with a NULL entry");
-    return;
-  }
-  if (null_queue(tq, "taskq_dispatch_ent")) {
-    from(ent)->id = TASKQID_INVALID;
-    return;
-  }
-  from(tq)->dispatch_ent(func, arg, flags, from(ent));
-}
-
-extern "C" void taskq_init_ent(taskq_ent_t* ent) noexcept { from(ent)->init(); }
-
-extern "C" int taskq_empty_ent(taskq_ent_t* ent) noexcept { return !from(ent)->linked(); }
-
-extern "C" int taskq_cancel_id(taskq_t* tq, taskqid_t id, int wait) noexcept {
-  if (null_queue(tq, "taskq_cancel_id")) return SPLK_ENOENT;
-  return from(tq)->cancel(id, wait != 0);
-}
-
-extern "C" void taskq_wait(taskq_t* tq) noexcept {
-  if (null_queue(tq, "taskq_wait")) return;
-  from(tq)->wait_all();
-}
-
-extern "C" void taskq_wait_id(taskq_t* tq, taskqid_t id) noexcept {
-  if (null_queue(tq, "taskq_wait_id")) return;
-  from(tq)->wait_id(id);
-}
-
-extern "C" void taskq_wait_outstanding(taskq_t* tq, taskqid_t id) noexcept {
-  if (null_queue(tq, "taskq_wait_outstanding")) return;
-  from(tq)->wait_outstanding(id);
-}
-
-extern "C" int taskq_member(taskq_t* tq, task_struct* thread) noexcept {
-  return tq != nullptr && from(tq)->member(thread);
-}
-
-extern "C" taskq_t* taskq_of_curthread(void) noexcept {
-  return to_handle(TaskQueue::of_thread(nullptr));
-}
-
-extern "C" void splk_tq_entry_expired(void* entry) noexcept {
-  TaskQueue::expired(static_cast<TaskEntry*>(entry));
-}
-
-extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*),
-                                    void* arg) noexcept {
-  TaskQueue::for_each(fn, arg);
-}
-
-extern "C" void splk_taskq_hold(taskq_t* tq, bool on) noexcept { from(tq)->hold(on); }
-
-extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcept {
-  from(tq)->stats(out);
-}
-
-// SPL's two system queues, at load: system_taskq max(CPUs, 64) threads,
-// system_delay_taskq max(CPUs, 4), both at maxclsyspri with one entry per
-// CPU preallocated and no entry limit.  Not dynamic here: the threads all
-// exist from the start.
-extern "C" int splk_taskq_init(void) noexcept {
-  const int cpus = static_cast<int>(splk_num_online_cpus());
-  // Creates threads for dynamic queues: static, one thread, as SPL's.
-  TaskQueue* spawner =
-      TaskQueue::create("spl_dynamic_taskq", 1, maxclsyspri, cpus, 0x7fffffff, TASKQ_PREPOPULATE);
-  if (spawner == nullptr) return -SPLK_ENOMEM;
-  TaskQueue::set_dynamic_queue(spawner);
-  system_taskq = taskq_create("spl_system_taskq", kstd::max(cpus, 64), maxclsyspri, cpus,
-                              0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
-  if (system_taskq == nullptr) {
-    splk_taskq_fini();
-    return -SPLK_ENOMEM;
-  }
-  system_delay_taskq = taskq_create("spl_delay_taskq", kstd::max(cpus, 4), maxclsyspri, cpus,
-                                    0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
-  if (system_delay_taskq == nullptr) {
-    splk_taskq_fini();
-    return -SPLK_ENOMEM;
-  }
-  return 0;
-}
-
-// The system queues first: destroying a dynamic queue waits for its
-// thread creations, which run on the spawn queue.
-extern "C" void splk_taskq_fini(void) noexcept {
-  if (system_delay_taskq != nullptr) taskq_destroy(system_delay_taskq);
-  system_delay_taskq = nullptr;
-  if (system_taskq != nullptr) taskq_destroy(system_taskq);
-  system_taskq = nullptr;
-  TaskQueue* spawner = TaskQueue::dynamic_queue();
-  if (spawner == nullptr) return;
-  TaskQueue::set_dynamic_queue(nullptr);
-  taskq_destroy(to_handle(spawner));
-}

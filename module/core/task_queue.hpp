@@ -35,7 +35,8 @@
 //   their id, or the last task of the queue), not after every task.
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
 //   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
-//   (TASKQ_PREPOPULATE fills it with minalloc entries) or allocate one; at
+//   (TASKQ_PREPOPULATE fills it with minalloc entries, at most
+//   SPLK_TASKQ_PREPOPULATE_MAX) or allocate one; at
 //   maxalloc entries TQ_NOSLEEP fails and TQ_SLEEP is throttled as SPL
 //   does (polls every 10 ms, at most 100 times, then allocates anyway).
 // - An entry the caller owns (TQENT_FLAG_PREALLOC) is never touched after
@@ -124,7 +125,15 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   // The private queue that creates threads for dynamic queues.
   static void set_dynamic_queue(TaskQueue* tq);
   static TaskQueue* dynamic_queue();
-  static void for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg);
+  static void for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, bool newest_first);
+  // Every queue's kstat file, and those of queues created later (on), or
+  // none (off): splk_tq_kstat_install()/remove() under the registry lock.
+  static void kstats_enable(bool on);
+  // spl_taskq_kick: queues whose next task waited over 5 s ask for a
+  // thread; returns how many had such a task.
+  static int kick_all();
+  // CPU hotplug: @ncpus CPUs are (or are about to be) online.
+  static void cpus_changed(unsigned ncpus);
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
@@ -148,6 +157,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   };
 
   TaskQueue() = default;
+  static TaskQueue* next_queue(TaskQueue* q);  // under the registry lock
   static int worker_main(void* worker);
   static void spawn_task(void* tq);
   void spawn_thread();
@@ -156,6 +166,15 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool want_spawn();
   void request_spawn();  // no lock held
   bool try_retire(Worker* w);
+  void retire(Worker* w);
+  // Under lock_: a thread beyond maxthreads_ (the CPUs went down) other
+  // than the first; it retires when it finds no work.  Only once
+  // start_thread() counted it (set w->thread): before that, its retiring
+  // would uncount another thread, and the slot would name a thread gone.
+  bool over_max(const Worker* w) const {
+    return active_ && nthreads_ > maxthreads_ && w != &workers_[0] && w->thread == w->self;
+  }
+  void resize_for_cpus(unsigned ncpus);
   void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
 
   // Under lock_: wakes the most recently idle worker, if one sleeps and
@@ -179,7 +198,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool is_running(taskqid_t id) const;
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
-  bool destroying(const char* what);
+  bool destroying() const;
   bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
   bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
   // Every thread at work.  ">=": a new thread may take a task before
@@ -217,7 +236,9 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   int nwaking_;     // workers woken that have not yet run
   int maxwaking_;   // online CPUs at creation: more on their way gain nothing
   int nthreads_;    // threads running
-  int maxthreads_;  // slots in workers_
+  int maxthreads_;  // threads allowed now (CPU_PCT queues: from the online CPUs)
+  int nslots_;      // slots in workers_: maxthreads_ with every possible CPU online
+  int cpu_pct_;     // TASKQ_THREADS_CPU_PCT: the percentage
   int nspawn_;      // thread creations requested, not finished
   bool dynamic_;
   unsigned long lastspawnstop_;  // jiffies of the last spawn or retirement
@@ -226,6 +247,18 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   int instance_;    // set by register_queue()
   uint64_t wakeups_;
   uint64_t wakeups_nowork_;
+  // SPL's kstat counters (splk_taskq_stats says what each counts).
+  uint64_t threads_created_;
+  uint64_t threads_destroyed_;
+  uint64_t dispatched_;
+  uint64_t dispatched_delayed_;
+  uint64_t executed_normal_;
+  uint64_t executed_priority_;
+  uint64_t delayed_requeued_;
+  uint64_t cancelled_;
+  uint64_t sleeps_;
+  uint64_t sleeps_ended_;
+  void* kstat_;  // the kstat file's handle, under the registry lock
   Worker* workers_;
 };
 

@@ -44,7 +44,11 @@ ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettin
   const auto mag_max =
       static_cast<uint32_t>(kstd::min<uint64_t>(Magazine::kMaxSize, kMagMaxBytes / spl_stride));
   if (!cache->init_common(p, s, mag_size, mag_max)) return nullptr;
-  cache->store_.init(cache->name_, &cache->flags_, p.size, layout);
+  if (!cache->store_.init(cache->name_, &cache->flags_, p.size, layout)) {
+    cache->destroy_magazines();
+    cache->store_.destroy();
+    return nullptr;
+  }
   cache->tags_ = cache->store_.tags();
   const bool plain = p.ctor == nullptr && p.dtor == nullptr && !layout.header_tags;
   cache->magic_ = plain ? kPlainMagic : kMagic;
@@ -119,13 +123,40 @@ void* VmemCache::alloc_from_layers(int km_flags) {
 // ---- Free ---------------------------------------------------------------
 
 void VmemCache::free(void* obj) {
-  if (store_.header_tags()) return free_slow(obj);
+  if (store_.header_tags()) return free_header(obj);
   if (dtor_ == nullptr) return free_plain(obj);
   if (obj == nullptr) return;  // as kfree(NULL): no destructor
   uintptr_t tag;
   if (!fast_tag(obj, &tag)) return free_slow(obj);
   dtor_(obj, priv_);
   release(obj, Slab::tag_of(obj), tag);
+}
+
+// Header tags without a destructor: the slot through this CPU's hint
+// (tag_slots.hpp) when obj is an object start in the hint's slab, all in
+// one irq-off section with the push; else the index, in free_slow(),
+// which makes the slab the hint.  The hint's slab is mapped for as long
+// as interrupts stay off, and an allocated tag in its slot is obj's.
+void VmemCache::free_header(void* obj) {
+  if (dtor_ == nullptr) {
+    const auto addr = reinterpret_cast<uintptr_t>(obj);
+    cpu::IrqSave irq;
+    const TagSlots& slots = store_.slots();
+    if (uintptr_t* slot = slots.slot_by_hint(addr)) {
+      const uintptr_t tag = *slot;
+      if (tags_.allocated(tag, addr, kPageSize)) {
+        slots.mark_free(obj, slot, tag);
+        Magazine* mag = cpus_.loaded();
+        if (kstd::likely(!mag->full())) {
+          mag->objs[mag->avail++] = obj;
+          return;
+        }
+        irq.release();
+        return push_slow(obj);
+      }
+    }
+  }
+  free_slow(obj);
 }
 
 // Validates a pointer handed to free() and returns its tag's slot and
@@ -182,7 +213,14 @@ void VmemCache::free_slow(void* obj) {
   uintptr_t tag;
   if (!check_tag(obj, &slot, &tag)) return;
   if (dtor_ != nullptr) dtor_(obj, priv_);
-  if (store_.header_tags()) return release_header(obj, slot, tag);
+  if (store_.header_tags()) {
+    {
+      // The object is allocated: its slab is not being freed.
+      cpu::IrqSave irq;
+      store_.slots().set_hint(cpus_.loaded()->cpu, tags_.slab_of(tag));
+    }
+    return release_header(obj, slot, tag);
+  }
   release(obj, slot, tag);
 }
 

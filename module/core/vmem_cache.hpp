@@ -61,6 +61,7 @@ class VmemCache final : public ObjectCache {
   void* alloc_slow(int km_flags);
   void* alloc_from_layers(int km_flags);
   void free_slow(void* obj);
+  void free_header(void* obj);
   // The slot and value of a freed pointer's tag, when it is an allocated
   // object of this cache; else reported and false.
   bool check_tag(void* obj, uintptr_t** slot, uintptr_t* tag);

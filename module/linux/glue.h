@@ -10,6 +10,7 @@ void splk_proc_exit(void);
 struct proc_dir_entry *splk_proc_spl_dir(void);
 void splk_taskq_proc_init(void);
 void splk_taskq_proc_exit(void);
+struct proc_dir_entry *splkmem_proc_kstat_dir(void);
 int splk_shrinker_init(void);
 void splk_shrinker_exit(void);
 int splk_hotplug_init(void);

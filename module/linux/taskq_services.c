@@ -13,6 +13,7 @@
  * same kernel, and every one must equal ours.
  */
 #include <linux/atomic.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -96,6 +97,37 @@ module_param(spl_taskq_thread_priority, int, 0644);
 MODULE_PARM_DESC(spl_taskq_thread_priority,
 		 "Allow non-default priority for taskq threads");
 
+/*
+ * SPL's spl_taskq_kick: writing a nonzero number makes every queue whose
+ * next task has waited longer than 5 s ask for one more thread (dynamic
+ * queues below their maximum; each queue is logged).  Reads 0: the value
+ * is not kept, as in SPL.
+ */
+static unsigned int spl_taskq_kick;
+
+static int splk_taskq_kick_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int rc = kstrtouint(val, 0, &v);
+
+	if (rc) {
+		pr_err("splkmem: spl_taskq_kick: '%s' is not a number\n", val);
+		return rc;
+	}
+	if (v)
+		splk_taskq_kick();
+	return 0;
+}
+
+static const struct kernel_param_ops splk_taskq_kick_ops = {
+	.set = splk_taskq_kick_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(spl_taskq_kick, &splk_taskq_kick_ops, &spl_taskq_kick, 0644);
+MODULE_PARM_DESC(spl_taskq_kick,
+		 "Write nonzero to kick stuck taskqs to spawn more threads");
+
 #ifdef SPLKMEM_TEST_HOOKS
 /* Test builds: the suites shorten the idle timeout, bind, drop priorities. */
 EXPORT_SYMBOL_GPL(spl_taskq_thread_timeout_ms);
@@ -106,6 +138,46 @@ EXPORT_SYMBOL_GPL(spl_taskq_thread_priority);
 unsigned int splk_num_online_cpus(void)
 {
 	return num_online_cpus();
+}
+
+/*
+ * CPU hotplug for TASKQ_THREADS_CPU_PCT queues, as SPL registers it: an
+ * AP_ONLINE_DYN state, whose startup runs on a CPU that has just come
+ * online and whose teardown runs on one about to go down, while it is
+ * still in cpu_online_mask.  Both may sleep.
+ */
+static int splk_tq_cpuhp_state;
+
+static int splk_tq_cpu_online(unsigned int cpu)
+{
+	splk_taskq_cpus_changed(num_online_cpus() + !cpu_online(cpu));
+	return 0;
+}
+
+static int splk_tq_cpu_down_prep(unsigned int cpu)
+{
+	splk_taskq_cpus_changed(num_online_cpus() - !!cpu_online(cpu));
+	return 0;
+}
+
+int splk_tq_hotplug_init(void)
+{
+	int rc = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "splkmem/taskq:online",
+					   splk_tq_cpu_online, splk_tq_cpu_down_prep);
+
+	if (rc < 0) {
+		pr_err("splkmem: cannot register the task queues' CPU hotplug state: %d\n", rc);
+		return rc;
+	}
+	splk_tq_cpuhp_state = rc;
+	return 0;
+}
+
+void splk_tq_hotplug_exit(void)
+{
+	if (splk_tq_cpuhp_state > 0)
+		cpuhp_remove_state_nocalls(splk_tq_cpuhp_state);
+	splk_tq_cpuhp_state = 0;
 }
 
 static DEFINE_MUTEX(splk_tq_registry);

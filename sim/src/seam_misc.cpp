@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The rest of the seam on the host: the kernel facts and module parameters
+// (SPL's defaults; the workload may change them per seed), logging and
+// WARN (a warning the workload did not announce fails the run, as a splat
+// fails make check), randomness from the run's PRNG, the address set
+// (rbtree) and the page index (xarray).
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <map>
+
+#include "memory.hpp"
+#include "report.hpp"
+#include "sched.hpp"
+#include "seam.h"
+#include "sim_config.hpp"
+
+namespace sim {
+
+Knobs knobs;
+
+void expect_warning(const char* what) {
+  note("expecting a warning: %s", what);
+  ++current->expected_warnings;
+}
+
+void expect_no_more_warnings() {
+  if (current->expected_warnings != 0)
+    fail("missing warning", "%u warning(s) the workload provoked did not come",
+         current->expected_warnings);
+}
+
+}  // namespace sim
+
+extern "C" {
+
+struct splk_kernel_info splk_kernel;
+void* high_memory;
+#ifdef SPLKMEM_TEST_HOOKS
+struct splk_test_hooks splk_test_hooks;
+#endif
+
+unsigned int spl_kmem_cache_magazine_size = 0;
+unsigned int spl_kmem_cache_reclaim = 0;
+unsigned int spl_kmem_cache_obj_per_slab = SPL_KMEM_CACHE_OBJ_PER_SLAB;
+unsigned int spl_kmem_cache_max_size = SPL_KMEM_CACHE_MAX_SIZE;
+unsigned int spl_kmem_cache_slab_limit = 4 * 4096;
+unsigned int spl_kmem_cache_kmem_threads = 4;
+unsigned int spl_kmem_cache_reap_interval_ms = 15000;
+unsigned int spl_kmem_cache_depot_contention = 3;
+unsigned int spl_kmem_cache_depot_slack_kb = 1024;
+unsigned int spl_kmem_cache_depot_trim_ms = 100;
+unsigned int spl_kmem_cache_debug = 0;
+int spl_taskq_thread_bind = 0;
+int spl_taskq_thread_priority = 1;
+int spl_taskq_thread_dynamic = 1;
+unsigned int spl_taskq_thread_sequential = 4;
+unsigned int spl_taskq_thread_timeout_ms = 5000;
+namespace {
+unsigned long warnings;
+}  // namespace
+
+unsigned long splk_warning_count(void) noexcept {
+  return __atomic_load_n(&warnings, __ATOMIC_RELAXED);
+}
+
+void splk_log(int level, const char* fmt, ...) noexcept {
+  if (!sim::cfg.verbose) return;
+  va_list ap;
+  va_start(ap, fmt);
+  char buf[512];
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  sim::note("log%d: %s", level, buf);
+}
+
+void splk_warn(const char* fmt, ...) noexcept {
+  va_list ap;
+  va_start(ap, fmt);
+  char buf[512];
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  __atomic_fetch_add(&warnings, 1, __ATOMIC_RELAXED);
+  if (sim::current->expected_warnings > 0) {
+    --sim::current->expected_warnings;
+    sim::note("expected WARNING: %s", buf);
+    return;
+  }
+  sim::fail("kernel splat", "WARNING: %s", buf);
+}
+
+uint64_t splk_random_u64(void) noexcept { return sim::rng.next(); }
+
+void __cxa_pure_virtual() { sim::fail("pure virtual call", "a corrupted object's vtable"); }
+
+// ---- The address set: a sorted list of nodes (few emergency objects) ------
+
+struct AddrNode {
+  AddrNode* next;
+  uintptr_t addr;
+};
+
+void splk_addr_set_init(void* set) noexcept { static_cast<sim_rb_root*>(set)->first = nullptr; }
+
+void* splk_addr_node_alloc(int km_flags) noexcept {
+  return splk_kmalloc_node(sizeof(AddrNode), km_flags, -1);
+}
+
+void splk_addr_node_free(void* node) noexcept { splk_kfree(node); }
+
+bool splk_addr_set_insert(void* set, void* node, uintptr_t addr) noexcept {
+  auto** pp = reinterpret_cast<AddrNode**>(&static_cast<sim_rb_root*>(set)->first);
+  while (*pp != nullptr && (*pp)->addr < addr) pp = &(*pp)->next;
+  if (*pp != nullptr && (*pp)->addr == addr) return false;
+  auto* n = static_cast<AddrNode*>(node);
+  n->addr = addr;
+  n->next = *pp;
+  *pp = n;
+  return true;
+}
+
+void* splk_addr_set_remove(void* set, uintptr_t addr) noexcept {
+  auto** pp = reinterpret_cast<AddrNode**>(&static_cast<sim_rb_root*>(set)->first);
+  while (*pp != nullptr && (*pp)->addr < addr) pp = &(*pp)->next;
+  if (*pp == nullptr || (*pp)->addr != addr) return nullptr;
+  AddrNode* n = *pp;
+  *pp = n->next;
+  return n;
+}
+
+bool splk_addr_set_contains(void* set, uintptr_t addr) noexcept {
+  for (auto* n = static_cast<AddrNode*>(static_cast<sim_rb_root*>(set)->first); n; n = n->next)
+    if (n->addr == addr) return true;
+  return false;
+}
+
+void* splk_addr_set_pop(void* set, uintptr_t* addr) noexcept {
+  auto* root = static_cast<sim_rb_root*>(set);
+  auto* n = static_cast<AddrNode*>(root->first);
+  if (n == nullptr) return nullptr;
+  root->first = n->next;
+  *addr = n->addr;
+  return n;
+}
+
+// ---- The page index: a host map -------------------------------------------------
+
+using Index = std::map<unsigned long, void*>;
+
+static Index* index_of(void* xa) {
+  auto* x = static_cast<sim_xarray*>(xa);
+  if (x->magic != SIM_XA_MAGIC) sim::fail("bad xarray", "index %p used before init", xa);
+  return static_cast<Index*>(x->impl);
+}
+
+void splk_index_init(void* xa) noexcept {
+  auto* x = static_cast<sim_xarray*>(xa);
+  x->magic = SIM_XA_MAGIC;
+  x->impl = new Index;
+}
+
+bool splk_index_store(void* xa, unsigned long index, void* entry, int km_flags) noexcept {
+  sim::point("xa_store", sim::kAlloc);
+  if (!(km_flags & KM_NOSLEEP)) sim::check_may_sleep("xa_store");
+  if (reinterpret_cast<uintptr_t>(entry) & 3)
+    sim::fail("xarray", "entry %p not 4-byte aligned", entry);
+  (*index_of(xa))[index] = entry;
+  return true;
+}
+
+// Lock-free in the kernel (RCU), and on the free path of header-tag
+// caches: a switch point, where a reap may unlink and free a slab.
+void* splk_index_load(void* xa, unsigned long index) noexcept {
+  sim::point("xa_load", sim::kOtherCpu);
+  Index* idx = index_of(xa);
+  auto it = idx->find(index);
+  return it == idx->end() ? nullptr : it->second;
+}
+
+void splk_index_erase(void* xa, unsigned long index) noexcept {
+  sim::point("xa_erase");
+  index_of(xa)->erase(index);
+}
+
+void splk_index_destroy(void* xa) noexcept {
+  auto* x = static_cast<sim_xarray*>(xa);
+  delete index_of(xa);
+  x->impl = nullptr;
+  x->magic = 0;
+}
+
+}  // extern "C"

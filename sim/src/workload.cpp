@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The random workload (workload.hpp): drivers call the whole API with
+// random arguments, interrupt handlers allocate, free and dispatch, and
+// every result is checked against the model (model.hpp); the core's own
+// check_invariants() runs after every driver step.
+#include "workload.hpp"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <algorithm>
+#include <new>
+
+#include "generated/taskq_sizes.h"
+#include "memory.hpp"
+#include "model.hpp"
+#include "rcu.hpp"
+#include "report.hpp"
+#include "sched.hpp"
+#include "seam.h"
+#include "sim_config.hpp"
+
+namespace sim::workload {
+
+uint64_t ops_done;
+
+namespace {
+
+using model::Cache;
+using model::Queue;
+using model::Task;
+model::State& M = model::state;
+
+Options opt;
+// Driver and interrupt calls into the core in flight: check_invariants()
+// reads every CPU's magazines unlocked, as the KUnit suites call it, at
+// quiescent points, so it runs only when this is 0 (object_cache.hpp).
+int in_flight;
+int checking;  // drivers waiting for in_flight 0 to check, or checking
+bool irq_on;   // the interrupt workload runs (not during load and unload)
+uint64_t ops_left;
+uint64_t cache_names;
+uint64_t max_id_seen;
+
+constexpr uint64_t kCtorMagic = 0xc7c7c7c700000000ULL;
+
+// ---- Constructors and destructors ---------------------------------------------
+
+int ctor(void* obj, void* priv, int) {
+  auto* c = static_cast<Cache*>(priv);
+  ++c->ctor_calls;
+  if (c->size >= 8) {
+    const uint64_t v = kCtorMagic ^ reinterpret_cast<uintptr_t>(c);
+    memcpy(obj, &v, 8);
+  }
+  return 0;
+}
+
+void dtor(void* obj, void* priv) {
+  auto* c = static_cast<Cache*>(priv);
+  ++c->dtor_calls;
+  if (c->ctor && c->size >= 8) {
+    uint64_t v;
+    memcpy(&v, obj, 8);
+    if (v != (kCtorMagic ^ reinterpret_cast<uintptr_t>(c)))
+      fail("model", "destructor of cache '%s' got %p, which its constructor did not make", c->name,
+           obj);
+    memset(obj, 0, 8);
+  }
+}
+
+// ---- Caches ------------------------------------------------------------------
+
+size_t random_size(bool tiny_ok) {
+  const unsigned r = static_cast<unsigned>(rng.below(100));
+  size_t s;
+  if (r < 20)
+    s = rng.range(1, 16);
+  else if (r < 45)
+    s = rng.range(17, 512);
+  else if (r < 65)
+    s = rng.range(513, 8192);
+  else if (r < 78)
+    s = rng.range(8193, 64 * 1024);
+  else if (r < 95)
+    s = 4096 * rng.range(1, 16);
+  else
+    s = (1 << 20) + rng.range(0, 64 * 1024);
+  if (!tiny_ok && s < 8) s = 8 + rng.below(8);
+  return s;
+}
+
+Cache* op_create() {
+  auto* c = new Cache{};
+  snprintf(c->name, sizeof(c->name), "sim_cache_%llu",
+           static_cast<unsigned long long>(++cache_names));
+  const bool tiny_ok = !(opt.avoid & kAvoidTinyDebug) || spl_kmem_cache_debug == 0;
+  c->size = random_size(tiny_ok);
+  static const size_t aligns[] = {0, 0, 0, 8, 16, 64, 512, 4096};
+  c->align = aligns[rng.below(8)];
+  static const int kinds[] = {0, 0, KMC_KVMEM, KMC_KVMEM, KMC_SLAB};
+  c->flags = kinds[rng.below(5)] | (rng.one_in(8) ? KMC_RECLAIMABLE : 0);
+  c->ctor = rng.one_in(2);
+  c->dtor = rng.one_in(2);
+  c->skc = spl_kmem_cache_create(c->name, c->size, c->align, c->ctor ? ctor : nullptr,
+                                 c->dtor ? dtor : nullptr, nullptr, c, nullptr, c->flags);
+  note("create %s size %zu align %zu flags 0x%x ctor %d dtor %d: %p", c->name, c->size, c->align,
+       c->flags, c->ctor, c->dtor, static_cast<void*>(c->skc));
+  if (c->skc == nullptr) {
+    // Valid arguments: only a refused combination (a KMC_SLAB size SLUB
+    // cannot hold) may fail, and the core says why in its log.
+    delete c;
+    return nullptr;
+  }
+  if (spl_kmem_cache_entry_size(c->skc) != c->size)
+    fail("model", "entry_size of '%s' is %llu, created with %zu", c->name,
+         static_cast<unsigned long long>(spl_kmem_cache_entry_size(c->skc)), c->size);
+  M.caches.push_back(c);
+  return c;
+}
+
+// Bad arguments: each must be refused (NULL), with no warning.
+void op_create_hostile() {
+  const unsigned r = static_cast<unsigned>(rng.below(5));
+  spl_kmem_cache* skc = nullptr;
+  switch (r) {
+    case 0:
+      skc = spl_kmem_cache_create("sim_bad", 0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+      break;
+    case 1:
+      skc =
+          spl_kmem_cache_create("sim_bad", 64, 24, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+      break;
+    case 2:
+      skc = spl_kmem_cache_create("sim_bad", 64, 0, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  KMC_SLAB | KMC_KVMEM);
+      break;
+    case 3:
+      skc = spl_kmem_cache_create(nullptr, 64, 0, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+      break;
+    case 4:
+      skc = spl_kmem_cache_create("sim_bad", SIZE_MAX - 7, 0, nullptr, nullptr, nullptr, nullptr,
+                                  nullptr, 0);
+      break;
+  }
+  if (skc != nullptr) fail("model", "spl_kmem_cache_create accepted bad arguments (case %u)", r);
+}
+
+Cache* pick_cache() {
+  if (M.caches.empty()) return nullptr;
+  Cache* c = M.caches[rng.below(M.caches.size())];
+  return c->dying ? nullptr : c;
+}
+
+void alloc_from(Cache* c, int km) {
+  ++c->users;
+  void* obj = spl_kmem_cache_alloc(c->skc, km);
+  ++ops_done;
+  if (obj == nullptr) {
+    if (!(km & KM_NOSLEEP)) fail("model", "KM_SLEEP allocation from '%s' returned NULL", c->name);
+  } else {
+    if (c->ctor && c->size >= 8) {
+      uint64_t v;
+      memcpy(&v, obj, 8);
+      if (v != (kCtorMagic ^ reinterpret_cast<uintptr_t>(c)))
+        fail("model", "'%s' handed out %p without constructing it", c->name, obj);
+    }
+    M.add(c, obj);
+  }
+  --c->users;
+}
+
+void free_held(void* obj) {
+  Cache* c = M.objects.at(reinterpret_cast<uintptr_t>(obj)).cache;
+  ++c->users;
+  M.remove(obj);
+  spl_kmem_cache_free(c->skc, obj);
+  ++ops_done;
+  --c->users;
+}
+
+void* pick_held() {
+  void* obj = M.pick(rng.next());
+  if (obj == nullptr) return nullptr;
+  return M.objects.at(reinterpret_cast<uintptr_t>(obj)).cache->dying ? nullptr : obj;
+}
+
+// A pointer the cache must refuse, with one warning: the inside of an
+// object a caller holds, or another cache's object.
+void op_free_hostile() {
+  void* obj = pick_held();
+  if (obj == nullptr) return;
+  const model::Held& h = M.objects.at(reinterpret_cast<uintptr_t>(obj));
+  Cache* c = h.cache;
+  if (rng.one_in(2) && h.size >= 64) {
+    expect_warning("free of an interior pointer");
+    ++c->users;
+    spl_kmem_cache_free(c->skc, static_cast<char*>(obj) + 32);
+    --c->users;
+  } else {
+    Cache* other = pick_cache();
+    if (other == nullptr || other == c) return;
+    expect_warning("free of another cache's object");
+    ++other->users;
+    spl_kmem_cache_free(other->skc, obj);
+    --other->users;
+  }
+  ++ops_done;
+  expect_no_more_warnings();
+}
+
+// At rest only (no other caller, no interrupt handler that could take the
+// object between the two frees): a second free of an object of a
+// KMC_KVMEM cache must be refused with one warning.  (Untagged KMC_SLAB
+// caches leave double frees to SLUB, as the README says.)
+void double_free_at_rest() {
+  void* obj = pick_held();
+  if (obj == nullptr) return;
+  Cache* c = M.objects.at(reinterpret_cast<uintptr_t>(obj)).cache;
+  splk_cache_stats st;
+  if (!splk_cache_stats_find(c->name, &st) || !(st.flags & KMC_KVMEM)) return;
+  M.remove(obj);
+  spl_kmem_cache_free(c->skc, obj);
+  expect_warning("a second free of one object");
+  spl_kmem_cache_free(c->skc, obj);
+  expect_no_more_warnings();
+  ops_done += 2;
+}
+
+void op_destroy(Cache* c) {
+  c->dying = true;
+  while (c->users != 0) splk_msleep(1);
+  // The caller gives back what it holds first (a destroy with objects out
+  // is a caller bug the core keeps memory for).
+  std::vector<uintptr_t> mine;
+  for (uintptr_t a : M.order)
+    if (M.objects.at(a).cache == c) mine.push_back(a);
+  for (uintptr_t a : mine) {
+    M.remove(reinterpret_cast<void*>(a));
+    spl_kmem_cache_free(c->skc, reinterpret_cast<void*>(a));
+  }
+  spl_kmem_cache_destroy(c->skc);
+  ++ops_done;
+  if (c->ctor && c->dtor && c->ctor_calls != c->dtor_calls)
+    fail("model", "cache '%s' destroyed with %llu constructor and %llu destructor calls", c->name,
+         static_cast<unsigned long long>(c->ctor_calls),
+         static_cast<unsigned long long>(c->dtor_calls));
+  M.caches.erase(std::find(M.caches.begin(), M.caches.end(), c));
+  delete c;
+}
+
+// At rest, a cache's statistics equal the model's: a KMC_KVMEM cache's
+// objects out of its slabs (and emergency objects) are the callers' plus
+// the magazines'; a KMC_SLAB cache's objects out of SLUB are the
+// callers' (its magazines hold free SLUB objects it counts apart).  Null
+// when they agree, else what differs.
+const char* stats_differ(Cache* c, char* buf, size_t len) {
+  splk_cache_stats st;
+  if (!splk_cache_stats_find(c->name, &st)) return "no statistics";
+  if (st.flags & KMC_SLAB) {
+    if (st.linux_alloc == c->held) return nullptr;
+    snprintf(buf, len, "linux_alloc %llu, callers hold %llu",
+             static_cast<unsigned long long>(st.linux_alloc),
+             static_cast<unsigned long long>(c->held));
+    return buf;
+  }
+  if (st.obj_alloc + st.obj_emergency == c->held + st.mag_objs) return nullptr;
+  snprintf(buf, len, "obj_alloc %llu + emergency %llu, callers hold %llu + magazines %llu",
+           static_cast<unsigned long long>(st.obj_alloc),
+           static_cast<unsigned long long>(st.obj_emergency),
+           static_cast<unsigned long long>(c->held), static_cast<unsigned long long>(st.mag_objs));
+  return buf;
+}
+
+void check_stats() {
+  char buf[160];
+  for (Cache* c : M.caches) {
+    const char* why = stats_differ(c, buf, sizeof(buf));
+    // The background may be moving a batch between depot and slabs.
+    for (int retry = 0; why != nullptr && retry < 3; ++retry) {
+      splk_msleep(1);
+      why = stats_differ(c, buf, sizeof(buf));
+    }
+    if (why != nullptr) fail("model", "statistics of '%s' at rest: %s", c->name, why);
+  }
+}
+
+void for_each_stats(const splk_cache_stats* s, void*) {
+  if (s->obj_alloc > s->obj_total && !(s->flags & KMC_SLAB))
+    fail("model", "cache '%s': obj_alloc %llu > obj_total %llu", s->name,
+         static_cast<unsigned long long>(s->obj_alloc),
+         static_cast<unsigned long long>(s->obj_total));
+}
+
+// ---- Task queues ----------------------------------------------------------------
+
+void task_fn(void* arg) {
+  auto* t = static_cast<Task*>(arg);
+  if (t->cancelled) fail("model", "task %lu ran after its cancel returned 0", t->id);
+  // SPL's order: one thread takes the pending list first in, first out
+  // (the priority list, TQ_FRONT and due delayed tasks, may pass it).
+  Queue* q = t->queue;
+  if (q->nthreads == 1 && t->normal && t->id != TASKQID_INVALID) {
+    if (t->id < q->last_normal)
+      fail("model", "queue '%s' (one thread) started task %lu after task %lu: not FIFO", q->name,
+           t->id, q->last_normal);
+    q->last_normal = t->id;
+  }
+  if (++t->runs > 1)
+    fail("model", "task %lu (dispatch #%llu) ran twice", t->id,
+         static_cast<unsigned long long>(t->seq));
+  if (t->sleep_ms != 0) splk_msleep(t->sleep_ms);
+  t->done = true;
+}
+
+Queue* pick_queue() {
+  if (M.queues.empty()) return nullptr;
+  Queue* q = M.queues[rng.below(M.queues.size())];
+  return q->dying ? nullptr : q;
+}
+
+Queue* op_tq_create() {
+  auto* q = new Queue{};
+  static unsigned queue_names;
+  snprintf(q->name, sizeof(q->name), "sim_tq_%u", ++queue_names);
+  const int nthreads = static_cast<int>(rng.range(1, 4));
+  const unsigned flags =
+      (rng.one_in(2) ? TASKQ_PREPOPULATE : 0) | (rng.one_in(2) ? TASKQ_DYNAMIC : 0);
+  const int minalloc = static_cast<int>(rng.below(5));
+  const int maxalloc = rng.one_in(2) ? 0x7fffffff : minalloc + static_cast<int>(rng.below(8));
+  q->tq = taskq_create(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags);
+  q->nthreads = nthreads;
+  if (q->tq == nullptr) fail("model", "taskq_create of '%s' failed", q->name);
+  M.queues.push_back(q);
+  return q;
+}
+
+// Forgets finished tasks, when no other caller (a waiter holding a list
+// of them) is in an operation on the queue.
+void prune(Queue* q) {
+  if (q->tasks.size() < 512 || q->users != 1) return;
+  std::vector<Task*> keep;
+  for (Task* t : q->tasks) {
+    if (t->done || t->refused || t->cancelled) {
+      if (t->entry != nullptr) ::operator delete (t->entry, std::align_val_t{SPLK_TQENT_ALIGN});
+      delete t;
+    } else {
+      keep.push_back(t);
+    }
+  }
+  q->tasks.swap(keep);
+}
+
+// dispatch, dispatch_ent or dispatch_delay, from a driver or an interrupt.
+void op_dispatch(Queue* q, bool in_irq) {
+  auto* t = new Task{};
+  t->queue = q;
+  t->seq = ++M.task_seq;
+  t->sleep_ms = !in_irq && rng.one_in(4) ? static_cast<unsigned>(rng.below(20)) : 0;
+  q->tasks.push_back(t);
+  unsigned flags = in_irq || rng.one_in(4) ? TQ_NOSLEEP : TQ_SLEEP;
+  if (rng.one_in(5))
+    flags |= TQ_FRONT;
+  else if (rng.one_in(8))
+    flags |= TQ_NOQUEUE | TQ_NOSLEEP;
+  const unsigned kind = static_cast<unsigned>(rng.below(in_irq ? 2 : 4));
+  t->normal = kind != 2 && !(flags & (TQ_FRONT | TQ_NOQUEUE));
+  taskqid_t id;
+  if (kind == 1) {
+    t->entry = ::operator new (SPLK_TQENT_SIZE, std::align_val_t{SPLK_TQENT_ALIGN});
+    taskq_init_ent(static_cast<taskq_ent_t*>(t->entry));
+    taskq_dispatch_ent(q->tq, task_fn, t, flags & ~TQ_NOQUEUE, static_cast<taskq_ent_t*>(t->entry));
+    memcpy(&id, static_cast<char*>(t->entry) + SPLK_TQENT_ID_OFFSET, sizeof(id));
+  } else if (kind == 2) {
+    id = taskq_dispatch_delay(q->tq, task_fn, t, flags & ~TQ_NOQUEUE,
+                              static_cast<long>(splk_jiffies() + rng.below(40)));
+  } else {
+    id = taskq_dispatch(q->tq, task_fn, t, flags);
+  }
+  ++ops_done;
+  t->id = id;
+  max_id_seen = std::max<uint64_t>(max_id_seen, id);
+  if (id == TASKQID_INVALID) {
+    if (!(flags & (TQ_NOSLEEP | TQ_NOQUEUE)))
+      fail("model", "a TQ_SLEEP dispatch to '%s' was refused", q->name);
+    if (t->runs != 0) fail("model", "a refused dispatch ran its task");
+    t->refused = true;
+  }
+}
+
+Task* pick_task(Queue* q) {
+  if (q->tasks.empty()) return nullptr;
+  Task* t = q->tasks[rng.below(q->tasks.size())];
+  return t->id != TASKQID_INVALID ? t : nullptr;
+}
+
+void op_cancel(Queue* q) {
+  Task* t = pick_task(q);
+  if (t == nullptr) return;
+  const bool wait = rng.one_in(2);
+  ++t->cancelling;
+  const int rc = taskq_cancel_id(q->tq, t->id, wait);
+  --t->cancelling;
+  ++ops_done;
+  if (rc == 0) {
+    if (t->runs != 0) fail("model", "cancel of task %lu returned 0, but it ran", t->id);
+    t->cancelled = true;
+  } else if (rc == SPLK_EBUSY) {
+    if (wait) fail("model", "cancel(wait) of task %lu returned EBUSY", t->id);
+  } else if (rc == SPLK_ENOENT) {
+    // Unless another cancel of it, in flight, took it.
+    if (t->runs == 0 && !t->cancelled && t->cancelling == 0)
+      fail("model", "cancel of task %lu returned ENOENT, but it neither ran nor was cancelled",
+           t->id);
+    if (wait && !t->done && !t->cancelled && t->cancelling == 0)
+      fail("model", "cancel(wait) of task %lu returned while it was still running", t->id);
+  } else {
+    fail("model", "cancel of task %lu returned %d", t->id, rc);
+  }
+}
+
+void op_wait_id(Queue* q) {
+  Task* t = nullptr;
+  taskqid_t id;
+  const unsigned r = static_cast<unsigned>(rng.below(8));
+  if (r == 0 && !(opt.avoid & kAvoidWaitId0)) {
+    id = TASKQID_INVALID;  // as OpenZFS's upgrade ioctls may
+  } else if (r == 1) {
+    id = max_id_seen + 1000;  // never issued
+  } else {
+    t = pick_task(q);
+    if (t == nullptr) return;
+    id = t->id;
+  }
+  note("taskq_wait_id(%s, %lu)", q->name, id);
+  taskq_wait_id(q->tq, id);
+  ++ops_done;
+  if (t != nullptr && !t->done && !t->cancelled && t->cancelling == 0)
+    fail("model", "taskq_wait_id(%lu) returned before the task finished", id);
+}
+
+// What must be finished once a wait returns: dispatches that returned
+// before it began.
+std::vector<Task*> dispatched(Queue* q, taskqid_t up_to) {
+  std::vector<Task*> v;
+  for (Task* t : q->tasks)
+    if (t->id != TASKQID_INVALID && t->id <= up_to && !t->cancelled) v.push_back(t);
+  return v;
+}
+
+void op_wait(Queue* q, bool outstanding) {
+  taskqid_t arg = TASKQID_INVALID;
+  if (outstanding && rng.one_in(2)) {
+    Task* t = pick_task(q);
+    if (t != nullptr) arg = t->id;
+  }
+  std::vector<Task*> must = dispatched(q, arg != TASKQID_INVALID ? arg : ~taskqid_t{0});
+  if (outstanding)
+    taskq_wait_outstanding(q->tq, arg);
+  else
+    taskq_wait(q->tq);
+  ++ops_done;
+  for (Task* t : must)
+    if (!t->done && !t->cancelled && t->cancelling == 0)
+      fail("model", "%s(%s) returned before task %lu (dispatch #%llu) finished",
+           outstanding ? "taskq_wait_outstanding" : "taskq_wait", q->name, t->id,
+           static_cast<unsigned long long>(t->seq));
+}
+
+void op_tq_destroy(Queue* q) {
+  q->dying = true;
+  while (q->users != 0) splk_msleep(1);
+  taskq_destroy(q->tq);
+  ++ops_done;
+  for (Task* t : q->tasks) {
+    if (t->id != TASKQID_INVALID && !t->cancelled && (t->runs != 1 || !t->done))
+      fail("model", "taskq_destroy of '%s' returned with task %lu run %d times", q->name, t->id,
+           t->runs);
+    if (t->entry != nullptr) ::operator delete (t->entry, std::align_val_t{SPLK_TQENT_ALIGN});
+    delete t;
+  }
+  M.queues.erase(std::find(M.queues.begin(), M.queues.end(), q));
+  delete q;
+}
+
+// ---- CPU hotplug ------------------------------------------------------------------
+
+bool hotplug_busy;  // one at a time, as cpus_write_lock() makes it
+
+// A CPU other than 0 goes down (its magazines are drained by the core's
+// dead callback, as the hotplug state's teardown calls it) or comes back.
+void op_hotplug() {
+  if (cfg.ncpus < 2 || hotplug_busy) return;
+  const auto cpu = static_cast<unsigned>(rng.range(1, cfg.ncpus - 1));
+  hotplug_busy = true;
+  if (cpu_online(cpu)) {
+    note("CPU %u goes down", cpu);
+    // The task queues' state runs before the CPU goes (as the kernel's
+    // online state's teardown), the core's dead callback after.
+    splk_taskq_cpus_changed(cpus_online() - 1);
+    cpu_down(cpu);
+    splk_core_cpu_dead(cpu);
+  } else {
+    note("CPU %u comes up", cpu);
+    cpu_up(cpu);
+    splk_taskq_cpus_changed(cpus_online());
+  }
+  ++ops_done;
+  hotplug_busy = false;
+}
+
+// ---- Interrupts -----------------------------------------------------------------
+
+void irq_handler(unsigned) {
+  if (!irq_on || checking) return;
+  ++in_flight;
+  struct Leave {
+    ~Leave() { --in_flight; }
+  } leave;
+  const unsigned r = static_cast<unsigned>(rng.below(10));
+  if (r < 4) {
+    if (Cache* c = pick_cache()) alloc_from(c, KM_NOSLEEP);
+  } else if (r < 8) {
+    if (void* obj = pick_held()) free_held(obj);
+  } else if (Queue* q = pick_queue()) {
+    ++q->users;
+    op_dispatch(q, true);
+    --q->users;
+  }
+}
+
+// ---- Drivers ----------------------------------------------------------------------
+
+void step() {
+  const unsigned r = static_cast<unsigned>(rng.below(1000));
+  if (r < 330) {
+    if (M.objects.size() < 3000)
+      if (Cache* c = pick_cache()) alloc_from(c, rng.one_in(5) ? KM_NOSLEEP : KM_SLEEP);
+  } else if (r < 650) {
+    if (void* obj = pick_held()) free_held(obj);
+  } else if (r < 665) {
+    if (M.caches.size() < 6) op_create();
+  } else if (r < 668) {
+    op_create_hostile();
+  } else if (r < 672) {
+    if (M.caches.size() > 1)
+      if (Cache* c = pick_cache()) op_destroy(c);
+  } else if (r < 690) {
+    if (Cache* c = pick_cache()) {
+      ++c->users;
+      spl_kmem_cache_reap_now(c->skc);
+      --c->users;
+      ++ops_done;
+    }
+  } else if (r < 695) {
+    spl_kmem_reap();
+    ++ops_done;
+  } else if (r < 715) {
+    const uint64_t n = splk_core_shrink_count();
+    splk_core_shrink_scan(rng.range(1, n + 1));
+    ops_done += 2;
+  } else if (r < 725) {
+    if (!(opt.avoid & kAvoidRemoteMag)) {
+      splk_core_update_now();
+      ++ops_done;
+    }
+  } else if (r < 735) {
+    splk_core_trim_now(rng.one_in(2));
+    ++ops_done;
+  } else if (r < 745) {
+    if (!(opt.avoid & kAvoidRemoteMag)) {
+      splk_for_each_cache(for_each_stats, nullptr);
+      ++ops_done;
+    }
+  } else if (r < 755) {
+    if (Cache* c = pick_cache()) {
+      const uint64_t n = spl_kmem_cache_inuse(c->skc);
+      ++ops_done;
+      if (!(opt.avoid & kAvoidInuse) && n > (uint64_t{1} << 48))
+        fail("model", "spl_kmem_cache_inuse('%s') is %llu: a negative count wrapped", c->name,
+             static_cast<unsigned long long>(n));
+    }
+  } else if (r < 760) {
+    op_free_hostile();
+  } else if (r < 763) {
+    op_hotplug();
+  } else if (r < 765) {
+    if (M.queues.size() < 4) op_tq_create();
+  } else if (r < 767) {
+    if (M.queues.size() > 2)
+      if (Queue* q = pick_queue(); q != nullptr && q->tq != system_taskq) op_tq_destroy(q);
+  } else if (r < 990) {
+    Queue* q = pick_queue();
+    if (q == nullptr) return;
+    ++q->users;
+    const unsigned k = r % 16;
+    if (k < 9)
+      op_dispatch(q, false);
+    else if (k < 11)
+      op_cancel(q);
+    else if (k < 13)
+      op_wait_id(q);
+    else if (k < 14)
+      op_wait(q, false);
+    else
+      op_wait(q, true);
+    prune(q);
+    --q->users;
+  } else {
+    splk_msleep(static_cast<unsigned>(rng.range(1, 60)));
+  }
+}
+
+int driver_main(void*) {
+  while (ops_left > 0) {
+    --ops_left;
+    while (checking) splk_msleep(1);
+    ++in_flight;
+    step();
+    --in_flight;
+    // Every step: the other drivers finish the call they are in, start
+    // none, and interrupts leave the caches alone meanwhile.
+    ++checking;
+    while (in_flight != 0) splk_msleep(1);
+    check_invariants("a driver step");
+    check_stats();
+    // Alone at rest (no other checker): in flight while it works, so
+    // that a driver arriving to check waits for it.
+    if (checking == 1 && rng.one_in(50)) {
+      ++in_flight;
+      double_free_at_rest();
+      --in_flight;
+      check_invariants("a double free");
+    }
+    --checking;
+  }
+  return 0;
+}
+
+}  // namespace
+
+// The core's background work (the periodic working-set update drains
+// idle CPUs in kworkers; trim ticks) is not quiesced by the drivers, and
+// the check reads magazines without a lock, as the KUnit suites call it
+// only at rest: a broken invariant is reported when it is still broken
+// after the background had a few chances to finish what it was doing.
+void check_invariants(const char* after) {
+  const char* name = nullptr;
+  const char* why = splk_core_check_invariants(&name);
+  for (int retry = 0; why != nullptr && retry < 3; ++retry) {
+    note("invariant '%s' broken in '%s' after %s; looking again", why, name, after);
+    splk_msleep(1);
+    why = splk_core_check_invariants(&name);
+  }
+  if (why != nullptr) fail("invariant", "cache '%s': %s (after %s)", name, why, after);
+}
+
+void module_init() {
+  if (splk_core_init() != 0) fail("init", "splk_core_init failed");
+  if (splk_taskq_init() != 0) fail("init", "splk_taskq_init failed");
+}
+
+void module_exit_and_check(bool expect_leaks) {
+  splk_taskq_fini();
+  splk_drain_flush();
+  splk_core_exit();
+  rcu_barrier();
+  mem::drain_quarantine();
+  const uint64_t leaked = mem::live(mem::kKmalloc) + mem::live(mem::kPages) +
+                          mem::live(mem::kSlub) + mem::live(mem::kKinds);
+  if (leaked != 0 && !expect_leaks) {
+    mem::report_leaks();
+    fail("memory leak", "%llu blocks still allocated after module unload (kmemleak)",
+         static_cast<unsigned long long>(leaked));
+  }
+}
+
+int run_random(const Options& o) {
+  opt = o;
+  ops_left = o.ops;
+  module_init();
+  for (int i = 0; i < 2; ++i) op_create();
+  op_tq_create();
+  // system_taskq as one more queue the drivers use (never destroyed).
+  auto* sys = new Queue{};
+  snprintf(sys->name, sizeof(sys->name), "system_taskq");
+  sys->tq = system_taskq;
+  sys->dying = false;
+  M.queues.push_back(sys);
+  irq_hook = irq_handler;
+  irq_on = true;
+  const unsigned drivers =
+      o.drivers != 0 ? o.drivers : static_cast<unsigned>(rng.range(1, cfg.ncpus + 1));
+  Thread* threads[16];
+  for (unsigned i = 0; i < drivers && i < 16; ++i) {
+    char n[24];
+    snprintf(n, sizeof(n), "driver/%u", i);
+    threads[i] = spawn(driver_main, nullptr, n, -1);
+    threads[i]->is_driver = true;
+  }
+  for (unsigned i = 0; i < drivers && i < 16; ++i) join(threads[i]);
+  irq_on = false;
+  check_invariants("the drivers ended");
+  // Unload: everything given back, every queue destroyed (system_taskq
+  // by the module), the model empty.
+  sys->dying = true;
+  taskq_wait(system_taskq);
+  for (Task* t : sys->tasks)
+    if (t->id != TASKQID_INVALID && !t->cancelled && (t->runs != 1 || !t->done))
+      fail("model", "system_taskq task %lu run %d times after taskq_wait", t->id, t->runs);
+  M.queues.erase(std::find(M.queues.begin(), M.queues.end(), sys));
+  while (!M.queues.empty()) op_tq_destroy(M.queues.back());
+  while (!M.caches.empty()) op_destroy(M.caches.back());
+  if (!M.objects.empty()) fail("model", "objects left after every cache was destroyed");
+  module_exit_and_check(false);
+  return 0;
+}
+
+}  // namespace sim::workload
