@@ -4,18 +4,9 @@
 // draining.  The design is in cpu_layer.hpp.
 #include "cpu_layer.hpp"
 
+#include "test_hooks.hpp"
+
 namespace splkmem {
-namespace {
-
-#ifdef SPLKMEM_TEST_HOOKS
-void hook_race_window() {
-  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us)) splk_test_udelay(us);
-}
-#else
-void hook_race_window() {}
-#endif
-
-}  // namespace
 
 bool CpuLayer::init(uint32_t size) {
   // Per-CPU memory starts zeroed: no CPU has seen or honoured anything.

@@ -5,19 +5,13 @@
 // cpu_layer.hpp, depot.hpp and slab_store.hpp.
 #include "vmem_cache.hpp"
 
+#include "test_hooks.hpp"
+
 namespace splkmem {
 namespace {
 
 // Most bytes one magazine holds once resized (the start is SPL's size).
 constexpr uint64_t kMagMaxBytes = 4ULL << 20;
-
-#ifdef SPLKMEM_TEST_HOOKS
-void hook_race_window() {
-  if (const unsigned us = kstd::load_relaxed(splk_test_hooks.race_window_us)) splk_test_udelay(us);
-}
-#else
-void hook_race_window() {}
-#endif
 
 }  // namespace
 
