@@ -293,15 +293,13 @@ Slab* SlabStore::new_slab(int km_flags) {
 // slab goes at once, and its pages are credited to reclaim.
 void SlabStore::free_slab(Slab* slab) {
   slab->magic = 0;
-  if (layout_.header_tags) {
-    slots_.leave_slab(slab);
-    forget_slab(slab);
-    static_assert(sizeof(kstd::ListNode) >= SPLK_RCU_HEAD_SIZE, "the list node holds the callback");
-    splk_vfree_rcu(slab);
-    return;
-  }
+  if (layout_.header_tags) slots_.leave_slab(slab);
   forget_slab(slab);
-  splk_vfree(slab, layout_.slab_size);
+  static_assert(sizeof(kstd::ListNode) >= SPLK_RCU_HEAD_SIZE, "the list node holds the callback");
+  if (layout_.header_tags)
+    splk_vfree_rcu(slab);
+  else
+    splk_vfree(slab, layout_.slab_size);
 }
 
 // An emergency object: whole pages, tracked by address (SPL's
