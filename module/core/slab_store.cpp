@@ -14,6 +14,10 @@ constexpr unsigned kGfpReclaimable = SPLK_GFP_RECLAIMABLE;
 // Most one grow task allocates (unless one slab is larger).
 constexpr uint64_t kMaxGrowBytes = 64 * 1024;
 
+// How many vmalloc areas one new slab refuses for lying over a reclaimed
+// slab before it takes what it gets (freed_slab_ranges.hpp).
+constexpr uint32_t kMaxRefusedAreas = 3;
+
 TaskQueue* g_grow_queue;
 
 // Fault hooks for the KUnit suites (seam.h); constant false in production.
@@ -266,9 +270,33 @@ void SlabStore::grow_task() {
   grow_done();
 }
 
+// Memory for a slab, not over a slab this cache reclaimed lately: each
+// refused area is held until the next one arrives, so vmalloc cannot
+// hand it out again at once, then freed.
+void* SlabStore::slab_memory(int km_flags) {
+  const uint64_t size = layout_.slab_size;
+  void* refused[kMaxRefusedAreas];
+  uint32_t n_refused = 0;
+  void* mem;
+  for (;;) {
+    mem = splk_vmalloc_noio(size, km_flags, kstd::load_relaxed(extra_gfp_));
+    if (mem == nullptr || n_refused == kMaxRefusedAreas) break;
+    const uintptr_t start = reinterpret_cast<uintptr_t>(mem);
+    bool over_freed_slab;
+    {
+      SpinLockIrqGuard guard(lock_);
+      over_freed_slab = freed_.overlaps(start, start + size);
+    }
+    if (!over_freed_slab) break;
+    refused[n_refused++] = mem;
+  }
+  for (uint32_t i = 0; i < n_refused; ++i) splk_vfree(refused[i], size);
+  return mem;
+}
+
 Slab* SlabStore::new_slab(int km_flags) {
   if (hook_fail_slab_alloc()) return nullptr;
-  void* mem = splk_vmalloc_noio(layout_.slab_size, km_flags, kstd::load_relaxed(extra_gfp_));
+  void* mem = slab_memory(km_flags);
   if (mem == nullptr) return nullptr;
   auto* slab = new (mem) Slab();
   slab->magic = Slab::kMagic;
@@ -357,6 +385,8 @@ void SlabStore::reclaim(uint64_t cutoff) {
     // Oldest first: the first slab too young ends the walk.
     while (Slab* slab = partial_.take_empty_since(cutoff)) {
       doomed.push_back(slab);
+      const uintptr_t start = reinterpret_cast<uintptr_t>(slab);
+      freed_.record(start, start + layout_.slab_size);
       empty_objs_ -= slab->capacity;
       --slab_total_;
       obj_total_ -= slab->capacity;

@@ -22,7 +22,10 @@
 //   they never enter a magazine;
 // - reclaim: empty slabs are unlinked under lock_ and vfree()d after it is
 //   dropped, never with interrupts off, by reaps, the periodic working-set
-//   update (only slabs empty for a whole interval) and destroy;
+//   update (only slabs empty for a whole interval) and destroy.  Where the
+//   reclaimed slabs were is recorded, and growth refuses vmalloc memory
+//   that overlaps them (freed_slab_ranges.hpp: a stale pointer into a
+//   reaped slab must not become a live object of a new one);
 // - the counters (slab_*, obj_*), under lock_; obj_alloc counts objects
 //   out of the slabs (in magazines, in the depot or with callers), as SPL
 //   does;
@@ -40,6 +43,7 @@
 #pragma once
 
 #include "debug_check.hpp"
+#include "freed_slab_ranges.hpp"
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
 #include "magazine.hpp"
@@ -122,6 +126,7 @@ class SlabStore : kstd::NonCopyable {
   void grow_task();
   void grow_done();
   Slab* new_slab(int km_flags);
+  void* slab_memory(int km_flags);
   Refill emergency_alloc(int km_flags, void** obj);
   void* take_object(Slab* slab);
   void free_slab(Slab* slab);
@@ -146,6 +151,7 @@ class SlabStore : kstd::NonCopyable {
   SpinLock lock_;
   AddressSet emergency_;   // emergency objects, under lock_
   AddressSet live_slabs_;  // debug caches: every slab, under lock_
+  FreedSlabRanges freed_;  // where reclaimed slabs were, under lock_
   PartialSlabs partial_;
   kstd::IntrusiveList<Slab> complete_;  // full slabs
   uint64_t empty_objs_;                 // capacity of the empty slabs

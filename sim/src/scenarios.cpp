@@ -182,35 +182,64 @@ int inuse_wrap() {
   return 0;
 }
 
-// A caller's stale pointer into a slab that a reap freed, whose address
-// the next slab got (issue 21 item 4): the stale free must warn, and the
-// object now held by another caller must not be handed out again.
+// A caller's stale pointer into a slab that a reap freed (issue 21 item
+// 4): vmalloc hands the freed addresses out again at once here (as after
+// vm_unmap_aliases()), and the cache grows again.  No object of the new
+// slabs may sit at the stale address; where the stale free can be checked
+// without reading unmapped memory (tags in the slab header, or the debug
+// mode) it must warn, and the next allocation must not hand out an object
+// a caller holds.  With tags before the objects in production, a free
+// after a reap reads the unmapped tag word and faults (README, known
+// gaps): that free is not made.
+void stale_free_on(const char* name, size_t size, size_t align, bool debug) {
+  spl_kmem_cache_debug = debug;  // read when the cache is created
+  model::Cache c{};
+  snprintf(c.name, sizeof(c.name), "%s%s", name, debug ? "_dbg" : "");
+  c.size = size;
+  c.align = align;
+  c.skc = spl_kmem_cache_create(c.name, c.size, align, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                KMC_KVMEM);
+  const bool header_tags = align >= 4096 && size % 4096 == 0;
+  void* stale = spl_kmem_cache_alloc(c.skc, KM_SLEEP);
+  spl_kmem_cache_free(c.skc, stale);
+  spl_kmem_cache_reap_now(c.skc);  // the slab goes back to vmalloc ...
+  splk_drain_flush();              // ... once a CPU that holds the object drains
+  rcu_barrier();                   // header-tag slabs go a grace period later
+  // The next slabs, every object held: three slabs' worth.
+  constexpr int kHeld = 24;
+  void* held[kHeld];
+  for (void*& h : held) {
+    h = spl_kmem_cache_alloc(c.skc, KM_SLEEP);
+    model::state.add(&c, h);
+    if (h == stale)
+      fail("model", "cache '%s': a new slab put an object at the stale address %p", c.name, stale);
+  }
+  ops_done += 4 + kHeld;
+  if (header_tags || debug) {
+    expect_warning("a free through a pointer into a reaped slab");
+    spl_kmem_cache_free(c.skc, stale);
+    void* next = spl_kmem_cache_alloc(c.skc, KM_SLEEP);
+    model::state.add(&c, next);  // fails if next is an object held
+    expect_no_more_warnings();
+    model::state.remove(next);
+    spl_kmem_cache_free(c.skc, next);
+    ops_done += 2;
+  }
+  for (void* h : held) {
+    model::state.remove(h);
+    spl_kmem_cache_free(c.skc, h);
+  }
+  spl_kmem_cache_destroy(c.skc);
+  spl_kmem_cache_debug = 0;
+}
+
 int stale_free() {
   mem::set_vmalloc_quarantine(0);  // vm_unmap_aliases(): addresses reused at once
   module_init();
-  model::Cache c{};
-  snprintf(c.name, sizeof(c.name), "sim_stale_64k");
-  c.size = 64 * 1024;
-  c.skc = spl_kmem_cache_create(c.name, c.size, 0, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                KMC_KVMEM);
-  void* stale = spl_kmem_cache_alloc(c.skc, KM_SLEEP);
-  spl_kmem_cache_free(c.skc, stale);
-  spl_kmem_cache_reap_now(c.skc);  // the slab goes back to vmalloc
-  void* held = spl_kmem_cache_alloc(c.skc, KM_SLEEP);
-  model::state.add(&c, held);
-  note("stale %p, held %p (%s address)", stale, held, stale == held ? "the same" : "another");
-  // The buggy caller's second free of its old pointer.
-  expect_warning("a free through a pointer into a reaped slab");
-  spl_kmem_cache_free(c.skc, stale);
-  void* next = spl_kmem_cache_alloc(c.skc, KM_SLEEP);
-  model::state.add(&c, next);  // fails if next is held's address
-  expect_no_more_warnings();
-  ops_done += 7;
-  model::state.remove(next);
-  spl_kmem_cache_free(c.skc, next);
-  model::state.remove(held);
-  spl_kmem_cache_free(c.skc, held);
-  spl_kmem_cache_destroy(c.skc);
+  for (bool debug : {false, true}) {
+    stale_free_on("sim_stale_64k", 64 * 1024, 0, debug);  // tags before the objects
+    stale_free_on("sim_stale_4k", 4096, 4096, debug);     // tags in the slab header
+  }
   module_exit_and_check(false);
   return 0;
 }
