@@ -46,6 +46,8 @@ class CpuLayer : kstd::NonCopyable {
   // the loaded magazine is empty (pop) or full (push).
   [[gnu::always_inline]] bool pop(void** obj);
   [[gnu::always_inline]] bool push(void* obj);
+  // The same push inside the caller's irq-off section.
+  [[gnu::always_inline]] bool push_irqs_off(void* obj);
 
   // Interrupts off.  This CPU's loaded magazine, made non-empty from the
   // previous one or the depot if they can; it may still be empty (the
@@ -120,6 +122,15 @@ class CpuLayer : kstd::NonCopyable {
   *obj = mag->objs[avail - 1];
   mag->avail = avail - 1;
   cpu::irq_restore(irq);
+  return true;
+}
+
+[[gnu::always_inline]] inline bool CpuLayer::push_irqs_off(void* obj) {
+  Magazine* mag = cpu::read(loaded_);
+  const uint32_t avail = mag->avail;
+  if (kstd::unlikely(avail >= mag->size)) return false;
+  mag->objs[avail] = obj;
+  mag->avail = avail + 1;
   return true;
 }
 

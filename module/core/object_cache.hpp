@@ -136,11 +136,14 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     kMagic = 0x2c2c2c2c,
     // Live caches of the kinds the exported entry points dispatch on with
     // one compare each: KMC_KVMEM with neither constructor nor destructor
-    // (the plain magazine paths), tagged KMC_SLAB, and untagged KMC_SLAB
-    // with neither constructor nor destructor.
+    // (the plain magazine paths), tagged KMC_SLAB, untagged KMC_SLAB with
+    // neither constructor nor destructor, and KMC_KVMEM with its tags in
+    // the slab header and neither constructor nor destructor.  Every live
+    // magic lies in [kHeaderMagic, kMagic]: valid() is one range check.
     kPlainMagic = 0x2c2c2c2b,
     kPassthroughMagic = 0x2c2c2c2a,
     kDirectMagic = 0x2c2c2c29,
+    kHeaderMagic = 0x2c2c2c28,
     // A cache destroyed with objects still out: kept, but no longer usable.
     kDestroyedMagic = 0x2d2d2d2d,
   };
@@ -182,10 +185,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   virtual void set_alloc_gfp(unsigned gfp) = 0;
   virtual uint64_t inuse() = 0;
   uint64_t entry_size() const { return obj_size_; }
-  bool valid() const {
-    return magic_ == kMagic || magic_ == kPlainMagic || magic_ == kPassthroughMagic ||
-           magic_ == kDirectMagic;
-  }
+  bool valid() const { return magic_ - uint32_t{kHeaderMagic} <= kMagic - kHeaderMagic; }
   bool direct() const { return magic_ == kDirectMagic; }
   // A SlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
   bool slab_kind() const { return fast_ & kFastSlabKind; }
@@ -193,6 +193,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   bool debug() const { return fast_ & kFastDebug; }
   bool plain() const { return magic_ == kPlainMagic; }
   bool passthrough() const { return magic_ == kPassthroughMagic; }
+  bool header_plain() const { return magic_ == kHeaderMagic; }
   const char* name() const { return name_; }
   void stats(splk_cache_stats* out);
   // nullptr when the invariants above hold, else the one found broken.

@@ -100,6 +100,16 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   static_cast<VmemCache*>(cache)->free(obj);
 }
 
+// Page-aligned caches of page-multiple objects (tags in the slab header),
+// neither constructor nor destructor: their own inline paths, kept out of
+// the exported functions (a tail call away) so that the registers they
+// need are not saved on every other cache's fast path.
+[[gnu::noinline]] void* alloc_header(VmemCache* cache, int flags) {
+  return cache->alloc_header_plain(flags);
+}
+
+[[gnu::noinline]] void free_header(VmemCache* cache, void* obj) { cache->free_header_plain(obj); }
+
 // The rare paths: body(cache) runs under the registry read lock if the
 // handle is a live cache, so a concurrent destroy of it waits.
 template <typename Body>
@@ -147,6 +157,8 @@ extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
     return static_cast<SlabCache*>(cache)->alloc_passthrough(flags);
   if (kstd::likely(cache != nullptr && cache->direct()))
     return static_cast<SlabCache*>(cache)->alloc_direct_plain(flags);
+  if (kstd::likely(cache != nullptr && cache->header_plain()))
+    return alloc_header(static_cast<VmemCache*>(cache), flags);
   return alloc_general(skc, flags);
 }
 
@@ -161,6 +173,8 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
     return static_cast<SlabCache*>(cache)->free_passthrough(obj);
   if (kstd::likely(cache != nullptr && cache->direct()))
     return static_cast<SlabCache*>(cache)->free_direct_plain(obj);
+  if (kstd::likely(cache != nullptr && cache->header_plain()))
+    return free_header(static_cast<VmemCache*>(cache), obj);
   free_general(skc, obj);
 }
 

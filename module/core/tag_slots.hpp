@@ -67,6 +67,11 @@ class TagSlots : kstd::NonCopyable {
   [[gnu::always_inline]] uintptr_t* slot_of_free(void* obj) const {
     if (!layout_.header_tags) return Slab::tag_of(obj);
     if (!object_words_) return slot_of_pointer(obj);
+    return slot_of_free_object(obj);
+  }
+  // The slot of a free object of a header-tag cache that is not a debug
+  // cache (its words name the slot).
+  [[gnu::always_inline]] uintptr_t* slot_of_free_object(void* obj) const {
     uintptr_t* slot = slot_in_words(obj);
     return kstd::likely(slot != nullptr) ? slot : slot_after_bad_words(obj);
   }
@@ -101,14 +106,26 @@ class TagSlots : kstd::NonCopyable {
   // CPU's hint, before it is freed.
   void leave_slab(Slab* slab);
 
-  // Header tags, interrupts off: the slot of the object starting at addr
-  // in this CPU's hint slab, or nullptr (no hint, or not an object start
-  // there).  Any pointer: only arithmetic decides before the slot is read.
-  [[gnu::always_inline]] uintptr_t* slot_by_hint(uintptr_t addr) const {
-    Slab* slab = cpu::read(hint_);
-    const uintptr_t offset = addr - reinterpret_cast<uintptr_t>(slab) - layout_.first_offset;
-    if (slab == nullptr || offset >= hint_span_ || offset % layout_.stride != 0) return nullptr;
-    return slab->header_tag(static_cast<uint32_t>(offset / layout_.stride));
+  // Header tags, object words (not a debug cache), interrupts off: true
+  // when addr is the start of an allocated object of this CPU's hint slab,
+  // which is then *slab, the object's index *index.  Any pointer: only
+  // arithmetic decides before the slot is read, and the slot must hold
+  // exactly the slab's allocated tag.
+  [[gnu::always_inline]] bool allocated_in_hint(uintptr_t addr, Slab** slab,
+                                                uint32_t* index) const {
+    Slab* hint = cpu::read(hint_);
+    const uintptr_t offset = addr - reinterpret_cast<uintptr_t>(hint) - layout_.first_offset;
+    if (hint == nullptr || offset >= hint_span_ || offset % layout_.stride != 0) return false;
+    *index = static_cast<uint32_t>(offset / layout_.stride);
+    *slab = hint;
+    return *hint->header_tag(*index) == (reinterpret_cast<uintptr_t>(hint) ^ key_.key);
+  }
+  // ... and that object is freed: its slot and its words say so.
+  [[gnu::always_inline]] void mark_free_in(Slab* slab, uint32_t index, void* obj) const {
+    const uintptr_t free_tag = key_.free_tag(slab);
+    *slab->header_tag(index) = free_tag;
+    static_cast<uintptr_t*>(obj)[kTagWord] = free_tag;
+    static_cast<uintptr_t*>(obj)[kIndexWord] = index;
   }
   // Header tags, interrupts off on cpu: slab, which holds an object the
   // caller frees (so it is not being freed), becomes cpu's hint.
@@ -133,19 +150,18 @@ class TagSlots : kstd::NonCopyable {
   }
   // The slot a free object's words name, when the words are consistent
   // with the object's address and with the slot itself; else nullptr.
-  // Only the object's words are read before the tag decodes (with the
-  // cache's random key) to a page-aligned slab holding obj and the index
-  // places obj exactly: the slot read last is then in that slab's header.
+  // The index word places the slab (obj is object i of the slab that
+  // starts first_offset + i * stride before it); only then are the tag
+  // word (that slab's free tag, made with the cache's random key) and,
+  // last, the slot in that slab's header read and compared.
   [[gnu::always_inline]] uintptr_t* slot_in_words(void* obj) const {
     const auto* words = static_cast<const uintptr_t*>(obj);
-    const uintptr_t tag = words[kTagWord];
     const uintptr_t i = words[kIndexWord];
-    const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-    if (kstd::unlikely(!key_.allocated(tag & ~uintptr_t{SlabTagKey::kFreeBit}, addr, kPageSize) ||
-                       i >= layout_.objs))
-      return nullptr;
-    Slab* slab = key_.slab_of(tag);
-    if (kstd::unlikely(layout_.object_in(slab, static_cast<uint32_t>(i)) != obj)) return nullptr;
+    if (kstd::unlikely(i >= layout_.objs)) return nullptr;
+    auto* slab = reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(obj) - layout_.first_offset -
+                                         i * layout_.stride);
+    const uintptr_t tag = words[kTagWord];
+    if (kstd::unlikely(tag != key_.free_tag(slab))) return nullptr;
     uintptr_t* slot = slab->header_tag(static_cast<uint32_t>(i));
     return kstd::likely(*slot == tag) ? slot : nullptr;
   }

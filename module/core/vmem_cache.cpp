@@ -44,8 +44,8 @@ ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettin
     return nullptr;
   }
   cache->tags_ = cache->store_.tags();
-  const bool plain = p.ctor == nullptr && p.dtor == nullptr && !layout.header_tags;
-  cache->magic_ = plain ? kPlainMagic : kMagic;
+  const bool no_callbacks = p.ctor == nullptr && p.dtor == nullptr;
+  cache->magic_ = !no_callbacks ? kMagic : layout.header_tags ? kHeaderMagic : kPlainMagic;
   if (s.debug) {
     // The general paths only: the plain ones do no debug work.
     cache->debug_.init(cache->name_, p.size);
@@ -126,30 +126,8 @@ void VmemCache::free(void* obj) {
   release(obj, Slab::tag_of(obj), tag);
 }
 
-// Header tags without a destructor: the slot through this CPU's hint
-// (tag_slots.hpp) when obj is an object start in the hint's slab, all in
-// one irq-off section with the push; else the index, in free_slow(),
-// which makes the slab the hint.  The hint's slab is mapped for as long
-// as interrupts stay off, and an allocated tag in its slot is obj's.
 void VmemCache::free_header(void* obj) {
-  if (dtor_ == nullptr) {
-    const auto addr = reinterpret_cast<uintptr_t>(obj);
-    cpu::IrqSave irq;
-    const TagSlots& slots = store_.slots();
-    if (uintptr_t* slot = slots.slot_by_hint(addr)) {
-      const uintptr_t tag = *slot;
-      if (tags_.allocated(tag, addr, kPageSize)) {
-        slots.mark_free(obj, slot, tag);
-        Magazine* mag = cpus_.loaded();
-        if (kstd::likely(!mag->full())) {
-          mag->objs[mag->avail++] = obj;
-          return;
-        }
-        irq.release();
-        return push_slow(obj);
-      }
-    }
-  }
+  if (dtor_ == nullptr) return free_header_plain(obj);
   free_slow(obj);
 }
 

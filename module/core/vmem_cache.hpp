@@ -30,6 +30,10 @@ class VmemCache final : public ObjectCache {
   // the objects).
   void* alloc_plain(int km_flags);
   void free_plain(void* obj);
+  // A cache that is header_plain() (no constructor, no destructor, tags
+  // in the slab header).
+  void* alloc_header_plain(int km_flags);
+  void free_header_plain(void* obj);
 
   void* alloc(int km_flags) override;
   void free(void* obj) override;
@@ -104,6 +108,34 @@ class VmemCache final : public ObjectCache {
 inline void VmemCache::release_header(void* obj, uintptr_t* slot, uintptr_t tag) {
   store_.slots().mark_free(obj, slot, tag);
   if (kstd::unlikely(!cpus_.push(obj))) return push_slow(obj);
+}
+
+[[gnu::always_inline]] inline void* VmemCache::alloc_header_plain(int km_flags) {
+  void* obj;
+  if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_slow(km_flags);
+  *store_.slots().slot_of_free_object(obj) &= ~SlabTagKey::kFreeBit;
+  return obj;
+}
+
+// The slot through this CPU's hint (tag_slots.hpp) when obj is an object
+// start in the hint's slab, all in one irq-off section with the push;
+// else the index, in free_slow(), which makes the slab the hint.  The
+// hint's slab is mapped for as long as interrupts stay off, and an
+// allocated tag in its slot is obj's.
+[[gnu::always_inline]] inline void VmemCache::free_header_plain(void* obj) {
+  const unsigned long irq = cpu::irq_save();
+  const TagSlots& slots = store_.slots();
+  Slab* slab;
+  uint32_t index;
+  if (kstd::likely(slots.allocated_in_hint(reinterpret_cast<uintptr_t>(obj), &slab, &index))) {
+    slots.mark_free_in(slab, index, obj);
+    const bool pushed = cpus_.push_irqs_off(obj);
+    cpu::irq_restore(irq);
+    if (kstd::unlikely(!pushed)) return push_slow(obj);
+    return;
+  }
+  cpu::irq_restore(irq);
+  return free_slow(obj);
 }
 
 [[gnu::always_inline]] inline void VmemCache::free_plain(void* obj) {
