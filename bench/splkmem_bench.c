@@ -39,6 +39,13 @@
  *                pages per slab * PAGE_SIZE / active objects (the numbers
  *                of /proc/slabinfo); kmalloc, kvmalloc, vmalloc the size
  *                the allocation is rounded to (kmalloc bucket or pages)
+ *   bulk         warm, one CPU: n objects by one spl_kmem_cache_alloc_batch()
+ *                call, then one spl_kmem_cache_free_batch() (slub:
+ *                kmem_cache_alloc_bulk() / kmem_cache_free_bulk()); n = 8,
+ *                32, 128; sizes 64, 512 and 4096 (splk_kvmem_pg: 4096);
+ *                modes all, single and gate (under -icount: instruction
+ *                counts); ns_per_obj.  Not under spl.ko (no batch calls)
+ *   bulk_single  the same n objects by single calls, the comparison
  *   idle         splk_kvmem only, every size at once (modes all and
  *                smoke): a burst of n = min(4096, 64 MiB / size) allocs
  *                then n frees, then the caches sit idle while splkmem's
@@ -218,6 +225,8 @@ enum bench_wl {
 	WL_ALLCPUS,
 	WL_MEMORY,
 	WL_IDLE,
+	WL_BULK,
+	WL_BULK_SINGLE,
 	WL_NR,
 };
 
@@ -229,6 +238,8 @@ static const char * const bench_wl_name[WL_NR] = {
 	[WL_ALLCPUS] = "allcpus",
 	[WL_MEMORY] = "memory",
 	[WL_IDLE] = "idle",
+	[WL_BULK] = "bulk",
+	[WL_BULK_SINGLE] = "bulk_single",
 };
 
 /* What n means in each workload, for the tables. */
@@ -240,6 +251,8 @@ static const char * const bench_wl_desc[WL_NR] = {
 	[WL_ALLCPUS] = "every CPU allocs 16 then frees 16, one cache, n = CPUs",
 	[WL_MEMORY] = "n objects live",
 	[WL_IDLE] = "n allocs then n frees, then idle for two reap intervals",
+	[WL_BULK] = "one batch call of n then one free batch call (slub: SLUB's bulk calls)",
+	[WL_BULK_SINGLE] = "the same n objects by single calls, for comparison",
 };
 
 enum bench_metric {
@@ -896,6 +909,105 @@ static int bench_group_run(struct bench_thread *bts, unsigned int nr, u64 *ns)
 	}
 	*ns = end > start ? end - start : 0;
 	return rc;
+}
+
+/* ---- Workload 8: bulk and bulk_single (the batch calls). ---- */
+
+static const unsigned int bench_bulk_n[] = { 8, 32, 128 };
+
+static int bulk_once(struct bench_alloc *a, unsigned int n, bool single)
+{
+	void **objs = bench_objs;
+	unsigned int i;
+
+	if (single) {
+		unsigned int got;
+
+		for (got = 0; got < n; got++) {
+			objs[got] = ba_alloc_any(a);
+			if (!objs[got])
+				break;
+		}
+		for (i = 0; i < got; i++)
+			ba_free_any(a, objs[i]);
+		return got == n ? 0 : -ENOMEM;
+	}
+	if (a->kind == BK_SLUB) {
+		if (kmem_cache_alloc_bulk(a->kc, GFP_KERNEL, n, objs) != n)
+			return -ENOMEM;
+		kmem_cache_free_bulk(a->kc, n, objs);
+		return 0;
+	}
+#if defined(SPL_KMEM_CACHE_HAVE_BATCH) && !defined(BENCH_PROVIDER_SPL)
+	if (spl_kmem_cache_alloc_batch(a->skc, KM_SLEEP, objs, n) != n)
+		return -ENOMEM;
+	spl_kmem_cache_free_batch(a->skc, objs, n);
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+struct bulk_ctx {
+	struct bench_alloc *a;
+	unsigned int n;
+	bool single;
+};
+
+static int bulk_run(void *arg, u64 times, u64 *ns)
+{
+	struct bulk_ctx *c = arg;
+	u64 i, t0 = ktime_get_ns();
+	int rc = 0;
+
+	for (i = 0; i < times && !rc; i++)
+		rc = bulk_once(c->a, c->n, c->single);
+	*ns = ktime_get_ns() - t0;
+	return rc;
+}
+
+static void bench_bulk_one(struct bench_alloc *a, size_t size, unsigned int n, bool single)
+{
+	enum bench_wl wl = single ? WL_BULK_SINGLE : WL_BULK;
+	struct bulk_ctx c = { .a = a, .n = n, .single = single };
+	u64 vals[BENCH_MAX_ROUNDS], times = 0, ns;
+	unsigned int r;
+	int rc;
+
+	rc = bulk_run(&c, 4, &ns);	/* warm: the magazines, SLUB's slabs */
+	if (!rc)
+		rc = bench_calibrate(bulk_run, &c, cfg.pair_ns, 1, 1 << 20, &times);
+	for (r = 0; !rc && r < cfg.rounds; r++) {
+		cond_resched();
+		rc = bulk_run(&c, times, &ns);
+		vals[r] = bench_per_op(ns, times * n);
+	}
+	if (rc) {
+		bench_skip(wl, a->kind, size);
+		return;
+	}
+	bench_emit(wl, a->kind, size, n, M_NS_PER_OBJ, bench_median(vals, cfg.rounds));
+}
+
+static void bench_bulk(size_t size, enum bench_kind kind)
+{
+	struct bench_alloc a;
+	unsigned int i;
+
+	if (size > 4096 || (kind != BK_SPLK_KVMEM && kind != BK_SPLK_KVPG &&
+			    kind != BK_SPLK_SLAB && kind != BK_SLUB))
+		return;
+	if (ba_create(&a, kind, size)) {
+		bench_skip(WL_BULK, kind, size);
+		return;
+	}
+	migrate_disable();
+	for (i = 0; i < ARRAY_SIZE(bench_bulk_n); i++) {
+		bench_bulk_one(&a, size, bench_bulk_n[i], true);
+		bench_bulk_one(&a, size, bench_bulk_n[i], false);
+	}
+	migrate_enable();
+	ba_destroy(&a);
 }
 
 /* ---- Workload 3: prodcons. ---- */
@@ -1943,6 +2055,8 @@ static int __init splkmem_bench_init(void)
 		bench_each(bench_batch_fresh, false);
 		bench_each(bench_batch_warm, false);
 	}
+	if (cfg.gate || !strcmp(mode, "single") || !strcmp(mode, "all"))
+		bench_each(bench_bulk, true);
 	if (cfg.multi || cfg.cross) {
 		bench_each(bench_prodcons, false);
 		bench_each(bench_allcpus, false);

@@ -387,6 +387,9 @@ void spl_kmem_cache_set_move(struct spl_kmem_cache *skc,
 void spl_kmem_cache_destroy(struct spl_kmem_cache *skc) SPLK_NOEXCEPT;
 void *spl_kmem_cache_alloc(struct spl_kmem_cache *skc, int flags) SPLK_NOEXCEPT;
 void spl_kmem_cache_free(struct spl_kmem_cache *skc, void *obj) SPLK_NOEXCEPT;
+size_t spl_kmem_cache_alloc_batch(struct spl_kmem_cache *skc, int flags, void **objs,
+				  size_t n) SPLK_NOEXCEPT;
+void spl_kmem_cache_free_batch(struct spl_kmem_cache *skc, void **objs, size_t n) SPLK_NOEXCEPT;
 void spl_kmem_cache_set_allocflags(struct spl_kmem_cache *skc,
 	unsigned int gfp) SPLK_NOEXCEPT;
 void spl_kmem_cache_reap_now(struct spl_kmem_cache *skc) SPLK_NOEXCEPT;

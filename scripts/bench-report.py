@@ -593,6 +593,37 @@ def hit_pair_lines(data, run):
     return lines, missed
 
 
+def bulk_lines(data, run):
+    """The batch calls' per-object cost (workload bulk) beside single calls
+    (bulk_single) and SLUB's bulk calls, under -icount: figures, no gate.
+    Issue 26's target: splkmem's batch at most SLUB's bulk per object."""
+    lines = []
+
+    def get(workload, alloc, size, n):
+        return data.get((run, workload, alloc, size, n, "ns_per_obj"))
+
+    sizes = sorted({k[3] for k in data if k[0] == run and k[1] == "bulk"})
+    for size in sizes:
+        for n in (8, 32, 128):
+            slub = get("bulk", "slub", size, n)
+            cells = []
+            for alloc in ("splk_kvmem", "splk_kvmem_pg", "splk_slab", "slub"):
+                b, s1 = get("bulk", alloc, size, n), get("bulk_single", alloc, size, n)
+                if b is None and s1 is None:
+                    continue
+                verdict = ""
+                if alloc != "slub" and b is not None and slub is not None:
+                    verdict = " (<= SLUB bulk)" if b <= slub else " (> SLUB bulk)"
+                cells.append(f"{alloc} {fmt(b)} batch / {fmt(s1)} single{verdict}")
+            for alloc in ("spl_kvmem", "spl_slab"):
+                s1 = get("bulk_single", alloc, size, n)
+                if s1 is not None:
+                    cells.append(f"{alloc} {fmt(s1)} single (no batch call)")
+            if cells:
+                lines.append(f"{size} B, n = {n}: " + "; ".join(cells))
+    return lines
+
+
 def gate(data):
     """make check's gate: prints every figure and its target, returns the
     exit status (1 when a target is missed or nothing was measured)."""
@@ -606,6 +637,11 @@ def gate(data):
     if not lines:
         print("gate: no figures measured")
         return 1
+    bulk = bulk_lines(data, "gate")
+    if bulk:
+        print("batch calls, instruction-ns per object (figures, not gated):")
+        for line in bulk:
+            print("  " + line)
     print(f"gate: {len(lines) - missed} of {len(lines)} figures within their gate"
           + (f", {missed} over it" if missed else ""))
     return 1 if missed else 0

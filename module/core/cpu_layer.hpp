@@ -46,6 +46,10 @@ class CpuLayer : kstd::NonCopyable {
   // the loaded magazine is empty (pop) or full (push).
   [[gnu::always_inline]] bool pop(void** obj);
   [[gnu::always_inline]] bool push(void* obj);
+  // Batches: up to n objects off (pop_many) or onto (push_many) the loaded
+  // magazine in one irq-off section; how many moved.
+  uint32_t pop_many(void** objs, uint32_t n);
+  uint32_t push_many(void* const* objs, uint32_t n);
   // The same push inside the caller's irq-off section.
   [[gnu::always_inline]] bool push_irqs_off(void* obj);
 
@@ -146,6 +150,26 @@ class CpuLayer : kstd::NonCopyable {
   mag->avail = avail + 1;
   cpu::irq_restore(irq);
   return true;
+}
+
+inline uint32_t CpuLayer::pop_many(void** objs, uint32_t n) {
+  const unsigned long irq = cpu::irq_save();
+  Magazine* mag = cpu::read(loaded_);
+  const uint32_t k = kstd::min(n, mag->avail);
+  for (uint32_t i = 0; i < k; ++i) objs[i] = mag->objs[mag->avail - 1 - i];
+  mag->avail -= k;
+  cpu::irq_restore(irq);
+  return k;
+}
+
+inline uint32_t CpuLayer::push_many(void* const* objs, uint32_t n) {
+  const unsigned long irq = cpu::irq_save();
+  Magazine* mag = cpu::read(loaded_);
+  const uint32_t k = kstd::min(n, mag->size - kstd::min(mag->size, mag->avail));
+  for (uint32_t i = 0; i < k; ++i) mag->objs[mag->avail + i] = objs[i];
+  mag->avail += k;
+  cpu::irq_restore(irq);
+  return k;
 }
 
 }  // namespace splkmem

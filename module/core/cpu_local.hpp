@@ -83,6 +83,9 @@ template <typename T>
 [[gnu::always_inline]] inline void dec(PerCpu<long> slot) {
   asm volatile("decq %%gs:%0" : "+m"(*slot.offset));
 }
+[[gnu::always_inline]] inline void add(PerCpu<long> slot, long value) {
+  asm volatile("addq %1, %%gs:%0" : "+m"(*slot.offset) : "er"(value));
+}
 
 // Another CPU's copy, for the slow paths (setup, drain, statistics).
 template <typename T>

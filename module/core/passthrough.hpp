@@ -97,6 +97,15 @@ class Passthrough : kstd::NonCopyable {
   }
   [[gnu::always_inline]] void count_alloc() { cpu::inc(count_); }
   [[gnu::always_inline]] void count_free() { cpu::dec(count_); }
+  // Untagged caches, batches: up to n objects from SLUB (how many; SLUB's
+  // bulk call gives all or none on most kernels), and n back (SLUB
+  // overwrites the array).  Counted by the caller.
+  unsigned alloc_raw_bulk(int km_flags, unsigned n, void** objs) {
+    return splk_linux_cache_alloc_bulk(linux_cache_, kstd::load_relaxed(gfp_[gfp_index(km_flags)]),
+                                       n, objs);
+  }
+  void free_raw_bulk(unsigned n, void** objs) { splk_linux_cache_free_bulk(linux_cache_, n, objs); }
+  void count(long allocated) { cpu::add(count_, allocated); }
 
   // Bytes of one Linux slab object (header and object).
   uint64_t stride(uint64_t size) const { return header_ + size; }

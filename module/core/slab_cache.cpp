@@ -167,6 +167,42 @@ void SlabCache::free_direct(void* obj) {
   passthrough_.free_raw(obj);
 }
 
+// What SLUB's bulk call did not give comes one object at a time (KM_SLEEP
+// retries until it has it; KM_NOSLEEP ends the batch).
+size_t SlabCache::alloc_batch_direct(int km_flags, void** objs, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const auto want = static_cast<unsigned>(kstd::min<size_t>(n - got, kBatch));
+    const unsigned bulk = passthrough_.alloc_raw_bulk(km_flags, want, objs + got);
+    passthrough_.count(bulk);
+    got += bulk;
+    if (bulk == want) continue;
+    void* obj = alloc_direct(km_flags);
+    if (obj == nullptr) break;
+    objs[got++] = obj;
+  }
+  return got;
+}
+
+// Each pointer is checked as a single free checks it; the accepted ones
+// go to SLUB's bulk free from a copy (it overwrites the array it gets).
+void SlabCache::free_batch_direct(void* const* objs, size_t n) {
+  void* staged[kBatch];
+  size_t i = 0;
+  while (i < n) {
+    unsigned k = 0;
+    for (; i < n && k < kBatch; ++i) {
+      if (kstd::likely(passthrough_.may_own(objs[i])))
+        staged[k++] = objs[i];
+      else
+        free_direct(objs[i]);  // NULL, or a pointer that is not ours: reported
+    }
+    if (k == 0) continue;
+    passthrough_.count(-static_cast<long>(k));
+    passthrough_.free_raw_bulk(k, staged);
+  }
+}
+
 // ---- Either way ---------------------------------------------------------
 
 void* SlabCache::alloc(int km_flags) {

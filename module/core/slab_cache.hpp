@@ -30,6 +30,11 @@ class SlabCache final : public ObjectCache {
   [[gnu::no_instrument_function]] void* alloc_direct_plain(int km_flags);
   [[gnu::no_instrument_function]] void free_direct_plain(void* obj);
 
+  // Batches of an untagged cache without callbacks (direct()): SLUB's
+  // bulk calls, a batch of at most kBatch objects each.
+  size_t alloc_batch_direct(int km_flags, void** objs, size_t n);
+  void free_batch_direct(void* const* objs, size_t n);
+
   void* alloc(int km_flags) override;
   void free(void* obj) override;
   void set_alloc_gfp(unsigned gfp) override;

@@ -178,6 +178,43 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
   free_general(skc, obj);
 }
 
+// Batches (our extension, XNU's skmem_cache_batch_alloc/free): the kinds
+// with a batch path of their own move objects a magazine's (or a SLUB
+// bulk call's) worth at a time; every other cache (constructors,
+// destructors, the debug mode, tagged KMC_SLAB) takes one single call per
+// object, so that each behaves exactly as a single call.
+extern "C" size_t spl_kmem_cache_alloc_batch(spl_kmem_cache* skc, int flags, void** objs,
+                                             size_t n) noexcept {
+  ObjectCache* cache = as_cache(skc);
+  if (!live(cache)) {
+    warn_dead(skc, __func__);
+    return 0;
+  }
+  if (n != 0 && objs == nullptr) {
+    splk_warn("spl_kmem_cache_alloc_batch: cache '%s': %zu objects into a NULL array",
+              cache->name(), n);
+    return 0;
+  }
+  if (cache->plain() || cache->header_plain())
+    return static_cast<VmemCache*>(cache)->alloc_batch(flags, objs, n);
+  if (cache->direct()) return static_cast<SlabCache*>(cache)->alloc_batch_direct(flags, objs, n);
+  size_t got = 0;
+  while (got < n && (objs[got] = spl_kmem_cache_alloc(skc, flags)) != nullptr) ++got;
+  return got;
+}
+
+extern "C" void spl_kmem_cache_free_batch(spl_kmem_cache* skc, void** objs, size_t n) noexcept {
+  ObjectCache* cache = as_cache(skc);
+  if (!live(cache)) return warn_dead(skc, __func__);
+  if (n != 0 && objs == nullptr)
+    return splk_warn("spl_kmem_cache_free_batch: cache '%s': %zu objects from a NULL array",
+                     cache->name(), n);
+  if (cache->plain() || cache->header_plain())
+    return static_cast<VmemCache*>(cache)->free_batch(objs, n);
+  if (cache->direct()) return static_cast<SlabCache*>(cache)->free_batch_direct(objs, n);
+  for (size_t i = 0; i < n; ++i) spl_kmem_cache_free(skc, objs[i]);
+}
+
 extern "C" void spl_kmem_cache_reap_now(spl_kmem_cache* skc) noexcept {
   with_live_cache(skc, __func__, [](ObjectCache* cache) { cache->reap_now(); });
 }

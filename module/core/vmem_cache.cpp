@@ -196,6 +196,67 @@ void VmemCache::free_slow(void* obj) {
   release(obj, slot, tag);
 }
 
+// ---- Batches ------------------------------------------------------------
+
+// The loaded magazine's rounds in one irq-off section, then the slow path
+// for one object, which loads a full magazine (from the depot, or filled
+// from the slabs, growing them if it must), and again.  Only KM_NOSLEEP
+// can end it early.
+size_t VmemCache::alloc_batch(int km_flags, void** objs, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const uint32_t popped =
+        cpus_.pop_many(objs + got, static_cast<uint32_t>(kstd::min<size_t>(n - got, 1u << 30)));
+    for (uint32_t i = 0; i < popped; ++i)
+      *store_.slots().slot_of_free(objs[got + i]) &= ~SlabTagKey::kFreeBit;
+    got += popped;
+    if (got == n) break;
+    void* obj = alloc_slow(km_flags);
+    if (obj == nullptr) break;
+    objs[got++] = obj;
+  }
+  return got;
+}
+
+// Each object is checked as a single free checks it; what the inline
+// check cannot decide (emergency objects, rejected pointers) takes the
+// single slow path.  Tags before the objects: the accepted ones are
+// marked free, staged, and pushed a magazine's worth per irq-off section.
+// Header tags: the slot is found through the CPU's hint, which is only
+// safe to read with interrupts off, so each object takes the inline
+// single free.
+void VmemCache::free_batch(void* const* objs, size_t n) {
+  if (store_.header_tags()) {
+    for (size_t i = 0; i < n; ++i) free_header_plain(objs[i]);
+    return;
+  }
+  constexpr uint32_t kStage = 32;
+  void* staged[kStage];
+  size_t i = 0;
+  while (i < n) {
+    uint32_t k = 0;
+    for (; i < n && k < kStage; ++i) {
+      void* obj = objs[i];
+      uintptr_t tag;
+      if (kstd::likely(fast_tag(obj, &tag))) {
+        *Slab::tag_of(obj) = tag | SlabTagKey::kFreeBit;
+        staged[k++] = obj;
+      } else {
+        free_slow(obj);
+      }
+    }
+    push_all(staged, k);
+  }
+}
+
+void VmemCache::push_all(void* const* objs, uint32_t n) {
+  uint32_t done = 0;
+  while (done < n) {
+    done += cpus_.push_many(objs + done, n - done);
+    if (done < n) push_slow(objs[done++]);
+  }
+}
+
 // ---- The debug mode (debug_check.hpp) -----------------------------------
 
 void* VmemCache::alloc_debug(int km_flags, void* site) {

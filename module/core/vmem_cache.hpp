@@ -35,6 +35,12 @@ class VmemCache final : public ObjectCache {
   void* alloc_header_plain(int km_flags);
   void free_header_plain(void* obj);
 
+  // Batches (spl_kmem_cache_alloc_batch(), _free_batch()) of a cache that
+  // is plain() or header_plain(): objects move a magazine's worth at a
+  // time, with the checks of single calls.
+  size_t alloc_batch(int km_flags, void** objs, size_t n);
+  void free_batch(void* const* objs, size_t n);
+
   void* alloc(int km_flags) override;
   void free(void* obj) override;
   // Debug caches (debug()): site is the caller's return address.
@@ -78,6 +84,8 @@ class VmemCache final : public ObjectCache {
   // while free: tag_slots.hpp).
   void release(void* obj, uintptr_t* slot, uintptr_t tag);
   void release_header(void* obj, uintptr_t* slot, uintptr_t tag);
+  // Validated objects, marked free, into the magazines.
+  void push_all(void* const* objs, uint32_t n);
 
   SlabTagKey tags_;  // the store's, here for the fast paths
   SlabStore store_;

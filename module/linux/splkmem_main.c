@@ -155,6 +155,8 @@ EXPORT_SYMBOL(spl_kmem_cache_set_move);
 EXPORT_SYMBOL(spl_kmem_cache_destroy);
 EXPORT_SYMBOL(spl_kmem_cache_alloc);
 EXPORT_SYMBOL(spl_kmem_cache_free);
+EXPORT_SYMBOL(spl_kmem_cache_alloc_batch);
+EXPORT_SYMBOL(spl_kmem_cache_free_batch);
 EXPORT_SYMBOL(spl_kmem_cache_set_allocflags);
 EXPORT_SYMBOL(spl_kmem_cache_reap_now);
 EXPORT_SYMBOL(spl_kmem_reap);
