@@ -654,6 +654,10 @@ void check_invariants(const char* after) {
     why = splk_core_check_invariants(&name);
   }
   if (why != nullptr) fail("invariant", "cache '%s': %s (after %s)", name, why, after);
+  // The task queues' invariants hold under each queue's lock at any
+  // time: no second look.
+  why = splk_core_check_task_queues(&name);
+  if (why != nullptr) fail("invariant", "task queue '%s': %s (after %s)", name, why, after);
 }
 
 void module_init() {
