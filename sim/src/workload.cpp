@@ -33,13 +33,52 @@ using model::Task;
 model::State& M = model::state;
 
 Options opt;
+uint64_t ops_left;
+
+// The workload's choices: from the seeded PRNG, or decoded from the
+// operation bytes (Options::data).  Each choice among n takes the fewest
+// whole bytes that can name n values, little-endian, modulo n: a byte
+// picks an operation, so a fuzzer's mutation of one byte changes one
+// decision.  Once the bytes are used up every choice is 0 and the drivers
+// stop after the call they are in.  Declared here, it hides sim::rng from
+// the workload (the scheduler keeps drawing from that).
+class Choices {
+ public:
+  void reset(const uint8_t* data, size_t size) {
+    data_ = data;
+    left_ = size;
+  }
+  bool decoding() const { return data_ != nullptr; }
+  bool exhausted() const { return data_ != nullptr && left_ == 0; }
+  // Two bytes when decoding: next() picks one of the held objects.
+  uint64_t next() { return data_ != nullptr ? take(2) : sim::rng.next(); }
+  uint64_t below(uint64_t n) {
+    if (data_ == nullptr) return sim::rng.below(n);
+    int bytes = 1;
+    while (bytes < 8 && (n - 1) >> (8 * bytes) != 0) ++bytes;
+    return take(bytes) % n;
+  }
+  uint64_t range(uint64_t lo, uint64_t hi) { return lo + below(hi - lo + 1); }
+  bool one_in(uint64_t n) { return n != 0 && below(n) == 0; }
+  bool percent(unsigned p) { return below(100) < p; }
+
+ private:
+  uint64_t take(int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes && left_ > 0; ++i, --left_) v |= uint64_t{*data_++} << (8 * i);
+    if (left_ == 0) ops_left = 0;
+    return v;
+  }
+  const uint8_t* data_ = nullptr;
+  size_t left_ = 0;
+};
+Choices rng;
 // Driver and interrupt calls into the core in flight: check_invariants()
 // reads every CPU's magazines unlocked, as the KUnit suites call it, at
 // quiescent points, so it runs only when this is 0 (object_cache.hpp).
 int in_flight;
 int checking;  // drivers waiting for in_flight 0 to check, or checking
 bool irq_on;   // the interrupt workload runs (not during load and unload)
-uint64_t ops_left;
 uint64_t cache_names;
 uint64_t max_id_seen;
 
@@ -513,7 +552,7 @@ void op_hotplug() {
 // ---- Interrupts -----------------------------------------------------------------
 
 void irq_handler(unsigned) {
-  if (!irq_on || checking) return;
+  if (!irq_on || checking || rng.exhausted()) return;
   ++in_flight;
   struct Leave {
     ~Leave() { --in_flight; }
@@ -683,6 +722,8 @@ void module_exit_and_check(bool expect_leaks) {
 int run_random(const Options& o) {
   opt = o;
   ops_left = o.ops;
+  rng.reset(o.data, o.size);
+  if (rng.exhausted()) ops_left = 0;
   module_init();
   for (int i = 0; i < 2; ++i) op_create();
   op_tq_create();
