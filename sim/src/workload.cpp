@@ -772,11 +772,12 @@ void op_taskq_introspect() {
     max_id_seen = std::max<uint64_t>(max_id_seen, t->id);
     splk_msleep(5 * 1000 + 100);
     if (t->runs != 0) fail("model", "task %lu ran while its queue was held", t->id);
-    // The kick looks at the task a thread would take next: ours, unless
-    // another was dispatched to the queue meanwhile (TQ_FRONT, TQ_NOQUEUE
-    // or due delayed tasks go first) or ours was cancelled.
+    // The kick looks at the task a thread would take next, and a delayed
+    // task that came due meanwhile goes before ours with a new birth: the
+    // check holds when ours is the only task of the queue not yet started.
     bool ours_next = !t->cancelled && t->cancelling == 0;
-    for (Task* o : q->tasks) ours_next = ours_next && o->seq <= t->seq;
+    for (Task* o : q->tasks)
+      if (o != t && o->id != TASKQID_INVALID && o->runs == 0 && !o->cancelled) ours_next = false;
     const int stuck = splk_taskq_kick();
     if (ours_next && stuck < 1)
       fail("model", "spl_taskq_kick found no queue stuck, '%s' held for 5 s", q->name);
