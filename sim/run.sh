@@ -14,9 +14,12 @@
 #     list says it is known; a scenario that passes means the line can go)
 #  6. each scenario of sim/regressions (defects fixed since): fails if it
 #     reproduces again
+#  7. the fuzzer (sim/fuzz.sh) for SIM_FUZZ_SECONDS (default 60, 15 in
+#     quick mode) from the corpus in sim/corpus, when clang++ is installed
+#  8. not in quick mode: the real-thread TSan stress (sim/tsan.sh), 20 s
 #
-# Exits non-zero on any report of steps 2-4.  SIM_QUICK=1 shortens 3-4
-# (make check's step).
+# Exits non-zero on any report of steps 2-4 and 6-8.  SIM_QUICK=1
+# shortens 3-4 and leaves out 8 (make check's step).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -25,7 +28,7 @@ cd "$top"
 
 quick=${SIM_QUICK:-0}
 time_box=${SIM_TIME:-60}
-[ "$quick" = 1 ] && time_box=${SIM_TIME:-30}
+[ "$quick" = 1 ] && time_box=${SIM_TIME:-20}
 first_seed=${SIM_SEED:-$(date +%Y%m%d%H%M)}
 failed=0
 
@@ -99,6 +102,17 @@ while read -r name issue scenario what; do
 		failed=1
 	fi
 done < "$here/regressions"
+
+if command -v clang++ > /dev/null; then
+	fuzz_box=${SIM_FUZZ_SECONDS:-60}
+	[ "$quick" = 1 ] && fuzz_box=${SIM_FUZZ_SECONDS:-15}
+	FUZZ_SECONDS=$fuzz_box "$here/fuzz.sh" || failed=1
+else
+	echo "sim: no clang++: the fuzzer is not run"
+fi
+if [ "$quick" != 1 ]; then
+	TSAN_SECONDS=20 "$here/tsan.sh" || failed=1
+fi
 
 if [ "$failed" = 0 ]; then echo "sim: PASS"; else echo "sim: FAIL"; fi
 exit $failed
