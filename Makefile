@@ -23,6 +23,10 @@
 #                     (bench/results/zfs-kasan.md)
 #   make sim          the core on the host: a deterministic simulation
 #                     under sanitizers (sim/README.md)
+#   make fuzz         libFuzzer over the simulation's operation sequences,
+#                     FUZZ_SECONDS long (default 60; sim/README.md)
+#   make sim-tsan     the core on real threads under ThreadSanitizer,
+#                     TSAN_SECONDS long (default 20; sim/README.md)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -36,7 +40,7 @@ KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
 .PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test \
-	zfs-test-kasan sim
+	zfs-test-kasan sim fuzz sim-tsan
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
 export OPENZFS_TARBALL
@@ -79,3 +83,9 @@ zfs-test-kasan:
 
 sim:
 	sim/run.sh
+
+fuzz:
+	sim/fuzz.sh
+
+sim-tsan:
+	sim/tsan.sh

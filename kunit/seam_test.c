@@ -6,6 +6,7 @@
 #include <linux/string.h>
 
 #include "seam.h"
+#include "splkmem_test.h"
 
 static void seam_core_version(struct kunit *test)
 {
@@ -40,6 +41,7 @@ static struct kunit_case seam_cases[] = {
 
 static struct kunit_suite seam_suite = {
 	.name = "splkmem_seam",
+	.exit = splk_test_exit,
 	.test_cases = seam_cases,
 };
 

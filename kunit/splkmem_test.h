@@ -80,8 +80,9 @@ void splk_test_wait_trim(struct kunit *test, struct splk_test_cache *c,
 			 struct splk_cache_stats *st);
 
 /*
- * The core's invariants (object_cache.hpp) over every live cache: the
- * suites' .exit, after every test case.
+ * The core's invariants over every live cache (object_cache.hpp, the
+ * depot's among them) and every registered task queue (task_queue.hpp):
+ * every suite's .exit, after every test case.
  */
 void splk_test_exit(struct kunit *test);
 

@@ -187,6 +187,7 @@ static struct kunit_case taskq_bad_input_cases[] = {
 
 static struct kunit_suite taskq_bad_input_suite = {
 	.name = "splkmem_taskq_bad_input",
+	.exit = splk_test_exit,
 	.test_cases = taskq_bad_input_cases,
 };
 

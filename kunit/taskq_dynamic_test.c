@@ -168,6 +168,7 @@ static struct kunit_case taskq_dynamic_cases[] = {
 
 static struct kunit_suite taskq_dynamic_suite = {
 	.name = "splkmem_taskq_dynamic",
+	.exit = splk_test_exit,
 	.test_cases = taskq_dynamic_cases,
 };
 

@@ -682,6 +682,7 @@ static struct kunit_case taskq_features_cases[] = {
 
 static struct kunit_suite taskq_features_suite = {
 	.name = "splkmem_taskq_features",
+	.exit = splk_test_exit,
 	.test_cases = taskq_features_cases,
 };
 

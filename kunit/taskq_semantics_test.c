@@ -429,6 +429,7 @@ static struct kunit_case taskq_semantics_cases[] = {
 
 static struct kunit_suite taskq_semantics_suite = {
 	.name = "splkmem_taskq_semantics",
+	.exit = splk_test_exit,
 	.test_cases = taskq_semantics_cases,
 };
 

@@ -429,6 +429,7 @@ static struct kunit_case taskq_system_cases[] = {
 
 static struct kunit_suite taskq_system_suite = {
 	.name = "splkmem_taskq_system",
+	.exit = splk_test_exit,
 	.test_cases = taskq_system_cases,
 };
 

@@ -253,6 +253,7 @@ static struct kunit_case taskq_cases[] = {
 
 static struct kunit_suite taskq_suite = {
 	.name = "splkmem_taskq",
+	.exit = splk_test_exit,
 	.test_cases = taskq_cases,
 };
 

@@ -125,8 +125,10 @@ void splk_test_wait_trim(struct kunit *test, struct splk_test_cache *c,
 
 void splk_test_exit(struct kunit *test)
 {
-	const char *cache = NULL;
+	const char *cache = NULL, *queue = NULL;
 	const char *why = splk_core_check_invariants(&cache);
 
 	KUNIT_EXPECT_TRUE_MSG(test, why == NULL, "cache '%s': %s", cache, why);
+	why = splk_core_check_task_queues(&queue);
+	KUNIT_EXPECT_TRUE_MSG(test, why == NULL, "task queue '%s': %s", queue, why);
 }

@@ -539,6 +539,12 @@ void splk_core_trim_now(bool elapsed) SPLK_NOEXCEPT;
 /* Debug: the first cache whose invariants (object_cache.hpp) are broken. */
 const char *splk_core_check_invariants(const char **cache) SPLK_NOEXCEPT;
 /*
+ * Debug: the first registered task queue whose invariants (task_queue.hpp,
+ * TaskQueue::check()) are broken, its name in @queue; NULL when none is.
+ * May sleep (the task-queue registry mutex).
+ */
+const char *splk_core_check_task_queues(const char **queue) SPLK_NOEXCEPT;
+/*
  * A snapshot of the statistics of the cache named @name; false when there
  * is none.  out->name is set to @name (the cache's own copy may go away).
  */

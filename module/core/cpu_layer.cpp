@@ -169,4 +169,16 @@ const char* CpuLayer::check(bool (*free_obj)(const void* ctx, void* obj), const 
   return nullptr;
 }
 
+// A magazine loaded on a CPU and on a depot list at once would be filled
+// by the CPU while another CPU trades it out of the depot.
+const char* CpuLayer::check_apart_from(Depot& depot) const {
+  RcuReadGuard rcu;
+  for (unsigned cpu = 0; cpu < splk_kernel.nr_cpu_ids; ++cpu) {
+    if (!splk_cpu_possible(cpu)) continue;
+    if (depot.holds(loaded_on(cpu)) || depot.holds(previous_on(cpu)))
+      return "a CPU's magazine is also in the depot";
+  }
+  return nullptr;
+}
+
 }  // namespace splkmem

@@ -85,6 +85,8 @@ class CpuLayer : kstd::NonCopyable {
   // Debug: nullptr when every CPU has its two magazines, sane, holding
   // only objects free_obj(ctx, obj) accepts; else what is wrong.
   const char* check(bool (*free_obj)(const void* ctx, void* obj), const void* ctx) const;
+  // Debug: nullptr when no CPU's magazine is also on a depot list.
+  const char* check_apart_from(Depot& depot) const;
 
  private:
   Magazine* loaded_on(unsigned cpu) const { return *cpu::on_cpu(loaded_, cpu); }

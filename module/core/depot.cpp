@@ -143,4 +143,52 @@ bool Depot::take_activity() {
   return active;
 }
 
+namespace {
+
+// One list's magazines: sane, full (or empty), and no more than counted,
+// which also ends the walk of a list that loops.  The full list's
+// objects are added to *rounds.
+const char* check_list(const MagazineStack& stack, uint64_t count, bool full, uint32_t max_size,
+                       uint64_t* rounds) {
+  uint64_t n = 0;
+  for (const Magazine* mag = stack.top; mag != nullptr; mag = mag->next) {
+    if (++n > stack.count) return "a depot list is longer than its count (or loops)";
+    if (mag->magic != Magazine::kMagic) return "a depot magazine has a bad magic";
+    if (mag->size == 0 || mag->size > max_size)
+      return "a depot magazine's capacity is outside 1..the cache's largest";
+    if (mag->avail > mag->size) return "a depot magazine holds more than its capacity";
+    if (full && !mag->full()) return "the depot's full list holds a magazine that is not full";
+    if (!full && !mag->empty()) return "the depot's empty list holds a magazine with objects";
+    *rounds += mag->avail;
+  }
+  if (n != stack.count) return "a depot list is shorter than its count";
+  if (count != stack.count) return "a depot list's lock-free count differs from its length";
+  return nullptr;
+}
+
+}  // namespace
+
+const char* Depot::check(uint32_t max_size) {
+  SpinLockIrqGuard guard(lock_);
+  uint64_t rounds = 0;
+  if (const char* why = check_list(full_.stack, full_.count, true, max_size, &rounds)) return why;
+  if (rounds != rounds_) return "the depot's rounds differ from its full magazines' objects";
+  if (const char* why = check_list(empty_.stack, empty_.count, false, max_size, &rounds))
+    return why;
+  // Each minimum is the fewest since the last update, and a push leaves
+  // it where it was: never above the count.
+  if (full_.min > full_.count || empty_.min > empty_.count)
+    return "a depot list's working-set minimum exceeds its count";
+  return nullptr;
+}
+
+bool Depot::holds(const Magazine* mag) {
+  SpinLockIrqGuard guard(lock_);
+  const Magazine* tops[] = {full_.stack.top, empty_.stack.top};
+  for (const Magazine* m : tops)
+    for (uint64_t n = 0; m != nullptr && n <= full_.count + empty_.count; m = m->next, ++n)
+      if (m == mag) return true;
+  return false;
+}
+
 }  // namespace splkmem

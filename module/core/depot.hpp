@@ -74,6 +74,15 @@ class Depot : kstd::NonCopyable {
   // Objects in the full magazines, what a shrinker may free here.
   uint64_t rounds() const { return kstd::load_relaxed(rounds_); }
 
+  // Debug (check_invariants()): nullptr when, under lock_, the full list
+  // holds only full magazines and the empty list only empty ones, each
+  // list as long as its count, rounds_ the sum of the full list's objects,
+  // every magazine's capacity between 1 and max_size, and no working-set
+  // minimum above its count; else the invariant found broken.
+  const char* check(uint32_t max_size);
+  // Debug: whether mag is on either list (a CPU's magazine must not be).
+  bool holds(const Magazine* mag);
+
  private:
   struct List {
     MagazineStack stack;

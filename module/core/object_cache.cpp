@@ -381,6 +381,8 @@ void ObjectCache::stats(splk_cache_stats* out) {
 
 const char* ObjectCache::check_invariants() {
   if (!valid()) return "the magic word is not a live cache's";
+  if (const char* why = depot_.check(kstd::load_relaxed(mag_max_))) return why;
+  if (const char* why = cpus_.check_apart_from(depot_)) return why;
   return check_layer();
 }
 

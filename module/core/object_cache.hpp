@@ -65,9 +65,11 @@
 // - Every slab with a free object is in the PartialSlabs class its in_use
 //   names (a refill takes from the fullest), empty slabs on their own
 //   list; the complete list holds only full slabs.
-// - Every CPU has a loaded and a previous magazine at all times; the depot's
-//   full list holds full magazines (its rounds count their objects), its
-//   empty list empty ones.
+// - Every CPU has a loaded and a previous magazine at all times, neither
+//   of them in the depot; the depot's full list holds full magazines (its
+//   rounds count their objects), its empty list empty ones, each list as
+//   long as its count, every capacity at most the cache's largest
+//   (Depot::check()).
 // - Objects in magazines have the free bit set in their tags.
 //
 // ---- Locks and waits, in order -------------------------------------------

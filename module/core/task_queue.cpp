@@ -909,4 +909,117 @@ void TaskQueue::stats(splk_taskq_stats* out) {
   out->sleeps_ended = sleeps_ended_;
 }
 
+// ---- Invariants (task_queue.hpp, check()) -----------------------------------
+
+namespace {
+
+// A list walked no further than limit nodes (a list that loops would not
+// end), each node linked both ways.
+template <typename T>
+const char* check_links(kstd::IntrusiveList<T>& list, uint64_t limit, uint64_t* n) {
+  *n = 0;
+  for (T* item : list) {
+    if (++*n > limit) return "a list is longer than anything counted (or loops)";
+    if (item->next->prev != item || item->prev->next != item) return "a list link is broken";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const char* TaskQueue::check() {
+  SpinLockIrqGuard guard(lock_);
+  if (!active_) return "a registered queue is not active";
+  // Every queued entry has an id of its own below next_id_: no list can
+  // be longer than the ids handed out.
+  const uint64_t ids = static_cast<uint64_t>(next_id_ - TASKQID_INITIAL);
+  struct {
+    kstd::IntrusiveList<TaskEntry>* list;
+    uintptr_t bits;
+    bool ordered;
+  } lists[] = {{&pend_, TQENT_LIST_PENDING, true},
+               {&prio_, TQENT_LIST_PRIORITY, false},
+               {&delay_, TQENT_LIST_DELAY, true}};
+  uint64_t queued = 0;
+  int pool_queued = 0;
+  for (auto& l : lists) {
+    uint64_t n;
+    if (const char* why = check_links(*l.list, ids, &n)) return why;
+    queued += n;
+    taskqid_t last = TASKQID_INVALID;
+    for (TaskEntry* e : *l.list) {
+      if (e->queue != this) return "a queued entry names another queue";
+      if ((e->flags & TQENT_LIST_MASK) != l.bits)
+        return "a queued entry's list bits name another list";
+      if (e->flags & TQENT_FLAG_CANCEL) return "a cancelled entry is still queued";
+      if (e->func == nullptr) return "a queued entry has no function";
+      if (e->id < TASKQID_INITIAL || e->id >= next_id_)
+        return "a queued entry's id was never handed out";
+      if (l.ordered && e->id <= last) return "the pending or delayed list is out of id order";
+      last = e->id;
+      if (is_running(e->id)) return "a task is queued and running at once";
+      if (!(e->flags & TQENT_FLAG_PREALLOC)) ++pool_queued;
+    }
+  }
+
+  uint64_t nfree;
+  if (const char* why = check_links(free_, static_cast<uint64_t>(kstd::max(nalloc_, 0)), &nfree))
+    return why;
+  if (nfree != static_cast<uint64_t>(nfree_)) return "the pool's length differs from nfree";
+  if (nfree_ > kstd::max(minalloc_, 0)) return "the pool holds more than minalloc entries";
+  for (TaskEntry* e : free_)
+    if (e->id != TASKQID_INVALID || e->func != nullptr || e->flags != 0)
+      return "a pooled entry was not reset";
+  if (nfree_ + pool_queued > nalloc_) return "more pool entries free and queued than allocated";
+
+  int started = 0, reserved = 0, running = 0;
+  for (int i = 0; i < nslots_; ++i) {
+    const Worker& w = workers_[i];
+    if (w.thread == &w)
+      ++reserved;
+    else if (w.thread != nullptr)
+      ++started;
+    if (w.running == TASKQID_INVALID) continue;
+    if (w.thread == nullptr) return "a free worker slot runs a task";
+    if (w.running >= next_id_) return "a worker runs an id never handed out";
+    ++running;
+    for (int j = i + 1; j < nslots_; ++j)
+      if (workers_[j].running == w.running) return "two workers run one task";
+  }
+  if (started != nthreads_) return "nthreads differs from the slots with a started thread";
+  if (reserved > nspawn_) return "a slot is reserved for a creation nspawn does not count";
+  if (nthreads_ < 0 || nthreads_ > nslots_) return "nthreads is outside 0..the slots";
+  if (maxthreads_ < 1 || maxthreads_ > nslots_) return "maxthreads is outside 1..the slots";
+  if (running != nactive_) return "nactive differs from the workers running a task";
+
+  uint64_t nidle;
+  if (const char* why = check_links(idle_, static_cast<uint64_t>(nslots_), &nidle)) return why;
+  for (Worker* w : idle_)
+    if (w->running != TASKQID_INVALID) return "a worker on the idle list runs a task";
+  if (nwaking_ < 0) return "nwaking is negative";
+  if (sleeps_ - sleeps_ended_ != nidle + static_cast<uint64_t>(nwaking_))
+    return "sleeps not yet ended differ from idle workers plus those woken";
+
+  const uint64_t done = executed_normal_ + executed_priority_ + cancelled_;
+  if (dispatched_ + dispatched_delayed_ != ids)
+    return "ids handed out differ from the tasks dispatched";
+  if (done + queued + static_cast<uint64_t>(running) != ids)
+    return "tasks dispatched differ from those queued, running, executed and cancelled";
+  return nullptr;
+}
+
+const char* TaskQueue::check_all(const char** name) {
+  const char* why = nullptr;
+  splk_tq_registry_lock();
+  for (TaskQueue* q : g_queues) {
+    why = q->check();
+    if (why != nullptr) {
+      *name = q->name_;
+      break;
+    }
+  }
+  splk_tq_registry_unlock();
+  return why;
+}
+
 }  // namespace splkmem

@@ -137,6 +137,28 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
 
   // Test builds: while held, workers take no task (ordering tests).
   void hold(bool on);
+  // Debug: nullptr when the invariants below hold, under lock_; else the
+  // one found broken.  check_all() checks every registered queue (name:
+  // the queue's, when one fails).
+  //
+  // - Every entry on pend_, prio_ or delay_ is this queue's, carries that
+  //   list's TQENT_LIST_* bits and no TQENT_FLAG_CANCEL, has an id below
+  //   next_id_, and is linked both ways; pend_ and delay_ are in id order
+  //   (FIFO, and timers armed in dispatch order); prio_ is not (TQ_NOQUEUE
+  //   goes to its head).
+  // - No id is both queued and running, nor run by two workers.
+  // - free_ holds nfree_ reset entries (at most max(minalloc_, 0)), and
+  //   pool entries queued plus free are at most nalloc_.
+  // - Every id handed out is queued, running, executed or cancelled:
+  //   next_id_ - TASKQID_INITIAL equals dispatched_ + dispatched_delayed_
+  //   equals those four.
+  // - nthreads_ is the slots whose thread started (reserved slots belong
+  //   to a creation counted in nspawn_), within 0..nslots_, maxthreads_
+  //   within 1..nslots_; nactive_ is the workers running a task; idle_
+  //   holds workers with no task; every sleep not yet ended is a worker on
+  //   idle_ or one woken (nwaking_); a registered queue is active.
+  const char* check();
+  static const char* check_all(const char** name);
   void stats(splk_taskq_stats* out);
   const char* name() const { return name_; }
 

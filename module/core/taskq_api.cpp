@@ -191,3 +191,7 @@ extern "C" void splk_taskq_fini(void) noexcept {
   TaskQueue::set_dynamic_queue(nullptr);
   taskq_destroy(to_handle(spawner));
 }
+
+extern "C" const char* splk_core_check_task_queues(const char** queue) noexcept {
+  return TaskQueue::check_all(queue);
+}

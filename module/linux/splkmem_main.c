@@ -211,6 +211,7 @@ EXPORT_SYMBOL_GPL(splk_taskq_get_stats);
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
 EXPORT_SYMBOL_GPL(splk_cache_stats_find);
 EXPORT_SYMBOL_GPL(splk_core_check_invariants);
+EXPORT_SYMBOL_GPL(splk_core_check_task_queues);
 EXPORT_SYMBOL_GPL(splk_core_version);
 
 static int __init splkmem_init(void)

@@ -7,19 +7,32 @@
 //   splksim --seeds A-B | --time SECONDS [--first-seed N] [...]
 //       one child process per seed until a report or the end; prints the
 //       operations per minute
+//   splksim --input FILE [...]
+//       one run of an operation sequence (the fuzzer's format, below)
+//
+// The fuzzer (built with -DSIM_FUZZ, make fuzz) runs the same code from
+// LLVMFuzzerTestOneInput.  Its input, and --input's: the first 8 bytes
+// (little-endian, missing ones 0) are the seed, which fixes the
+// configuration and the scheduler as --seed does; the rest are the
+// workload's choices (workload.cpp, Choices).
 //
 // Everything a seed does not fix is chosen from it: CPUs, HZ, module
 // parameters, scheduler probabilities, fault injection.  --avoid names
 // known defects to steer around (workload.hpp): wait-id-0, tiny-debug,
 // inuse, remote-magazines, stale-free, or "known" for all of them.
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "memory.hpp"
 #include "report.hpp"
@@ -57,6 +70,7 @@ struct Args {
   bool verbose = false;
   uint64_t max_steps = 400000000;  // a livelock guard
   unsigned plain_points = 0;       // the points build: one plain access in N
+  const char* input = nullptr;     // --input FILE
   sim::workload::Options wl;
 };
 
@@ -139,7 +153,9 @@ int entry(void*) {
 
 std::string replay_for(uint64_t seed) {
   std::string cmd = std::string(self) + " --seed " + std::to_string(seed);
-  if (args.scenario != nullptr)
+  if (args.input != nullptr)
+    cmd = std::string(self) + " --input " + args.input;
+  else if (args.scenario != nullptr)
     cmd += std::string(" --scenario ") + args.scenario;
   else
     cmd += " --ops " + std::to_string(args.wl.ops);
@@ -162,6 +178,16 @@ void on_sanitizer_death() {
           static_cast<unsigned long long>(sim::cfg.seed), sim::replay_command);
 }
 #endif
+
+// An operation sequence: its seed, and the choices after it.
+uint64_t seed_of(const uint8_t* data, size_t size) {
+  uint64_t seed = 0;
+  for (size_t i = 0; i < 8 && i < size; ++i) seed |= uint64_t{data[i]} << (8 * i);
+  args.wl.data = size > 8 ? data + 8 : data + size;
+  args.wl.size = size > 8 ? size - 8 : 0;
+  args.wl.ops = ~uint64_t{0} >> 1;  // until the choices run out
+  return seed;
+}
 
 // One seed in this process.
 Result run_one(uint64_t seed, bool quiet) {
@@ -205,7 +231,7 @@ double now() {
 }
 
 // Many seeds, one child each (the core's globals start fresh).
-int run_many() {
+[[maybe_unused]] int run_many() {
   const double start = now();
   uint64_t ops = 0, steps = 0, runs = 0;
   for (uint64_t seed = args.first;; ++seed) {
@@ -250,6 +276,111 @@ int run_many() {
 
 }  // namespace
 
+#ifdef SIM_FUZZ
+// ---- The fuzzer (libFuzzer) ----------------------------------------------
+//
+// The core keeps global state from load to unload and the scheduler runs
+// on coroutines: one run per process is what the simulation supports.
+// So each input runs in a child, and the child's coverage counters (the
+// inline 8-bit counters of -fsanitize=fuzzer, section __sancov_cntrs)
+// come back through a shared mapping into the parent's, where libFuzzer
+// reads them.  A report in the child (any exit but 0, any signal) aborts
+// the parent, so libFuzzer keeps the input as a crash; the child's
+// report is above it.  (The section is found in /proc/self/exe: naming
+// the linker's __start___sancov_cntrs here keeps the compiler's module
+// constructor from registering the counters with libFuzzer.)
+static uint8_t* counters;
+static size_t ncounters;
+static uint8_t* shared_counters;
+
+static int find_load_bias(dl_phdr_info* info, size_t, void* bias) {
+  *static_cast<uintptr_t*>(bias) = info->dlpi_addr;  // the first is the program
+  return 1;
+}
+
+static void find_counters() {
+  FILE* f = fopen("/proc/self/exe", "rb");
+  if (f == nullptr) return;
+  Elf64_Ehdr eh;
+  std::vector<Elf64_Shdr> sh;
+  std::vector<char> names;
+  if (fread(&eh, sizeof(eh), 1, f) == 1 && eh.e_shentsize == sizeof(Elf64_Shdr)) {
+    sh.resize(eh.e_shnum);
+    if (fseek(f, static_cast<long>(eh.e_shoff), SEEK_SET) != 0 ||
+        fread(sh.data(), sizeof(Elf64_Shdr), sh.size(), f) != sh.size())
+      sh.clear();
+    if (eh.e_shstrndx < sh.size()) {
+      names.resize(sh[eh.e_shstrndx].sh_size + 1);
+      if (fseek(f, static_cast<long>(sh[eh.e_shstrndx].sh_offset), SEEK_SET) != 0 ||
+          fread(names.data(), 1, names.size() - 1, f) != names.size() - 1)
+        sh.clear();
+    }
+  }
+  fclose(f);
+  uintptr_t bias = 0;
+  dl_iterate_phdr(find_load_bias, &bias);
+  for (const Elf64_Shdr& s : sh) {
+    if (s.sh_name < names.size() && strcmp(&names[s.sh_name], "__sancov_cntrs") == 0) {
+      counters = reinterpret_cast<uint8_t*>(bias + s.sh_addr);
+      ncounters = s.sh_size;
+    }
+  }
+}
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  self = (*argv)[0];
+  if (const char* avoid = getenv("SPLKSIM_AVOID")) {
+    args.avoid_text = avoid;
+    args.avoid = parse_avoid(avoid);
+  }
+  args.wl.avoid = args.avoid;
+  args.max_steps = 20000000;  // a livelock guard short enough for a fuzzer
+  find_counters();
+  if (ncounters == 0) {
+    fprintf(stderr, "splkfuzz: no coverage counters (__sancov_cntrs) in /proc/self/exe\n");
+    abort();
+  }
+  {
+    void* m = mmap(nullptr, ncounters, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) abort();
+    shared_counters = static_cast<uint8_t*>(m);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const size_t n = ncounters;
+  fflush(stdout);
+  fflush(stderr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    static std::string replay;
+    replay = std::string(self) + " <the input libFuzzer saves below>";
+    const uint64_t seed = seed_of(data, size);
+    run_one(seed, true);
+    sim::replay_command = replay.c_str();
+    memcpy(shared_counters, counters, n);
+    sim::exit_now(0);
+  }
+  int status = 0;
+  // libFuzzer's timeout alarm interrupts the wait.
+  pid_t got;
+  while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  if (got != pid) abort();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "splkfuzz: the run above failed (%s %d)\n",
+            WIFEXITED(status) ? "exit status" : "signal",
+            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    abort();
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (shared_counters[i] > counters[i]) counters[i] = shared_counters[i];
+  return 0;
+}
+#endif
+
+#ifndef SIM_FUZZ
 int main(int argc, char** argv) {
   self = argv[0];
   for (int i = 1; i < argc; ++i) {
@@ -289,6 +420,8 @@ int main(int argc, char** argv) {
       args.plain_points = static_cast<unsigned>(atoi(val()));
     else if (!strcmp(a, "--max-steps"))
       args.max_steps = strtoull(val(), nullptr, 0);
+    else if (!strcmp(a, "--input"))
+      args.input = val();
     else {
       fprintf(stderr,
               "usage: splksim [--seed N | --seeds A-B | --time S [--first-seed N]] [--ops N] "
@@ -300,7 +433,20 @@ int main(int argc, char** argv) {
     }
   }
   args.wl.avoid = args.avoid;
+  if (args.input != nullptr) {
+    FILE* f = fopen(args.input, "rb");
+    if (f == nullptr) {
+      perror(args.input);
+      return 2;
+    }
+    static std::vector<uint8_t> bytes;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) bytes.push_back(static_cast<uint8_t>(ch));
+    fclose(f);
+    args.seed = seed_of(bytes.data(), bytes.size());
+  }
   if (args.time > 0 || args.last != 0) return run_many();
   run_one(args.seed, false);
   return 0;
 }
+#endif

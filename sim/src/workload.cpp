@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "generated/taskq_sizes.h"
 #include "memory.hpp"
@@ -33,13 +35,52 @@ using model::Task;
 model::State& M = model::state;
 
 Options opt;
+uint64_t ops_left;
+
+// The workload's choices: from the seeded PRNG, or decoded from the
+// operation bytes (Options::data).  Each choice among n takes the fewest
+// whole bytes that can name n values, little-endian, modulo n: a byte
+// picks an operation, so a fuzzer's mutation of one byte changes one
+// decision.  Once the bytes are used up every choice is 0 and the drivers
+// stop after the call they are in.  Declared here, it hides sim::rng from
+// the workload (the scheduler keeps drawing from that).
+class Choices {
+ public:
+  void reset(const uint8_t* data, size_t size) {
+    data_ = data;
+    left_ = size;
+  }
+  bool decoding() const { return data_ != nullptr; }
+  bool exhausted() const { return data_ != nullptr && left_ == 0; }
+  // Two bytes when decoding: next() picks one of the held objects.
+  uint64_t next() { return data_ != nullptr ? take(2) : sim::rng.next(); }
+  uint64_t below(uint64_t n) {
+    if (data_ == nullptr) return sim::rng.below(n);
+    int bytes = 1;
+    while (bytes < 8 && (n - 1) >> (8 * bytes) != 0) ++bytes;
+    return take(bytes) % n;
+  }
+  uint64_t range(uint64_t lo, uint64_t hi) { return lo + below(hi - lo + 1); }
+  bool one_in(uint64_t n) { return n != 0 && below(n) == 0; }
+  bool percent(unsigned p) { return below(100) < p; }
+
+ private:
+  uint64_t take(int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes && left_ > 0; ++i, --left_) v |= uint64_t{*data_++} << (8 * i);
+    if (left_ == 0) ops_left = 0;
+    return v;
+  }
+  const uint8_t* data_ = nullptr;
+  size_t left_ = 0;
+};
+Choices rng;
 // Driver and interrupt calls into the core in flight: check_invariants()
 // reads every CPU's magazines unlocked, as the KUnit suites call it, at
 // quiescent points, so it runs only when this is 0 (object_cache.hpp).
 int in_flight;
 int checking;  // drivers waiting for in_flight 0 to check, or checking
 bool irq_on;   // the interrupt workload runs (not during load and unload)
-uint64_t ops_left;
 uint64_t cache_names;
 uint64_t max_id_seen;
 
@@ -310,6 +351,12 @@ void task_fn(void* arg) {
   if (++t->runs > 1)
     fail("model", "task %lu (dispatch #%llu) ran twice", t->id,
          static_cast<unsigned long long>(t->seq));
+  // A task runs in a thread of its queue.
+  if (taskq_of_curthread() != q->tq ||
+      !taskq_member(q->tq, static_cast<task_struct*>(splk_tq_current())))
+    fail("model",
+         "task %lu of '%s' runs in a thread taskq_of_curthread/taskq_member do not place there",
+         t->id, q->name);
   if (t->sleep_ms != 0) splk_msleep(t->sleep_ms);
   t->done = true;
 }
@@ -324,13 +371,34 @@ Queue* op_tq_create() {
   auto* q = new Queue{};
   static unsigned queue_names;
   snprintf(q->name, sizeof(q->name), "sim_tq_%u", ++queue_names);
-  const int nthreads = static_cast<int>(rng.range(1, 4));
-  const unsigned flags =
-      (rng.one_in(2) ? TASKQ_PREPOPULATE : 0) | (rng.one_in(2) ? TASKQ_DYNAMIC : 0);
+  int nthreads = static_cast<int>(rng.range(1, 4));
+  unsigned flags = (rng.one_in(2) ? TASKQ_PREPOPULATE : 0) | (rng.one_in(2) ? TASKQ_DYNAMIC : 0);
   const int minalloc = static_cast<int>(rng.below(5));
   const int maxalloc = rng.one_in(2) ? 0x7fffffff : minalloc + static_cast<int>(rng.below(8));
-  q->tq = taskq_create(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags);
+  const unsigned how = static_cast<unsigned>(rng.below(6));
   q->nthreads = nthreads;
+  if (how == 0) {
+    // A percentage of the CPUs online, which CPU hotplug resizes: its
+    // thread count is not the model's to know (no FIFO check).
+    flags |= TASKQ_THREADS_CPU_PCT;
+    nthreads = rng.one_in(2) ? 50 : 100;
+    q->nthreads = 0;
+    q->tq = taskq_create(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags);
+  } else if (how == 1) {
+    // Every thread started on return, and handed back.
+    task_struct** threads = nullptr;
+    q->tq = taskq_create_synced(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags,
+                                &threads);
+    if (q->tq != nullptr) {
+      for (int i = 0; i < nthreads; ++i)
+        if (threads[i] == nullptr || !taskq_member(q->tq, threads[i]))
+          fail("model", "taskq_create_synced('%s') handed back thread %d: %p, not a member",
+               q->name, i, static_cast<void*>(threads[i]));
+      splk_kfree(threads);
+    }
+  } else {
+    q->tq = taskq_create(q->name, nthreads, SPLK_MAX_RT_PRIO, minalloc, maxalloc, flags);
+  }
   if (q->tq == nullptr) fail("model", "taskq_create of '%s' failed", q->name);
   M.queues.push_back(q);
   return q;
@@ -438,6 +506,9 @@ void op_wait_id(Queue* q) {
   ++ops_done;
   if (t != nullptr && !t->done && !t->cancelled && t->cancelling == 0)
     fail("model", "taskq_wait_id(%lu) returned before the task finished", id);
+  if (t != nullptr && t->done && t->entry != nullptr &&
+      !taskq_empty_ent(static_cast<taskq_ent_t*>(t->entry)))
+    fail("model", "the entry of task %lu is still queued after it ran", id);
 }
 
 // What must be finished once a wait returns: dispatches that returned
@@ -513,7 +584,7 @@ void op_hotplug() {
 // ---- Interrupts -----------------------------------------------------------------
 
 void irq_handler(unsigned) {
-  if (!irq_on || checking) return;
+  if (!irq_on || checking || rng.exhausted()) return;
   ++in_flight;
   struct Leave {
     ~Leave() { --in_flight; }
@@ -527,6 +598,195 @@ void irq_handler(unsigned) {
     ++q->users;
     op_dispatch(q, true);
     --q->users;
+  }
+}
+
+// ---- The rest of the API, and hostile calls ------------------------------------------
+
+// Not a cache and not a queue: every entry point must refuse it with one
+// warning (SPL would ASSERT), reading nothing but its magic word.
+alignas(64) unsigned char not_a_handle[4096];
+
+void op_cache_rare() {
+  Cache* c = pick_cache();
+  const unsigned r = static_cast<unsigned>(rng.below(4));
+  if (r == 0) {
+    if (spl_kmem_cache_reap_active() != 0) fail("model", "spl_kmem_cache_reap_active() != 0");
+  } else if (r == 1 && c != nullptr) {
+    ++c->users;
+    spl_kmem_cache_set_move(c->skc, nullptr);  // registered, never called
+    --c->users;
+  } else if (r == 2 && c != nullptr) {
+    // __GFP_NOFAIL (0x8000 on the host's bits too) is logged and dropped.
+    ++c->users;
+    spl_kmem_cache_set_allocflags(c->skc, rng.one_in(2) ? 0u : 0x8000u);
+    --c->users;
+  } else if (r == 3) {
+    // reclaim and vmp are accepted and ignored (logged).
+    static int reclaim_dummy;
+    spl_kmem_cache* skc = spl_kmem_cache_create("sim_rclm", 64, 0, nullptr, nullptr, &reclaim_dummy,
+                                                nullptr, &reclaim_dummy, 0);
+    if (skc == nullptr) fail("model", "spl_kmem_cache_create with a reclaim callback failed");
+    void* obj = spl_kmem_cache_alloc(skc, KM_SLEEP);
+    spl_kmem_cache_free(skc, obj);
+    spl_kmem_cache_destroy(skc);
+  }
+  ++ops_done;
+}
+
+void op_cache_hostile_handle() {
+  auto* bad = reinterpret_cast<spl_kmem_cache*>(not_a_handle);
+  static unsigned char obj[64];
+  expect_warning("an entry point called with no cache");
+  switch (rng.below(8)) {
+    case 0:
+      if (spl_kmem_cache_alloc(bad, KM_SLEEP) != nullptr) fail("model", "alloc from no cache");
+      break;
+    case 1:
+      spl_kmem_cache_free(bad, obj);
+      break;
+    case 2:
+      spl_kmem_cache_reap_now(bad);
+      break;
+    case 3:
+      spl_kmem_cache_set_move(bad, nullptr);
+      break;
+    case 4:
+      spl_kmem_cache_set_allocflags(bad, 0);
+      break;
+    case 5:
+      if (spl_kmem_cache_inuse(bad) != 0) fail("model", "inuse of no cache");
+      break;
+    case 6:
+      if (spl_kmem_cache_entry_size(bad) != 0) fail("model", "entry_size of no cache");
+      break;
+    case 7:
+      spl_kmem_cache_destroy(bad);
+      break;
+  }
+  expect_no_more_warnings();
+  ++ops_done;
+}
+
+void noop_task(void*) {}
+
+// Bad task-queue calls: refused, each with one warning, or (bad create
+// arguments) with NULL and a log line.
+void op_taskq_hostile() {
+  Queue* q = pick_queue();
+  const unsigned r = static_cast<unsigned>(rng.below(8));
+  if (r < 4 && q == nullptr) return;
+  if (r < 5) {
+    if (q != nullptr) ++q->users;
+    expect_warning("a bad task-queue call");
+    taskqid_t id = TASKQID_INVALID;
+    alignas(SPLK_TQENT_ALIGN) static unsigned char ent[SPLK_TQENT_SIZE];
+    switch (r) {
+      case 0:
+        id = taskq_dispatch(q->tq, nullptr, nullptr, TQ_NOSLEEP);
+        break;
+      case 1:
+        id = taskq_dispatch(q->tq, noop_task, nullptr, TQ_NOSLEEP | 0x10000000u);
+        break;
+      case 2:
+        taskq_dispatch_ent(q->tq, noop_task, nullptr, TQ_NOSLEEP, nullptr);
+        break;
+      case 3:
+        taskq_init_ent(reinterpret_cast<taskq_ent_t*>(ent));
+        taskq_dispatch_ent(q->tq, nullptr, nullptr, TQ_NOSLEEP,
+                           reinterpret_cast<taskq_ent_t*>(ent));
+        break;
+      case 4:
+        taskq_destroy(reinterpret_cast<taskq_t*>(not_a_handle));
+        break;
+    }
+    expect_no_more_warnings();
+    if (q != nullptr) --q->users;
+    if (id != TASKQID_INVALID) fail("model", "a bad dispatch was queued as task %lu", id);
+  } else if (r == 5) {
+    expect_warning("a dispatch to a NULL queue");
+    if (taskq_dispatch(nullptr, noop_task, nullptr, TQ_NOSLEEP) != TASKQID_INVALID)
+      fail("model", "a dispatch to a NULL queue was queued");
+    expect_no_more_warnings();
+  } else {
+    static const char long_name[] = "sim_a_task_queue_name_longer_than_31";
+    const char* name = r == 6 ? long_name : "sim_bad_tq";
+    const int nthreads = r == 6 ? 1 : (rng.one_in(2) ? 0 : 2000);
+    const unsigned flags = rng.one_in(2) ? 0x4000u : 0u;  // unknown TASKQ_ bit
+    if (taskq_create(rng.one_in(4) ? nullptr : name, nthreads, SPLK_MAX_RT_PRIO, 0, 0, flags) !=
+        nullptr)
+      fail("model", "taskq_create accepted bad arguments");
+  }
+  ++ops_done;
+}
+
+std::vector<std::string>* tq_names;
+void collect_taskq(const splk_taskq_stats* st, void*) {
+  if (st->nthreads < 0 || st->nactive < 0 || st->nfree > st->nalloc ||
+      st->executed_normal + st->executed_priority + st->cancelled >
+          st->dispatched + st->dispatched_delayed)
+    fail("model", "taskq '%s' reports inconsistent statistics", st->name);
+  tq_names->push_back(st->name);
+}
+
+// /proc/spl/taskq's walks (oldest first, newest first: the same queues in
+// reverse), one queue's statistics, the kstat files on and off, and
+// spl_taskq_kick on a queue whose next task waited over 5 s (held).
+void op_taskq_introspect() {
+  const unsigned r = static_cast<unsigned>(rng.below(8));
+  if (r < 4) {
+    std::vector<std::string> fwd, back;
+    tq_names = &fwd;
+    splk_for_each_taskq(collect_taskq, nullptr, false);
+    tq_names = &back;
+    splk_for_each_taskq(collect_taskq, nullptr, true);
+    std::reverse(back.begin(), back.end());
+    // Queues come and go between the two walks.
+    if (fwd.size() == back.size() && fwd != back)
+      fail("model", "the oldest-first and newest-first walks of the queues disagree");
+    ops_done += 2;
+  } else if (r < 6) {
+    Queue* q = pick_queue();
+    if (q == nullptr) return;
+    ++q->users;
+    splk_taskq_stats st;
+    splk_taskq_get_stats(q->tq, &st);
+    if (strcmp(st.name, q->name) != 0 && q->tq != system_taskq)
+      fail("model", "the statistics of '%s' name '%s'", q->name, st.name);
+    --q->users;
+    ++ops_done;
+  } else if (r == 6) {
+    splk_taskq_kstats_enable(rng.one_in(2));
+    ++ops_done;
+  } else {
+    Queue* q = pick_queue();
+    if (q == nullptr || q->tq == system_taskq) return;
+    ++q->users;
+    splk_taskq_hold(q->tq, true);
+    Task* t = new Task{};
+    t->queue = q;
+    t->seq = ++M.task_seq;
+    t->normal = false;
+    q->tasks.push_back(t);
+    t->id = taskq_dispatch(q->tq, task_fn, t, TQ_SLEEP);
+    max_id_seen = std::max<uint64_t>(max_id_seen, t->id);
+    splk_msleep(5 * 1000 + 100);
+    if (t->runs != 0) fail("model", "task %lu ran while its queue was held", t->id);
+    // The kick looks at the task a thread would take next, and a delayed
+    // task that came due meanwhile goes before ours with a new birth: the
+    // check holds when ours is the only task of the queue not yet started.
+    bool ours_next = !t->cancelled && t->cancelling == 0;
+    for (Task* o : q->tasks)
+      if (o != t && o->id != TASKQID_INVALID && o->runs == 0 && !o->cancelled) ours_next = false;
+    const int stuck = splk_taskq_kick();
+    if (ours_next && stuck < 1)
+      fail("model", "spl_taskq_kick found no queue stuck, '%s' held for 5 s", q->name);
+    splk_taskq_hold(q->tq, false);
+    taskq_wait_id(q->tq, t->id);
+    if (!t->done && !t->cancelled && t->cancelling == 0)
+      fail("model", "task %lu did not run once its queue was released", t->id);
+    --q->users;
+    ops_done += 4;
   }
 }
 
@@ -607,6 +867,14 @@ void step() {
       op_wait(q, true);
     prune(q);
     --q->users;
+  } else if (r == 990) {
+    op_cache_rare();
+  } else if (r == 991) {
+    op_cache_hostile_handle();
+  } else if (r == 992) {
+    op_taskq_hostile();
+  } else if (r == 993) {
+    op_taskq_introspect();
   } else {
     splk_msleep(static_cast<unsigned>(rng.range(1, 60)));
   }
@@ -654,6 +922,10 @@ void check_invariants(const char* after) {
     why = splk_core_check_invariants(&name);
   }
   if (why != nullptr) fail("invariant", "cache '%s': %s (after %s)", name, why, after);
+  // The task queues' invariants hold under each queue's lock at any
+  // time: no second look.
+  why = splk_core_check_task_queues(&name);
+  if (why != nullptr) fail("invariant", "task queue '%s': %s (after %s)", name, why, after);
 }
 
 void module_init() {
@@ -679,6 +951,8 @@ void module_exit_and_check(bool expect_leaks) {
 int run_random(const Options& o) {
   opt = o;
   ops_left = o.ops;
+  rng.reset(o.data, o.size);
+  if (rng.exhausted()) ops_left = 0;
   module_init();
   for (int i = 0; i < 2; ++i) op_create();
   op_tq_create();

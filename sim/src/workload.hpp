@@ -5,6 +5,7 @@
 // driver threads on the simulated CPUs and by interrupt handlers.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 namespace sim::workload {
@@ -26,6 +27,12 @@ struct Options {
   uint64_t ops = 20000;  // API calls by the drivers, in all
   unsigned avoid = 0;
   unsigned drivers = 0;  // 0: chosen by the seed
+  // An operation sequence as bytes (the fuzzer's input, splksim --input):
+  // the workload's choices are decoded from them instead of drawn from
+  // the seeded PRNG (the scheduler still uses the PRNG), and the drivers
+  // stop when the bytes run out.  nullptr: the PRNG decides.
+  const uint8_t* data = nullptr;
+  size_t size = 0;
 };
 
 extern uint64_t ops_done;
