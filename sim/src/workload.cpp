@@ -194,6 +194,18 @@ Cache* pick_cache() {
   return c->dying ? nullptr : c;
 }
 
+// An object the cache handed out: constructed if it has a constructor,
+// then the callers' (the model fails on an object handed out twice).
+void took(Cache* c, void* obj) {
+  if (c->ctor && c->size >= 8) {
+    uint64_t v;
+    memcpy(&v, obj, 8);
+    if (v != (kCtorMagic ^ reinterpret_cast<uintptr_t>(c)))
+      fail("model", "'%s' handed out %p without constructing it", c->name, obj);
+  }
+  M.add(c, obj);
+}
+
 void alloc_from(Cache* c, int km) {
   ++c->users;
   void* obj = spl_kmem_cache_alloc(c->skc, km);
@@ -201,14 +213,23 @@ void alloc_from(Cache* c, int km) {
   if (obj == nullptr) {
     if (!(km & KM_NOSLEEP)) fail("model", "KM_SLEEP allocation from '%s' returned NULL", c->name);
   } else {
-    if (c->ctor && c->size >= 8) {
-      uint64_t v;
-      memcpy(&v, obj, 8);
-      if (v != (kCtorMagic ^ reinterpret_cast<uintptr_t>(c)))
-        fail("model", "'%s' handed out %p without constructing it", c->name, obj);
-    }
-    M.add(c, obj);
+    took(c, obj);
   }
+  --c->users;
+}
+
+// spl_kmem_cache_alloc_batch(): every object as a single allocation gives
+// it; KM_SLEEP gets them all.
+void alloc_batch_from(Cache* c, int km) {
+  constexpr size_t kMax = 40;
+  void* objs[kMax];
+  const size_t n = rng.range(1, kMax);
+  ++c->users;
+  const size_t got = spl_kmem_cache_alloc_batch(c->skc, km, objs, n);
+  ++ops_done;
+  if (got > n || (got < n && !(km & KM_NOSLEEP)))
+    fail("model", "a batch of %zu from '%s' (flags 0x%x) gave %zu", n, c->name, km, got);
+  for (size_t i = 0; i < got; ++i) took(c, objs[i]);
   --c->users;
 }
 
@@ -217,6 +238,25 @@ void free_held(void* obj) {
   ++c->users;
   M.remove(obj);
   spl_kmem_cache_free(c->skc, obj);
+  ++ops_done;
+  --c->users;
+}
+
+// spl_kmem_cache_free_batch() of up to 40 objects one cache's callers hold.
+void free_held_batch(void* first) {
+  constexpr size_t kMax = 40;
+  Cache* c = M.objects.at(reinterpret_cast<uintptr_t>(first)).cache;
+  void* objs[kMax];
+  size_t n = 0;
+  const size_t want = rng.range(1, kMax);
+  objs[n++] = first;
+  for (size_t i = 0; i < M.order.size() && n < want; ++i) {
+    void* obj = reinterpret_cast<void*>(M.order[i]);
+    if (obj != first && M.objects.at(M.order[i]).cache == c) objs[n++] = obj;
+  }
+  ++c->users;
+  for (size_t i = 0; i < n; ++i) M.remove(objs[i]);
+  spl_kmem_cache_free_batch(c->skc, objs, n);
   ++ops_done;
   --c->users;
 }
@@ -589,11 +629,14 @@ void irq_handler(unsigned) {
   struct Leave {
     ~Leave() { --in_flight; }
   } leave;
-  const unsigned r = static_cast<unsigned>(rng.below(10));
+  const unsigned r = static_cast<unsigned>(rng.below(11));
   if (r < 4) {
     if (Cache* c = pick_cache()) alloc_from(c, KM_NOSLEEP);
   } else if (r < 8) {
     if (void* obj = pick_held()) free_held(obj);
+  } else if (r == 10) {
+    if (Cache* c = pick_cache()) alloc_batch_from(c, KM_NOSLEEP);
+    if (void* obj = pick_held()) free_held_batch(obj);
   } else if (Queue* q = pick_queue()) {
     ++q->users;
     op_dispatch(q, true);
@@ -794,11 +837,16 @@ void op_taskq_introspect() {
 
 void step() {
   const unsigned r = static_cast<unsigned>(rng.below(1000));
-  if (r < 330) {
+  if (r < 310) {
     if (M.objects.size() < 3000)
       if (Cache* c = pick_cache()) alloc_from(c, rng.one_in(5) ? KM_NOSLEEP : KM_SLEEP);
-  } else if (r < 650) {
+  } else if (r < 330) {
+    if (M.objects.size() < 3000)
+      if (Cache* c = pick_cache()) alloc_batch_from(c, rng.one_in(5) ? KM_NOSLEEP : KM_SLEEP);
+  } else if (r < 630) {
     if (void* obj = pick_held()) free_held(obj);
+  } else if (r < 650) {
+    if (void* obj = pick_held()) free_held_batch(obj);
   } else if (r < 665) {
     if (M.caches.size() < 6) op_create();
   } else if (r < 668) {
