@@ -145,8 +145,6 @@ enum splk_lock_class {
 	SPLK_LOCK_CLASSES
 };
 void splk_spin_lock_init(void *lock, enum splk_lock_class cls) SPLK_NOEXCEPT;
-void splk_spin_lock(void *lock) SPLK_NOEXCEPT;
-void splk_spin_unlock(void *lock) SPLK_NOEXCEPT;
 unsigned long splk_spin_lock_irqsave(void *lock) SPLK_NOEXCEPT;
 void splk_spin_unlock_irqrestore(void *lock, unsigned long flags) SPLK_NOEXCEPT;
 /* spin_trylock_irqsave(): true with the lock held and *flags set. */
@@ -164,8 +162,6 @@ long splk_waitq_wait(void *wq, bool (*done)(void *), void *arg, long timeout,
 		     bool interruptible) SPLK_NOEXCEPT;
 
 /* ---- Kernel threads. ---- */
-void *splk_thread_run(int (*fn)(void *), void *arg, int nice, const char *name,
-		      int instance) SPLK_NOEXCEPT;
 void splk_thread_stop(void *thread) SPLK_NOEXCEPT;
 bool splk_thread_should_stop(void) SPLK_NOEXCEPT;
 void splk_msleep(unsigned int ms) SPLK_NOEXCEPT;
@@ -269,8 +265,6 @@ void splk_tq_entry_arm(void *entry, unsigned long expires) SPLK_NOEXCEPT;
 /* timer_delete_sync(): disarmed, and its expiry is not running. */
 void splk_tq_entry_disarm_sync(void *entry) SPLK_NOEXCEPT;
 unsigned long splk_jiffies(void) SPLK_NOEXCEPT;
-/* wake_up(): one exclusive waiter. */
-void splk_waitq_wake_one(void *wq) SPLK_NOEXCEPT;
 /* A running kthread "name/instance" with SPL's priority @pri (nice PRIO_TO_NICE). */
 void *splk_tq_thread_create(int (*fn)(void *), void *arg, int pri,
 			    const char *name, int instance) SPLK_NOEXCEPT;

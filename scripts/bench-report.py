@@ -732,8 +732,7 @@ def main():
     md += ["## Targets", ""] + targets(data) + tq_targets(data) + [""]
     md += ["### Magazine layer (issue 9)", "",
            "Cross-CPU figures in wall clock under TCG depend on how QEMU schedules its vCPU "
-           "threads on a shared machine as much as on the allocator (../shared/DESIGN.md, "
-           "\"Measuring cross-CPU work\"): "
+           "threads on a shared machine as much as on the allocator: "
            + ("the -icount -smp 2 run, whose figures repeat from boot to boot, decides; the "
               "wall-clock lines are context, compared within their run. "
               if any(k[0] == "icount2" for k in data) else

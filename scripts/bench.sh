@@ -14,7 +14,8 @@
 #            time counts both CPUs' instructions, so the figures repeat
 #            from boot to boot (within 1%, SLUB's included) where the wall
 #            clock ones move by 2x and more with the machine's load
-#            (../shared/DESIGN.md, "Measuring cross-CPU work")
+#            (QEMU runs the vCPUs as host threads, which a shared host
+#            schedules as it likes)
 # and writes bench/results/latest.csv (run,workload,allocator,size,n,metric,
 # value), a report with ratios against splkmem (bench/results/latest.md)
 # and a chart (bench/results/ratios.png).

@@ -44,5 +44,13 @@ for f in $cxx_files; do
 		status=1
 	fi
 done
-[ "$status" = 0 ] && echo "lint: checkpatch and clang-format clean" >&2
+# One version: module/version.h, and dkms.conf's PACKAGE_VERSION by the
+# same number.
+version=$(sed -n 's/^#define SPLKMEM_VERSION "\(.*\)"$/\1/p' module/version.h)
+dkms_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+if [ -z "$version" ] || [ "$version" != "$dkms_version" ]; then
+	echo "lint: module/version.h says '$version', dkms.conf '$dkms_version'" >&2
+	status=1
+fi
+[ "$status" = 0 ] && echo "lint: checkpatch, clang-format and version clean" >&2
 exit $status

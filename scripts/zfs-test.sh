@@ -170,7 +170,7 @@ PY
 	touch "$data/.done"
 fi
 
-# The rare guest crash DESIGN.md records with either cache, seen here in 4
+# A rare guest crash under TCG with either cache, seen here in 4
 # of about 12 boots under -icount with QEMU's default CPU (none in a few
 # plain TCG boots), twice with SPL alone loaded: EFLAGS hold the low half
 # of RAX right after SLUB's fast-path cmpxchg16b, and the guest dies of a

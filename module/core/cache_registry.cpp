@@ -18,6 +18,7 @@
 #include "object_cache.hpp"
 #include "slab_store.hpp"
 #include "task_queue.hpp"
+#include "version.h"
 
 #if SPLK_IRQ_INLINE
 #define SPLK_FAST_PATH_KIND "inline irq"
@@ -197,8 +198,7 @@ constinit taskqid_t g_update_id;
 constinit bool g_update_stop;
 
 uint64_t interval_jiffies() {
-  const uint64_t ms = kstd::load_relaxed(spl_kmem_cache_reap_interval_ms);
-  return (ms * splk_kernel.hz + 999) / 1000;
+  return splkmem::ms_to_jiffies(kstd::load_relaxed(spl_kmem_cache_reap_interval_ms));
 }
 
 void update_all(uint64_t now, uint64_t interval) {
@@ -244,7 +244,11 @@ struct TrimTickState {
   taskqid_t id;
   bool pending;  // under g_update_lock: dispatched, not yet started
 };
-constinit TrimTickState g_trim_ticks[3]{};  // indexed by TrimTick
+constinit TrimTickState g_trim_ticks[2]{};  // kTrimWindow, kTrimSoon
+
+TrimTickState& trim_state(splkmem::TrimTick tick) {
+  return g_trim_ticks[tick == splkmem::kTrimWindow ? 0 : 1];
+}
 
 #ifdef SPLKMEM_TEST_HOOKS
 bool hook_trim_tick_manual() { return kstd::load_relaxed(splk_test_hooks.trim_tick_manual) != 0; }
@@ -253,8 +257,8 @@ constexpr bool hook_trim_tick_manual() { return false; }
 #endif
 
 uint64_t trim_window_jiffies() {
-  const uint64_t ms = kstd::load_relaxed(spl_kmem_cache_depot_trim_ms);
-  return kstd::max<uint64_t>((ms * splk_kernel.hz + 999) / 1000, 1);
+  return kstd::max<uint64_t>(
+      splkmem::ms_to_jiffies(kstd::load_relaxed(spl_kmem_cache_depot_trim_ms)), 1);
 }
 
 // The ticks the caches still want, as a mask of TrimTick.
@@ -273,7 +277,7 @@ void trim_task(void* arg) {
   const auto tick = static_cast<splkmem::TrimTick>(reinterpret_cast<uintptr_t>(arg));
   {
     splkmem::SpinLockIrqGuard guard(g_update_lock);
-    g_trim_ticks[tick].pending = false;
+    trim_state(tick).pending = false;
   }
   if (hook_trim_tick_manual()) return;
   const unsigned want = trim_all(splk_jiffies());
@@ -284,7 +288,7 @@ void trim_task(void* arg) {
 }  // namespace
 
 void splkmem::registry_trim_soon(TrimTick tick) {
-  TrimTickState& state = g_trim_ticks[tick];
+  TrimTickState& state = trim_state(tick);
   if (kstd::load_relaxed(state.pending) || hook_trim_tick_manual()) return;
   const uint64_t delay = tick == kTrimWindow ? trim_window_jiffies() : 1;
   SpinLockIrqGuard guard(g_update_lock);
@@ -325,9 +329,9 @@ extern "C" void splk_core_update_now(void) noexcept {
 // priority, entries preallocated, as SPL creates it.
 extern "C" int splk_core_init(void) noexcept {
   const int threads = static_cast<int>(kstd::load_relaxed(spl_kmem_cache_kmem_threads));
-  splkmem::TaskQueue* queue =
-      splkmem::TaskQueue::create("spl_kmem_cache", threads, maxclsyspri, threads * 8, 0x7fffffff,
-                                 TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+  splkmem::TaskQueue* queue = splkmem::TaskQueue::create(
+      "spl_kmem_cache", threads, maxclsyspri, threads * 8, splkmem::TaskQueue::kUnlimitedAlloc,
+      TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
   if (queue == nullptr) return -SPLK_ENOMEM;
   splkmem::SlabStore::set_grow_queue(queue);
   g_grow_queue_owner = queue;
@@ -347,8 +351,8 @@ extern "C" void splk_core_exit(void) noexcept {
     g_update_stop = true;
     update_id = g_update_id;
     // Queued, delayed or running: cancel waits for each.
-    trim_ids[0] = g_trim_ticks[splkmem::kTrimWindow].id;
-    trim_ids[1] = g_trim_ticks[splkmem::kTrimSoon].id;
+    trim_ids[0] = trim_state(splkmem::kTrimWindow).id;
+    trim_ids[1] = trim_state(splkmem::kTrimSoon).id;
   }
   g_grow_queue_owner->cancel(update_id, true);
   for (taskqid_t id : trim_ids) g_grow_queue_owner->cancel(id, true);
@@ -371,5 +375,6 @@ extern "C" void splk_core_exit(void) noexcept {
 
 extern "C" const char* splk_core_version(void) noexcept {
   // Which fast path this build has (cpu_local.hpp); make run checks it.
-  return "splkmem core 0.2.0 (g++ " __VERSION__ "; fast path: " SPLK_FAST_PATH_KIND ")";
+  return "splkmem core " SPLKMEM_VERSION " (g++ " __VERSION__ "; fast path: " SPLK_FAST_PATH_KIND
+         ")";
 }

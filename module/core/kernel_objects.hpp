@@ -15,12 +15,13 @@ namespace splkmem {
 // The target kernel's PAGE_SIZE, a compile-time constant (generated).
 constexpr uint64_t kPageSize = SPLK_PAGE_SIZE;
 
+// Milliseconds to jiffies, rounded up (as msecs_to_jiffies()).
+inline uint64_t ms_to_jiffies(uint64_t ms) { return (ms * splk_kernel.hz + 999) / 1000; }
+
 // A spinlock_t embedded in a C++ object.
 class SpinLock : kstd::NonCopyable {
  public:
   void init(splk_lock_class cls) { splk_spin_lock_init(storage_, cls); }
-  void lock() { splk_spin_lock(storage_); }
-  void unlock() { splk_spin_unlock(storage_); }
   unsigned long lock_irqsave() { return splk_spin_lock_irqsave(storage_); }
   void unlock_irqrestore(unsigned long flags) { splk_spin_unlock_irqrestore(storage_, flags); }
   bool try_lock_irqsave(unsigned long* flags) { return splk_spin_trylock_irqsave(storage_, flags); }
@@ -49,15 +50,6 @@ class RcuReadGuard : kstd::NonCopyable {
   ~RcuReadGuard() { splk_rcu_read_unlock(); }
 };
 
-class SpinLockGuard : kstd::NonCopyable {
- public:
-  explicit SpinLockGuard(SpinLock& l) : lock_(l) { lock_.lock(); }
-  ~SpinLockGuard() { lock_.unlock(); }
-
- private:
-  SpinLock& lock_;
-};
-
 // A wait_queue_head_t embedded in a C++ object.  wait() sleeps until a
 // predicate (any callable, usually a lambda) holds, re-checking it on every
 // wake-up as wait_event() does.
@@ -65,7 +57,6 @@ class WaitQueue : kstd::NonCopyable {
  public:
   void init() { splk_waitq_init(storage_); }
   void wake_all() { splk_waitq_wake_all(storage_); }
-  void wake_one() { splk_waitq_wake_one(storage_); }
   void* raw() { return storage_; }
 
   // timeout in jiffies, negative for none; returns the jiffies left, 0 when

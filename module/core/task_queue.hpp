@@ -91,6 +91,10 @@ struct TaskEntry : TaskEntryKernelPart, kstd::ListNode {
 
 class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
  public:
+  // maxalloc of the queues the module creates itself: INT_MAX, SPL's own
+  // choice for its system queues (no throttle).
+  enum : int { kUnlimitedAlloc = 0x7fffffff };
+
   static TaskQueue* create(const char* name, int nthreads, int pri, int minalloc, int maxalloc,
                            unsigned flags);
   // Runs what is pending and delayed, stops the threads, frees everything.
@@ -230,7 +234,7 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool can_grow() { return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_; }
   static long idle_timeout() {
     return static_cast<long>(
-        kstd::load_relaxed(spl_taskq_thread_timeout_ms) * uint64_t{splk_kernel.hz} / 1000 + 1);
+        kstd::max<uint64_t>(ms_to_jiffies(kstd::load_relaxed(spl_taskq_thread_timeout_ms)), 1));
   }
 
   // Takes lock_ itself.

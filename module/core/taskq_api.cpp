@@ -45,8 +45,8 @@ extern "C" taskq_t* taskq_create_synced(const char* name, int nthreads, pri_t, i
       splk_kmalloc_node(sizeof(task_struct*) * nthreads, KM_SLEEP | KM_ZERO, -1));
   if (threads == nullptr) return nullptr;
   flags &= ~(TASKQ_DYNAMIC | TASKQ_THREADS_CPU_PCT | TASKQ_DC_BATCH);
-  TaskQueue* tq = TaskQueue::create(name, nthreads, minclsyspri, nthreads, 0x7fffffff,
-                                    flags | TASKQ_PREPOPULATE);
+  TaskQueue* tq = TaskQueue::create(name, nthreads, minclsyspri, nthreads,
+                                    TaskQueue::kUnlimitedAlloc, flags | TASKQ_PREPOPULATE);
   if (tq == nullptr) {
     splk_kfree(threads);
     return nullptr;
@@ -156,18 +156,18 @@ extern "C" void splk_taskq_get_stats(taskq_t* tq, splk_taskq_stats* out) noexcep
 extern "C" int splk_taskq_init(void) noexcept {
   const int cpus = static_cast<int>(splk_num_online_cpus());
   // Creates threads for dynamic queues: static, one thread, as SPL's.
-  TaskQueue* spawner =
-      TaskQueue::create("spl_dynamic_taskq", 1, maxclsyspri, cpus, 0x7fffffff, TASKQ_PREPOPULATE);
+  TaskQueue* spawner = TaskQueue::create("spl_dynamic_taskq", 1, maxclsyspri, cpus,
+                                         TaskQueue::kUnlimitedAlloc, TASKQ_PREPOPULATE);
   if (spawner == nullptr) return -SPLK_ENOMEM;
   TaskQueue::set_dynamic_queue(spawner);
   system_taskq = taskq_create("spl_system_taskq", kstd::max(cpus, 64), maxclsyspri, cpus,
-                              0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+                              TaskQueue::kUnlimitedAlloc, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
   if (system_taskq == nullptr) {
     splk_taskq_fini();
     return -SPLK_ENOMEM;
   }
   system_delay_taskq = taskq_create("spl_delay_taskq", kstd::max(cpus, 4), maxclsyspri, cpus,
-                                    0x7fffffff, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
+                                    TaskQueue::kUnlimitedAlloc, TASKQ_PREPOPULATE | TASKQ_DYNAMIC);
   if (system_delay_taskq == nullptr) {
     splk_taskq_fini();
     return -SPLK_ENOMEM;

@@ -346,16 +346,6 @@ void splk_spin_lock_init(void *lock, enum splk_lock_class cls)
 				   splk_lock_names[cls]);
 }
 
-void splk_spin_lock(void *lock)
-{
-	spin_lock(lock);
-}
-
-void splk_spin_unlock(void *lock)
-{
-	spin_unlock(lock);
-}
-
 unsigned long splk_spin_lock_irqsave(void *lock)
 {
 	unsigned long flags;
@@ -397,17 +387,6 @@ long splk_waitq_wait(void *wq, bool (*done)(void *), void *arg, long timeout,
 		return wait_event_interruptible(*head, done(arg)) ? 0 : 1;
 	wait_event(*head, done(arg));
 	return 1;
-}
-
-void *splk_thread_run(int (*fn)(void *), void *arg, int nice, const char *name,
-		      int instance)
-{
-	struct task_struct *t = kthread_run(fn, arg, "%s/%d", name, instance);
-
-	if (IS_ERR(t))
-		return NULL;
-	set_user_nice(t, clamp(nice, MIN_NICE, MAX_NICE));
-	return t;
 }
 
 void splk_thread_stop(void *thread)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splkmem.ko: module init/exit, the six SPL module parameters and the
- * exported SPL object-cache API (implemented by the C++ core).
+ * splkmem.ko: module init/exit, the module parameters (SPL's and
+ * splkmem's own) and the exported SPL object-cache API (implemented by the
+ * C++ core).
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -15,6 +16,7 @@
 
 #include "seam.h"
 #include "glue.h"
+#include "version.h"
 
 /*
  * Module parameters keep SPL's names, types, permissions, defaults and
@@ -273,4 +275,4 @@ module_exit(splkmem_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("OpenZFS SPL object cache (spl_kmem_cache) as a module");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(SPLKMEM_VERSION);

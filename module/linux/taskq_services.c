@@ -224,11 +224,6 @@ unsigned long splk_jiffies(void)
 	return jiffies;
 }
 
-void splk_waitq_wake_one(void *wq)
-{
-	wake_up((wait_queue_head_t *)wq);
-}
-
 void splk_tq_prepare_idle(void)
 {
 	set_current_state(TASK_INTERRUPTIBLE);

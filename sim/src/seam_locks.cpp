@@ -152,16 +152,6 @@ void splk_spin_lock_init(void* l, enum splk_lock_class cls) noexcept {
   lock->cls = cls;
 }
 
-void splk_spin_lock(void* l) noexcept {
-  sim::point("spin_lock", sim::kLock);
-  acquire(as_lock(l));
-}
-
-void splk_spin_unlock(void* l) noexcept {
-  release(as_lock(l));
-  sim::point("spin_unlock", sim::kLock);
-}
-
 unsigned long splk_spin_lock_irqsave(void* l) noexcept {
   sim::point("spin_lock_irqsave", sim::kLock);
   sim_spinlock* lock = as_lock(l);

@@ -34,11 +34,6 @@ void* start(int (*fn)(void*), void* arg, const char* name, int instance) {
 
 extern "C" {
 
-void* splk_thread_run(int (*fn)(void*), void* arg, int nice, const char* name,
-                      int instance) noexcept {
-  return start(fn, arg, name, instance);
-}
-
 void splk_thread_stop(void* thread) noexcept {
   sim::point("kthread_stop");
   sim::check_may_sleep("kthread_stop");

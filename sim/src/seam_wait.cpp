@@ -58,7 +58,6 @@ void splk_waitq_wake_all(void* w) noexcept {
 
 // Every waiter here is non-exclusive (wait_event()), so wake_up() wakes
 // them all, as in the kernel.
-void splk_waitq_wake_one(void* w) noexcept { splk_waitq_wake_all(w); }
 
 long splk_waitq_wait(void* w, bool (*done)(void*), void* arg, long timeout,
                      bool interruptible) noexcept {

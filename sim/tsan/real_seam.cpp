@@ -584,7 +584,7 @@ void splk_spin_lock_init(void* lock, enum splk_lock_class cls) noexcept {
   l->cls = cls;
 }
 
-void splk_spin_lock(void* lock) noexcept {
+static void real_spin_lock(void* lock) noexcept {
   auto* l = static_cast<sim_spinlock*>(lock);
   if (l->magic != SIM_SPIN_MAGIC) die("a spinlock that was never initialised");
   cpu_enter();
@@ -596,17 +596,17 @@ void splk_spin_lock(void* lock) noexcept {
   }
 }
 
-void splk_spin_unlock(void* lock) noexcept {
+static void real_spin_unlock(void* lock) noexcept {
   __atomic_store_n(&static_cast<sim_spinlock*>(lock)->owner, 0, __ATOMIC_RELEASE);
   cpu_exit();
 }
 
 unsigned long splk_spin_lock_irqsave(void* lock) noexcept {
-  splk_spin_lock(lock);
+  real_spin_lock(lock);
   return 0;
 }
 
-void splk_spin_unlock_irqrestore(void* lock, unsigned long) noexcept { splk_spin_unlock(lock); }
+void splk_spin_unlock_irqrestore(void* lock, unsigned long) noexcept { real_spin_unlock(lock); }
 
 bool splk_spin_trylock_irqsave(void* lock, unsigned long* flags) noexcept {
   auto* l = static_cast<sim_spinlock*>(lock);
@@ -660,8 +660,6 @@ void splk_waitq_wake_all(void* w) noexcept {
   pthread_mutex_unlock(&q->m);
 }
 
-void splk_waitq_wake_one(void* w) noexcept { splk_waitq_wake_all(w); }
-
 // As wait_event_timeout(): the sequence number read before the condition
 // makes a wake-up during its evaluation end the sleep at once.
 long splk_waitq_wait(void* w, bool (*done)(void*), void* arg, long timeout, bool) noexcept {
@@ -691,10 +689,6 @@ long splk_waitq_wait(void* w, bool (*done)(void*), void* arg, long timeout, bool
     }
     pthread_mutex_unlock(&q->m);
   }
-}
-
-void* splk_thread_run(int (*fn)(void*), void* arg, int, const char* name, int) noexcept {
-  return new_thread(fn, arg, name, -1);
 }
 
 void* splk_tq_thread_create(int (*fn)(void*), void* arg, int, const char* name, int) noexcept {
