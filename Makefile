@@ -11,13 +11,19 @@
 #                     Debian sid's newest 7.x, or 5.10: Debian 11's, both
 #                     built in a Debian root of their suite)
 #   make lint         checkpatch on C, clang-format on C++
+#   make kunit        the KUnit suites on the debug test kernel in QEMU
+#                     (6.12; KERNEL=7.2 or 7: one built from Debian sid's
+#                     linux-source-7.x, not part of make check;
+#                     FLAVOUR=kcsan: the 6.12 KCSAN kernel)
 #   make bench        splkmem against SLUB, kmalloc, kvmalloc, vmalloc
 #                     and OpenZFS's SPL (OPENZFS_TARBALL=..., default
-#                     ../shared/peers/openzfs-2.4.4.tar.gz)
+#                     ../shared/peers/openzfs-2.4.4.tar.gz); KERNEL=7.2
+#                     or 7: on sid's stock 7.x, with SLUB's sheaves
 #   make openzfs      build (once, cached) OpenZFS's spl.ko from that tarball
 #   make zfs-test     OpenZFS 2.4.4 on splkmem and as released, a pool
 #                     workload on each in QEMU, side by side
-#                     (bench/results/zfs.md)
+#                     (bench/results/zfs.md); KERNEL=7.2 or 7: on
+#                     sid's stock 7.x (bench/results/zfs-7.2.md)
 #   make zfs-test-kasan  the splkmem flavour of it on a KASAN test kernel
 #                     (kmemleak, no lockdep); not part of make check
 #                     (bench/results/zfs-kasan.md)
@@ -39,7 +45,7 @@ ifneq ($(SPLKMEM_OPENZFS),)
 KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
-.PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test \
+.PHONY: all modules clean check run lint kunit deps test-kernel bench openzfs zfs-test \
 	zfs-test-kasan sim fuzz sim-tsan
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
@@ -69,14 +75,19 @@ run:
 lint:
 	scripts/lint.sh
 
+# kunit.sh's flavour: FLAVOUR (debug, kcsan) on 6.12, debug-KERNEL on 7.x.
+kunit:
+	scripts/kunit.sh $(if $(filter 7%,$(KERNEL)),debug-$(KERNEL),$(or $(FLAVOUR),debug))
+
 bench:
-	scripts/bench.sh
+	scripts/bench.sh $(KERNEL)
 
 openzfs:
 	scripts/build-openzfs.sh spl
 
+# KERNEL=7.2 or 7: on Debian sid's stock 7.x instead of 6.12's.
 zfs-test:
-	scripts/zfs-test.sh --results bench/results
+	$(if $(filter 7%,$(KERNEL)),ZFS_TEST_KERNEL=$(KERNEL)) scripts/zfs-test.sh --results bench/results
 
 zfs-test-kasan:
 	ZFS_TEST_KERNEL=kasan scripts/zfs-test.sh --results bench/results

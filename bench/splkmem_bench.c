@@ -13,6 +13,13 @@
  *               object to the next page for its spl_kmem_obj_t)
  *   splk_slab   spl_kmem_cache_create(..., KMC_SLAB), KM_SLEEP
  *   slub        kmem_cache_create(name, size, 8, SLAB_NO_MERGE, NULL)
+ *   slub_sheaf  the same created with kmem_cache_args.sheaf_capacity =
+ *               BENCH_SHEAF_CAPACITY: SLUB's per-CPU sheaves (Linux 6.18
+ *               and up; from 7.0 on every such cache has sheaves of a
+ *               capacity SLUB picks by size, and the request raises it),
+ *               only where the kernel has the field (a feature test,
+ *               bench/Kbuild); its records and those of slub carry the
+ *               sheaf_capacity SLUB gave the cache (pair workload)
  *   kmalloc     kmalloc()/kfree()
  *   kvmalloc    kvmalloc()/kvfree()
  *   vmalloc     vmalloc()/vfree()
@@ -108,6 +115,8 @@
  */
 #define pr_fmt(fmt) "splkmem-bench: " fmt
 
+#include "bench_features.h"
+
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -177,6 +186,15 @@ MODULE_PARM_DESC(rounds, "Rounds per timed figure, the median is reported (1-31)
 #define BENCH_SLUB_FLAGS	0
 #endif
 
+/*
+ * The sheaf capacity slub_sheaf asks for: more than SLUB picks by itself
+ * at any size (60, rounded up to fill a kmalloc bucket, below 256 B; 4 at
+ * a page and up), so that its sheaves are the requested ones at every
+ * size measured (SLUB takes the larger of the two).  A warm pair hits the
+ * main sheaf whatever its capacity; the capacity matters to batches.
+ */
+#define BENCH_SHEAF_CAPACITY	128	/* scripts/bench.sh reads this line */
+
 /* ---- What is measured and how it is reported. ---- */
 
 enum bench_kind {
@@ -184,6 +202,7 @@ enum bench_kind {
 	BK_SPLK_KVPG,
 	BK_SPLK_SLAB,
 	BK_SLUB,
+	BK_SLUB_SHEAF,
 	BK_KMALLOC,
 	BK_KVMALLOC,
 	BK_VMALLOC,
@@ -201,6 +220,7 @@ static const char * const bench_kind_name[BK_NR] = {
 	[BK_SPLK_SLAB] = "splk_slab",
 #endif
 	[BK_SLUB] = "slub",
+	[BK_SLUB_SHEAF] = "slub_sheaf",
 	[BK_KMALLOC] = "kmalloc",
 	[BK_KVMALLOC] = "kvmalloc",
 	[BK_VMALLOC] = "vmalloc",
@@ -212,6 +232,7 @@ static const char * const bench_kind_tag[BK_NR] = {
 	[BK_SPLK_KVPG] = "kvp",
 	[BK_SPLK_SLAB] = "sl",
 	[BK_SLUB] = "slub",
+	[BK_SLUB_SHEAF] = "sheaf",
 	[BK_KMALLOC] = "km",
 	[BK_KVMALLOC] = "kvm",
 	[BK_VMALLOC] = "vm",
@@ -274,6 +295,7 @@ enum bench_metric {
 	M_SLAB_BYTES_IDLE,
 	M_MS_TO_ZERO,
 	M_REAP_INTERVAL_MS,
+	M_SHEAF_CAPACITY,
 	M_NR,
 };
 
@@ -296,6 +318,7 @@ static const char * const bench_metric_name[M_NR] = {
 	[M_SLAB_BYTES_IDLE] = "slab_bytes_idle",
 	[M_MS_TO_ZERO] = "ms_to_zero",
 	[M_REAP_INTERVAL_MS] = "reap_interval_ms",
+	[M_SHEAF_CAPACITY] = "sheaf_capacity",
 };
 
 /* Metrics kept in tenths and printed with one decimal; others are counts. */
@@ -454,6 +477,21 @@ static int ba_create(struct bench_alloc *a, enum bench_kind kind, size_t size)
 			pr_warn("%s: kmem_cache_create(%zu) failed\n", a->name,
 				size);
 		return a->kc ? 0 : -ENOENT;
+#if SPLK_HAVE_KMEM_CACHE_SHEAF_CAPACITY
+	case BK_SLUB_SHEAF: {
+		struct kmem_cache_args args = {
+			.align = 8,
+			.sheaf_capacity = BENCH_SHEAF_CAPACITY,
+		};
+
+		a->kc = kmem_cache_create(a->name, size, &args,
+					  BENCH_SLUB_FLAGS);
+		if (!a->kc)
+			pr_warn("%s: kmem_cache_create(%zu, sheaf_capacity %u) failed\n",
+				a->name, size, BENCH_SHEAF_CAPACITY);
+		return a->kc ? 0 : -ENOENT;
+	}
+#endif
 	default:
 		return 0;
 	}
@@ -486,6 +524,7 @@ static __always_inline void *ba_alloc(struct bench_alloc *a,
 	case BK_SPLK_SLAB:
 		return spl_kmem_cache_alloc(a->skc, KM_SLEEP);
 	case BK_SLUB:
+	case BK_SLUB_SHEAF:
 		return kmem_cache_alloc(a->kc, GFP_KERNEL | __GFP_NOWARN);
 	case BK_KMALLOC:
 		return kmalloc(a->size, GFP_KERNEL | __GFP_NOWARN);
@@ -508,6 +547,7 @@ static __always_inline void ba_free(struct bench_alloc *a,
 		spl_kmem_cache_free(a->skc, obj);
 		break;
 	case BK_SLUB:
+	case BK_SLUB_SHEAF:
 		kmem_cache_free(a->kc, obj);
 		break;
 	case BK_KMALLOC:
@@ -569,7 +609,9 @@ static bool bench_kind_enabled(enum bench_kind kind)
 
 	if (!strcmp(BENCH_PROVIDER, "spl"))
 		return cache;
-	return cache || !cfg.gate || kind == BK_SLUB;
+	if (kind == BK_SLUB_SHEAF && !SPLK_HAVE_KMEM_CACHE_SHEAF_CAPACITY)
+		return false;
+	return cache || !cfg.gate || kind == BK_SLUB || kind == BK_SLUB_SHEAF;
 }
 
 /*
@@ -607,6 +649,50 @@ static int bench_calibrate(int (*run)(void *ctx, u64 n, u64 *ns), void *ctx,
 	return 0;
 }
 
+/* ---- SLUB's sysfs files. ---- */
+
+/*
+ * Reads the number at the start of the sysfs file @path (sysfs files, not
+ * proc ones: /proc/slabinfo, which shows SLUB's counters too, is a plain
+ * seq_read() file that kernel_read() refuses).
+ */
+static bool bench_read_number(const char *path, unsigned long *val)
+{
+	char buf[64], *end;
+	struct file *file;
+	loff_t pos = 0;
+	ssize_t got;
+
+	file = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(file)) {
+		pr_warn("cannot open %s: %ld\n", path, PTR_ERR(file));
+		return false;
+	}
+	got = kernel_read(file, buf, sizeof(buf) - 1, &pos);
+	filp_close(file, NULL);
+	if (got <= 0) {
+		pr_warn("cannot read %s: %zd\n", path, got);
+		return false;
+	}
+	/* "slabs" goes on with per-node counts: keep the first number. */
+	buf[got] = '\0';
+	end = buf;
+	while (*end && !isspace(*end))
+		end++;
+	*end = '\0';
+	return !kstrtoul(buf, 10, val);
+}
+
+/* The number at the start of /sys/kernel/slab/<name>/<attr>. */
+static bool bench_slub_attr(const char *name, const char *attr,
+			    unsigned long *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", name, attr);
+	return bench_read_number(path, val);
+}
+
 /* ---- Workload 1: pair. ---- */
 
 static __always_inline u64 pair_loop(struct bench_alloc *a,
@@ -634,6 +720,7 @@ static noinline u64 bench_pairs(struct bench_alloc *a, u64 n, bool *failed)
 	case BK_SPLK_SLAB:
 		return pair_loop(a, BK_SPLK_KVMEM, n, failed);
 	case BK_SLUB:
+	case BK_SLUB_SHEAF:
 		return pair_loop(a, BK_SLUB, n, failed);
 	case BK_KMALLOC:
 		return pair_loop(a, BK_KMALLOC, n, failed);
@@ -653,6 +740,22 @@ static int pair_run(void *ctx, u64 n, u64 *ns)
 
 	*ns = bench_pairs(ctx, n, &failed);
 	return failed ? -ENOMEM : 0;
+}
+
+/*
+ * The sheaf capacity SLUB gave a SLUB cache, as a record beside its pair:
+ * which SLUB a figure is (0: no sheaves).  Only where SLUB has sheaves
+ * (the sysfs file is there): earlier kernels get no record.
+ */
+static void bench_sheaf_capacity(struct bench_alloc *a)
+{
+	unsigned long cap;
+
+	if (!SPLK_HAVE_KMEM_CACHE_SHEAF_CAPACITY ||
+	    (a->kind != BK_SLUB && a->kind != BK_SLUB_SHEAF))
+		return;
+	if (bench_slub_attr(a->name, "sheaf_capacity", &cap))
+		bench_emit(WL_PAIR, a->kind, a->size, 1, M_SHEAF_CAPACITY, cap);
 }
 
 static void bench_pair(size_t size, enum bench_kind kind)
@@ -685,6 +788,7 @@ static void bench_pair(size_t size, enum bench_kind kind)
 		vals[r] = bench_per_op(ns, n);
 	}
 	migrate_enable();
+	bench_sheaf_capacity(&a);
 	ba_destroy(&a);
 	if (rc) {
 		pr_warn("pair: %s %zu: allocation failed, skipped\n",
@@ -726,6 +830,7 @@ static noinline u64 bench_batch_once(struct bench_alloc *a, unsigned int n,
 	case BK_SPLK_SLAB:
 		return batch_loop(a, BK_SPLK_KVMEM, bench_objs, n, failed);
 	case BK_SLUB:
+	case BK_SLUB_SHEAF:
 		return batch_loop(a, BK_SLUB, bench_objs, n, failed);
 	case BK_KMALLOC:
 		return batch_loop(a, BK_KMALLOC, bench_objs, n, failed);
@@ -1247,48 +1352,6 @@ static void bench_allcpus(size_t size, enum bench_kind kind)
 /* ---- Workload 5: memory. ---- */
 
 /*
- * Reads the number at the start of the sysfs file @path (sysfs files, not
- * proc ones: /proc/slabinfo, which shows SLUB's counters too, is a plain
- * seq_read() file that kernel_read() refuses).
- */
-static bool bench_read_number(const char *path, unsigned long *val)
-{
-	char buf[64], *end;
-	struct file *file;
-	loff_t pos = 0;
-	ssize_t got;
-
-	file = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(file)) {
-		pr_warn("cannot open %s: %ld\n", path, PTR_ERR(file));
-		return false;
-	}
-	got = kernel_read(file, buf, sizeof(buf) - 1, &pos);
-	filp_close(file, NULL);
-	if (got <= 0) {
-		pr_warn("cannot read %s: %zd\n", path, got);
-		return false;
-	}
-	/* "slabs" goes on with per-node counts: keep the first number. */
-	buf[got] = '\0';
-	end = buf;
-	while (*end && !isspace(*end))
-		end++;
-	*end = '\0';
-	return !kstrtoul(buf, 10, val);
-}
-
-/* The number at the start of /sys/kernel/slab/<name>/<attr>. */
-static bool bench_slub_attr(const char *name, const char *attr,
-			    unsigned long *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", name, attr);
-	return bench_read_number(path, val);
-}
-
-/*
  * Slab memory per active object of the SLUB cache @name, in tenths: what
  * /proc/slabinfo shows as num_slabs * pagesperslab * PAGE_SIZE /
  * active_objs, from SLUB's slabs, order and objects files.
@@ -1361,6 +1424,7 @@ static void bench_memory(size_t size, enum bench_kind kind)
 			break;
 		case BK_SPLK_SLAB:
 		case BK_SLUB:
+		case BK_SLUB_SHEAF:
 			ok = bench_slub_footprint(a.name, &tenths);
 			break;
 		default:
@@ -1905,7 +1969,7 @@ static void bench_tables(void)
 	for (wl = 0; wl < WL_NR; wl++)
 		for (m = 0; m < M_NR; m++)
 			if (m != M_SKIPPED && m != M_OBJ_SIZE &&
-			    m != M_REAP_INTERVAL_MS)
+			    m != M_REAP_INTERVAL_MS && m != M_SHEAF_CAPACITY)
 				bench_table(wl, m, keys);
 	kvfree(keys);
 }

@@ -105,7 +105,7 @@ struct cb_geometry {
 
 static struct cb_geometry cb_geometries[ARRAY_SIZE(cb_sizes) * ARRAY_SIZE(cb_aligns)];
 
-static const void *cb_geometry_gen(const void *prev, char *desc)
+static const void *cb_geometry_gen(SPLK_KUNIT_GEN(prev, desc))
 {
 	const struct cb_geometry *g = prev;
 	size_t i = g ? g - cb_geometries + 1 : 0;

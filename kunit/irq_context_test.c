@@ -66,7 +66,7 @@ static void irq_work_fn(struct irq_work *w)
 
 static void irq_timer_fn(struct timer_list *t)
 {
-	struct irq_ctx *x = from_timer(x, t, timer);
+	struct irq_ctx *x = container_of(t, struct irq_ctx, timer);
 
 	WARN_ON_ONCE(!in_serving_softirq());
 	irq_batch(x);
@@ -211,7 +211,7 @@ static void ns_work_fn(struct irq_work *w)
 
 static void ns_timer_fn(struct timer_list *t)
 {
-	struct irq_nosleep *x = from_timer(x, t, timer);
+	struct irq_nosleep *x = container_of(t, struct irq_nosleep, timer);
 
 	ns_batch(x, 1);
 }

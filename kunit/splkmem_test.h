@@ -18,6 +18,20 @@
 #include <sys/kmem_cache.h>
 
 #include "seam.h"
+#include "generated/kernel_features.h"
+
+/*
+ * The parameters of a hand-written KUnit parameter generator (those of
+ * KUNIT_ARRAY_PARAM() follow the kernel by themselves): newer kernels pass
+ * the test first, found by scripts/kernel-features.sh.  Declare one as
+ * static const void *gen(SPLK_KUNIT_GEN(prev, desc)).
+ */
+#if SPLK_HAVE_KUNIT_GEN_PARAMS_TEST
+#define SPLK_KUNIT_GEN(prev, desc) \
+	struct kunit *splk_gen_test, const void *prev, char *desc
+#else
+#define SPLK_KUNIT_GEN(prev, desc) const void *prev, char *desc
+#endif
 
 #define SPLK_TEST_SPLAT_BEGIN "splkmem-test: expect-splat-begin"
 #define SPLK_TEST_SPLAT_END "splkmem-test: expect-splat-end"

@@ -495,7 +495,7 @@ static struct ft_irq *ft_irq_ctx;
 
 static void ft_timer_fn(struct timer_list *t)
 {
-	struct ft_irq *x = from_timer(x, t, timer);
+	struct ft_irq *x = container_of(t, struct ft_irq, timer);
 
 	x->in_irq[0] = in_softirq();
 	x->id[0] = taskq_dispatch(x->tq, ft_task_fn, x->task[0], TQ_NOSLEEP);

@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 ALLOCATORS = ["splk_kvmem", "spl_kvmem", "splk_kvmem_pg", "spl_kvmem_pg", "splk_slab",
-              "spl_slab", "slub", "kmalloc", "kvmalloc", "vmalloc"]
+              "spl_slab", "slub", "slub_sheaf", "kmalloc", "kvmalloc", "vmalloc"]
 SPL = ("spl_kvmem", "spl_kvmem_pg", "spl_slab")
 # The task queue workloads: size is the queue's threads.
 TQ_WORKLOADS = ("tq_roundtrip", "tq_throughput")
@@ -268,6 +268,7 @@ def targets(data):
         return "met" if ok else "MISSED"
 
     out += [f"- {line}" for line in hit_pair_lines(data, "icount")[0]]
+    out += [f"- {line}" for line in sheaf_lines(data, "icount")]
     for size in sizes:
         s = get(("shipped", "pair", "splk_kvmem", size, 1, "ns_per_pair"))
         u = get(("shipped", "pair", "slub", size, 1, "ns_per_pair"))
@@ -624,9 +625,56 @@ def bulk_lines(data, run):
     return lines
 
 
-def gate(data):
+def sheaf_lines(data, run):
+    """SLUB with sheaves (kernels from 6.18 on) as the anchor of the hit
+    pairs of @run: a SLUB cache created with sheaf_capacity (slub_sheaf)
+    beside splkmem's pairs and plain SLUB's, with the sheaf capacities
+    SLUB gave the two SLUB caches.  Not a gate: the figures of a kernel
+    whose SLUB is not the one the targets were set on."""
+    lines = []
+
+    def g(alloc, size, metric="ns_per_pair"):
+        return data.get((run, "pair", alloc, size, 1, metric))
+
+    for size in sizes_of(data):
+        sh = g("slub_sheaf", size)
+        if sh is None:
+            continue
+        cap = g("slub_sheaf", size, "sheaf_capacity")
+        cap0 = g("slub", size, "sheaf_capacity")
+        parts = []
+        for alloc, name in (("splk_kvmem", "KMC_KVMEM magazine hit"),
+                            ("splk_kvmem_pg", "KMC_KVMEM page-aligned"),
+                            ("splk_slab", "KMC_SLAB"), ("slub", "plain SLUB cache")):
+            v = g(alloc, size)
+            if v is not None:
+                parts.append(f"{name} {fmt(v)} ({v - sh:+.0f})")
+        lines.append(f"SLUB sheaf hit pair at {size} B (sheaf capacity "
+                     f"{'?' if cap is None else f'{cap:.0f}'}; the plain SLUB cache's: "
+                     f"{'?' if cap0 is None else f'{cap0:.0f}'}): {fmt(sh)} instruction-ns; "
+                     + ", ".join(parts))
+    return lines
+
+
+def sheaf_missing(data, run, want):
+    """What is missing of the sheaf anchor in @run, when the benchmark was
+    built for a kernel with sheaf_capacity (@want: the capacity it asks
+    for): a slub_sheaf pair at every size and, from SLUB's sysfs, that
+    capacity.  An empty list when all is there."""
+    out = []
+    for size in sizes_of(data):
+        if data.get((run, "pair", "slub_sheaf", size, 1, "ns_per_pair")) is None:
+            out.append(f"no slub_sheaf pair at {size} B")
+        cap = data.get((run, "pair", "slub_sheaf", size, 1, "sheaf_capacity"))
+        if cap != want:
+            out.append(f"slub_sheaf at {size} B has sheaf capacity {fmt(cap)}, asked for {want:.0f}")
+    return out
+
+
+def gate(data, want_sheaf=None):
     """make check's gate: prints every figure and its target, returns the
-    exit status (1 when a target is missed or nothing was measured)."""
+    exit status (1 when a target is missed or nothing was measured, or
+    when @want_sheaf is set and the sheaf anchor is not all there)."""
     lines, missed = hit_pair_lines(data, "gate")
     print("hit-path gate, -icount shift=0 (instruction-ns, median of 3), targets from "
           "bench/targets: kvmem_pair_max=%.0f, kvmem_pg_pair_max=%.0f, slab_pair_over_slub_max=%.0f"
@@ -634,6 +682,11 @@ def gate(data):
              TARGETS["slab_pair_over_slub_max"]))
     for line in lines:
         print("  " + line)
+    anchor = sheaf_lines(data, "gate")
+    if anchor:
+        print("SLUB with sheaves, beside (not gated):")
+        for line in anchor:
+            print("  " + line)
     if not lines:
         print("gate: no figures measured")
         return 1
@@ -642,6 +695,12 @@ def gate(data):
         print("batch calls, instruction-ns per object (figures, not gated):")
         for line in bulk:
             print("  " + line)
+    if want_sheaf is not None:
+        gaps = sheaf_missing(data, "gate", want_sheaf)
+        for gap in gaps:
+            print(f"gate: SLUB sheaf anchor: {gap}")
+        if gaps:
+            return 1
     print(f"gate: {len(lines) - missed} of {len(lines)} figures within their gate"
           + (f", {missed} over it" if missed else ""))
     return 1 if missed else 0
@@ -703,6 +762,9 @@ def main():
     ap.add_argument("--spl-absent-run", action="append", default=[],
                     metavar="RUN=REASON", help="SPL not measured in one run")
     ap.add_argument("--gate", action="store_true")
+    ap.add_argument("--want-sheaf", type=float,
+                    help="the kernel has sheaf_capacity: the gate also requires the "
+                    "slub_sheaf pairs, with this sheaf capacity")
     ap.add_argument("--before", help="an earlier run's CSV, for the all-CPUs target")
     ap.add_argument("--before-label", default="", help="what --before is")
     args = ap.parse_args()
@@ -714,7 +776,7 @@ def main():
     TARGETS.update(load_targets(args.targets))
     data = load(args.csv)
     if args.gate:
-        sys.exit(gate(data))
+        sys.exit(gate(data, args.want_sheaf))
 
     md = [f"# splkmem benchmark, {datetime.date.today()}, Debian {args.kernel}", "",
           "Medians over rounds; ratios are comparator / splkmem (KMC_KVMEM cache), "

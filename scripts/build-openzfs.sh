@@ -20,9 +20,16 @@
 #       The modules against a kernel tree built in place (the KASAN test
 #       kernel of build-test-kernel.sh zfs) instead of the stock headers;
 #       cached apart from the stock builds.
+#   scripts/build-openzfs.sh --stock KERNEL [--on-splkmem SYMVERS] [MODULE...]
+#       The modules against another stock kernel of kernels.sh (6.12 is
+#       the default): 7 or 7.N, Debian sid's, whose headers live in sid's
+#       build root (debian-root.sh); configure and the module builds then
+#       run in that root (in-root.sh, with the build tree bound writable)
+#       with the compiler the headers were built with; autogen and the
+#       patching run here.  Cached apart from the 6.12 builds.
 #
 # The modules are built against Debian's stock 6.12 headers unless --kernel
-# names a tree.  The tarball is
+# names a tree or --stock another kernel.  The tarball is
 # $OPENZFS_TARBALL, default ../shared/peers/openzfs-2.4.4.tar.gz relative to
 # the repository top.  Everything is cached under ${SPLKMEM_CACHE:-~/.cache/splkmem}:
 #   openzfs-<key>/src                stock tree; key: the tarball's hash and
@@ -32,6 +39,8 @@
 #                                    names and CRCs of SYMVERS
 #   openzfs-tk-<key>/                the same for --kernel TREE; key: the
 #                                    tarball's hash and the tree's path
+#   openzfs-<MAJOR.MINOR>-<key>/     the same for --stock KERNEL (not 6.12),
+#                                    e.g. openzfs-7.2-<key>; key as for 6.12
 #   zfs-tools-<tkey>/            user-space tools; tkey: the tarball's
 #                                    hash and the configure options
 # Configure runs once per key, each module is built once.  For modules,
@@ -60,6 +69,11 @@ patch_file=$top/patches/openzfs-2.4.4-on-splkmem.patch
 flavour=stock
 symvers=
 ktree=
+stock=6.12
+if [ "${1:-}" = --stock ]; then
+	stock=${2:?usage: build-openzfs.sh --stock KERNEL [--on-splkmem SYMVERS] [MODULE...]}
+	shift 2
+fi
 if [ "${1:-}" = --kernel ]; then
 	ktree=${2:?usage: build-openzfs.sh --kernel TREE [--on-splkmem SYMVERS] [MODULE...]}
 	[ -f "$ktree/Module.symvers" ] || { echo "openzfs: $ktree is not a built kernel tree" >&2; exit 1; }
@@ -168,15 +182,34 @@ if [ -n "$ktree" ]; then
 	prefix=openzfs-tk
 	key=$( { echo "$tarball_hash"; echo "$ktree"; } | sha256sum | cut -c1-16)
 else
-	kobj=$(stock_headers 6.12)
-	release=$(stock_release 6.12)
+	kobj=$(stock_headers "$stock")
+	release=$(stock_release "$stock")
+	root=$(stock_root "$stock")
 	ksrc=${kobj%-amd64}-common
-	[ -d "$ksrc" ] || { echo "openzfs: missing $ksrc (run scripts/deps.sh)" >&2; exit 1; }
+	[ -d "$root$ksrc" ] || { echo "openzfs: missing $root$ksrc (run scripts/deps.sh)" >&2; exit 1; }
 	prefix=openzfs
+	# 6.12 keeps its name; the others are named by their series, which
+	# the 6.12 clean-up below (openzfs-<hex>) never matches.
+	[ -z "$root" ] || prefix=openzfs-$(echo "$release" | cut -d. -f1-2)
 	key=$( { echo "$tarball_hash"; echo "$release"; } | sha256sum | cut -c1-16)
 fi
 dir=$cache_root/$prefix-$key
 src=$dir/src
+# In a root: configure and make run there, the tree bound writable at its
+# own path, with the headers' compiler (the root's only gcc-N).
+in_root=()
+conf_cc=()
+if [ -n "${root:-}" ]; then
+	mkdir -p "$dir"
+	export IN_ROOT_BIND_RW=$dir
+	in_root=("$here/in-root.sh" "$root")
+	cc=
+	for f in "$root"/usr/bin/gcc-[0-9]*; do
+		[[ "${f##*/}" =~ ^gcc-[0-9]+$ ]] && cc=${f##*/}
+	done
+	[ -n "$cc" ] || { echo "openzfs: no gcc-N in $root" >&2; exit 1; }
+	conf_cc=(CC="$cc")
+fi
 
 if [ ! -f "$dir/.configured" ]; then
 	echo "openzfs: configuring $(basename "$tarball") for $release (key $key)" >&2
@@ -186,8 +219,9 @@ if [ ! -f "$dir/.configured" ]; then
 	(
 		cd "$src"
 		./autogen.sh
-		./configure --with-config=kernel --with-linux="$ksrc" \
-			--with-linux-obj="$kobj"
+		"${in_root[@]}" /bin/sh -c 'cd "$1" && shift && exec ./configure "$@"' sh "$src" \
+			--with-config=kernel --with-linux="$ksrc" --with-linux-obj="$kobj" \
+			${conf_cc[@]+"${conf_cc[@]}"}
 	) > "$dir/configure.log" 2>&1 || {
 		tail -40 "$dir/configure.log" >&2
 		echo "openzfs: configure failed (log: $dir/configure.log)" >&2
@@ -263,7 +297,7 @@ if [ ${#todo[@]} -gt 0 ]; then
 	# (their objects, then modpost on them, which writes Module.symvers).
 	# All requested modules go to one modpost run, so zfs.ko resolves
 	# spl.ko's exports.
-	make -C "$kobj" -j"$jobs" M="$tree/module" CONFIG_ZFS=m \
+	"${in_root[@]}" make -C "$kobj" -j"$jobs" M="$tree/module" CONFIG_ZFS=m \
 		CONFIG_DEBUG_INFO_BTF_MODULES= ${extra[@]+"${extra[@]}"} \
 		"${modules[@]/%/.ko}" > "$stamp/build.log" 2>&1 || {
 		tail -40 "$stamp/build.log" >&2

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Build a debug test kernel from Debian's linux-source-6.12 and the
-# fragments in scripts/kernel/, cached outside the repository:
+# Build a debug test kernel from Debian's kernel source and the fragments
+# in scripts/kernel/, cached outside the repository:
 #
 #   build-test-kernel.sh         KUnit, KASAN, lockdep, kmemleak, fault
 #                                injection (test-kernel.config)
@@ -11,6 +11,14 @@
 #                                zfs-test-kasan): test-kernel-zfs.config
 #                                on top
 #
+# A second argument picks the source: 6.12 (the default) is Debian 12's
+# linux-source-6.12 (scripts/deps.sh installs it); 7 or 7.N is Debian
+# sid's linux-source of its newest 7.x kernel (scripts/debian-root.sh
+# source: the same series as the stock 7.x kernel of make run), e.g.
+# "build-test-kernel.sh debug 7.2".  Both are built with this machine's
+# gcc (Debian 12's gcc-12; Linux 7.2 wants gcc 8 or newer), so modules
+# for the test kernel build here as well, not in sid's root.
+#
 # The cache key is the fragments' hash plus the Debian source package
 # version, so a second run with neither changed does nothing.  Prints the
 # kernel tree (usable as KDIR) on its last line.
@@ -18,17 +26,27 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 flavour=${1:-}
+[ "$flavour" = debug ] && flavour=
+series=${2:-6.12}
 fragments=("$here/kernel/test-kernel.config")
 prefix=test-kernel
+case "$series" in
+6.12)
+	tarball=/usr/src/linux-source-6.12.tar.xz
+	[ -f "$tarball" ] || { echo "missing $tarball (run scripts/deps.sh)" >&2; exit 1; }
+	src_version=$(dpkg-query -W -f='${Version}' linux-source-6.12) ;;
+7 | 7.[0-9] | 7.[0-9][0-9])
+	tarball=$("$here/debian-root.sh" source "$series")
+	src_version=$(cat "$(dirname "$tarball")/version")
+	# The 6.12 kernels keep their names (and cache keys).
+	prefix=$prefix-$(basename "$tarball" .tar.xz | sed 's/^linux-source-//') ;;
+*) echo "build-test-kernel: source series '$series': want 6.12, 7 or 7.N" >&2; exit 1 ;;
+esac
 if [ -n "$flavour" ]; then
 	fragments+=("$here/kernel/test-kernel-$flavour.config")
-	prefix=test-kernel-$flavour
+	prefix=$prefix-$flavour
 fi
 cache_root=${SPLKMEM_CACHE:-$HOME/.cache/splkmem}
-tarball=/usr/src/linux-source-6.12.tar.xz
-
-[ -f "$tarball" ] || { echo "missing $tarball (run scripts/deps.sh)" >&2; exit 1; }
-src_version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 key=$( { cat "${fragments[@]}"; echo "$src_version"; } | sha256sum | cut -c1-16)
 tree=$cache_root/$prefix-$key/linux
 
@@ -38,11 +56,13 @@ if [ -f "$tree/.splkmem-complete" ]; then
 	exit 0
 fi
 
-echo "test kernel: building linux-source-6.12 $src_version (key $key)" >&2
+srcdir=$(basename "$tarball" .tar.xz)
+echo "test kernel: building $srcdir $src_version (key $key)" >&2
+t0=$SECONDS
 rm -rf "$cache_root/$prefix-$key"
 mkdir -p "$cache_root/$prefix-$key"
 tar xf "$tarball" -C "$cache_root/$prefix-$key"
-mv "$cache_root/$prefix-$key/linux-source-6.12" "$tree"
+mv "$cache_root/$prefix-$key/$srcdir" "$tree"
 
 jobs=$(( $(nproc) + 1 ))
 cd "$tree"
@@ -70,12 +90,14 @@ make -s -j"$jobs" bzImage >&2
 # modules_prepare plus modules: out-of-tree modpost needs Module.symvers.
 make -s -j"$jobs" modules >&2
 touch .splkmem-complete
+echo "test kernel: $srcdir $src_version built in $((SECONDS - t0)) s" >&2
 # Older keys of this flavour (another fragment or source version) are dead
 # weight: ~2 GB each.  Other flavours stay.
 for old in "$cache_root/$prefix"-*; do
 	name=$(basename "$old")
 	[ "$name" = "$prefix-$key" ] && continue
-	# test-kernel-<16 hex digits> only, not test-kernel-kcsan-<key>.
-	[[ "$name" =~ ^$prefix-[0-9a-f]{16}$ ]] && rm -rf "$old"
+	# test-kernel-<16 hex digits> only, not test-kernel-kcsan-<key>
+	# nor test-kernel-7.2-<key>.
+	[[ "$name" =~ ^${prefix//./\\.}-[0-9a-f]{16}$ ]] && rm -rf "$old"
 done
 echo "$tree"

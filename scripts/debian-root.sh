@@ -11,10 +11,16 @@
 #                                  5.10, bullseye's)
 #   debian-root.sh root SERIES     the root with those headers, made once
 #   debian-root.sh image SERIES    that kernel's vmlinuz, unpacked once
+#   debian-root.sh source SERIES   that kernel's source tarball (from
+#                                  linux-source-MAJOR.MINOR of the same
+#                                  suite), unpacked from its .deb once:
+#                                  build-test-kernel.sh builds a test
+#                                  kernel of it
 #
 # Everything is cached under ${SPLKMEM_CACHE:-~/.cache/splkmem}: SUITE-apt/
 # (an apt configuration of our own: sources list, lists, archives), and
-# per release SUITE-root-REL/ and stock-REL/vmlinuz.  The machine's own apt
+# per release SUITE-root-REL/ and stock-REL/vmlinuz, per source package
+# version SUITE-source-VERSION/linux-source-MAJOR.MINOR.tar.xz.  The machine's own apt
 # setup is never read for packages or changed: only its Debian mirror's
 # URI is taken from /etc/apt/sources.list{,.d}.  Sid's Release file is
 # past its Valid-Until date, hence Check-Valid-Until=false; the source is
@@ -29,8 +35,8 @@
 # and in SUITE-apt/times.log.
 set -euo pipefail
 
-cmd=${1:?usage: debian-root.sh release|root|image SERIES}
-series=${2:?usage: debian-root.sh release|root|image SERIES}
+cmd=${1:?usage: debian-root.sh release|root|image|source SERIES}
+series=${2:?usage: debian-root.sh release|root|image|source SERIES}
 # Per series: the suite, the headers' release pattern (after the series),
 # the compilers those headers were built with.
 case "$series" in
@@ -174,6 +180,34 @@ get_image() {  # release
 	echo "$dir/vmlinuz"
 }
 
+# The kernel source of the release's MAJOR.MINOR series, as Debian 12's
+# linux-source-6.12 package installs it for build-test-kernel.sh: the .deb
+# is downloaded and only its tarball kept (~160 MB for 7.2).
+get_source() {  # release
+	local rel=$1 mm pkg ver dir t0 deb
+	mm=$(echo "$rel" | cut -d. -f1-2)
+	pkg=linux-source-$mm
+	# shellcheck disable=SC2046
+	ver=$(apt-cache $(apt_opts) show "$pkg" 2> /dev/null | sed -n 's/^Version: //p' | sort -V | tail -1)
+	[ -n "$ver" ] || { echo "debian-root: $suite has no $pkg" >&2; return 1; }
+	dir=$cache_root/$suite-source-$ver
+	if [ ! -f "$dir/$pkg.tar.xz" ]; then
+		t0=$SECONDS
+		rm -rf "$dir"
+		mkdir -p "$dir/pkg"
+		# shellcheck disable=SC2046
+		(cd "$dir/pkg" && apt-get $(apt_opts) download -qq "$pkg=$ver" >&2) || return 1
+		deb=$(ls "$dir"/pkg/*.deb)
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/pkg" "./usr/src/$pkg.tar.xz"
+		mv "$dir/pkg/usr/src/$pkg.tar.xz" "$dir/$pkg.tar.xz.tmp"
+		echo "$ver" > "$dir/version"
+		mv "$dir/$pkg.tar.xz.tmp" "$dir/$pkg.tar.xz"
+		rm -rf "$dir/pkg"
+		log_time "$pkg $ver" "$t0"
+	fi
+	echo "$dir/$pkg.tar.xz"
+}
+
 mkdir -p "$aptdir"
 # One at a time: make check starts the roots in the background while other
 # steps may ask for them; a second caller waits, then finds it made.
@@ -185,5 +219,6 @@ case "$cmd" in
 release) echo "$rel" ;;
 root) make_root "$rel" ;;
 image) get_image "$rel" ;;
+source) get_source "$rel" ;;
 *) echo "debian-root: unknown command '$cmd'" >&2; exit 1 ;;
 esac

@@ -7,6 +7,8 @@
 # happens.  The command gets a clean environment (PATH, HOME, LANG=C).
 # IN_ROOT_BIND: more directories (absolute, space-separated) to bind
 # read-only at their own paths, e.g. OpenZFS's headers in the cache.
+# IN_ROOT_BIND_RW: the same, writable (a build tree in the cache, e.g.
+# OpenZFS built against the root's headers: build-openzfs.sh --stock).
 #
 # usage: in-root.sh ROOT COMMAND [ARG...]
 set -euo pipefail
@@ -16,7 +18,7 @@ shift
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$root/usr/bin/make" ] || { echo "in-root: $root is not a build root" >&2; exit 1; }
 mkdir -p "$root$top"
-for d in ${IN_ROOT_BIND:-}; do
+for d in ${IN_ROOT_BIND:-} ${IN_ROOT_BIND_RW:-}; do
 	mkdir -p "$root$d"
 done
 exec unshare --mount --propagation private /bin/bash -c '
@@ -26,6 +28,9 @@ exec unshare --mount --propagation private /bin/bash -c '
 	mount --bind "$top" "$root$top"
 	for d in ${IN_ROOT_BIND:-}; do
 		mount --bind -o ro "$d" "$root$d"
+	done
+	for d in ${IN_ROOT_BIND_RW:-}; do
+		mount --bind "$d" "$root$d"
 	done
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"

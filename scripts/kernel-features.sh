@@ -46,3 +46,12 @@ test_one FOLIO_TEST_SLAB '#include <linux/mm.h>' \
 # SPL headers need one of them: tests/openzfs-abi/zfs_config.h).
 test_one KTHREAD_COMPLETE_AND_EXIT '#include <linux/kthread.h>' \
 	'kthread_complete_and_exit((struct completion *)p, 0);'
+# 6.18: SLUB's per-CPU sheaves, which a cache asks for with
+# kmem_cache_args.sheaf_capacity (struct kmem_cache_args itself is 6.12's).
+# Only the benchmark uses it (bench/Kbuild): its SLUB anchor with sheaves.
+test_one KMEM_CACHE_SHEAF_CAPACITY '#include <linux/slab.h>' \
+	'struct kmem_cache_args a = { .sheaf_capacity = 8 }; (void)kmem_cache_create("t", 64, &a, 0); (void)p;'
+# KUnit's parameter generators: newer kernels (7.2; not 6.12) pass the
+# test as their first argument (kunit/splkmem_test.h: SPLK_KUNIT_GEN).
+test_one KUNIT_GEN_PARAMS_TEST '#include <kunit/test.h>' \
+	'const void *(*f)(struct kunit *, const void *, char *) = ((struct kunit_case *)p)->generate_params; (void)f;'

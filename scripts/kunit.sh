@@ -3,7 +3,14 @@
 # build-test-kernel.sh).  make check runs it for the debug and the KCSAN
 # kernels; run it alone while working on one suite.
 #
-# usage: kunit.sh [debug|kcsan] [OUTDIR]
+# usage: kunit.sh [debug|kcsan|debug-7.N|debug-7] [OUTDIR]
+#   debug       the debug test kernel from Debian 12's linux-source-6.12
+#   kcsan       the same with KCSAN instead of KASAN (6.12 only)
+#   debug-7.N   the debug test kernel from Debian sid's linux-source-7.N
+#   debug-7     ... of sid's newest 7.x (make kunit KERNEL=7.2 or 7):
+#               the same fragment, built once (about 25 minutes cold,
+#               see the README) and cached like the others; not part of
+#               make check
 # env:   KUNIT_FILTER  a kunit.filter_glob, one glob ("splkmem_reclaim",
 #                      "splkmem_taskq*", "suite.case"): only those run,
 #                      and suites that do not report are then not an error
@@ -22,7 +29,9 @@ out=${2:-$top/build/kunit-$flavour}
 case "$flavour" in
 debug) tree=$("$here/build-test-kernel.sh") || exit 1 ;;
 kcsan) tree=$("$here/build-test-kernel.sh" kcsan) || exit 1 ;;
-*) echo "kunit.sh: unknown flavour '$flavour' (debug or kcsan)" >&2; exit 2 ;;
+debug-7 | debug-7.[0-9] | debug-7.[0-9][0-9])
+	tree=$("$here/build-test-kernel.sh" debug "${flavour#debug-}") || exit 1 ;;
+*) echo "kunit.sh: unknown flavour '$flavour' (debug, kcsan, debug-7.N or debug-7)" >&2; exit 2 ;;
 esac
 
 "$here/build-module.sh" "$tree" "$out" || exit 1

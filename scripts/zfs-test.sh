@@ -45,7 +45,12 @@
 #                       SCALE 40, plain TCG, a 3600 s timeout; figures in
 #                       build/zfs-test-kasan/ and, with --results, as
 #                       zfs-kasan.{csv,md}.  Any KASAN or kmemleak report
-#                       fails it.
+#                       fails it.  7.N or 7 (make zfs-test KERNEL=7.2):
+#                       Debian sid's stock 7.x, the defaults of stock;
+#                       splkmem and OpenZFS built in sid's root
+#                       (build-openzfs.sh --stock), the tools as for
+#                       6.12; figures in build/zfs-test-7.N/ and as
+#                       zfs-7.N.{csv,md}.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -86,7 +91,16 @@ kasan)
 	out=$top/build/zfs-test-kasan
 	name=zfs-kasan
 	;;
-*) echo "zfs-test: unknown ZFS_TEST_KERNEL '$kernel' (stock, kasan)" >&2; exit 1 ;;
+7 | 7.[0-9] | 7.[0-9][0-9])
+	scale=${ZFS_TEST_SCALE:-80}
+	icount=${ZFS_TEST_ICOUNT:-1}
+	flavours=${ZFS_TEST_FLAVOURS:-splkmem stock}
+	timeout_s=${ZFS_TEST_TIMEOUT:-1800}
+	wait_s=10
+	out=$top/build/zfs-test-$kernel
+	name=zfs-$kernel
+	;;
+*) echo "zfs-test: unknown ZFS_TEST_KERNEL '$kernel' (stock, kasan, 7 or 7.N)" >&2; exit 1 ;;
 esac
 for f in $flavours; do
 	case $f in
@@ -98,6 +112,7 @@ done
 t_all=$SECONDS
 "$here/deps.sh"
 kernel_opt=()
+root=
 if [ "$kernel" = kasan ]; then
 	t0=$SECONDS
 	kdir=$(nice -n 10 "$here/build-test-kernel.sh" zfs)
@@ -105,13 +120,19 @@ if [ "$kernel" = kasan ]; then
 	vmlinuz=$kdir/arch/x86/boot/bzImage
 	release="$(cat "$kdir/include/config/kernel.release") (test kernel: KASAN, kmemleak)"
 	kernel_opt=(--kernel "$kdir")
-else
+elif [ "$kernel" = stock ]; then
 	kdir=$(stock_headers 6.12)
 	vmlinuz=$(stock_image 6.12)
 	release=$(stock_release 6.12)
+else
+	kdir=$(stock_headers "$kernel")
+	vmlinuz=$(stock_image "$kernel")
+	release=$(stock_release "$kernel")
+	root=$(stock_root "$kernel")
+	kernel_opt=(--stock "$kernel")
 fi
 mkdir -p "$out"
-"$here/build-module.sh" "$kdir" "$out/module"
+"$here/build-module.sh" "$kdir" "$out/module" "$root"
 
 # OpenZFS, both flavours and the tools: cached after the first run.  The
 # builds run niced: the machine is shared.  A flavour not run is not built.

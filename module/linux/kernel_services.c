@@ -221,8 +221,13 @@ unsigned int splk_linux_cache_alloc_bulk(void *cache, unsigned int gfp, unsigned
 {
 	unsigned int i;
 
+	/*
+	 * All or nothing, told by the count on 6.12 and by true or false
+	 * since SLUB's sheaves (7.x): nonzero means all @n.  The count itself
+	 * would be 1 for a whole batch on 7.x.
+	 */
 	if (!irqs_disabled())
-		return kmem_cache_alloc_bulk(cache, (__force gfp_t)gfp, n, objs);
+		return kmem_cache_alloc_bulk(cache, (__force gfp_t)gfp, n, objs) ? n : 0;
 	for (i = 0; i < n; i++) {
 		objs[i] = kmem_cache_alloc(cache, (__force gfp_t)gfp);
 		if (!objs[i])

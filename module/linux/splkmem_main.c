@@ -209,6 +209,9 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_slab_limit);
 EXPORT_SYMBOL_GPL(spl_kmem_cache_kmem_threads);
 EXPORT_SYMBOL_GPL(splk_taskq_hold);
 EXPORT_SYMBOL_GPL(splk_taskq_get_stats);
+/* The glue's SLUB batch calls, whose return the seam suite checks. */
+EXPORT_SYMBOL_GPL(splk_linux_cache_alloc_bulk);
+EXPORT_SYMBOL_GPL(splk_linux_cache_free_bulk);
 #endif
 EXPORT_SYMBOL_GPL(splk_for_each_cache);
 EXPORT_SYMBOL_GPL(splk_cache_stats_find);
