@@ -329,6 +329,80 @@ static void growth_shrinker_returns_empty_slabs(struct kunit *test)
 	spl_kmem_cache_destroy(skc);
 }
 
+/* The figure named @key in /proc/spl/kmem/shrinker ("name value" lines). */
+static unsigned long long gt_proc_shrinker(struct kunit *test, const char *key)
+{
+	char *buf = kunit_kzalloc(test, 1024, GFP_KERNEL);
+	unsigned long long v = 0;
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t len;
+	char *line, *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	f = filp_open("/proc/spl/kmem/shrinker", O_RDONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f), "open /proc/spl/kmem/shrinker: %d",
+			       PTR_ERR_OR_ZERO(f));
+	len = kernel_read(f, buf, 1023, &pos);
+	filp_close(f, NULL);
+	KUNIT_ASSERT_GT(test, len, 0);
+	p = buf;
+	while ((line = strsep(&p, "\n"))) {
+		char *name = strsep(&line, " ");
+
+		if (line && !strcmp(name, key)) {
+			KUNIT_ASSERT_EQ(test, kstrtoull(line, 10, &v), 0);
+			return v;
+		}
+	}
+	KUNIT_FAIL(test, "no %s in /proc/spl/kmem/shrinker", key);
+	return 0;
+}
+
+/*
+ * drop_caches=2 calls the shrinker through the kernel's shrink_slab():
+ * its count and scan calls and what the scans freed are counted (at least
+ * the depot's objects of the burst), and /proc/spl/kmem/shrinker shows the
+ * same figures.
+ */
+static void growth_shrinker_calls_counted(struct kunit *test)
+{
+	spl_kmem_cache_t *skc = gt_create(test, 1024, KMC_KVMEM);
+	struct splk_shrinker_stats before, after, mid;
+	struct splk_cache_stats st;
+
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(0, gt_burst_fn, skc), 0);
+	st = gt_stats(test);
+	KUNIT_ASSERT_GT(test, st.depot_objs, 0ULL);
+	splk_core_shrinker_stats(&before);
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(0, gt_drop_slab_fn, NULL), 0);
+	splk_core_shrinker_stats(&after);
+	KUNIT_EXPECT_GT(test, after.count_calls, before.count_calls);
+	KUNIT_EXPECT_GT(test, after.scan_calls, before.scan_calls);
+	KUNIT_EXPECT_GE(test, after.scan_freed - before.scan_freed, st.depot_objs);
+	KUNIT_EXPECT_EQ(test, gt_stats(test).depot_objs, 0ULL);
+
+	/* The file shows these figures (or later ones, if reclaim came). */
+	KUNIT_EXPECT_GE(test, gt_proc_shrinker(test, "count_calls"), after.count_calls);
+	KUNIT_EXPECT_GE(test, gt_proc_shrinker(test, "scan_calls"), after.scan_calls);
+	KUNIT_EXPECT_GE(test, gt_proc_shrinker(test, "scan_freed"), after.scan_freed);
+	KUNIT_EXPECT_GE(test, gt_proc_shrinker(test, "count_busy"), after.count_busy);
+	KUNIT_EXPECT_GE(test, gt_proc_shrinker(test, "scan_busy"), after.scan_busy);
+
+	/* A direct scan counts once, with what it returned. */
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(0, gt_burst_fn, skc), 0);
+	splk_core_shrinker_stats(&mid);
+	{
+		u64 freed = splk_core_shrink_scan(ULLONG_MAX);
+
+		splk_core_shrinker_stats(&after);
+		KUNIT_EXPECT_GT(test, freed, 0ULL);
+		KUNIT_EXPECT_GE(test, after.scan_calls - mid.scan_calls, 1ULL);
+		KUNIT_EXPECT_GE(test, after.scan_freed - mid.scan_freed, freed);
+	}
+	spl_kmem_cache_destroy(skc);
+}
+
 /* Allocators on every CPU while the grow task stalls. */
 #define GT_PER_CPU 24
 
@@ -610,6 +684,7 @@ static struct kunit_case growth_cases[] = {
 	KUNIT_CASE(growth_slab_failure_sleep_still_succeeds),
 	KUNIT_CASE(growth_warm_cache_keeps_empty_slabs),
 	KUNIT_CASE(growth_shrinker_returns_empty_slabs),
+	KUNIT_CASE(growth_shrinker_calls_counted),
 	KUNIT_CASE(growth_all_cpus_during_stall),
 	KUNIT_CASE(growth_destroy_races_grow_task),
 	KUNIT_CASE_SLOW(growth_destroy_waits_overlapping_grows),

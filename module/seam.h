@@ -523,6 +523,20 @@ void splk_core_exit(void) SPLK_NOEXCEPT;
 /* The shrinker: what a scan can free (depots, empty slabs), and the scan. */
 uint64_t splk_core_shrink_count(void) SPLK_NOEXCEPT;
 uint64_t splk_core_shrink_scan(uint64_t nr) SPLK_NOEXCEPT;
+/*
+ * The shrinker's calls since load (/proc/spl/kmem/shrinker): counts and
+ * scans, those that found the registry busy (answered 0 at once), and the
+ * objects the scans freed.  Calls of the two functions above from anywhere
+ * count, the kernel's and tests'.
+ */
+struct splk_shrinker_stats {
+	uint64_t count_calls;
+	uint64_t count_busy;
+	uint64_t scan_calls;
+	uint64_t scan_busy;
+	uint64_t scan_freed;
+};
+void splk_core_shrinker_stats(struct splk_shrinker_stats *out) SPLK_NOEXCEPT;
 /* One working-set update of every cache now, as if an interval passed. */
 void splk_core_update_now(void) SPLK_NOEXCEPT;
 /*

@@ -16,8 +16,19 @@ import csv
 import datetime
 import re
 
-PHASES = ["load", "create", "write", "zvol", "shrink", "export", "verify", "scrub",
-          "destroy", "unload"]
+PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "export", "verify",
+          "scrub", "destroy", "unload"]
+# The reclaim counters zfs-workload.sh prints (reclaim_counts), when its log
+# does not name them itself.
+RECLAIM_KEYS = ["shrinker_count", "shrinker_scan", "shrinker_freed", "shrinker_busy",
+                "arc_scan_direct", "arc_scan_kswapd", "pgscan_kswapd", "pgscan_direct",
+                "pgsteal", "allocstall", "slabs_scanned", "oom_kill"]
+# The pressure phase's line: the hog's MiB, then the ARC's and the caches'
+# slab bytes at the start, lowest while the hog ran and at the end, and
+# the lowest MemFree (KiB).
+PRESSURE_KEYS = ["hog_mib", "arc_start_bytes", "arc_min_bytes", "arc_end_bytes",
+                 "slab_start_bytes", "slab_min_bytes", "slab_end_bytes", "memfree_min_kib",
+                 "memfree_start_kib"]
 TITLES = {"splkmem": "splkmem", "stock": "SPL (as released)"}
 # Under -icount the phases that only compute (write, zvol, verify) repeat
 # within 0.5 % between runs, those that wait on timers (shrink's sleeps,
@@ -53,6 +64,25 @@ def parse(path):
     if m:
         figures["shrink_drop_caches"] = float(m.group(1))
         figures["shrink_drop_caches_s"] = float(m.group(2))
+    m = re.search(r"zfs-test: reclaim,keys,([\w,]+)", text)
+    keys = m.group(1).split(",") if m else RECLAIM_KEYS
+    for m in re.finditer(r"zfs-test: reclaim,(\w+),(-?[\d,]+)", text):
+        if m.group(1) == "keys":
+            continue
+        for key, v in zip(keys, m.group(2).split(",")):
+            figures[f"reclaim_{m.group(1)}_{key}"] = float(v)
+    m = re.search(r"zfs-test: pressure,([\d,]+)", text)
+    if m:
+        for key, v in zip(PRESSURE_KEYS, m.group(1).split(",")):
+            figures[f"pressure_{key}"] = float(v)
+        for what in ("arc", "slab"):
+            figures[f"pressure_{what}_given_bytes"] = (figures[f"pressure_{what}_start_bytes"] -
+                                                       figures[f"pressure_{what}_min_bytes"])
+    if figures.get("shrink_drop_caches"):
+        for key in keys:
+            v = figures.get(f"reclaim_drop_caches_{key}")
+            if v is not None:
+                figures[f"reclaim_per_drop_caches_{key}"] = v / figures["shrink_drop_caches"]
     for m in re.finditer(r"zfs-test: rmmod (\w+): ([0-9.]+) s", text):
         figures[f"rmmod_{m.group(1)}_s"] = float(m.group(2))
     for m in re.finditer(r"zfs-test: mem,(\w+),(\d+),(\d+),(\d+),(\d+)(?:,(\d+))?", text):
@@ -78,7 +108,77 @@ def fmt(v, unit):
         return f"{v / 1e6:.1f}"
     if unit == "x":
         return f"{v:.3f}"
+    if unit == "f":
+        return f"{v:.2f}"
     return f"{v:.0f}"
+
+
+def reclaim_table(a, b, fa, fb):
+    """Reclaim's calls per drop_caches and under the pressure phase."""
+    if not any(k.startswith(("reclaim_", "pressure_")) for f in (fa, fb) for k in f):
+        return []
+    rows = [
+        ("pressure_memfree_start_kib", "pressure: MemFree as the hog started, MiB", "MiBk"),
+        ("pressure_hog_mib", "pressure: anonymous memory the hog made resident, MiB", ""),
+        ("pressure_arc_start_bytes", "pressure: ARC as the hog started, MB", "MB"),
+        ("pressure_arc_min_bytes", "pressure: ARC at its lowest while the hog ran, MB", "MB"),
+        ("pressure_arc_given_bytes", "pressure: **ARC given back** (start - lowest), MB", "MB"),
+        ("pressure_arc_end_bytes", "pressure: ARC as the phase ended, MB", "MB"),
+        ("pressure_slab_start_bytes", "pressure: the caches' own slabs as the hog started, MB",
+         "MB"),
+        ("pressure_slab_min_bytes", "pressure: the same at their lowest while the hog ran, MB",
+         "MB"),
+        ("pressure_slab_given_bytes", "pressure: **caches' slabs given back** (start - lowest), "
+         "MB", "MB"),
+        ("pressure_memfree_min_kib", "pressure: lowest MemFree, MiB", "MiBk"),
+    ]
+    per = [
+        ("shrinker_count", "splkmem's shrinker: count calls"),
+        ("shrinker_scan", "splkmem's shrinker: scan calls"),
+        ("shrinker_freed", "splkmem's shrinker: objects its scans freed"),
+        ("shrinker_busy", "splkmem's shrinker: calls that found the registry busy"),
+        ("arc_scan_direct", "the ARC's shrinker: scans from direct reclaim"),
+        ("arc_scan_kswapd", "the ARC's shrinker: scans from kswapd"),
+        ("pgscan_kswapd", "kernel: pages scanned by kswapd"),
+        ("pgscan_direct", "kernel: pages scanned by direct reclaim"),
+        ("pgsteal", "kernel: pages reclaimed"),
+        ("allocstall", "kernel: direct reclaim stalls (allocstall)"),
+        ("slabs_scanned", "kernel: objects the shrinkers were asked to scan"),
+        ("oom_kill", "kernel: OOM kills"),
+    ]
+    # Per drop_caches only what it calls: it scans no page (the page cache
+    # is dropped apart), stalls nothing and kills nothing.
+    for key, title in per[:5] + per[10:11]:
+        rows.append((f"reclaim_per_drop_caches_{key}", f"per `drop_caches` (shrink phase): "
+                     f"{title}", "f"))
+    for key, title in per:
+        rows.append((f"reclaim_pressure_{key}", f"pressure phase: {title}", ""))
+
+    def cell(f, k, unit):
+        v = f.get(k)
+        if v is None:
+            return "-"
+        if unit == "MiBk":
+            return f"{v / 1024:.0f}"
+        if unit == "f":
+            return f"{v:.1f}"
+        return fmt(v, unit)
+
+    lines = [
+        "",
+        "Reclaim: what the kernel asked of the shrinkers and what the ARC and the caches "
+        "gave back. SPL 2.4.4 registers no shrinker for its object caches (only the "
+        "ARC has one), so its splkmem-shrinker rows are 0: `drop_caches` and memory "
+        "pressure never reach SPL's caches. Counters are differences over each "
+        "`echo 3 > drop_caches` of the shrink phase (summed, divided by their number) "
+        "and over the whole pressure phase.",
+        "",
+        f"| reclaim | {TITLES[a]} | {TITLES[b]} |",
+        "|---|---:|---:|",
+    ]
+    for k, title, unit in rows:
+        lines.append(f"| {title} | {cell(fa, k, unit)} | {cell(fb, k, unit)} |")
+    return lines
 
 
 def main():
@@ -93,6 +193,9 @@ def main():
     ap.add_argument("--title", default="OpenZFS 2.4.4 on splkmem, beside OpenZFS as released")
     ap.add_argument("--target", default="make zfs-test", help="the make target that ran")
     ap.add_argument("--checks-only", help="instead of the targets: what the run checks")
+    ap.add_argument("--host-load", action="append", default=[],
+                    help="FLAVOUR=START END: the host's 1-minute load average as the boot "
+                         "started and ended")
     ap.add_argument("--retried", action="append", default=[],
                     help="a boot run again after the known guest double fault")
     args = ap.parse_args()
@@ -104,6 +207,12 @@ def main():
             runs[flavour] = parse(path)
         except OSError:
             runs[flavour] = ({}, "")
+    for spec in args.host_load:
+        flavour, loads = spec.split("=", 1)
+        if flavour in runs:
+            start, end = (float(v) for v in loads.split())
+            runs[flavour][0]["host_load_start"] = start
+            runs[flavour][0]["host_load_end"] = end
     with open(args.csv, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["flavour", "metric", "value"])
@@ -180,6 +289,9 @@ def main():
         ("emergency_max", "emergency objects, high-water mark summed over caches", ""),
         ("deadlock", "deadlocks detected (dlock column, summed)", ""),
         ("caches", "caches at the end, before zfs.ko is unloaded", ""),
+        ("host_load_start", "the host's 1-minute load average as the boot started "
+         "(a shared machine)", "f"),
+        ("host_load_end", "the same as it ended", "f"),
         ("shrink_drop_caches", "`drop_caches` done during the shrink phase's I/O", ""),
         ("shrink_drop_caches_s", "time in them, s", "s"),
     ]
@@ -189,9 +301,10 @@ def main():
     rows.insert(5, ("slab_per_obj_at_peak", "the first over the second: slab bytes per byte "
                     "of objects at the peaks, whatever the demand", "x"))
     for k, title, unit in rows:
-        r = ratio(k)
+        r = None if k.startswith("host_") else ratio(k)
         lines.append(f"| {title} | {fmt(fa.get(k), unit)} | {fmt(fb.get(k), unit)} | "
                      f"{'-' if r is None else f'{r:.3f}'} |")
+    lines += reclaim_table(a, b, fa, fb)
     lines += [
         "",
         "Memory as each phase ends, MB: the caches' own slabs (slab), those of "
@@ -214,6 +327,26 @@ def main():
         lines += ["", args.checks_only, ""]
         open(args.markdown, "w").write("\n".join(lines))
         return
+    lines += ["", "Targets (issue 21):", ""]
+    if not fa or not fb:
+        lines.append("- not judged: a flavour did not run")
+    else:
+        for p in ("shrink", "pressure"):
+            r = ratio(f"phase_{p}_s")
+            lines.append(f"- {p} phase at most {TOLERANCE}x SPL's: " +
+                         ("not measured" if r is None else
+                          ("**met**" if r <= TOLERANCE else "**missed**") + f" ({r:.3f})"))
+        stalls = [f"{TITLES[n]} {fmt(f.get('deadlock'), '')} and "
+                  f"{fmt(f.get('emergency_max'), '')}" for n, f in ((a, fa), (b, fb))]
+        got = [f.get(k) for f in (fa, fb) for k in ("deadlock", "emergency_max")]
+        lines.append("- no grow stall and no emergency object: " +
+                     ("not measured" if None in got else
+                      "**met**" if not any(got) else "**missed**") + f" ({'; '.join(stalls)})")
+        ooms = [f.get("reclaim_pressure_oom_kill") for f in (fa, fb)]
+        lines.append("- no OOM kill under memory pressure: " +
+                     ("**met**" if ooms == [0, 0] else
+                      "not measured" if None in ooms else "**missed**") +
+                     " (the workload fails on any)")
     lines += ["", "Targets (issue 12):", ""]
     if not fa or not fb:
         lines.append("- not judged: a flavour did not run")

@@ -8,10 +8,10 @@
 # to splkmem.ko), and the zpool and zfs tools.  Then boots the stock 6.12
 # kernel in QEMU once per flavour with the same workload
 # (scripts/zfs-workload.sh: a mirror pool on file vdevs, compression, a
-# zvol, parallel writes with checksums, ARC shrink under I/O,
-# export/import and verify, scrub, destroy, unload) and reports, side by
-# side, each phase's time, the peak slab memory, emergency objects and
-# deadlocks.
+# zvol, parallel writes with checksums, ARC shrink under I/O and
+# drop_caches, real memory pressure under I/O, export/import and verify,
+# scrub, destroy, unload) and reports, side by side, each phase's time,
+# the peak slab memory, emergency objects, deadlocks and reclaim's calls.
 #
 #   scripts/zfs-test.sh [--results DIR]
 #
@@ -31,6 +31,9 @@
 #                       instructions, phase times reproducible; 0: plain
 #                       multi-threaded TCG (faster, times vary +-20 %)
 #   ZFS_TEST_FLAVOURS   "splkmem stock" (default), or one of them
+#   ZFS_TEST_PRESSURE_SPARE_MIB  the pressure phase's memory hog makes all
+#                       of MemFree but this many MiB resident (default 64)
+#   ZFS_TEST_PRESSURE_HOLD_MS  how long the hog holds it (default 3000)
 #   ZFS_TEST_TIMEOUT    seconds per boot before it counts as a hang (1800;
 #                       3600 with ZFS_TEST_KERNEL=kasan)
 #   ZFS_TEST_CPU        QEMU's -cpu (default qemu64,-cx16: the guest kernel
@@ -191,6 +194,10 @@ PY
 	touch "$data/.done"
 fi
 
+# The pressure phase's memory hog: a static binary, the guest has no libc
+# of its own but what the tools' ldd copies bring.
+gcc -O2 -static -Wall -o "$out/zfs-memhog" "$here/zfs-memhog.c"
+
 # A rare guest crash under TCG with either cache, seen here in 4
 # of about 12 boots under -icount with QEMU's default CPU (none in a few
 # plain TCG boots), twice with SPL alone loaded: EFLAGS hold the low half
@@ -219,7 +226,8 @@ run_flavour() {
 	# Debug information is most of zfs.ko's 100 MB; the guest needs none.
 	strip --strip-debug -o "$fout/spl.ko" "$dir/spl.ko"
 	strip --strip-debug -o "$fout/zfs.ko" "$dir/zfs.ko"
-	local files=("$fout/spl.ko" "$fout/zfs.ko" "$data/rand.bin" "$data/rand.b64" "$data/text.txt")
+	local files=("$fout/spl.ko" "$fout/zfs.ko" "$data/rand.bin" "$data/rand.b64" "$data/text.txt"
+		"$out/zfs-memhog")
 	if [ "$flavour" = splkmem ]; then
 		# Stripped as the other two: the load phase reads and copies
 		# each module whole (unstripped, splkmem.ko is 2.4 MB, and its
@@ -232,6 +240,8 @@ run_flavour() {
 		echo "SCALE=$scale"
 		echo "TRACE=${ZFS_TEST_TRACE:-}"
 		echo "WAIT_S=$wait_s"
+		echo "PRESSURE_SPARE_MIB=${ZFS_TEST_PRESSURE_SPARE_MIB:-64}"
+		echo "PRESSURE_HOLD_MS=${ZFS_TEST_PRESSURE_HOLD_MS:-3000}"
 		cat "$here/zfs-workload.sh"
 	} > "$fout/job.sh"
 	INITRAMFS_OVERLAY=$overlay "$here/mkinitramfs.sh" "$fout/zfs.cpio" "$fout/job.sh" "${files[@]}"
@@ -243,9 +253,13 @@ run_flavour() {
 		echo "zfs-test: $flavour: booting Debian $release in QEMU (${qemu_extra:-TCG}, 2 vCPUs, 3 GiB; console: $log)" >&2
 		t0=$SECONDS
 		rc=0
+		# The host's load as the boot starts and ends: the phase ratios
+		# compare two boots run one after the other on a shared machine.
+		cut -d' ' -f1 /proc/loadavg > "$fout/load_start"
 		QEMU_MEM=3072 QEMU_SMP=2 QEMU_EXTRA="$qemu_extra" \
 			QEMU_TIMEOUT=$timeout_s \
 			"$here/qemu-run.sh" "$vmlinuz" "$fout/zfs.cpio" "$log" || rc=1
+		cut -d' ' -f1 /proc/loadavg > "$fout/load_end"
 		python3 "$here/check-console.py" "$log" > "$fout/check.txt" || rc=1
 		grep -aq "zfs-test: done" "$log" || rc=1
 		echo "zfs-test: $flavour: $((SECONDS - t0)) s wall" >&2
@@ -261,7 +275,7 @@ run_flavour() {
 		retried+=("$flavour: $what")
 		attempt=$((attempt + 1))
 	done
-	grep -a "zfs-test: phase,\|zfs-test: peak,\|zfs-test: end,\|zfs-test: FAIL\|zfs-test: [0-9]* files" "$log" >&2 || true
+	grep -a "zfs-test: phase,\|zfs-test: peak,\|zfs-test: end,\|zfs-test: FAIL\|zfs-test: [0-9]* files\|zfs-test: pressure\|zfs-test: reclaim,\|zfs-memhog:" "$log" >&2 || true
 	if [ "$rc" != 0 ]; then
 		# The console from where the job started, its last 80 lines, and
 		# what the checker found.
@@ -287,6 +301,8 @@ mode+=", -cpu ${ZFS_TEST_CPU:-qemu64,-cx16}"
 args=()
 for f in $flavours; do
 	args+=(--log "$f=$out/$f/console.log")
+	[ ! -f "$out/$f/load_end" ] ||
+		args+=(--host-load "$f=$(cat "$out/$f/load_start") $(cat "$out/$f/load_end")")
 done
 for r in ${retried[@]+"${retried[@]}"}; do
 	args+=(--retried "$r")

@@ -15,11 +15,23 @@
 #   shrink    zfs_arc_max lowered to just above arc_c_min and drop_caches
 #             every second while one reader verifies every file and one
 #             writer writes more; then zfs_arc_max restored
+#   pressure  real memory pressure: every file read once (the ARC grows
+#             back), then, while one reader verifies every file again
+#             and one writer writes more, zfs-memhog (zfs-memhog.c) makes
+#             all of MemFree but PRESSURE_SPARE_MIB resident in anonymous
+#             memory, holds it PRESSURE_HOLD_MS, and exits; no swap, and
+#             the writer's new data (tmpfs) and the ARC's own floor of free
+#             memory (arc_sys_free, ~150 MB here) need more than is left,
+#             so the ARC must shrink and the kernel reclaim (the ARC,
+#             splkmem's caches, what else it can).  An OOM kill fails it.
 #   export    zpool export, zpool import
 #   verify    every file's and the zvol's md5 again, after the import
 #   scrub     zpool scrub -w; zpool status must report no error
 #   destroy   the zvol, the filesystem and the pool, the vdevs
 #   unload    rmmod zfs, spl (and splkmem)
+# Around every drop_caches of the shrink phase, and over the shrink and
+# pressure phases, the reclaim counters are read (reclaim_counts): calls of
+# splkmem's shrinker, of the ARC's, and the kernel's own.
 # A sampler reads /proc/spl/kmem/slab and /proc/meminfo four times a
 # second until the pool is destroyed: the peaks, the table at the peak,
 # and the mean of the slab memory over the run.
@@ -177,6 +189,45 @@ kstat() {  # a figure of /proc/spl/kstat/zfs/$1, 0 without zfs.ko
 meminfo_kib() {
 	awk -v k="$1" '$1 == k ":" { print $2 }' /proc/meminfo
 }
+# Reclaim's counters, one line: splkmem's shrinker (/proc/spl/kmem/shrinker:
+# count calls, scan calls, objects its scans freed, calls that found the
+# registry busy; 0 on SPL, which registers no shrinker for its caches),
+# the ARC's shrinker (its scans from direct reclaim, from kswapd), and the
+# kernel's (/proc/vmstat: pages scanned by kswapd and by direct reclaim,
+# pages reclaimed, direct reclaim stalls, slab objects scanned, OOM
+# kills).  RECLAIM_KEYS names them, in order, for the report.
+RECLAIM_KEYS="shrinker_count,shrinker_scan,shrinker_freed,shrinker_busy,arc_scan_direct,arc_scan_kswapd,pgscan_kswapd,pgscan_direct,pgsteal,allocstall,slabs_scanned,oom_kill"
+reclaim_counts() {
+	set -- /proc/vmstat
+	[ ! -r /proc/spl/kmem/shrinker ] || set -- "$@" /proc/spl/kmem/shrinker
+	[ ! -r /proc/spl/kstat/zfs/arcstats ] || set -- "$@" /proc/spl/kstat/zfs/arcstats
+	awk 'FILENAME ~ /arcstats$/ { a[$1] = $3; next }
+	FILENAME ~ /shrinker$/ { s[$1] = $2; next }
+	{ v[$1] = $2 }
+	END {
+		printf "%d %d %d %d %d %d %d %d %d %d %d %d\n",
+			s["count_calls"], s["scan_calls"], s["scan_freed"],
+			s["count_busy"] + s["scan_busy"],
+			a["memory_direct_count"], a["memory_indirect_count"],
+			v["pgscan_kswapd"], v["pgscan_direct"],
+			v["pgsteal_kswapd"] + v["pgsteal_direct"],
+			v["allocstall_dma32"] + v["allocstall_normal"] + v["allocstall_movable"],
+			v["slabs_scanned"], v["oom_kill"]
+	}' "$@"
+}
+# $3 + ($2 - $1), field by field, of such lines (a running sum of deltas).
+reclaim_add() {
+	awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN {
+		n = split(a, x); split(b, y); split(s, z)
+		for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? " " : ""), z[i] + y[i] - x[i]
+		print ""
+	}'
+}
+RECLAIM_ZERO="0 0 0 0 0 0 0 0 0 0 0 0"
+# "zfs-test: reclaim,WHAT,<the line, comma-separated>"
+say_reclaim() {
+	say "reclaim,$1,$(echo "$2" | tr ' ' ',')"
+}
 # The task queues' summary, one line a queue: SPL's kstat, which splkmem
 # serves in the same format.
 taskq_summary=/proc/spl/kstat/taskq/summary
@@ -281,20 +332,87 @@ reader=$!
 more=$!
 echo $low > /sys/module/zfs/parameters/zfs_arc_max
 say "zfs_arc_max $c_max -> $low (arc_c_min $c_min)"
-n=0 dropping=0
+n=0 dropping=0 in_drops=$RECLAIM_ZERO phase_r0=$(reclaim_counts)
 while kill -0 $reader 2>/dev/null || kill -0 $more 2>/dev/null; do
+	r0=$(reclaim_counts)
 	t=$(now)
 	echo 3 > /proc/sys/vm/drop_caches
 	dropping=$(awk -v d="$dropping" -v a="$t" -v b="$(now)" 'BEGIN { print d + b - a }')
+	in_drops=$(reclaim_add "$r0" "$(reclaim_counts)" "$in_drops")
 	n=$((n + 1))
-	sleep 1
+	# A second to the next drop_caches, but the phase ends within a tenth
+	# of one once the reader and the writer are done.  A plain "sleep 1"
+	# put up to a second of waiting, not work, into the phase time: one
+	# drop_caches less in SPL's boot than in ours made the phase 1.09x.
+	i=0
+	while [ $i -lt 10 ] && { kill -0 $reader 2>/dev/null || kill -0 $more 2>/dev/null; }; do
+		usleep 100000
+		i=$((i + 1))
+	done
 done
 say "drop_caches,$n,$dropping"
+say "reclaim,keys,$RECLAIM_KEYS"
+say_reclaim drop_caches "$in_drops"
+say_reclaim shrink "$(reclaim_add "$phase_r0" "$(reclaim_counts)" "$RECLAIM_ZERO")"
 wait $reader || fail "a checksum did not match while the ARC shrank"
 wait $more || fail "writer 2"
 say "ARC size $(kstat arcstats size) after $n drop_caches"
 echo $c_max > /sys/module/zfs/parameters/zfs_arc_max
 cat /tmp/sums.2 >> /tmp/sums
+phase_end
+
+# What the pressure phase watches while the hog runs, one line: the ARC's
+# size, the caches' own slab bytes (/proc/spl/kmem/slab size column,
+# either flavour), MemFree in KiB.
+pressure_sample() {
+	set -- /proc/meminfo /proc/spl/kmem/slab
+	[ ! -r /proc/spl/kstat/zfs/arcstats ] || set -- "$@" /proc/spl/kstat/zfs/arcstats
+	awk 'FILENAME == "/proc/meminfo" { if ($1 == "MemFree:") free = $2; next }
+	FILENAME ~ /arcstats$/ { if ($1 == "size") arc = $3; next }
+	FNR > 2 && $3 != "-" { slab += $3 }
+	END { printf "%d %d %d\n", arc, slab, free }' "$@"
+}
+
+phase pressure
+PRESSURE_SPARE_MIB=${PRESSURE_SPARE_MIB:-64}
+PRESSURE_HOLD_MS=${PRESSURE_HOLD_MS:-3000}
+phase_r0=$(reclaim_counts)
+# The shrink phase left the ARC near arc_c_min, where it gives nothing
+# back: one reading of every file first grows it again, so that the
+# pressure has an ARC to shrink.
+md5sum -c -s /tmp/sums || fail "a checksum did not match before the memory pressure"
+set -- $(pressure_sample)
+arc0=$1 slab0=$2 arc_min=$1 slab_min=$2 free_min=$3 free0=$3
+hog_mib=$(($3 / 1024 - PRESSURE_SPARE_MIB))
+say "pressure: MemTotal $(meminfo_kib MemTotal) KiB, MemFree $3 KiB, MemAvailable $(meminfo_kib MemAvailable) KiB, Shmem $(meminfo_kib Shmem) KiB, ARC $1 (c $(kstat arcstats c), c_min $(kstat arcstats c_min)), slabs $2; the hog takes $hog_mib MiB"
+( md5sum -c -s /tmp/sums || { echo "zfs-test: FAIL: checksums under memory pressure"; exit 1; } ) &
+reader=$!
+( SCALE=$((SCALE / 2)) writer 3 /tank/fs ) &
+more=$!
+rm -f /tmp/hog.full
+/files/zfs-memhog $hog_mib $PRESSURE_HOLD_MS /tmp/hog.full &
+hog=$!
+while kill -0 $hog 2>/dev/null; do
+	set -- $(pressure_sample)
+	[ "$1" -ge "$arc_min" ] || arc_min=$1
+	[ "$2" -ge "$slab_min" ] || slab_min=$2
+	[ "$3" -ge "$free_min" ] || free_min=$3
+	sleep 0.25
+done
+hog_rc=0
+wait $hog || hog_rc=$?
+wait $reader || fail "a checksum did not match under memory pressure"
+wait $more || fail "writer 3"
+cat /tmp/sums.3 >> /tmp/sums
+r1=$(reclaim_counts)
+set -- $(pressure_sample)
+say "pressure,$hog_mib,$arc0,$arc_min,$1,$slab0,$slab_min,$2,$free_min,$free0"
+say_reclaim pressure "$(reclaim_add "$phase_r0" "$r1" "$RECLAIM_ZERO")"
+set -- $phase_r0
+oom0=${12}
+set -- $r1
+[ "${12}" = "$oom0" ] || fail "$((${12} - oom0)) OOM kills under memory pressure"
+[ "$hog_rc" = 0 ] || fail "the memory hog ended with status $hog_rc"
 phase_end
 
 phase export

@@ -130,13 +130,26 @@ namespace {
 // Where the next scan starts: the index of the cache after the last one
 // the previous scan visited (relaxed: two scans at once start alike).
 constinit uint64_t g_shrink_cursor;
+
+// How often reclaim called us and what it got (/proc/spl/kmem/shrinker):
+// the kernel's drop_slab() and kswapd call a shrinker many times per
+// request, and that count is what an operator needs to see when reclaim
+// is slow.  Relaxed adds: kswapd and direct reclaimers count at once, and
+// nothing is ordered by these.
+constinit splk_shrinker_stats g_shrink_stats{};
+
+void count(uint64_t& counter, uint64_t n = 1) { __atomic_fetch_add(&counter, n, __ATOMIC_RELAXED); }
 }  // namespace
 
 // What the scan can free without touching any CPU (the depots' objects and
 // the empty slabs), read from counters.
 extern "C" uint64_t splk_core_shrink_count(void) noexcept {
+  count(g_shrink_stats.count_calls);
   splkmem::RegistryTryReadGuard guard;
-  if (!guard.held()) return 0;
+  if (!guard.held()) {
+    count(g_shrink_stats.count_busy);
+    return 0;
+  }
   uint64_t n = 0;
   for (ObjectCache* cache : splkmem::g_caches) n += cache->shrinkable();
   return n;
@@ -146,9 +159,13 @@ extern "C" uint64_t splk_core_shrink_count(void) noexcept {
 // cursor, until nr objects are freed; the cursor then points past the last
 // cache visited.  A cursor past the end (caches were destroyed) makes the
 // first pass empty and the second the whole list.
-extern "C" uint64_t splk_core_shrink_scan(uint64_t nr) noexcept {
+namespace {
+uint64_t shrink_scan(uint64_t nr) {
   splkmem::RegistryTryReadGuard guard;
-  if (!guard.held()) return 0;
+  if (!guard.held()) {
+    count(g_shrink_stats.scan_busy);
+    return 0;
+  }
   const uint64_t start = kstd::load_relaxed(g_shrink_cursor);
   uint64_t freed = 0;
   for (int pass = 0; pass < 2; ++pass) {
@@ -165,6 +182,22 @@ extern "C" uint64_t splk_core_shrink_scan(uint64_t nr) noexcept {
     }
   }
   return freed;
+}
+}  // namespace
+
+extern "C" uint64_t splk_core_shrink_scan(uint64_t nr) noexcept {
+  count(g_shrink_stats.scan_calls);
+  const uint64_t freed = shrink_scan(nr);
+  count(g_shrink_stats.scan_freed, freed);
+  return freed;
+}
+
+extern "C" void splk_core_shrinker_stats(splk_shrinker_stats* out) noexcept {
+  out->count_calls = kstd::load_relaxed(g_shrink_stats.count_calls);
+  out->count_busy = kstd::load_relaxed(g_shrink_stats.count_busy);
+  out->scan_calls = kstd::load_relaxed(g_shrink_stats.scan_calls);
+  out->scan_busy = kstd::load_relaxed(g_shrink_stats.scan_busy);
+  out->scan_freed = kstd::load_relaxed(g_shrink_stats.scan_freed);
 }
 
 extern "C" void splk_core_cpu_dead(unsigned cpu) noexcept {

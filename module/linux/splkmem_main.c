@@ -198,6 +198,7 @@ EXPORT_SYMBOL_GPL(spl_kmem_cache_debug);
 EXPORT_SYMBOL_GPL(splk_core_update_now);
 EXPORT_SYMBOL_GPL(splk_core_shrink_count);
 EXPORT_SYMBOL_GPL(splk_core_shrink_scan);
+EXPORT_SYMBOL_GPL(splk_core_shrinker_stats);
 /* The suites hold the registry to show the shrinker never waits for it. */
 EXPORT_SYMBOL_GPL(splk_registry_lock_write);
 EXPORT_SYMBOL_GPL(splk_registry_unlock_write);
