@@ -110,10 +110,10 @@ done
 
 tarball_hash=$(sha256sum < "$tarball" | cut -d' ' -f1)
 
-# One build at a time (make check, make bench, make zfs-test).
+# One build of a tree at a time (make check, make bench, make zfs-test),
+# each tree under a lock of its own (below), so that a long build of one
+# kernel's tree does not hold up the users of another's.
 mkdir -p "$cache_root"
-exec 9> "$cache_root/openzfs.lock"
-flock 9
 
 # Tools the autotools build needs; the user-space tools need libraries too.
 need=()
@@ -129,7 +129,10 @@ if [ "$flavour" = tools ]; then
 fi
 if [ ${#need[@]} -gt 0 ]; then
 	echo "openzfs: installing ${need[*]}" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+	(
+		flock 8
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+	) 8> "$cache_root/openzfs-apt.lock"
 fi
 
 jobs=$(( $(nproc) + 1 ))
@@ -140,6 +143,8 @@ if [ "$flavour" = tools ]; then
 	      --disable-sysvinit --disable-systemd --disable-pam --disable-nls)
 	tkey=$( { echo "$tarball_hash"; echo "${conf[*]}"; } | sha256sum | cut -c1-16)
 	tdir=$cache_root/zfs-tools-$tkey
+	exec 9> "$cache_root/zfs-tools.lock"
+	flock 9
 	if [ ! -f "$tdir/.built" ]; then
 		echo "openzfs: building zpool and zfs from $(basename "$tarball") (key $tkey)" >&2
 		rm -rf "$tdir"
@@ -195,6 +200,10 @@ else
 fi
 dir=$cache_root/$prefix-$key
 src=$dir/src
+# The lock of this kind of tree: its builds, and the clean-up of its other
+# keys below.
+exec 9> "$cache_root/$prefix.lock"
+flock 9
 # In a root: configure and make run there, the tree bound writable at its
 # own path, with the headers' compiler (the root's only gcc-N).
 in_root=()
