@@ -23,6 +23,11 @@
 #                     (bench/results/zfs-kasan.md)
 #   make sim          the core on the host: a deterministic simulation
 #                     under sanitizers (sim/README.md)
+#   make deb          Debian packages into build/deb/: splkmem-dkms and
+#                     OpenZFS on splkmem (its own native packaging)
+#   make install-test those packages installed offline in a Debian 12
+#                     guest with systemd: pool, reboot, import by
+#                     OpenZFS's units, apt purge (scripts/install-test.sh)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -36,7 +41,7 @@ KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
 .PHONY: all modules clean check run lint deps test-kernel bench openzfs zfs-test \
-	zfs-test-kasan sim
+	zfs-test-kasan sim deb install-test
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
 export OPENZFS_TARBALL
@@ -79,3 +84,9 @@ zfs-test-kasan:
 
 sim:
 	sim/run.sh
+
+deb:
+	scripts/build-deb.sh
+
+install-test: deb
+	scripts/install-test.sh
