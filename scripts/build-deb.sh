@@ -25,7 +25,10 @@
 # building it costs minutes of configure per kernel.  splkmem is small and
 # builds in a minute with DKMS for every kernel, so a new kernel gets it
 # as one gets zfs-dkms; its CRCs depend on its source only, hence the
-# exact-version dependency.  OpenZFS's own openzfs-zfs-dkms package is
+# exact-version dependency.
+#
+# usage: build-deb.sh [--splkmem-only]   (--splkmem-only: splkmem-dkms
+#        alone, seconds; what make check builds and tests)  OpenZFS's own openzfs-zfs-dkms package is
 # built by its rules as well but left out of build/deb/: it would not link
 # against splkmem.
 #
@@ -105,6 +108,7 @@ splkmem_dkms() {
 }
 
 splkmem_dkms
+[ "${1:-}" != --splkmem-only ] || exit 0
 
 if [ ! -f "$tarball" ]; then
 	echo "deb: no OpenZFS tarball at $tarball (set OPENZFS_TARBALL=): splkmem-dkms only" >&2
