@@ -38,7 +38,7 @@ loaded() { [ -d "/sys/module/$1" ]; }
 # The modules' symbols: which module a symbol lives in, from kallsyms.
 owner() { awk -v s="$1" '$3 == s { print $4; exit }' /proc/kallsyms | tr -d '[]'; }
 no_splat() {
-	! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace:|disagrees about version|Unknown symbol|soft lockup|hung_task' 
+	! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace:|disagrees about version|Unknown symbol|soft lockup|hung_task'
 }
 
 mkdir -p "$state"
@@ -90,7 +90,9 @@ case "$phase" in
 	check "pool $pool imported and ONLINE" test "$(zpool list -H -o health "$pool")" = ONLINE
 	check "$pool/data mounted" sh -c "findmnt -n -t zfs /$pool/data > /dev/null"
 	check "every checksum verifies" sh -c "cd /$pool && sha256sum --quiet -c $state/sums"
-	check "modules loaded through dependencies" sh -c 'loaded() { [ -d /sys/module/$1 ]; }; loaded splkmem && loaded spl && loaded zfs'
+	for m in splkmem spl zfs; do
+		check "$m loaded at boot" loaded "$m"
+	done
 	say "/proc/spl/kmem/slab (head):"
 	head -5 /proc/spl/kmem/slab | sed 's/^/SPLKMEM-IT:   /'
 	check "/proc/spl/kmem/slab lists ZFS's caches" grep -q '^dnode_t ' /proc/spl/kmem/slab

@@ -24,6 +24,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+# shellcheck source=SCRIPTDIR/kernels.sh
 source "$here/kernels.sh"
 
 debs=$top/build/deb
@@ -59,8 +60,10 @@ if [ ! -e "$base/.splkmem-complete" ]; then
 	# stock 6.12 kernel comes from the last).
 	mmdebstrap --quiet --variant=minbase --include="$root_pkgs" bookworm "$base.tmp" >&2 ||
 		{ echo "install-test: mmdebstrap failed" >&2; rm -rf "$base.tmp"; exit 1; }
-	[ -f "$base.tmp/boot/vmlinuz-$rel" ] && [ -f "$base.tmp/boot/initrd.img-$rel" ] ||
-		{ echo "install-test: no kernel or initrd in the root" >&2; exit 1; }
+	if [ ! -f "$base.tmp/boot/vmlinuz-$rel" ] || [ ! -f "$base.tmp/boot/initrd.img-$rel" ]; then
+		echo "install-test: no kernel or initrd in the root" >&2
+		exit 1
+	fi
 	touch "$base.tmp/.splkmem-complete"
 	mv "$base.tmp" "$base"
 	log_time "Debian 12 root (mmdebstrap)" "$t0"
