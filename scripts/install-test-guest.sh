@@ -12,8 +12,9 @@
 #   2  the pool must have been imported and mounted by OpenZFS's units
 #      (zfs-import-cache/-scan, zfs-mount), every checksum must verify,
 #      /proc/spl/kmem/slab and /proc/spl/taskq must be splkmem's, DKMS
-#      must show splkmem for this kernel; then apt purges the packages,
-#      the modules are unloaded, nothing of them may be left; reboot
+#      must show splkmem for this kernel; then the pool is exported, the
+#      modules unloaded (modprobe -r zfs), apt purges the packages and
+#      nothing of them may be left; reboot
 #   3  after a boot without the packages: nothing loaded, nothing left
 set -uo pipefail
 
@@ -97,9 +98,11 @@ case "$phase" in
 	head -5 /proc/spl/kmem/slab | sed 's/^/SPLKMEM-IT:   /'
 	check "/proc/spl/kmem/slab lists ZFS's caches" grep -q '^dnode_t ' /proc/spl/kmem/slab
 	check "spl_kmem_cache_create is splkmem's" test "$(owner spl_kmem_cache_create)" = splkmem
-	say "/proc/spl/taskq (head):"
-	head -5 /proc/spl/taskq | sed 's/^/SPLKMEM-IT:   /'
-	check "/proc/spl/taskq lists ZFS's queues" grep -q 'z_wr_iss' /proc/spl/taskq
+	# /proc/spl/taskq lists the busy queues only, taskq-all every one.
+	check "/proc/spl/taskq readable" sh -c 'head -1 /proc/spl/taskq | grep -q .'
+	say "/proc/spl/taskq-all (head):"
+	head -5 /proc/spl/taskq-all | sed 's/^/SPLKMEM-IT:   /'
+	check "/proc/spl/taskq-all lists ZFS's queues" grep -q 'z_wr_iss' /proc/spl/taskq-all
 	check "taskq_create is splkmem's" test "$(owner taskq_create)" = splkmem
 	ds=$(dkms status splkmem)
 	say "dkms status: $ds"
@@ -108,17 +111,19 @@ case "$phase" in
 	zpool scrub -w "$pool"
 	check "scrub clean" sh -c "zpool status $pool | grep -q 'with 0 errors'"
 
-	# Back to nothing, with apt.
+	# Back to nothing: the pool exported, zed (which holds /dev/zfs)
+	# stopped, the modules unloaded as a user would, then apt.
 	check "zpool export" zpool export "$pool"
+	check "stop zfs-zed" systemctl stop zfs-zed.service
+	check "modprobe -r zfs (spl and splkmem with it)" modprobe -r zfs
+	for m in zfs spl splkmem; do
+		check "$m not loaded" test ! -d "/sys/module/$m"
+	done
 	pkgs=$(dpkg-query -W -f '${Package}\n' 'openzfs-*' splkmem-dkms 2> /dev/null | tr '\n' ' ')
 	say "purging: $pkgs"
 	# shellcheck disable=SC2086
 	check "apt-get purge" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $pkgs
-	check "modprobe -r zfs (and what it pulled in)" sh -c 'modprobe -r zfs 2> /dev/null || rmmod zfs spl splkmem'
-	for m in zfs spl splkmem; do
-		check "$m not loaded" test ! -d "/sys/module/$m"
-	done
-	check "no package left" sh -c "! dpkg -l 'openzfs-*' splkmem-dkms 2> /dev/null | grep -q '^[a-z][a-z] '"
+	check "no package left" sh -c "! dpkg-query -W -f '\${Package} \${db:Status-Status}\n' 'openzfs-*' splkmem-dkms 2> /dev/null | grep -v ' not-installed\$'"
 	check "no module file left" sh -c '! find /lib/modules -name "splkmem.ko*" -o -name "zfs.ko*" -o -name "spl.ko*" | grep -q .'
 	check "no DKMS tree or source left" sh -c '! ls -d /var/lib/dkms/splkmem /usr/src/splkmem-* 2> /dev/null | grep -q .'
 	check "no splat in dmesg" no_splat
