@@ -21,7 +21,9 @@ set -uo pipefail
 state=/var/lib/splkmem-it
 pool=tank
 disk=/dev/vdb
-exec > /dev/ttyS0 2>&1
+mkdir -p "$state"
+# The console for the host, and a copy on the root disk.
+exec > >(tee -a "$state/log" > /dev/ttyS0) 2>&1
 
 say() { echo "SPLKMEM-IT: $*"; }
 fail() {

@@ -101,8 +101,10 @@ WantedBy=multi-user.target
 EOF
 ln -sf /etc/systemd/system/splkmem-install-test.service \
 	"$root/etc/systemd/system/multi-user.target.wants/splkmem-install-test.service"
-# Nothing in the guest asks for a login.
+# Nothing in the guest asks for a login: a getty on the serial console
+# would also hang up the test's writes to it.
 rm -f "$root/etc/systemd/system/getty.target.wants/"*
+ln -sf /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
 
 # Offline: the packages from a local directory, no lists, no network.
 mkdir -p "$root/var/cache/splkmem-debs"
@@ -118,6 +120,17 @@ unshare --net "$here/in-root.sh" "$root" /bin/sh -c \
 	exit 1
 }
 rm -rf "$root/var/cache/splkmem-debs"
+# OpenZFS installs its units in /usr/lib/systemd/system, where Debian 12's
+# debhelper (13.11, compat 12) does not look: its packages enable none of
+# them.  Enable them as OpenZFS's own preset file (50-zfs.preset) says,
+# as a user of these packages on Debian 12 must (README).
+units=$(cd "$root/usr/lib/systemd/system" && find . -maxdepth 1 -type f -name 'zfs*' ! -name '*@*' |
+	sed 's|^\./||' | sort | tr '\n' ' ')
+# shellcheck disable=SC2086
+"$here/in-root.sh" "$root" systemctl preset $units >> "$work/apt-install.log" 2>&1 || {
+	echo "install-test: systemctl preset $units failed (log: $work/apt-install.log)" >&2
+	exit 1
+}
 for f in "lib/modules/$rel/updates/dkms/splkmem.ko" "lib/modules/$rel/extra/zcommon/zfs.ko"; do
 	ls "$root/$f"* > /dev/null 2>&1 ||
 		{ echo "install-test: /$f not installed (log: $work/apt-install.log)" >&2; exit 1; }
