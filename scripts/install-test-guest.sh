@@ -117,11 +117,23 @@ case "$phase" in
 	# stopped, the modules unloaded as a user would, then apt.
 	check "zpool export" zpool export "$pool"
 	check "stop zfs-zed" systemctl stop zfs-zed.service
-	check "modprobe -r zfs (spl and splkmem with it)" modprobe -r zfs
-	for m in zfs spl splkmem; do
+	check "modprobe -r zfs" modprobe -r zfs
+	for m in zfs spl; do
 		check "$m not loaded" test ! -d "/sys/module/$m"
 	done
-	pkgs=$(dpkg-query -W -f '${Package}\n' 'openzfs-*' splkmem-dkms 2> /dev/null | tr '\n' ' ')
+	# modprobe -r removes what it can of zfs's dependencies; say what
+	# kept splkmem (seen once: splkmem stayed), then it must go alone.
+	if loaded splkmem; then
+		say "splkmem still loaded after modprobe -r zfs: refcnt $(cat /sys/module/splkmem/refcnt)," \
+			"holders: $(find /sys/module/splkmem/holders -mindepth 1 -printf '%f ')"
+		say "modules.dep of zfs: $(grep '/zfs.ko' "/lib/modules/$(uname -r)/modules.dep")"
+		check "modprobe -r splkmem" modprobe -r splkmem
+	fi
+	check "splkmem not loaded" test ! -d /sys/module/splkmem
+	# Installed ones only: the pattern also names packages dpkg merely
+	# knows of (Breaks/Replaces, virtual ones).
+	pkgs=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' 'openzfs-*' splkmem-dkms 2> /dev/null |
+		awk '$2 == "installed" { printf "%s ", $1 }')
 	say "purging: $pkgs"
 	# shellcheck disable=SC2086
 	check "apt-get purge" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $pkgs

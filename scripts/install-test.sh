@@ -154,7 +154,7 @@ rc=0
 timeout --foreground -k 10 "$timeout_s" \
 	qemu-system-x86_64 -accel tcg -smp 2 -m 2048 \
 	-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-	-append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=1" \
+	-append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=error" \
 	-drive file="$work/root.img",if=virtio,format=raw \
 	-drive file="$work/pool.img",if=virtio,format=raw \
 	-display none -monitor none -serial "file:$log" -nic none < /dev/null || rc=$?
