@@ -33,6 +33,11 @@
 #                     FUZZ_SECONDS long (default 60; sim/README.md)
 #   make sim-tsan     the core on real threads under ThreadSanitizer,
 #                     TSAN_SECONDS long (default 20; sim/README.md)
+#   make deb          Debian packages into build/deb/: splkmem-dkms and
+#                     OpenZFS on splkmem (its own native packaging)
+#   make install-test those packages installed offline in a Debian 12
+#                     guest with systemd: pool, reboot, import by
+#                     OpenZFS's units, apt purge (scripts/install-test.sh)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -46,7 +51,7 @@ KBUILD_OPTS += SPLKMEM_OPENZFS=$(SPLKMEM_OPENZFS)
 endif
 
 .PHONY: all modules clean check run lint kunit deps test-kernel bench openzfs zfs-test \
-	zfs-test-kasan sim fuzz sim-tsan
+	zfs-test-kasan sim fuzz sim-tsan deb install-test
 
 # The peer OpenZFS tarball, for bench, check and openzfs; empty: the default.
 export OPENZFS_TARBALL
@@ -100,3 +105,9 @@ fuzz:
 
 sim-tsan:
 	sim/tsan.sh
+
+deb:
+	scripts/build-deb.sh
+
+install-test: deb
+	scripts/install-test.sh

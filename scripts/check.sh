@@ -12,7 +12,9 @@
 #     no kernel splat outside the expected-warning regions; then the same
 #     on a second test kernel with KCSAN instead of KASAN (built once and
 #     cached), where a reported data race fails the step
-#  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels, and for
+#  5. DKMS add + build for Debian's stock 6.1 and 6.12 kernels from the
+#     splkmem-dkms package (make deb's first half, checked by lintian;
+#     make install-test is the whole route, not run here), and for
 #     Debian sid's newest 7.x and Debian 11's 5.10 inside a root of their
 #     suite (scripts/debian-root.sh, made once and cached; the generator's
 #     self-test of step 3 already needs them)
@@ -93,11 +95,17 @@ kunit_kcsan() {
 	kunit_on kcsan "$top/build/test-kernel-kcsan"
 }
 
+# The source DKMS builds here is the splkmem-dkms package's (make deb's
+# first half, seconds): what the package installs in /usr/src is what
+# builds, and lintian finds no error in it.
 dkms_build() {
-	local src=$top/build/dkms-src/splkmem-0.1.0
+	local src=$top/build/dkms-src/usr/src/splkmem-0.1.0 deb
 	rm -rf "$top/build/dkms-src"
-	mkdir -p "$src"
-	rsync -a --exclude .git --exclude build --exclude-from="$top/.gitignore" "$top/" "$src/"
+	"$here/build-deb.sh" --splkmem-only || return 1
+	deb=$(ls "$top"/build/deb/splkmem-dkms_*_all.deb) || return 1
+	lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs "$deb" || return 1
+	dpkg-deb -x "$deb" "$top/build/dkms-src"
+	[ -f "$src/dkms.conf" ] || { echo "dkms: no dkms.conf in $deb"; return 1; }
 	dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
 	rm -rf /usr/src/splkmem-0.1.0
 	dkms add "$src" || return 1
@@ -168,7 +176,7 @@ step "the core on the host: deterministic simulation (make sim, quick)" \
 	env SIM_QUICK=1 timeout 175 "$top/sim/run.sh"
 step "KUnit in QEMU on the debug kernel (KASAN, lockdep, kmemleak)" kunit_in_qemu
 step "KUnit in QEMU on the KCSAN kernel (data races, lockdep)" kunit_kcsan
-step "DKMS build for Debian 6.1 and 6.12" dkms_build
+step "splkmem-dkms package (lintian) and its DKMS build for Debian 6.1 and 6.12" dkms_build
 step "DKMS build for Debian sid 7.x (in a sid root)" dkms_build_root 7
 step "DKMS build for Debian 11 5.10 (in a bullseye root)" dkms_build_root 5.10
 step "make run on Debian 6.12" "$here/run.sh" 6.12

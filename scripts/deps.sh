@@ -10,11 +10,14 @@ packages=(build-essential bc bison flex libelf-dev libssl-dev dwarves
 	  gnuplot-nox
 	  autoconf automake libtool gawk
 	  zlib1g-dev uuid-dev libblkid-dev libtirpc-dev
-	  mmdebstrap)
-# The two lines before the last: OpenZFS's build (scripts/build-openzfs.sh),
-# the kernel modules and the zpool and zfs tools (make zfs-test).  The
-# last: the Debian roots that sid's 7.x and 11's 5.10 are built in
-# (debian-root.sh).
+	  mmdebstrap
+	  debhelper dh-dkms fakeroot lintian)
+# The third and fourth lines from the end: OpenZFS's build
+# (scripts/build-openzfs.sh), the kernel modules and the zpool and zfs
+# tools (make zfs-test).  The line after them: the Debian roots that sid's
+# 7.x and 11's 5.10 are built in (debian-root.sh).  The last: the
+# splkmem-dkms package of make check's DKMS step (build-deb.sh
+# --splkmem-only); make deb installs OpenZFS's build dependencies itself.
 
 need_update=0
 [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' 2>/dev/null | head -1)" ] || need_update=1
