@@ -3,8 +3,8 @@
 // The rest of the seam on the host: the kernel facts and module parameters
 // (SPL's defaults; the workload may change them per seed), logging and
 // WARN (a warning the workload did not announce fails the run, as a splat
-// fails make check), randomness from the run's PRNG, the address set
-// (rbtree) and the page index (xarray).
+// fails make check), randomness from the run's PRNG and the page index
+// (xarray); the address set is in seam_addr_set.cpp.
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -93,56 +93,6 @@ void splk_warn(const char* fmt, ...) noexcept {
 uint64_t splk_random_u64(void) noexcept { return sim::rng.next(); }
 
 void __cxa_pure_virtual() { sim::fail("pure virtual call", "a corrupted object's vtable"); }
-
-// ---- The address set: a sorted list of nodes (few emergency objects) ------
-
-struct AddrNode {
-  AddrNode* next;
-  uintptr_t addr;
-};
-
-void splk_addr_set_init(void* set) noexcept { static_cast<sim_rb_root*>(set)->first = nullptr; }
-
-void* splk_addr_node_alloc(int km_flags) noexcept {
-  return splk_kmalloc_node(sizeof(AddrNode), km_flags, -1);
-}
-
-void splk_addr_node_free(void* node) noexcept { splk_kfree(node); }
-
-bool splk_addr_set_insert(void* set, void* node, uintptr_t addr) noexcept {
-  auto** pp = reinterpret_cast<AddrNode**>(&static_cast<sim_rb_root*>(set)->first);
-  while (*pp != nullptr && (*pp)->addr < addr) pp = &(*pp)->next;
-  if (*pp != nullptr && (*pp)->addr == addr) return false;
-  auto* n = static_cast<AddrNode*>(node);
-  n->addr = addr;
-  n->next = *pp;
-  *pp = n;
-  return true;
-}
-
-void* splk_addr_set_remove(void* set, uintptr_t addr) noexcept {
-  auto** pp = reinterpret_cast<AddrNode**>(&static_cast<sim_rb_root*>(set)->first);
-  while (*pp != nullptr && (*pp)->addr < addr) pp = &(*pp)->next;
-  if (*pp == nullptr || (*pp)->addr != addr) return nullptr;
-  AddrNode* n = *pp;
-  *pp = n->next;
-  return n;
-}
-
-bool splk_addr_set_contains(void* set, uintptr_t addr) noexcept {
-  for (auto* n = static_cast<AddrNode*>(static_cast<sim_rb_root*>(set)->first); n; n = n->next)
-    if (n->addr == addr) return true;
-  return false;
-}
-
-void* splk_addr_set_pop(void* set, uintptr_t* addr) noexcept {
-  auto* root = static_cast<sim_rb_root*>(set);
-  auto* n = static_cast<AddrNode*>(root->first);
-  if (n == nullptr) return nullptr;
-  root->first = n->next;
-  *addr = n->addr;
-  return n;
-}
 
 // ---- The page index: a host map -------------------------------------------------
 
