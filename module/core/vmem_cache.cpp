@@ -126,8 +126,10 @@ void VmemCache::free(void* obj) {
   release(obj, Slab::tag_of(obj), tag);
 }
 
+// Header tags: the inline path of header_plain() caches where it applies
+// (it writes the free object's words, which a debug cache fills instead).
 void VmemCache::free_header(void* obj) {
-  if (dtor_ == nullptr) return free_header_plain(obj);
+  if (dtor_ == nullptr && !debug()) return free_header_plain(obj);
   free_slow(obj);
 }
 
