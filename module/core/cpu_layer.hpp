@@ -140,6 +140,9 @@ class CpuLayer : kstd::NonCopyable {
   return true;
 }
 
+// push() repeats push_irqs_off() rather than wrapping it: with one
+// restore on each of its two exits the plain caches' magazine-hit pair is
+// 85 instruction-ns, with the wrapper's single join 89 (gate, 2026-12-07).
 [[gnu::always_inline]] inline bool CpuLayer::push(void* obj) {
   const unsigned long irq = cpu::irq_save();
   Magazine* mag = cpu::read(loaded_);
