@@ -371,6 +371,7 @@ static void free_bad_pointers_through_hint(struct kunit *test)
 /* One CPU's round trip of an object, written after its free. */
 struct cbi_waf {
 	spl_kmem_cache_t *skc;
+	bool copy;	/* the write copies another free object's bytes */
 	void *freed;
 	void *again;
 	unsigned long warnings;
@@ -379,13 +380,28 @@ struct cbi_waf {
 static long cbi_waf_fn(void *arg)
 {
 	struct cbi_waf *w = arg;
+	void *other = NULL;
 
+	if (w->copy) {
+		other = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
+		if (!other)
+			return -ENOMEM;
+	}
 	w->freed = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
 	if (!w->freed)
 		return -ENOMEM;
+	if (other)
+		spl_kmem_cache_free(w->skc, other);
 	spl_kmem_cache_free(w->skc, w->freed);
-	/* The bug under test: the object's first bytes written after free. */
-	memset(w->freed, 0x5a, 64);
+	/*
+	 * The bug under test: the object's first bytes written after free,
+	 * with a pattern or with a copy of another free object's words
+	 * (which name that object's slot, sealed for that object).
+	 */
+	if (other)
+		memcpy(w->freed, other, 64);
+	else
+		memset(w->freed, 0x5a, 64);
 	w->warnings = splk_test_expect_warn_begin();
 	/* This CPU's magazine is last in, first out: the same object. */
 	w->again = spl_kmem_cache_alloc(w->skc, KM_SLEEP);
@@ -400,12 +416,12 @@ static long cbi_waf_fn(void *arg)
  * takes it says so once and finds the slot through the index, and the
  * object's books stay right.
  */
-static void alloc_after_write_after_free_header_tags(struct kunit *test)
+static void cbi_alloc_after_write_after_free(struct kunit *test, bool copy)
 {
 	struct splk_test_cache *c = splk_test_cache_create(test, "splk_bad_waf", SZ_16K,
 							   PAGE_SIZE, NULL, NULL, NULL,
 							   KMC_KVMEM);
-	struct cbi_waf w = { .skc = c->skc };
+	struct cbi_waf w = { .skc = c->skc, .copy = copy };
 	struct splk_cache_stats st;
 
 	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(cpumask_first(cpu_online_mask), cbi_waf_fn, &w),
@@ -423,6 +439,21 @@ static void alloc_after_write_after_free_header_tags(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, splk_warning_count(), w.warnings);
 	cbi_free_ok(test, c, w.again);
 	splk_test_cache_destroy(test, c);
+}
+
+static void alloc_after_write_after_free_header_tags(struct kunit *test)
+{
+	cbi_alloc_after_write_after_free(test, false);
+}
+
+/*
+ * Words copied from another free object are words this cache wrote, but
+ * for that object: the seal names the object, so they are refused as
+ * overwritten, and the object the words name is not touched.
+ */
+static void alloc_after_words_copied_header_tags(struct kunit *test)
+{
+	cbi_alloc_after_write_after_free(test, true);
 }
 
 static void free_vmalloc_start(struct kunit *test)
@@ -615,6 +646,7 @@ static struct kunit_case cache_bad_input_cases[] = {
 	KUNIT_CASE(free_bad_pointers_header_tags),
 	KUNIT_CASE(free_bad_pointers_through_hint),
 	KUNIT_CASE(alloc_after_write_after_free_header_tags),
+	KUNIT_CASE(alloc_after_words_copied_header_tags),
 	KUNIT_CASE(free_twice),
 	KUNIT_CASE(free_twice_kmc_slab),
 	KUNIT_CASE(free_foreign_into_slab_cache),

@@ -43,7 +43,7 @@ struct Slab : kstd::ListNode {
   // The tag before an object (SlabLayout without header_tags).
   static uintptr_t* tag_of(void* obj) { return static_cast<uintptr_t*>(obj) - 1; }
   // Object i's tag in the array after the header (SlabLayout::header_tags).
-  uintptr_t* header_tag(uint32_t i) { return reinterpret_cast<uintptr_t*>(this + 1) + i; }
+  uintptr_t* header_tag(uintptr_t i) { return reinterpret_cast<uintptr_t*>(this + 1) + i; }
 };
 
 // One cache's tag encoding (see the top of this file).

@@ -104,11 +104,13 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
 // neither constructor nor destructor: their own inline paths, kept out of
 // the exported functions (a tail call away) so that the registers they
 // need are not saved on every other cache's fast path.
-[[gnu::noinline]] void* alloc_header(VmemCache* cache, int flags) {
+[[gnu::noinline, gnu::no_instrument_function]] void* alloc_header(VmemCache* cache, int flags) {
   return cache->alloc_header_plain(flags);
 }
 
-[[gnu::noinline]] void free_header(VmemCache* cache, void* obj) { cache->free_header_plain(obj); }
+[[gnu::noinline, gnu::no_instrument_function]] void free_header(VmemCache* cache, void* obj) {
+  cache->free_header_plain(obj);
+}
 
 // The rare paths: body(cache) runs under the registry read lock if the
 // handle is a live cache, so a concurrent destroy of it waits.

@@ -60,7 +60,8 @@ bool TagSlots::check_slab(Slab* slab) const {
     if (slot_of_pointer(obj) != slot) return false;
     // Every free object that has been carved, on the slab's free list or
     // in a magazine, carries its slot in its words.
-    if (i < slab->carved && (*slot & SlabTagKey::kFreeBit) != 0 && !words_agree(obj)) return false;
+    if (i < slab->carved && (*slot & SlabTagKey::kFreeBit) != 0 && !words_agree(obj, slot))
+      return false;
   }
   return true;
 }
@@ -69,7 +70,7 @@ uintptr_t* TagSlots::slot_after_bad_words(void* obj) const {
   splk_warn(
       "cache '%s': free object %p was written after it was freed (words %u and %u, "
       "which hold its tag slot while it is free)",
-      name_, obj, unsigned{kTagWord}, unsigned{kIndexWord});
+      name_, obj, unsigned{kSealWord}, unsigned{kSlotWord});
   return slot_of_pointer(obj);
 }
 

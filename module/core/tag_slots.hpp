@@ -16,14 +16,16 @@
 //     refused without being read;
 //   - the object's own words, while it is free: SPL runs the destructor
 //     on every free and the constructor on every allocation, so a free
-//     object's contents are dead, and words 1 and 2 hold its tag and its
-//     index in the slab (word 0 is the slab free list's link).  An
-//     allocation then finds the slot with arithmetic and two loads, no
-//     index walk.  The words are checked against each other and against
-//     the slot before they are trusted; words a caller wrote after free
-//     are reported and the index is asked instead.  Debug caches fill
-//     free objects with a pattern (debug_check.hpp), so they use the
-//     index only.
+//     object's contents are dead, and word 2 holds its slot's address,
+//     word 1 a seal of that address and the object's own (slot ^ object
+//     ^ the cache's random key); word 0 is the slab free list's link.
+//     An allocation then finds the slot with two loads and a compare, no
+//     index walk and no arithmetic on the slab's geometry.  The seal is
+//     what makes the words trusted: words a caller wrote after free,
+//     zeroed or copied from another free object, do not match it (the
+//     seal names the object), and are reported and the index is asked
+//     instead.  Debug caches fill free objects with a pattern
+//     (debug_check.hpp), so they use the index only.
 //   - each CPU's hint: the slab of the last object it freed.  A free
 //     whose pointer is an object start in that slab finds the slot by
 //     arithmetic, no index walk.  The hint is read with interrupts off,
@@ -69,6 +71,17 @@ class TagSlots : kstd::NonCopyable {
     if (!object_words_) return slot_of_pointer(obj);
     return slot_of_free_object(obj);
   }
+  // A free object of a header-tag cache that is not a debug cache: true
+  // when its words carry its seal, and then *slot is the slot they name
+  // (not read).
+  [[gnu::always_inline]] bool sealed_slot(void* obj, uintptr_t** slot) const {
+    const auto* words = static_cast<const uintptr_t*>(obj);
+    *slot = reinterpret_cast<uintptr_t*>(words[kSlotWord]);
+    return words[kSealWord] == seal(obj, *slot);
+  }
+  // Out of line: the words were overwritten while the object was free.
+  // Reported; the index's slot.
+  uintptr_t* slot_after_bad_words(void* obj) const;
   // The slot of a free object of a header-tag cache that is not a debug
   // cache (its words name the slot).
   [[gnu::always_inline]] uintptr_t* slot_of_free_object(void* obj) const {
@@ -77,15 +90,10 @@ class TagSlots : kstd::NonCopyable {
   }
   // A checked allocated object is freed: its tag at slot (read by the
   // caller's check) becomes free, and with object words the object
-  // carries it.
+  // carries its slot.
   [[gnu::always_inline]] void mark_free(void* obj, uintptr_t* slot, uintptr_t tag) const {
-    const uintptr_t free_tag = tag | SlabTagKey::kFreeBit;
-    *slot = free_tag;
-    if (object_words_) {
-      Slab* slab = key_.slab_of(tag);
-      static_cast<uintptr_t*>(obj)[kTagWord] = free_tag;
-      static_cast<uintptr_t*>(obj)[kIndexWord] = static_cast<uintptr_t>(slot - slab->header_tag(0));
-    }
+    *slot = tag | SlabTagKey::kFreeBit;
+    if (object_words_) write_words(obj, slot);
   }
   // Object i of slab leaves the slab for the first time (carved): free,
   // for the magazine it goes to.  With header tags the slot has been free
@@ -94,8 +102,7 @@ class TagSlots : kstd::NonCopyable {
     if (!layout_.header_tags) {
       *Slab::tag_of(obj) = key_.free_tag(slab);
     } else if (object_words_) {
-      static_cast<uintptr_t*>(obj)[kTagWord] = key_.free_tag(slab);
-      static_cast<uintptr_t*>(obj)[kIndexWord] = i;
+      write_words(obj, slab->header_tag(i));
     }
   }
 
@@ -108,24 +115,22 @@ class TagSlots : kstd::NonCopyable {
 
   // Header tags, object words (not a debug cache), interrupts off: true
   // when addr is the start of an allocated object of this CPU's hint slab,
-  // which is then *slab, the object's index *index.  Any pointer: only
-  // arithmetic decides before the slot is read, and the slot must hold
-  // exactly the slab's allocated tag.
-  [[gnu::always_inline]] bool allocated_in_hint(uintptr_t addr, Slab** slab,
-                                                uint32_t* index) const {
+  // whose slot is then *slot and whose allocated tag *tag.  Any pointer:
+  // only arithmetic decides before the slot is read, and the slot must
+  // hold exactly the slab's allocated tag.
+  [[gnu::always_inline]] bool allocated_in_hint(uintptr_t addr, uintptr_t** slot,
+                                                uintptr_t* tag) const {
     Slab* hint = cpu::read(hint_);
     const uintptr_t offset = addr - reinterpret_cast<uintptr_t>(hint) - layout_.first_offset;
     if (hint == nullptr || offset >= hint_span_ || offset % layout_.stride != 0) return false;
-    *index = static_cast<uint32_t>(offset / layout_.stride);
-    *slab = hint;
-    return *hint->header_tag(*index) == (reinterpret_cast<uintptr_t>(hint) ^ key_.key);
+    *slot = hint->header_tag(offset / layout_.stride);
+    *tag = reinterpret_cast<uintptr_t>(hint) ^ key_.key;
+    return **slot == *tag;
   }
   // ... and that object is freed: its slot and its words say so.
-  [[gnu::always_inline]] void mark_free_in(Slab* slab, uint32_t index, void* obj) const {
-    const uintptr_t free_tag = key_.free_tag(slab);
-    *slab->header_tag(index) = free_tag;
-    static_cast<uintptr_t*>(obj)[kTagWord] = free_tag;
-    static_cast<uintptr_t*>(obj)[kIndexWord] = index;
+  [[gnu::always_inline]] void mark_free_in_hint(void* obj, uintptr_t* slot, uintptr_t tag) const {
+    *slot = tag | SlabTagKey::kFreeBit;
+    write_words(obj, slot);
   }
   // Header tags, interrupts off on cpu: slab, which holds an object the
   // caller frees (so it is not being freed), becomes cpu's hint.
@@ -136,11 +141,13 @@ class TagSlots : kstd::NonCopyable {
   // slot, and a free object's words agree with it (true for tags before
   // the objects: nothing to check).
   bool check_slab(Slab* slab) const;
-  // Debug checks: true when a free object's words name its slot.
-  bool words_agree(void* obj) const { return !object_words_ || slot_in_words(obj) != nullptr; }
+  // Debug checks: true when a free object's words name slot, its own.
+  bool words_agree(void* obj, const uintptr_t* slot) const {
+    return !object_words_ || slot_in_words(obj) == slot;
+  }
 
  private:
-  enum : uint32_t { kTagWord = 1, kIndexWord = 2 };
+  enum : uint32_t { kSealWord = 1, kSlotWord = 2 };
 
   static unsigned long page_of(uintptr_t addr) {
     return static_cast<unsigned long>((addr - splk_kernel.vmalloc_start) / kPageSize);
@@ -148,26 +155,23 @@ class TagSlots : kstd::NonCopyable {
   unsigned long object_page(Slab* slab, uint32_t i) const {
     return page_of(reinterpret_cast<uintptr_t>(layout_.object_in(slab, i)));
   }
-  // The slot a free object's words name, when the words are consistent
-  // with the object's address and with the slot itself; else nullptr.
-  // The index word places the slab (obj is object i of the slab that
-  // starts first_offset + i * stride before it); only then are the tag
-  // word (that slab's free tag, made with the cache's random key) and,
-  // last, the slot in that slab's header read and compared.
-  [[gnu::always_inline]] uintptr_t* slot_in_words(void* obj) const {
-    const auto* words = static_cast<const uintptr_t*>(obj);
-    const uintptr_t i = words[kIndexWord];
-    if (kstd::unlikely(i >= layout_.objs)) return nullptr;
-    auto* slab = reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(obj) - layout_.first_offset -
-                                         i * layout_.stride);
-    const uintptr_t tag = words[kTagWord];
-    if (kstd::unlikely(tag != key_.free_tag(slab))) return nullptr;
-    uintptr_t* slot = slab->header_tag(static_cast<uint32_t>(i));
-    return kstd::likely(*slot == tag) ? slot : nullptr;
+  // What word 1 holds for object obj whose slot is slot: neither a
+  // pattern a caller writes by chance nor another object's words match
+  // it without the key.
+  uintptr_t seal(const void* obj, const uintptr_t* slot) const {
+    return reinterpret_cast<uintptr_t>(slot) ^ reinterpret_cast<uintptr_t>(obj) ^ key_.key;
   }
-  // Out of line: the words were overwritten while the object was free.
-  // Reported; the index's slot.
-  uintptr_t* slot_after_bad_words(void* obj) const;
+  [[gnu::always_inline]] void write_words(void* obj, uintptr_t* slot) const {
+    static_cast<uintptr_t*>(obj)[kSealWord] = seal(obj, slot);
+    static_cast<uintptr_t*>(obj)[kSlotWord] = reinterpret_cast<uintptr_t>(slot);
+  }
+  // The slot a free object's words name, when they carry its seal (only
+  // this cache's free path and carve() wrote them, for this object);
+  // else nullptr.  The slot is not read.
+  [[gnu::always_inline]] uintptr_t* slot_in_words(void* obj) const {
+    uintptr_t* slot;
+    return kstd::likely(sealed_slot(obj, &slot)) ? slot : nullptr;
+  }
   void leave_objects(Slab* slab, uint32_t objs);
 
   const char* name_;

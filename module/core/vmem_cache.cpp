@@ -79,6 +79,11 @@ void* VmemCache::alloc(int km_flags) {
   return ctor_ != nullptr ? construct(obj, km_flags) : obj;
 }
 
+void* VmemCache::alloc_after_bad_words(void* obj) {
+  *store_.slots().slot_after_bad_words(obj) &= ~SlabTagKey::kFreeBit;
+  return obj;
+}
+
 // The loaded magazine was empty: the previous one, the depot, then the
 // slabs, which may have to grow (which may sleep, so the CPU may differ
 // afterwards).
@@ -320,7 +325,7 @@ bool VmemCache::is_free_object(const void* cache, void* obj) {
   return slot != nullptr && (*slot & SlabTagKey::kFreeBit) != 0 &&
          self->tags_.allocated(*slot & ~SlabTagKey::kFreeBit, reinterpret_cast<uintptr_t>(obj),
                                kPageSize) &&
-         slots.words_agree(obj);
+         slots.words_agree(obj, slot);
 }
 
 const char* VmemCache::check_layer() {

@@ -71,6 +71,9 @@ class VmemCache final : public ObjectCache {
   void* alloc_slow(int km_flags);
   void* alloc_from_layers(int km_flags);
   void free_slow(void* obj);
+  // obj, from a magazine, has lost its seal (tag_slots.hpp): allocated
+  // through the index's slot, and returned.
+  void* alloc_after_bad_words(void* obj);
   void free_header(void* obj);
   // The slot and value of a freed pointer's tag, when it is an allocated
   // object of this cache; else reported and false.
@@ -121,7 +124,9 @@ inline void VmemCache::release_header(void* obj, uintptr_t* slot, uintptr_t tag)
 [[gnu::always_inline]] inline void* VmemCache::alloc_header_plain(int km_flags) {
   void* obj;
   if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_slow(km_flags);
-  *store_.slots().slot_of_free_object(obj) &= ~SlabTagKey::kFreeBit;
+  uintptr_t* slot;
+  if (kstd::unlikely(!store_.slots().sealed_slot(obj, &slot))) return alloc_after_bad_words(obj);
+  *slot &= ~SlabTagKey::kFreeBit;
   return obj;
 }
 
@@ -133,10 +138,10 @@ inline void VmemCache::release_header(void* obj, uintptr_t* slot, uintptr_t tag)
 [[gnu::always_inline]] inline void VmemCache::free_header_plain(void* obj) {
   const unsigned long irq = cpu::irq_save();
   const TagSlots& slots = store_.slots();
-  Slab* slab;
-  uint32_t index;
-  if (kstd::likely(slots.allocated_in_hint(reinterpret_cast<uintptr_t>(obj), &slab, &index))) {
-    slots.mark_free_in(slab, index, obj);
+  uintptr_t* slot;
+  uintptr_t tag;
+  if (kstd::likely(slots.allocated_in_hint(reinterpret_cast<uintptr_t>(obj), &slot, &tag))) {
+    slots.mark_free_in_hint(obj, slot, tag);
     const bool pushed = cpus_.push_irqs_off(obj);
     cpu::irq_restore(irq);
     if (kstd::unlikely(!pushed)) return push_slow(obj);
