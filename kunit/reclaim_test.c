@@ -15,6 +15,9 @@
  *   vmalloc to hand out again, finds no new object at the stale address:
  *   where it can be checked without a fault it warns, and nothing is
  *   handed out twice.
+ * - Direct reclaim measures its progress by current->reclaim_state: every
+ *   slab page freed in its context is credited there, also those of
+ *   header-tag slabs, which go back a grace period later.
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
@@ -23,6 +26,7 @@
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/swap.h>
 #include <linux/vmalloc.h>
 
 #include "splkmem_test.h"
@@ -522,12 +526,98 @@ static void stale_free_after_address_reuse(struct kunit *test)
 		spl_kmem_cache_free(c->skc, held[i]);
 }
 
+/* ---- Slab pages freed in reclaim are credited to it ---------------------- */
+
+#define RC_CREDIT_OBJS 64
+
+struct rc_credit_case {
+	size_t size;
+	size_t align;
+	const char *layout;
+};
+
+static const struct rc_credit_case rc_credit_cases[] = {
+	{ SZ_64K, 8, "tags before the objects" },
+	{ SZ_16K, PAGE_SIZE, "tags in the slab header" },
+};
+
+static void rc_credit_desc(const struct rc_credit_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu B, %s", c->size, c->layout);
+}
+
+KUNIT_ARRAY_PARAM(rc_credit, rc_credit_cases, rc_credit_desc);
+
+struct rc_credit {
+	struct splk_test_cache *c;
+	unsigned long credited;
+	unsigned long freed_pages;	/* by the reap, from the cache's books */
+	uint64_t freed_slabs;
+	struct splk_cache_stats before, after;
+	void *objs[RC_CREDIT_OBJS];
+};
+
+/*
+ * On one CPU (its magazines are the only ones that hold objects): fill
+ * several slabs, free every object, and reap in a context that reclaim
+ * entered, as arc_kmem_reap_soon() does.
+ */
+static long rc_credit_fn(void *arg)
+{
+	struct rc_credit *r = arg;
+	struct reclaim_state rs = {};
+	void **objs = r->objs;
+	int i;
+
+	for (i = 0; i < RC_CREDIT_OBJS; i++) {
+		objs[i] = spl_kmem_cache_alloc(r->c->skc, KM_SLEEP);
+		if (!objs[i])
+			return -ENOMEM;
+	}
+	for (i = 0; i < RC_CREDIT_OBJS; i++)
+		spl_kmem_cache_free(r->c->skc, objs[i]);
+	if (!splk_test_stats(r->c->name, &r->before))
+		return -ENOENT;
+	current->reclaim_state = &rs;
+	spl_kmem_cache_reap_now(r->c->skc);
+	current->reclaim_state = NULL;
+	if (!splk_test_stats(r->c->name, &r->after))
+		return -ENOENT;
+#if SPLK_HAVE_RECLAIM_STATE_RECLAIMED
+	r->credited = rs.reclaimed;
+#else
+	r->credited = rs.reclaimed_slab;
+#endif
+	r->freed_slabs = r->after.slab_destroy - r->before.slab_destroy;
+	r->freed_pages = r->freed_slabs * (r->after.slab_size >> PAGE_SHIFT);
+	return 0;
+}
+
+static void reap_in_reclaim_credits_slab_pages(struct kunit *test)
+{
+	const struct rc_credit_case *p = test->param_value;
+	struct splk_test_cache *c = splk_test_cache_create(test, "splk_rc_credit", p->size,
+							   p->align, NULL, NULL, NULL, KMC_KVMEM);
+	struct rc_credit *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->c = c;
+	KUNIT_ASSERT_EQ(test, splk_test_on_cpu(cpumask_first(cpu_online_mask), rc_credit_fn, r),
+			0);
+	kunit_info(test, "the reap freed %llu slabs, %lu pages; %lu pages credited",
+		   r->freed_slabs, r->freed_pages, r->credited);
+	KUNIT_EXPECT_GT(test, r->freed_slabs, 0ULL);
+	KUNIT_EXPECT_EQ(test, r->credited, r->freed_pages);
+	splk_test_cache_destroy(test, c);
+}
+
 static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE_SLOW(bogus_free_racing_reap_header_tags),
 	KUNIT_CASE_SLOW(reclaim_reads_no_freed_magazine),
 	KUNIT_CASE(shrinker_never_waits_for_registry),
 	KUNIT_CASE_SLOW(reap_waits_for_no_other_cpu),
 	KUNIT_CASE_PARAM(stale_free_after_address_reuse, rc_stale_gen_params),
+	KUNIT_CASE_PARAM(reap_in_reclaim_credits_slab_pages, rc_credit_gen_params),
 	{}
 };
 

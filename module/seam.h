@@ -235,11 +235,11 @@ void splk_rcu_read_unlock(void) SPLK_NOEXCEPT;
  */
 void splk_kfree_rcu(void *obj) SPLK_NOEXCEPT;
 /*
- * vfree(ptr) after a grace period, the same way: its first
- * SPLK_RCU_HEAD_SIZE bytes are the glue's from now on.  The pages come
- * back later than splk_vfree()'s and are not credited to reclaim_state.
+ * vfree(ptr) (size bytes) after a grace period, the same way: its first
+ * SPLK_RCU_HEAD_SIZE bytes are the glue's from now on.  The pages are
+ * credited to reclaim_state now, as splk_vfree()'s.
  */
-void splk_vfree_rcu(void *ptr) SPLK_NOEXCEPT;
+void splk_vfree_rcu(void *ptr, size_t size) SPLK_NOEXCEPT;
 
 /* ---- Sleeping. ---- */
 void splk_might_sleep(void) SPLK_NOEXCEPT;

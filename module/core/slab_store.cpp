@@ -318,14 +318,14 @@ Slab* SlabStore::new_slab(int km_flags) {
 // before it left, and reads its slots under the RCU read lock: the
 // memory goes a grace period later (its list node, unused now, holds the
 // callback).  Tags before the objects are read with no such guard: the
-// slab goes at once, and its pages are credited to reclaim.
+// slab goes at once.  Either way its pages are credited to reclaim now.
 void SlabStore::free_slab(Slab* slab) {
   slab->magic = 0;
   if (layout_.header_tags) slots_.leave_slab(slab);
   forget_slab(slab);
   static_assert(sizeof(kstd::ListNode) >= SPLK_RCU_HEAD_SIZE, "the list node holds the callback");
   if (layout_.header_tags)
-    splk_vfree_rcu(slab);
+    splk_vfree_rcu(slab, layout_.slab_size);
   else
     splk_vfree(slab, layout_.slab_size);
 }

@@ -161,18 +161,23 @@ static void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp)
 	return __vmalloc(size, splk_gfp_extra(km_flags | KM_VMEM, extra_gfp));
 }
 
-void splk_vfree(void *ptr, size_t size)
+/*
+ * Direct reclaim measures its progress by reclaim_state; the Linux slabs
+ * credit the pages they free, so do we.
+ */
+static void splk_credit_reclaim(size_t size)
 {
-	/*
-	 * Direct reclaim measures its progress by reclaim_state; the Linux
-	 * slabs credit the pages they free, so do we.
-	 */
 	if (current->reclaim_state)
 #if SPLK_HAVE_RECLAIM_STATE_RECLAIMED
 		current->reclaim_state->reclaimed += size >> PAGE_SHIFT;
 #else
 		current->reclaim_state->reclaimed_slab += size >> PAGE_SHIFT;
 #endif
+}
+
+void splk_vfree(void *ptr, size_t size)
+{
+	splk_credit_reclaim(size);
 	vfree(ptr);
 }
 
@@ -640,10 +645,17 @@ static void splk_vfree_rcu_fn(struct rcu_head *head)
 	vfree(head);
 }
 
-void splk_vfree_rcu(void *ptr)
+void splk_vfree_rcu(void *ptr, size_t size)
 {
-	if (ptr)
-		call_rcu(ptr, splk_vfree_rcu_fn);
+	if (!ptr)
+		return;
+	/*
+	 * Credited now: the pages are committed to going back, one grace
+	 * period from here, and the reclaimer that freed them is this task,
+	 * not whichever one the RCU callback interrupts.
+	 */
+	splk_credit_reclaim(size);
+	call_rcu(ptr, splk_vfree_rcu_fn);
 }
 
 /*

@@ -113,7 +113,7 @@ void splk_kfree_rcu(void* obj) noexcept {
   defer(obj, false);
 }
 
-void splk_vfree_rcu(void* ptr) noexcept {
+void splk_vfree_rcu(void* ptr, size_t) noexcept {
   sim::point("vfree_rcu", sim::kAlloc);
   defer(ptr, true);
 }

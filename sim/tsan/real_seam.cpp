@@ -864,7 +864,7 @@ void splk_kfree_rcu(void* obj) noexcept {
   rcu_pending.emplace_back(obj, false);
 }
 
-void splk_vfree_rcu(void* ptr) noexcept {
+void splk_vfree_rcu(void* ptr, size_t) noexcept {
   std::lock_guard<std::mutex> g(rcu_pending_lock);
   rcu_pending.emplace_back(ptr, true);
 }
