@@ -7,7 +7,7 @@
 # sid's newest 7.x, whose modules build in sid's root (debian-root.sh,
 # in-root.sh) and whose SLUB has per-CPU sheaves: the benchmark then
 # measures a SLUB cache created with kmem_cache_args.sheaf_capacity beside
-# the others (slub_sheaf, bench/splkmem_bench.c).  A kernel other than
+# the others (slub_sheaf, bench/bench_alloc.c).  A kernel other than
 # 6.12 works in build/bench-KERNEL and writes results/latest-KERNEL.*
 # (no chart); 6.12 keeps build/bench and results/latest.*.
 #
@@ -212,7 +212,7 @@ if [ "$mode" = gate ]; then
 	sheaf=()
 	if grep -q "SPLK_HAVE_KMEM_CACHE_SHEAF_CAPACITY 1" "$out/module/bench_features.h"; then
 		sheaf=(--want-sheaf "$(sed -n 's/^#define BENCH_SHEAF_CAPACITY[[:space:]]*\([0-9]*\).*/\1/p' \
-			"$top/bench/splkmem_bench.c")")
+			"$top/bench/bench.h")")
 	fi
 	exec python3 "$here/bench-report.py" --gate --targets "$top/bench/targets" \
 		--csv "$csv" --spl-absent "$spl_absent" ${sheaf[@]+"${sheaf[@]}"} \

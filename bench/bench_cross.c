@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cross-CPU workloads: prodcons (one CPU allocates, another frees)
+ * and allcpus (every CPU allocates and frees on one shared cache), run by
+ * kthreads bound to their CPUs that start together.
+ */
+#include "bench.h"
+
+/* ---- Kernel threads that start together, for prodcons and allcpus. ---- */
+
+struct bench_group;
+
+struct bench_thread {
+	struct task_struct *task;
+	struct bench_group *group;
+	unsigned int cpu;
+	int (*fn)(struct bench_thread *bt);	/* the work; 0 or -ENOMEM */
+	void *arg;
+	u64 t_start;
+	u64 t_end;
+	int rc;
+};
+
+struct bench_group {
+	unsigned int nr;
+	atomic_t ready;
+	atomic_t started;
+	atomic_t running;
+	struct completion all_ready;
+	struct completion go;
+	struct completion all_done;
+};
+
+static int bench_thread_main(void *data)
+{
+	struct bench_thread *bt = data;
+	struct bench_group *g = bt->group;
+
+	if (atomic_inc_return(&g->ready) == g->nr)
+		complete(&g->all_ready);
+	wait_for_completion(&g->go);
+	/*
+	 * The wake-ups from go can be a scheduler tick apart: meet here so
+	 * that the work starts together.  cond_resched() lets the loader,
+	 * which woke us, get off this CPU.
+	 */
+	atomic_inc(&g->started);
+	while (atomic_read(&g->started) < g->nr) {
+		cpu_relax();
+		cond_resched();
+	}
+	bt->rc = bt->fn(bt);
+	if (atomic_dec_and_test(&g->running))
+		complete(&g->all_done);
+	return 0;
+}
+
+/*
+ * Runs bts[0..nr-1], each in a kthread bound to its CPU, released together
+ * once all are ready.  Returns the wall time from the first start to the
+ * last end in *ns, and 0 or the first error.
+ */
+static int bench_group_run(struct bench_thread *bts, unsigned int nr, u64 *ns)
+{
+	struct task_struct *task;
+	struct bench_group g;
+	u64 start = U64_MAX, end = 0;
+	unsigned int i, created;
+	int rc = 0;
+
+	g.nr = nr;
+	atomic_set(&g.ready, 0);
+	atomic_set(&g.started, 0);
+	atomic_set(&g.running, nr);
+	init_completion(&g.all_ready);
+	init_completion(&g.go);
+	init_completion(&g.all_done);
+	for (created = 0; created < nr; created++) {
+		bts[created].group = &g;
+		bts[created].rc = 0;
+		task = kthread_create(bench_thread_main, &bts[created],
+				      "splkbench/%u", bts[created].cpu);
+		if (IS_ERR(task)) {
+			rc = PTR_ERR(task);
+			break;
+		}
+		get_task_struct(task);
+		kthread_bind(task, bts[created].cpu);
+		bts[created].task = task;
+	}
+	if (!rc) {
+		for (i = 0; i < nr; i++)
+			wake_up_process(bts[i].task);
+		wait_for_completion(&g.all_ready);
+		complete_all(&g.go);
+		wait_for_completion(&g.all_done);
+	}
+	/* Joins the threads (one never woken exits without running). */
+	for (i = 0; i < created; i++) {
+		kthread_stop(bts[i].task);
+		put_task_struct(bts[i].task);
+	}
+	if (rc) {
+		pr_warn("kthread_create failed: %d\n", rc);
+		return rc;
+	}
+	for (i = 0; i < nr; i++) {
+		if (bts[i].rc)
+			rc = bts[i].rc;
+		start = min(start, bts[i].t_start);
+		end = max(end, bts[i].t_end);
+	}
+	*ns = end > start ? end - start : 0;
+	return rc;
+}
+
+/* ---- prodcons. ---- */
+
+struct pc_ring {
+	struct bench_alloc *a;
+	void **slots;
+	unsigned long mask;		/* slots - 1, a power of two */
+	unsigned long total;		/* objects; lowered on failure */
+	unsigned long head ____cacheline_aligned_in_smp;	/* producer */
+	unsigned long tail ____cacheline_aligned_in_smp;	/* consumer */
+};
+
+static int pc_produce(struct bench_thread *bt)
+{
+	struct pc_ring *ring = bt->arg;
+	unsigned long head, total = ring->total;
+	void *obj;
+	int rc = 0;
+
+	bt->t_start = ktime_get_ns();
+	for (head = 0; head < total; head++) {
+		obj = ba_alloc_any(ring->a);
+		if (unlikely(!obj)) {
+			/* The consumer stops after the slots published. */
+			smp_store_release(&ring->total, head);
+			rc = -ENOMEM;
+			break;
+		}
+		/* Pairs with the consumer's release: its slot reads are done. */
+		while (head - smp_load_acquire(&ring->tail) > ring->mask) {
+			cpu_relax();
+			cond_resched();
+		}
+		ring->slots[head & ring->mask] = obj;
+		/* Publishes the slot; pairs with the consumer's acquire. */
+		smp_store_release(&ring->head, head + 1);
+	}
+	bt->t_end = ktime_get_ns();
+	return rc;
+}
+
+static int pc_consume(struct bench_thread *bt)
+{
+	struct pc_ring *ring = bt->arg;
+	unsigned long head, tail = 0;
+
+	bt->t_start = ktime_get_ns();
+	/* Pairs with the producer's release of a lowered total. */
+	while (tail < smp_load_acquire(&ring->total)) {
+		/* Pairs with the producer's release: the slots are written. */
+		head = smp_load_acquire(&ring->head);
+		if (head == tail) {
+			cpu_relax();
+			cond_resched();
+			continue;
+		}
+		for (; tail < head; tail++)
+			ba_free_any(ring->a, ring->slots[tail & ring->mask]);
+		/* Hands the slots back; pairs with the producer's acquire. */
+		smp_store_release(&ring->tail, tail);
+	}
+	bt->t_end = ktime_get_ns();
+	return 0;
+}
+
+struct pc_ctx {
+	struct pc_ring *ring;
+	unsigned int cpu_a;
+	unsigned int cpu_b;
+};
+
+static int pc_run(void *arg, u64 n, u64 *ns)
+{
+	struct pc_ctx *ctx = arg;
+	struct pc_ring *ring = ctx->ring;
+	struct bench_thread bts[2] = {
+		{ .cpu = ctx->cpu_a, .fn = pc_produce, .arg = ring },
+		{ .cpu = ctx->cpu_b, .fn = pc_consume, .arg = ring },
+	};
+
+	ring->total = n;
+	ring->head = 0;
+	ring->tail = 0;
+	return bench_group_run(bts, 2, ns);
+}
+
+void bench_prodcons(size_t size, enum bench_kind kind)
+{
+	unsigned int slots = BENCH_RING_SLOTS;
+	u64 vals[BENCH_MAX_ROUNDS], n, ns;
+	struct pc_ring *ring;
+	struct bench_alloc a;
+	struct pc_ctx ctx;
+	unsigned int r;
+	int rc;
+
+	ctx.cpu_a = cpumask_first(cpu_online_mask);
+	ctx.cpu_b = cpumask_next(ctx.cpu_a, cpu_online_mask);
+	if (ctx.cpu_b >= nr_cpu_ids) {
+		bench_skip(WL_PRODCONS, kind, size);
+		return;
+	}
+	/* At most BENCH_RING_BYTES of objects in flight. */
+	while (slots > 4 && (u64)slots * size > BENCH_RING_BYTES)
+		slots /= 2;
+	ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+	if (ring)
+		ring->slots = kcalloc(slots, sizeof(void *), GFP_KERNEL);
+	if (!ring || !ring->slots) {
+		kfree(ring);
+		pr_warn("prodcons: no memory for the ring\n");
+		bench_skip(WL_PRODCONS, kind, size);
+		return;
+	}
+	ring->a = &a;
+	ring->mask = slots - 1;
+	ctx.ring = ring;
+	if (ba_create(&a, kind, size)) {
+		rc = -ENOENT;
+		goto out;
+	}
+	rc = bench_calibrate(pc_run, &ctx, cfg.prodcons_ns, 16, 1 << 22, &n);
+	for (r = 0; !rc && r < cfg.rounds; r++) {
+		cond_resched();
+		rc = pc_run(&ctx, n, &ns);
+		vals[r] = bench_per_op(ns, n);
+	}
+	ba_destroy(&a);
+out:
+	kfree(ring->slots);
+	kfree(ring);
+	if (rc) {
+		if (rc != -ENOENT)
+			pr_warn("prodcons: %s %zu: failed (%d), skipped\n",
+				bench_kind_name[kind], size, rc);
+		bench_skip(WL_PRODCONS, kind, size);
+		return;
+	}
+	bench_emit(WL_PRODCONS, kind, size, slots, M_NS_PER_OBJ,
+		   bench_median(vals, cfg.rounds));
+}
+
+/* ---- allcpus. ---- */
+
+struct ac_ctx {
+	struct bench_alloc *a;
+	struct bench_thread *bts;
+	unsigned int nr;
+	u64 iters;
+};
+
+static int ac_work(struct bench_thread *bt)
+{
+	struct ac_ctx *ctx = bt->arg;
+	void *objs[BENCH_ALLCPUS_BATCH];
+	unsigned int i, got;
+	int rc = 0;
+	u64 it;
+
+	bt->t_start = ktime_get_ns();
+	for (it = 0; !rc && it < ctx->iters; it++) {
+		for (got = 0; got < BENCH_ALLCPUS_BATCH; got++) {
+			objs[got] = ba_alloc_any(ctx->a);
+			if (unlikely(!objs[got])) {
+				rc = -ENOMEM;
+				break;
+			}
+		}
+		for (i = 0; i < got; i++)
+			ba_free_any(ctx->a, objs[i]);
+	}
+	bt->t_end = ktime_get_ns();
+	return rc;
+}
+
+static int ac_run(void *arg, u64 n, u64 *ns)
+{
+	struct ac_ctx *ctx = arg;
+
+	ctx->iters = n;
+	return bench_group_run(ctx->bts, ctx->nr, ns);
+}
+
+void bench_allcpus(size_t size, enum bench_kind kind)
+{
+	u64 vals[BENCH_MAX_ROUNDS], n, ns;
+	struct bench_alloc a;
+	struct ac_ctx ctx;
+	unsigned int cpu, i = 0, r;
+	int rc;
+
+	ctx.nr = num_online_cpus();
+	if ((u64)ctx.nr * BENCH_ALLCPUS_BATCH * size > BENCH_ALLCPUS_BYTES) {
+		bench_skip(WL_ALLCPUS, kind, size);
+		return;
+	}
+	ctx.bts = kcalloc(ctx.nr, sizeof(*ctx.bts), GFP_KERNEL);
+	if (!ctx.bts) {
+		bench_skip(WL_ALLCPUS, kind, size);
+		return;
+	}
+	for_each_online_cpu(cpu) {
+		if (i == ctx.nr)
+			break;
+		ctx.bts[i].cpu = cpu;
+		ctx.bts[i].fn = ac_work;
+		ctx.bts[i].arg = &ctx;
+		i++;
+	}
+	ctx.nr = i;
+	ctx.a = &a;
+	rc = ba_create(&a, kind, size);
+	if (!rc) {
+		rc = bench_calibrate(ac_run, &ctx, cfg.allcpus_ns, 4, 1 << 20,
+				     &n);
+		for (r = 0; !rc && r < cfg.rounds; r++) {
+			cond_resched();
+			rc = ac_run(&ctx, n, &ns);
+			/* wall * ncpus / (ncpus * n * 16) */
+			vals[r] = bench_per_op(ns, n * BENCH_ALLCPUS_BATCH);
+		}
+		ba_destroy(&a);
+	}
+	kfree(ctx.bts);
+	if (rc) {
+		if (rc != -ENOENT)
+			pr_warn("allcpus: %s %zu: failed (%d), skipped\n",
+				bench_kind_name[kind], size, rc);
+		bench_skip(WL_ALLCPUS, kind, size);
+		return;
+	}
+	bench_emit(WL_ALLCPUS, kind, size, ctx.nr, M_NS_PER_OP,
+		   bench_median(vals, cfg.rounds));
+}
