@@ -101,6 +101,8 @@ enum bench_wl {
 	WL_IDLE,
 	WL_BULK,
 	WL_BULK_SINGLE,
+	WL_SCALE_ALLCPUS,
+	WL_SCALE_PRODCONS,
 	WL_NR,
 };
 
@@ -124,6 +126,7 @@ enum bench_metric {
 	M_MS_TO_ZERO,
 	M_REAP_INTERVAL_MS,
 	M_SHEAF_CAPACITY,
+	M_CPU_OVERLAP,
 	M_NR,
 };
 
@@ -139,6 +142,7 @@ struct bench_config {
 	bool batch_wl;			/* batch_fresh and batch_warm */
 	bool gate;			/* cache kinds and SLUB only */
 	bool cross;			/* prodcons and allcpus only */
+	bool scale;			/* the scale_* workloads only */
 	unsigned int rounds;
 	const size_t *sizes;
 	unsigned int nr_sizes;
@@ -283,6 +287,8 @@ void bench_batch_warm(size_t size, enum bench_kind kind);
 void bench_bulk(size_t size, enum bench_kind kind);		/* bench_bulk.c */
 void bench_prodcons(size_t size, enum bench_kind kind);	/* bench_cross.c */
 void bench_allcpus(size_t size, enum bench_kind kind);
+void bench_scale_prodcons(size_t size, enum bench_kind kind);
+void bench_scale_allcpus(size_t size, enum bench_kind kind);
 void bench_memory(size_t size, enum bench_kind kind);		/* bench_memory.c */
 extern bool idle_wl;
 void bench_idle(void);
@@ -291,5 +297,6 @@ void bench_idle(void);
 extern bool taskq_wl;						/* bench_taskq.c */
 extern unsigned int tq_tasks;
 void bench_taskq(void);
+void bench_scale_taskq(void);
 
 #endif /* SPLKMEM_BENCH_H */

@@ -106,7 +106,9 @@ bool bench_stats(const char *name, struct splk_cache_stats *out)
 /*
  * Whether @kind runs in this boot: under spl.ko only the provider's caches
  * (the kernel's allocators are measured in the splkmem boot), in gate mode
- * only the caches and the bare SLUB cache they are compared with.
+ * only the caches and the bare SLUB cache they are compared with, in scale
+ * mode the caches and SLUB's cache as it is on this kernel (no sheaf
+ * request).
  */
 bool bench_kind_enabled(enum bench_kind kind)
 {
@@ -116,6 +118,8 @@ bool bench_kind_enabled(enum bench_kind kind)
 		return cache;
 	if (kind == BK_SLUB_SHEAF && !SPLK_HAVE_KMEM_CACHE_SHEAF_CAPACITY)
 		return false;
+	if (cfg.scale)
+		return cache || kind == BK_SLUB;
 	return cache || !cfg.gate || kind == BK_SLUB || kind == BK_SLUB_SHEAF;
 }
 

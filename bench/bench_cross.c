@@ -178,81 +178,139 @@ static int pc_consume(struct bench_thread *bt)
 	return 0;
 }
 
+/* The pairs of a prodcons run: pair i is threads 2i (producer), 2i + 1. */
 struct pc_ctx {
-	struct pc_ring *ring;
-	unsigned int cpu_a;
-	unsigned int cpu_b;
+	struct pc_ring **rings;
+	struct bench_thread *bts;
+	unsigned int pairs;
 };
 
 static int pc_run(void *arg, u64 n, u64 *ns)
 {
 	struct pc_ctx *ctx = arg;
-	struct pc_ring *ring = ctx->ring;
-	struct bench_thread bts[2] = {
-		{ .cpu = ctx->cpu_a, .fn = pc_produce, .arg = ring },
-		{ .cpu = ctx->cpu_b, .fn = pc_consume, .arg = ring },
-	};
+	unsigned int i;
 
-	ring->total = n;
-	ring->head = 0;
-	ring->tail = 0;
-	return bench_group_run(bts, 2, ns);
+	for (i = 0; i < ctx->pairs; i++) {
+		ctx->rings[i]->total = n;
+		ctx->rings[i]->head = 0;
+		ctx->rings[i]->tail = 0;
+	}
+	return bench_group_run(ctx->bts, 2 * ctx->pairs, ns);
 }
 
-void bench_prodcons(size_t size, enum bench_kind kind)
+static void pc_free(struct pc_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; ctx->rings && i < ctx->pairs; i++) {
+		if (ctx->rings[i])
+			kfree(ctx->rings[i]->slots);
+		kfree(ctx->rings[i]);
+	}
+	kfree(ctx->rings);
+	kfree(ctx->bts);
+}
+
+/*
+ * Sets up @pairs rings of @slots on the first 2 * @pairs online CPUs, the
+ * producer of pair i on the (2i)th, its consumer on the next.
+ */
+static int pc_setup(struct pc_ctx *ctx, struct bench_alloc *a,
+		    unsigned int pairs, unsigned int slots)
+{
+	unsigned int cpu, i = 0;
+
+	ctx->pairs = pairs;
+	ctx->rings = kcalloc(pairs, sizeof(*ctx->rings), GFP_KERNEL);
+	ctx->bts = kcalloc(2 * pairs, sizeof(*ctx->bts), GFP_KERNEL);
+	if (!ctx->rings || !ctx->bts)
+		return -ENOMEM;
+	for (i = 0; i < pairs; i++) {
+		ctx->rings[i] = kzalloc(sizeof(*ctx->rings[i]), GFP_KERNEL);
+		if (!ctx->rings[i])
+			return -ENOMEM;
+		ctx->rings[i]->slots = kcalloc(slots, sizeof(void *), GFP_KERNEL);
+		if (!ctx->rings[i]->slots)
+			return -ENOMEM;
+		ctx->rings[i]->a = a;
+		ctx->rings[i]->mask = slots - 1;
+	}
+	i = 0;
+	for_each_online_cpu(cpu) {
+		if (i == 2 * pairs)
+			break;
+		ctx->bts[i].cpu = cpu;
+		ctx->bts[i].fn = i % 2 ? pc_consume : pc_produce;
+		ctx->bts[i].arg = ctx->rings[i / 2];
+		i++;
+	}
+	return i == 2 * pairs ? 0 : -ENOENT;
+}
+
+/*
+ * @pairs producer/consumer pairs on one cache; the median over the rounds
+ * of the time per object, all pairs' objects counted (with one pair: the
+ * wall time per object; under -icount, where the time counts every CPU's
+ * instructions, the instructions spent on an object by both CPUs).
+ */
+static void prodcons(size_t size, enum bench_kind kind, enum bench_wl wl,
+		     unsigned int pairs, unsigned int n_rec)
 {
 	unsigned int slots = BENCH_RING_SLOTS;
 	u64 vals[BENCH_MAX_ROUNDS], n, ns;
-	struct pc_ring *ring;
+	struct pc_ctx ctx = { };
 	struct bench_alloc a;
-	struct pc_ctx ctx;
 	unsigned int r;
 	int rc;
 
-	ctx.cpu_a = cpumask_first(cpu_online_mask);
-	ctx.cpu_b = cpumask_next(ctx.cpu_a, cpu_online_mask);
-	if (ctx.cpu_b >= nr_cpu_ids) {
-		bench_skip(WL_PRODCONS, kind, size);
+	if (pairs < 1 || num_online_cpus() < 2 * pairs) {
+		bench_skip(wl, kind, size);
 		return;
 	}
-	/* At most BENCH_RING_BYTES of objects in flight. */
+	/* At most BENCH_RING_BYTES of objects in flight per ring. */
 	while (slots > 4 && (u64)slots * size > BENCH_RING_BYTES)
 		slots /= 2;
-	ring = kzalloc(sizeof(*ring), GFP_KERNEL);
-	if (ring)
-		ring->slots = kcalloc(slots, sizeof(void *), GFP_KERNEL);
-	if (!ring || !ring->slots) {
-		kfree(ring);
-		pr_warn("prodcons: no memory for the ring\n");
-		bench_skip(WL_PRODCONS, kind, size);
+	rc = pc_setup(&ctx, &a, pairs, slots);
+	if (rc) {
+		pc_free(&ctx);
+		pr_warn("%s: no memory for the rings or too few CPUs (%d)\n",
+			bench_wl_name[wl], rc);
+		bench_skip(wl, kind, size);
 		return;
 	}
-	ring->a = &a;
-	ring->mask = slots - 1;
-	ctx.ring = ring;
-	if (ba_create(&a, kind, size)) {
-		rc = -ENOENT;
-		goto out;
+	rc = ba_create(&a, kind, size);
+	if (!rc) {
+		rc = bench_calibrate(pc_run, &ctx, cfg.prodcons_ns, 16, 1 << 22, &n);
+		for (r = 0; !rc && r < cfg.rounds; r++) {
+			cond_resched();
+			rc = pc_run(&ctx, n, &ns);
+			vals[r] = bench_per_op(ns, n * pairs);
+		}
+		ba_destroy(&a);
 	}
-	rc = bench_calibrate(pc_run, &ctx, cfg.prodcons_ns, 16, 1 << 22, &n);
-	for (r = 0; !rc && r < cfg.rounds; r++) {
-		cond_resched();
-		rc = pc_run(&ctx, n, &ns);
-		vals[r] = bench_per_op(ns, n);
-	}
-	ba_destroy(&a);
-out:
-	kfree(ring->slots);
-	kfree(ring);
+	pc_free(&ctx);
 	if (rc) {
 		if (rc != -ENOENT)
-			pr_warn("prodcons: %s %zu: failed (%d), skipped\n",
+			pr_warn("%s: %s %zu: failed (%d), skipped\n", bench_wl_name[wl],
 				bench_kind_name[kind], size, rc);
-		bench_skip(WL_PRODCONS, kind, size);
+		bench_skip(wl, kind, size);
 		return;
 	}
-	bench_emit(WL_PRODCONS, kind, size, slots, M_NS_PER_OBJ,
+	bench_emit(wl, kind, size, n_rec ? n_rec : slots, M_NS_PER_OBJ,
 		   bench_median(vals, cfg.rounds));
+}
+
+/* One pair, on the first two online CPUs; n = ring slots. */
+void bench_prodcons(size_t size, enum bench_kind kind)
+{
+	prodcons(size, kind, WL_PRODCONS, 1, 0);
+}
+
+/* Mode scale: a pair per two online CPUs, one CPU left out when odd. */
+void bench_scale_prodcons(size_t size, enum bench_kind kind)
+{
+	prodcons(size, kind, WL_SCALE_PRODCONS, num_online_cpus() / 2,
+		 num_online_cpus());
 }
 
 /* ---- allcpus. ---- */
@@ -296,9 +354,34 @@ static int ac_run(void *arg, u64 n, u64 *ns)
 	return bench_group_run(ctx->bts, ctx->nr, ns);
 }
 
-void bench_allcpus(size_t size, enum bench_kind kind)
+/*
+ * How much the threads' runs overlapped, in tenths: the sum of each
+ * thread's time from its start to its end over the wall time from the
+ * first start to the last end.  10 (1.0) means they ran one after the
+ * other, nr * 10 that all ran the whole time.  Under -icount, where
+ * QEMU runs the vCPUs in turn, it says how finely their work interleaved.
+ */
+static u64 ac_overlap(const struct ac_ctx *ctx, u64 wall)
 {
-	u64 vals[BENCH_MAX_ROUNDS], n, ns;
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr; i++)
+		sum += ctx->bts[i].t_end - ctx->bts[i].t_start;
+	return div64_u64(sum * 10, max_t(u64, wall, 1));
+}
+
+/*
+ * Every online CPU allocates 16 then frees 16 on one cache.  Emits, as
+ * @wl, the median time per alloc+free pair: per CPU (WL_ALLCPUS: wall
+ * time over one CPU's pairs, what one pair costs while all run), or over
+ * all CPUs' pairs (WL_SCALE_ALLCPUS, run under -icount: the instructions
+ * one pair costs, flat when the cache scales) with the overlap beside it.
+ */
+static void allcpus(size_t size, enum bench_kind kind, enum bench_wl wl)
+{
+	u64 vals[BENCH_MAX_ROUNDS], overlap[BENCH_MAX_ROUNDS], n, ns;
+	bool all = wl == WL_SCALE_ALLCPUS;
 	struct bench_alloc a;
 	struct ac_ctx ctx;
 	unsigned int cpu, i = 0, r;
@@ -306,12 +389,12 @@ void bench_allcpus(size_t size, enum bench_kind kind)
 
 	ctx.nr = num_online_cpus();
 	if ((u64)ctx.nr * BENCH_ALLCPUS_BATCH * size > BENCH_ALLCPUS_BYTES) {
-		bench_skip(WL_ALLCPUS, kind, size);
+		bench_skip(wl, kind, size);
 		return;
 	}
 	ctx.bts = kcalloc(ctx.nr, sizeof(*ctx.bts), GFP_KERNEL);
 	if (!ctx.bts) {
-		bench_skip(WL_ALLCPUS, kind, size);
+		bench_skip(wl, kind, size);
 		return;
 	}
 	for_each_online_cpu(cpu) {
@@ -331,19 +414,34 @@ void bench_allcpus(size_t size, enum bench_kind kind)
 		for (r = 0; !rc && r < cfg.rounds; r++) {
 			cond_resched();
 			rc = ac_run(&ctx, n, &ns);
-			/* wall * ncpus / (ncpus * n * 16) */
-			vals[r] = bench_per_op(ns, n * BENCH_ALLCPUS_BATCH);
+			/* WL_ALLCPUS: wall * ncpus / (ncpus * n * 16) */
+			vals[r] = bench_per_op(ns, n * BENCH_ALLCPUS_BATCH *
+					       (all ? ctx.nr : 1));
+			overlap[r] = ac_overlap(&ctx, ns);
 		}
 		ba_destroy(&a);
 	}
 	kfree(ctx.bts);
 	if (rc) {
 		if (rc != -ENOENT)
-			pr_warn("allcpus: %s %zu: failed (%d), skipped\n",
+			pr_warn("%s: %s %zu: failed (%d), skipped\n", bench_wl_name[wl],
 				bench_kind_name[kind], size, rc);
-		bench_skip(WL_ALLCPUS, kind, size);
+		bench_skip(wl, kind, size);
 		return;
 	}
-	bench_emit(WL_ALLCPUS, kind, size, ctx.nr, M_NS_PER_OP,
+	bench_emit(wl, kind, size, ctx.nr, M_NS_PER_OP,
 		   bench_median(vals, cfg.rounds));
+	if (all)
+		bench_emit(wl, kind, size, ctx.nr, M_CPU_OVERLAP,
+			   bench_median(overlap, cfg.rounds));
+}
+
+void bench_allcpus(size_t size, enum bench_kind kind)
+{
+	allcpus(size, kind, WL_ALLCPUS);
+}
+
+void bench_scale_allcpus(size_t size, enum bench_kind kind)
+{
+	allcpus(size, kind, WL_SCALE_ALLCPUS);
 }

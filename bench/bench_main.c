@@ -68,6 +68,25 @@
  *                (at most 2.25 intervals + 1 s).  Skipped under spl.ko
  *                (no statistics) and when the interval is 0.
  *
+ * Scaling workloads (mode scale only, run under -icount shift=0 at 1, 2,
+ * 4, 8 vCPUs by scripts/bench.sh BENCH_MODE=scale; the provider's two
+ * cache types and SLUB, sizes 64 and 4096; n = online CPUs).  Under
+ * -icount QEMU runs the vCPUs in turn and the guest's time advances one
+ * nanosecond per instruction of any vCPU, so time over all CPUs'
+ * operations is the instructions one operation costs, flat when the
+ * cache scales:
+ *
+ *   scale_allcpus   allcpus on every online CPU; ns_per_op = time /
+ *                   (every CPU's alloc+free pairs); cpu_overlap = the
+ *                   threads' run times summed over the wall time (1.0:
+ *                   one after the other, CPUs: all the whole time)
+ *   scale_prodcons  CPUs / 2 producer/consumer pairs on one cache, a
+ *                   ring each; ns_per_obj = time / (all pairs' objects);
+ *                   skipped on one CPU
+ *   scale_tq        tq_throughput on a queue of one thread per CPU
+ *                   (size = threads), the provider's taskq and the
+ *                   workqueue; ns_per_task = time / tasks
+ *
  * Task queue workloads (tq_roundtrip, tq_throughput; modes all, smoke and
  * taskq): the provider's taskq and the kernel's workqueue on queues of 1,
  * 8 and 100 threads; see bench_taskq.c.
@@ -96,12 +115,13 @@
  * otherwise), tables of the same data, "splkmem-bench: end".  The module
  * then stays loaded, doing nothing, until it is removed.
  *
- * Parameters: mode=all|single|smoke|gate|taskq|cross (single: pair and
+ * Parameters: mode=all|single|smoke|gate|taskq|cross|scale (single: pair and
  * batch only; cross: prodcons and allcpus only, the -icount -smp 2 run;
  * smoke: every workload, one round, sizes 64 and 65536, tiny counts;
  * gate: the pair of the provider's two cache types and of SLUB kmem_cache,
  * every size, three rounds: the hit-path regression gate of make check,
- * run under -icount; taskq: the task queue workloads only), rounds (1-31,
+ * run under -icount; taskq: the task queue workloads only; scale: the
+ * scale_* workloads only), rounds (1-31,
  * default 5; at most 3 for tq_throughput), provider=splkmem|spl (must
  * name the provider the module was built for: a cross-check that the
  * right build is loaded), taskq_wl (0: modes all and smoke skip the task
@@ -119,7 +139,7 @@
 static char *mode = "all";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode,
-		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only; cross: prodcons and allcpus only");
+		 "all: every workload; single: pair and batch only; smoke: every workload, quickly; gate: cache pairs only; cross: prodcons and allcpus only; scale: the scale_* workloads");
 
 static char *provider = BENCH_PROVIDER;
 module_param(provider, charp, 0444);
@@ -137,6 +157,7 @@ static const size_t bench_sizes_all[] = {
 };
 
 static const size_t bench_sizes_smoke[] = { 64, 65536 };
+static const size_t bench_sizes_scale[] = { 64, 4096 };
 static const unsigned int bench_batch_all[] = { 16, 64, 256, 1024, 4096 };
 static const unsigned int bench_batch_smoke[] = { 16, 64 };
 
@@ -157,9 +178,10 @@ static int bench_configure(void)
 	cfg.gate = !strcmp(mode, "gate");
 	cfg.taskq_only = !strcmp(mode, "taskq");
 	cfg.cross = !strcmp(mode, "cross");
-	if (!smoke && !cfg.gate && !cfg.taskq_only && !cfg.cross &&
+	cfg.scale = !strcmp(mode, "scale");
+	if (!smoke && !cfg.gate && !cfg.taskq_only && !cfg.cross && !cfg.scale &&
 	    strcmp(mode, "all") && strcmp(mode, "single")) {
-		pr_err("mode=%s: want all, single, smoke, gate, taskq or cross\n",
+		pr_err("mode=%s: want all, single, smoke, gate, taskq, cross or scale\n",
 		       mode);
 		return -EINVAL;
 	}
@@ -173,8 +195,27 @@ static int bench_configure(void)
 		pr_err("tq_tasks=%u: want 16 to 1000000\n", tq_tasks);
 		return -EINVAL;
 	}
-	cfg.batch_wl = !cfg.gate && !cfg.taskq_only && !cfg.cross;
-	if (cfg.gate) {
+	cfg.batch_wl = !cfg.gate && !cfg.taskq_only && !cfg.cross && !cfg.scale;
+	if (cfg.scale) {
+		/*
+		 * Run under -icount: instruction counts, three rounds agree.
+		 * A round's time counts every CPU's instructions, so it grows
+		 * with the CPUs to keep each CPU's share of the work (20
+		 * million instructions) the same: with 20 ms whatever the
+		 * CPUs, the 8 threads of allcpus came out overlapping only
+		 * 1.2 to 2.1 times (cpu_overlap), QEMU running most of one
+		 * CPU's share before the next.  20000 tasks a round keep the
+		 * 16-vCPU boot within a few minutes.
+		 */
+		cfg.rounds = 3;
+		cfg.sizes = bench_sizes_scale;
+		cfg.nr_sizes = ARRAY_SIZE(bench_sizes_scale);
+		cfg.prodcons_ns = 20 * NSEC_PER_MSEC * num_online_cpus();
+		cfg.allcpus_ns = 20 * NSEC_PER_MSEC * num_online_cpus();
+		cfg.tq_tasks = 20000;
+		cfg.tq_rounds = 3;
+		cfg.tq_throughput_ns = TQ_THROUGHPUT_NS;
+	} else if (cfg.gate) {
 		/*
 		 * Run under -icount, where a pair's cost is an instruction
 		 * count: three short rounds agree.
@@ -269,7 +310,12 @@ static int __init splkmem_bench_init(void)
 		init_utsname()->release, num_online_cpus(),
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
-	if (!cfg.taskq_only && !cfg.cross)
+	if (cfg.scale) {
+		bench_each(bench_scale_allcpus, false);
+		bench_each(bench_scale_prodcons, false);
+		bench_scale_taskq();
+	}
+	if (!cfg.taskq_only && !cfg.cross && !cfg.scale)
 		bench_each(bench_pair, true);
 	if (cfg.batch_wl) {
 		bench_each(bench_batch_fresh, false);

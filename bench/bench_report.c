@@ -33,6 +33,8 @@ const char * const bench_wl_name[WL_NR] = {
 	[WL_IDLE] = "idle",
 	[WL_BULK] = "bulk",
 	[WL_BULK_SINGLE] = "bulk_single",
+	[WL_SCALE_ALLCPUS] = "scale_allcpus",
+	[WL_SCALE_PRODCONS] = "scale_prodcons",
 };
 
 /* What n means in each workload, for the tables. */
@@ -46,6 +48,8 @@ static const char * const bench_wl_desc[WL_NR] = {
 	[WL_IDLE] = "n allocs then n frees, then idle for two reap intervals",
 	[WL_BULK] = "one batch call of n then one free batch call (slub: SLUB's bulk calls)",
 	[WL_BULK_SINGLE] = "the same n objects by single calls, for comparison",
+	[WL_SCALE_ALLCPUS] = "allcpus, time over every CPU's pairs, n = CPUs",
+	[WL_SCALE_PRODCONS] = "n / 2 producer/consumer pairs, time over all objects, n = CPUs",
 };
 
 const char * const bench_metric_name[M_NR] = {
@@ -68,6 +72,7 @@ const char * const bench_metric_name[M_NR] = {
 	[M_MS_TO_ZERO] = "ms_to_zero",
 	[M_REAP_INTERVAL_MS] = "reap_interval_ms",
 	[M_SHEAF_CAPACITY] = "sheaf_capacity",
+	[M_CPU_OVERLAP] = "cpu_overlap",
 };
 
 /* Metrics kept in tenths and printed with one decimal; others are counts. */
@@ -75,7 +80,8 @@ static bool bench_metric_tenths(enum bench_metric m)
 {
 	return m == M_NS_PER_PAIR || m == M_NS_PER_OBJ || m == M_NS_PER_OP ||
 	       m == M_BYTES_PER_OBJ || m == M_NS_PER_TASK ||
-	       m == M_NS_P10 || m == M_NS_P99 || m == M_NS_MAX;
+	       m == M_NS_P10 || m == M_NS_P99 || m == M_NS_MAX ||
+	       m == M_CPU_OVERLAP;
 }
 
 struct bench_rec {

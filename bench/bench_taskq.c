@@ -211,7 +211,9 @@ static int tq_throughput_once(struct tq_queue *q, struct work_struct *works,
 	return i < n ? -ENOMEM : 0;
 }
 
-static void bench_tq_throughput(enum tq_kind kind, unsigned int threads)
+/* @wl: tq_throughput, or scale_tq in mode scale (the same figures). */
+static void bench_tq_throughput(const char *wl, enum tq_kind kind,
+				unsigned int threads)
 {
 	u64 vals[BENCH_MAX_ROUNDS], sleeps = 0, ns, spent = 0;
 	unsigned int r, n = cfg.tq_tasks;
@@ -243,18 +245,18 @@ static void bench_tq_throughput(enum tq_kind kind, unsigned int threads)
 	tq_destroy(&q);
 	kvfree(works);
 	if (rc) {
-		pr_warn("tq_throughput: %s, %u threads: dispatch failed\n",
+		pr_warn("%s: %s, %u threads: dispatch failed\n", wl,
 			tq_kind_name[kind], threads);
 		return;
 	}
 	if (r < cfg.tq_rounds)
-		pr_info("tq_throughput: %s, %u threads: %u of %u rounds (%llu ms)\n",
-			tq_kind_name[kind], threads, r, cfg.tq_rounds,
+		pr_info("%s: %s, %u threads: %u of %u rounds (%llu ms)\n",
+			wl, tq_kind_name[kind], threads, r, cfg.tq_rounds,
 			div_u64(spent, NSEC_PER_MSEC));
-	tq_emit("tq_throughput", kind, threads, n, M_NS_PER_TASK,
+	tq_emit(wl, kind, threads, n, M_NS_PER_TASK,
 		bench_median(vals, r));
 	if (kind == TQK_TASKQ)
-		tq_emit("tq_throughput", kind, threads, n * r,
+		tq_emit(wl, kind, threads, n * r,
 			M_WORKER_WAKEUPS, sleeps);
 }
 
@@ -274,9 +276,33 @@ void bench_taskq(void)
 		for (i = 0; i < ARRAY_SIZE(tq_threads); i++) {
 			bench_tq_roundtrip(kind, tq_threads[i], samples,
 					   max_samples);
-			bench_tq_throughput(kind, tq_threads[i]);
+			bench_tq_throughput("tq_throughput", kind, tq_threads[i]);
 			cond_resched();
 		}
 	}
 	kvfree(samples);
+}
+
+/*
+ * Mode scale (run under -icount): tq_throughput on a queue of one thread
+ * per online CPU, recorded as scale_tq (size = threads): under -icount
+ * the time per task counts the instructions of every CPU, the
+ * dispatcher's and the workers'.  Queues of 1 and 8 threads too, at every
+ * CPU count: they tell what grows with the threads from what grows with
+ * the CPUs.
+ */
+void bench_scale_taskq(void)
+{
+	unsigned int threads[] = { num_online_cpus(), 1, 8 };
+	enum tq_kind kind;
+	unsigned int i;
+
+	for (kind = 0; kind < TQK_NR; kind++) {
+		/* The workqueue is measured in the splkmem boot. */
+		if (kind == TQK_WQ && !strcmp(BENCH_PROVIDER, "spl"))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(threads); i++)
+			if (!i || threads[i] != threads[0])
+				bench_tq_throughput("scale_tq", kind, threads[i]);
+	}
 }

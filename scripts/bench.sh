@@ -57,6 +57,17 @@
 # BENCH_MODE=taskq runs only the task queue workloads, shipped, both
 # providers, and prints their tables (build/bench/taskq.md); results/ is
 # not written.
+# BENCH_MODE=scale (also the last part of make bench, never make check):
+# how the cost per operation grows with CPUs.  Boots both providers under
+# -icount shift=0 at each of BENCH_SCALE_CPUS vCPUs (default "1 2 4 8";
+# 16 works too), bench mode scale: allcpus, CPUs / 2 producer/consumer
+# pairs and the task queue's throughput, with the provider's two cache
+# types and SLUB.  Under -icount the guest's time counts every vCPU's
+# instructions, so time over all operations is instructions per
+# operation: flat when a cache scales.  Writes bench/results/scaling.csv,
+# scaling.md (tables, ratios to 1 vCPU) and scaling.svg (the chart); about
+# 10 minutes warm (docs/benchmark.md).  A failed boot leaves its CPU count
+# out of the report (and says so); it does not fail the run.
 # BENCH_MODE=gate is make check's hit-path gate: the pairs of splkmem's
 # two cache types and of SLUB kmem_cache, every size, under -icount
 # (instruction counts: deterministic), checked against bench/targets; the
@@ -219,6 +230,35 @@ if [ "$mode" = gate ]; then
 		${spl_failed[@]+"${spl_failed[@]}"}
 fi
 
+# The scaling runs (BENCH_MODE=scale, and the end of make bench).
+run_scale() {
+	local cpus failed=() t0=$SECONDS
+	csv=$out/scale.csv
+	echo "run,workload,allocator,size,n,metric,value" > "$csv"
+	for cpus in ${BENCH_SCALE_CPUS:-1 2 4 8}; do
+		run=scale-$cpus
+		BOOT_MAY_FAIL=1 boot "scale-$cpus" splkmem scale "" "-icount shift=0" "$cpus" ||
+			failed+=(--scale-failed "$cpus=splkmem: see build/bench/scale-$cpus.log")
+		[ -z "$spl_absent" ] || continue
+		BOOT_MAY_FAIL=1 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900} \
+			boot "scale-$cpus-spl" spl scale "" "-icount shift=0" "$cpus" ||
+			failed+=(--scale-failed "$cpus=spl: see build/bench/scale-$cpus-spl.log")
+	done
+	echo "bench: scale runs took $((SECONDS - t0)) s" >&2
+	local results=$top/bench/results
+	mkdir -p "$results"
+	cp "$csv" "$results/scaling$suffix.csv"
+	python3 "$here/bench-report.py" --scale --kernel "$release" \
+		--csv "$results/scaling$suffix.csv" --markdown "$results/scaling$suffix.md" \
+		--chart "$results/scaling$suffix.svg" --targets "$top/bench/targets" \
+		--spl-absent "$spl_absent" ${failed[@]+"${failed[@]}"}
+	cat "$results/scaling$suffix.md"
+}
+if [ "$mode" = scale ]; then
+	run_scale
+	exit 0
+fi
+
 echo "run,workload,allocator,size,n,metric,value" > "$csv"
 if [ "$mode" = smoke ]; then
 	run=smoke
@@ -282,3 +322,4 @@ python3 "$here/bench-report.py" --kernel "$release" --csv "$results/latest$suffi
 	--targets "$top/bench/targets" --spl-absent "$spl_absent" \
 	${spl_failed[@]+"${spl_failed[@]}"}
 cat "$results/latest$suffix.md"
+run_scale
