@@ -73,6 +73,9 @@ const char * const bench_metric_name[M_NR] = {
 	[M_REAP_INTERVAL_MS] = "reap_interval_ms",
 	[M_SHEAF_CAPACITY] = "sheaf_capacity",
 	[M_CPU_OVERLAP] = "cpu_overlap",
+	[M_TQ_WAKEUPS] = "tq_wakeups",
+	[M_TQ_WAKEUPS_NOWORK] = "tq_wakeups_nowork",
+	[M_TQ_SLEEPS] = "tq_sleeps",
 };
 
 /* Metrics kept in tenths and printed with one decimal; others are counts. */

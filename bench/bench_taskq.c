@@ -22,7 +22,7 @@
  *                  all (taskq_wait; flush_workqueue); ns_per_task = wall
  *                  time / n, median over the rounds
  *
- * Queues: taskq_create(name, threads, defclsyspri, 50, INT_MAX,
+ * Queues: taskq_create(name, threads, defclsyspri, TQ_MINALLOC, INT_MAX,
  * TASKQ_PREPOPULATE); alloc_workqueue(name, WQ_UNBOUND, threads), where
  * max_active bounds the work items running at once, as threads do.
  * worker_wakeups (taskq only): voluntary context switches of the queue's
@@ -30,6 +30,7 @@
  * tasks.  About one per task in tq_roundtrip means a dispatch wakes one
  * worker; the thread count per task would be a thundering herd.
  */
+#define TQ_MINALLOC		50	/* entries kept in a taskq's pool */
 #define TQ_NAME			"splkb_tq"
 
 unsigned int tq_tasks = 100000;
@@ -94,8 +95,9 @@ struct tq_queue {
 	struct workqueue_struct *wq;
 };
 
+/* @minalloc: the taskq's pool of task entries (TQ_MINALLOC but in scale_tq_pool). */
 static int tq_create(struct tq_queue *q, enum tq_kind kind,
-		     unsigned int threads)
+		     unsigned int threads, int minalloc)
 {
 	q->kind = kind;
 	q->tq = NULL;
@@ -103,7 +105,7 @@ static int tq_create(struct tq_queue *q, enum tq_kind kind,
 	if (kind == TQK_WQ)
 		q->wq = alloc_workqueue("%s", WQ_UNBOUND, threads, TQ_NAME);
 	else
-		q->tq = taskq_create(TQ_NAME, threads, defclsyspri, 50,
+		q->tq = taskq_create(TQ_NAME, threads, defclsyspri, minalloc,
 				     INT_MAX, TASKQ_PREPOPULATE);
 	if (!q->tq && !q->wq) {
 		pr_warn("%s: creating a queue of %u threads failed\n",
@@ -147,7 +149,7 @@ static void bench_tq_roundtrip(enum tq_kind kind, unsigned int threads,
 	struct tq_queue q;
 	unsigned int i, n = 0;
 
-	if (tq_create(&q, kind, threads))
+	if (tq_create(&q, kind, threads, TQ_MINALLOC))
 		return;
 	INIT_WORK(&w, tq_empty_work);
 	for (i = 0; i < 16; i++)
@@ -211,12 +213,73 @@ static int tq_throughput_once(struct tq_queue *q, struct work_struct *works,
 	return i < n ? -ENOMEM : 0;
 }
 
-/* @wl: tq_throughput, or scale_tq in mode scale (the same figures). */
-static void bench_tq_throughput(const char *wl, enum tq_kind kind,
-				unsigned int threads)
+/*
+ * The queue's own counters (mode scale): how often its workers slept and
+ * were woken, to tell where the instructions per task go as the CPUs
+ * grow.  Read from its kstat file, which splkmem and SPL both make in
+ * SPL's layout (lines "name type value"); the benchmark's queue is the
+ * only one of its name, instance 0.
+ */
+#define TQ_KSTAT	"/proc/spl/kstat/taskq/" TQ_NAME ".0"
+
+static const char * const tq_counter_names[] = {
+	"thread_wakeups", "thread_wakeups_nowork", "thread_sleeps",
+};
+
+static const enum bench_metric tq_counter_metrics[] = {
+	M_TQ_WAKEUPS, M_TQ_WAKEUPS_NOWORK, M_TQ_SLEEPS,
+};
+
+/* Fills @v with the counters; false when the file cannot be read. */
+static bool tq_counters(u64 *v)
 {
+	unsigned int i, found = 0;
+	struct file *file;
+	loff_t pos = 0;
+	char *buf, *line, *p;
+	ssize_t got;
+
+	buf = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return false;
+	file = filp_open(TQ_KSTAT, O_RDONLY, 0);
+	if (IS_ERR(file)) {
+		kfree(buf);
+		return false;
+	}
+	got = kernel_read(file, buf, PAGE_SIZE - 1, &pos);
+	filp_close(file, NULL);
+	for (p = buf; got > 0 && (line = strsep(&p, "\n"));) {
+		for (i = 0; i < ARRAY_SIZE(tq_counter_names); i++) {
+			size_t len = strlen(tq_counter_names[i]);
+
+			/*
+			 * The leading space of " %*d": the kernel's
+			 * sscanf() skips no blanks before a suppressed
+			 * field, so it would take the type for the value.
+			 */
+			if (!strncmp(line, tq_counter_names[i], len) &&
+			    isspace(line[len]) &&
+			    sscanf(line + len, " %*d %llu", &v[i]) == 1)
+				found++;
+		}
+	}
+	kfree(buf);
+	return found == ARRAY_SIZE(tq_counter_names);
+}
+
+/*
+ * @wl: tq_throughput, or scale_tq / scale_tq_pool in mode scale (the same
+ * figures); @minalloc: see tq_create().
+ */
+static void bench_tq_throughput(const char *wl, enum tq_kind kind,
+				unsigned int threads, int minalloc)
+{
+	u64 before[ARRAY_SIZE(tq_counter_names)];
+	u64 after[ARRAY_SIZE(tq_counter_names)];
+	bool counters = false;
 	u64 vals[BENCH_MAX_ROUNDS], sleeps = 0, ns, spent = 0;
-	unsigned int r, n = cfg.tq_tasks;
+	unsigned int i, r, n = cfg.tq_tasks;
 	struct work_struct *works = NULL;
 	struct tq_queue q;
 	int rc = 0;
@@ -226,12 +289,14 @@ static void bench_tq_throughput(const char *wl, enum tq_kind kind,
 		if (!works)
 			return;
 	}
-	if (tq_create(&q, kind, threads)) {
+	if (tq_create(&q, kind, threads, minalloc)) {
 		kvfree(works);
 		return;
 	}
 	if (kind == TQK_TASKQ)
 		sleeps = tq_worker_sleeps();
+	if (kind == TQK_TASKQ && cfg.scale)
+		counters = tq_counters(before);
 	/* The rounds stop early once they took TQ_THROUGHPUT_NS. */
 	for (r = 0; !rc && r < cfg.tq_rounds &&
 	     (!r || spent < cfg.tq_throughput_ns); r++) {
@@ -242,6 +307,8 @@ static void bench_tq_throughput(const char *wl, enum tq_kind kind,
 	}
 	if (kind == TQK_TASKQ)
 		sleeps = tq_worker_sleeps() - sleeps;
+	if (counters)
+		counters = tq_counters(after);
 	tq_destroy(&q);
 	kvfree(works);
 	if (rc) {
@@ -258,6 +325,9 @@ static void bench_tq_throughput(const char *wl, enum tq_kind kind,
 	if (kind == TQK_TASKQ)
 		tq_emit(wl, kind, threads, n * r,
 			M_WORKER_WAKEUPS, sleeps);
+	for (i = 0; counters && i < ARRAY_SIZE(tq_counter_names); i++)
+		tq_emit(wl, kind, threads, n * r, tq_counter_metrics[i],
+			after[i] - before[i]);
 }
 
 void bench_taskq(void)
@@ -276,7 +346,8 @@ void bench_taskq(void)
 		for (i = 0; i < ARRAY_SIZE(tq_threads); i++) {
 			bench_tq_roundtrip(kind, tq_threads[i], samples,
 					   max_samples);
-			bench_tq_throughput("tq_throughput", kind, tq_threads[i]);
+			bench_tq_throughput("tq_throughput", kind, tq_threads[i],
+					    TQ_MINALLOC);
 			cond_resched();
 		}
 	}
@@ -303,6 +374,15 @@ void bench_scale_taskq(void)
 			continue;
 		for (i = 0; i < ARRAY_SIZE(threads); i++)
 			if (!i || threads[i] != threads[0])
-				bench_tq_throughput("scale_tq", kind, threads[i]);
+				bench_tq_throughput("scale_tq", kind, threads[i],
+						    TQ_MINALLOC);
 	}
+	/*
+	 * The same queue with a pool of an entry per task of a round: no
+	 * dispatch allocates an entry (with 50, tasks dispatched faster
+	 * than the workers run them get theirs from kmalloc on the
+	 * dispatcher's CPU and are kfree'd on the worker's).
+	 */
+	bench_tq_throughput("scale_tq_pool", TQK_TASKQ, num_online_cpus(),
+			    cfg.tq_tasks);
 }

@@ -824,6 +824,8 @@ def scale_tables(data, failed):
             md.append("| vCPUs | " + " | ".join(SCALE_NAMES[a] for a in allocs) + " |")
             md.append("|---|" + "---|" * len(allocs))
             for cpus in cpus_all:
+                if cpus < first:
+                    continue  # prodcons: no pair on one CPU
                 row = [str(cpus)]
                 for a in allocs:
                     v = scale_get(data, workload, metric, a, size, cpus)
@@ -881,6 +883,43 @@ def scale_tq_threads(data, allocs, cpus_all):
         md.append(f"| {cpus} | " + " | ".join(
             fmt(scale_get(data, "scale_tq", "ns_per_task", a, 0, cpus, t))
             for t in (1, 8) for a in allocs) + " |")
+    md.append("")
+    queues = [a for a in allocs if a != "workqueue"]
+    if any(k[1] == "scale_tq_pool" for k in data):
+        md += ["The same queues (one thread per vCPU) with a pool of an entry per task "
+               "(minalloc 20000, `scale_tq_pool`), so that no dispatch allocates its entry "
+               "(instruction-ns per task; with minalloc 50, tasks dispatched faster than the "
+               "workers run them get their entries from kmalloc on the dispatcher's CPU and "
+               "are kfree'd on the worker's):", "",
+               "| vCPUs | " + " | ".join(f"{SCALE_NAMES[a]}, pool 50 | {SCALE_NAMES[a]}, "
+                                        f"pool 20000" for a in queues) + " |",
+               "|---|" + "---|" * (2 * len(queues))]
+        for cpus in cpus_all:
+            md.append(f"| {cpus} | " + " | ".join(
+                f"{fmt(scale_get(data, 'scale_tq', 'ns_per_task', a, 0, cpus))} | "
+                f"{fmt(scale_get(data, 'scale_tq_pool', 'ns_per_task', a, 0, cpus))}"
+                for a in queues) + " |")
+        md.append("")
+    # The queues' own counters (their kstat files), per 1000 tasks.
+    if not any(k[1] == "scale_tq" and k[5] == "tq_sleeps" for k in data):
+        return md
+
+    def per_k(a, cpus, t, metric):
+        for k, v in data.items():
+            if k[:4] == (f"scale-{cpus}", "scale_tq", a, t) and k[5] == metric and k[4]:
+                return f"{v * 1000 / k[4]:.1f}"
+        return "-"
+    md += ["Worker sleeps, wake-ups and wake-ups that found no task, per 1000 tasks "
+           "(the queue's kstat counters over the timed rounds), on queues of one thread "
+           "per vCPU and of 1 and 8 threads:", "",
+           "| vCPUs | threads | " + " | ".join(SCALE_NAMES[a] for a in queues) + " |",
+           "|---|---|" + "---|" * len(queues)]
+    for cpus in cpus_all:
+        for t in sorted({cpus, 1, 8}):
+            md.append(f"| {cpus} | {t} | " + " | ".join(
+                "/".join(per_k(a, cpus, t, m) for m in ("tq_sleeps", "tq_wakeups",
+                                                          "tq_wakeups_nowork"))
+                for a in queues) + " |")
     return md + [""]
 
 
@@ -917,6 +956,8 @@ set multiplot layout {len(panels)},1 title "cost per operation over its cost at 
 set xlabel 'vCPUs'
 set ylabel 'growth (x)'
 set logscale x 2
+set xrange [{min(cpus_all) * 0.9}:{max(cpus_all) * 1.15}]
+set yrange [0.8:*]
 set xtics ({", ".join(str(c) for c in cpus_all)})
 set grid
 set key outside right font ',9'
