@@ -114,6 +114,22 @@ static int bench_group_run(struct bench_thread *bts, unsigned int nr, u64 *ns)
 	return rc;
 }
 
+/*
+ * Whether a cross-CPU figure failed (@rc): then it is recorded as skipped,
+ * with a warning unless there was no cache to measure (-ENOENT).
+ */
+static bool cross_failed(enum bench_wl wl, enum bench_kind kind, size_t size,
+			 int rc)
+{
+	if (!rc)
+		return false;
+	if (rc != -ENOENT)
+		pr_warn("%s: %s %zu: failed (%d), skipped\n", bench_wl_name[wl],
+			bench_kind_name[kind], size, rc);
+	bench_skip(wl, kind, size);
+	return true;
+}
+
 /* ---- prodcons. ---- */
 
 struct pc_ring {
@@ -289,13 +305,8 @@ static void prodcons(size_t size, enum bench_kind kind, enum bench_wl wl,
 		ba_destroy(&a);
 	}
 	pc_free(&ctx);
-	if (rc) {
-		if (rc != -ENOENT)
-			pr_warn("%s: %s %zu: failed (%d), skipped\n", bench_wl_name[wl],
-				bench_kind_name[kind], size, rc);
-		bench_skip(wl, kind, size);
+	if (cross_failed(wl, kind, size, rc))
 		return;
-	}
 	bench_emit(wl, kind, size, n_rec ? n_rec : slots, M_NS_PER_OBJ,
 		   bench_median(vals, cfg.rounds));
 }
@@ -422,13 +433,8 @@ static void allcpus(size_t size, enum bench_kind kind, enum bench_wl wl)
 		ba_destroy(&a);
 	}
 	kfree(ctx.bts);
-	if (rc) {
-		if (rc != -ENOENT)
-			pr_warn("%s: %s %zu: failed (%d), skipped\n", bench_wl_name[wl],
-				bench_kind_name[kind], size, rc);
-		bench_skip(wl, kind, size);
+	if (cross_failed(wl, kind, size, rc))
 		return;
-	}
 	bench_emit(wl, kind, size, ctx.nr, M_NS_PER_OP,
 		   bench_median(vals, cfg.rounds));
 	if (all)

@@ -773,7 +773,7 @@ SCALE_NAMES = {"splk_kvmem": "splkmem KMC_KVMEM", "splk_slab": "splkmem KMC_SLAB
 def scale_get(data, workload, metric, alloc, size, cpus, threads=None):
     """The figure of @alloc at @cpus vCPUs (a queue of @threads, default
     one per vCPU), or None."""
-    if workload == "scale_tq":
+    if workload.startswith("scale_tq"):
         for k, v in data.items():
             if (k[:4] == (f"scale-{cpus}", workload, alloc, threads or cpus)
                     and k[5] == metric):
@@ -867,6 +867,15 @@ def scale_tables(data, failed):
                     f": {SCALE_NAMES[a]} {v / bv:.2f}x from {bc} to {target_cpus} vCPUs "
                     f"({fmt(bv)} -> {fmt(v)}), target <= {SCALE_TARGET}x: "
                     + ("met" if ok else "MISSED") + ("; " + ", ".join(others) if others else ""))
+    # Where the task queue's instructions go: the same queue with a pool
+    # of an entry per task (no kmalloc on dispatch), beside the verdict.
+    for a in ("splk_taskq", "spl_taskq"):
+        bc, bv = scale_base(data, "scale_tq_pool", "ns_per_task", a, 0, 1)
+        top = 8 if 8 in cpus_all else (max(cpus_all) if cpus_all else None)
+        v = scale_get(data, "scale_tq_pool", "ns_per_task", a, 0, top) if top else None
+        if bv and v and bc != top:
+            verdicts.append(f"- the same, with a pool of an entry per task: {SCALE_NAMES[a]} "
+                            f"{v / bv:.2f}x from {bc} to {top} vCPUs ({fmt(bv)} -> {fmt(v)})")
     if failed:
         verdicts += [f"- not measured: {c} vCPUs, {why}" for c, why in failed]
     return verdicts, md
@@ -909,9 +918,10 @@ def scale_tq_threads(data, allocs, cpus_all):
             if k[:4] == (f"scale-{cpus}", "scale_tq", a, t) and k[5] == metric and k[4]:
                 return f"{v * 1000 / k[4]:.1f}"
         return "-"
-    md += ["Worker sleeps, wake-ups and wake-ups that found no task, per 1000 tasks "
-           "(the queue's kstat counters over the timed rounds), on queues of one thread "
-           "per vCPU and of 1 and 8 threads:", "",
+    md += ["Worker sleeps / sleeps ended (kstat thread_wakeups) / wake-ups that found "
+           "no task, per 1000 tasks (the queue's kstat counters over the timed rounds), "
+           "on queues of one thread per vCPU and of 1 and 8 threads (SPL's kstat file "
+           "was not found under that name: -):", "",
            "| vCPUs | threads | " + " | ".join(SCALE_NAMES[a] for a in queues) + " |",
            "|---|---|" + "---|" * len(queues)]
     for cpus in cpus_all:
