@@ -750,6 +750,257 @@ plot {plots}, 1 with lines dashtype 2 lc rgb 'black' title 'splkmem'
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
+# ---- make bench's scaling report (BENCH_MODE=scale) ----
+# Records: run scale-<vCPUs>; scale_allcpus and scale_prodcons with n =
+# vCPUs, scale_tq with size = threads = vCPUs.
+SCALE_WORKLOADS = [
+    ("scale_allcpus", "ns_per_op", "all CPUs at once, 16 allocs then 16 frees each, one cache",
+     "alloc+free pair", 1),
+    ("scale_prodcons", "ns_per_obj", "vCPUs / 2 producer/consumer pairs on one cache",
+     "object (its alloc on one CPU, its free on another)", 2),
+    ("scale_tq", "ns_per_task", "task queue throughput, one thread per vCPU, empty tasks",
+     "task (dispatch, wake-up, run)", 1),
+]
+SCALE_CACHES = ["splk_kvmem", "splk_slab", "slub", "spl_kvmem", "spl_slab"]
+SCALE_QUEUES = ["splk_taskq", "spl_taskq", "workqueue"]
+SCALE_TARGET = 1.2  # splkmem at 8 vCPUs over 1 vCPU (issue 26 item 2)
+SCALE_NAMES = {"splk_kvmem": "splkmem KMC_KVMEM", "splk_slab": "splkmem KMC_SLAB",
+               "slub": "SLUB kmem_cache", "spl_kvmem": "SPL KMC_KVMEM",
+               "spl_slab": "SPL KMC_SLAB", "splk_taskq": "splkmem taskq",
+               "spl_taskq": "SPL taskq", "workqueue": "Linux workqueue"}
+
+
+def scale_get(data, workload, metric, alloc, size, cpus, threads=None):
+    """The figure of @alloc at @cpus vCPUs (a queue of @threads, default
+    one per vCPU), or None."""
+    if workload.startswith("scale_tq"):
+        for k, v in data.items():
+            if (k[:4] == (f"scale-{cpus}", workload, alloc, threads or cpus)
+                    and k[5] == metric):
+                return v
+        return None
+    return data.get((f"scale-{cpus}", workload, alloc, size, cpus, metric))
+
+
+def scale_cpus(data):
+    return sorted({int(k[0].split("-")[1]) for k in data if k[0].startswith("scale-")})
+
+
+def scale_sizes(data, workload):
+    if workload == "scale_tq":
+        return [0]
+    return sorted({k[3] for k in data if k[1] == workload})
+
+
+def scale_allocs(data, workload):
+    pool = SCALE_QUEUES if workload == "scale_tq" else SCALE_CACHES
+    return [a for a in pool if any(k[1] == workload and k[2] == a for k in data)]
+
+
+def scale_base(data, workload, metric, alloc, size, first):
+    """(vCPUs, figure) the growth of @alloc is measured from."""
+    for cpus in scale_cpus(data):
+        if cpus < first:
+            continue
+        v = scale_get(data, workload, metric, alloc, size, cpus)
+        if v:
+            return cpus, v
+    return None, None
+
+
+def scale_tables(data, failed):
+    cpus_all = scale_cpus(data)
+    md = []
+    verdicts = []
+    for workload, metric, title, op, first in SCALE_WORKLOADS:
+        allocs = scale_allocs(data, workload)
+        if not allocs:
+            continue
+        for size in scale_sizes(data, workload):
+            head = f"### {title}" + (f", {size} B" if size else "")
+            md += [head, "", f"Instruction-ns per {op}, over all vCPUs; "
+                   f"in brackets the growth over the first vCPU count measured "
+                   f"(from {first} vCPU{'s' if first > 1 else ''}).", ""]
+            md.append("| vCPUs | " + " | ".join(SCALE_NAMES[a] for a in allocs) + " |")
+            md.append("|---|" + "---|" * len(allocs))
+            for cpus in cpus_all:
+                if cpus < first:
+                    continue  # prodcons: no pair on one CPU
+                row = [str(cpus)]
+                for a in allocs:
+                    v = scale_get(data, workload, metric, a, size, cpus)
+                    bc, bv = scale_base(data, workload, metric, a, size, first)
+                    if v is None:
+                        row.append("-")
+                    else:
+                        row.append(fmt(v) + (f" ({v / bv:.2f}x)" if bv and cpus != bc else ""))
+                md.append("| " + " | ".join(row) + " |")
+            md.append("")
+            if workload == "scale_tq":
+                md += scale_tq_threads(data, allocs, cpus_all)
+            if workload == "scale_allcpus":
+                md += [f"cpu_overlap (the threads' run times summed over the wall time: "
+                       f"1.0 = one after the other, vCPUs = all at once): "
+                       + "; ".join(f"{c}: " + ", ".join(
+                           f"{a} {fmt(data.get((f'scale-{c}', workload, a, size, c, 'cpu_overlap')))}"
+                           for a in allocs) for c in cpus_all if c > 1), ""]
+            top = max(cpus_all) if cpus_all else None
+            target_cpus = 8 if 8 in cpus_all else top
+            for a in ("splk_kvmem", "splk_slab", "splk_taskq"):
+                if a not in allocs:
+                    continue
+                bc, bv = scale_base(data, workload, metric, a, size, first)
+                v = scale_get(data, workload, metric, a, size, target_cpus)
+                if not bv or v is None or bc == target_cpus:
+                    continue
+                others = []
+                for o in allocs:
+                    if o.startswith("splk"):
+                        continue
+                    obc, obv = scale_base(data, workload, metric, o, size, first)
+                    ov = scale_get(data, workload, metric, o, size, target_cpus)
+                    if obv and ov is not None:
+                        others.append(f"{SCALE_NAMES[o]} {ov / obv:.2f}x")
+                ok = v / bv <= SCALE_TARGET
+                verdicts.append(
+                    f"- {title}" + (f", {size} B" if size else "") +
+                    f": {SCALE_NAMES[a]} {v / bv:.2f}x from {bc} to {target_cpus} vCPUs "
+                    f"({fmt(bv)} -> {fmt(v)}), target <= {SCALE_TARGET}x: "
+                    + ("met" if ok else "MISSED") + ("; " + ", ".join(others) if others else ""))
+    # Where the task queue's instructions go: the same queue with a pool
+    # of an entry per task (no kmalloc on dispatch), beside the verdict.
+    for a in ("splk_taskq", "spl_taskq"):
+        bc, bv = scale_base(data, "scale_tq_pool", "ns_per_task", a, 0, 1)
+        top = 8 if 8 in cpus_all else (max(cpus_all) if cpus_all else None)
+        v = scale_get(data, "scale_tq_pool", "ns_per_task", a, 0, top) if top else None
+        if bv and v and bc != top:
+            verdicts.append(f"- the same, with a pool of an entry per task: {SCALE_NAMES[a]} "
+                            f"{v / bv:.2f}x from {bc} to {top} vCPUs ({fmt(bv)} -> {fmt(v)})")
+    if failed:
+        verdicts += [f"- not measured: {c} vCPUs, {why}" for c, why in failed]
+    return verdicts, md
+
+
+def scale_tq_threads(data, allocs, cpus_all):
+    """Queues of 1 and 8 threads at every vCPU count: what grows with the
+    threads and what with the CPUs."""
+    md = ["Queues of a fixed size at every vCPU count (instruction-ns per task):", "",
+          "| vCPUs | " + " | ".join(f"{SCALE_NAMES[a]}, {t} thread{'s' if t > 1 else ''}"
+                                   for t in (1, 8) for a in allocs) + " |",
+          "|---|" + "---|" * (2 * len(allocs))]
+    for cpus in cpus_all:
+        md.append(f"| {cpus} | " + " | ".join(
+            fmt(scale_get(data, "scale_tq", "ns_per_task", a, 0, cpus, t))
+            for t in (1, 8) for a in allocs) + " |")
+    md.append("")
+    queues = [a for a in allocs if a != "workqueue"]
+    if any(k[1] == "scale_tq_pool" for k in data):
+        md += ["The same queues (one thread per vCPU) with a pool of an entry per task "
+               "(minalloc 20000, `scale_tq_pool`), so that no dispatch allocates its entry "
+               "(instruction-ns per task; with minalloc 50, tasks dispatched faster than the "
+               "workers run them get their entries from kmalloc on the dispatcher's CPU and "
+               "are kfree'd on the worker's):", "",
+               "| vCPUs | " + " | ".join(f"{SCALE_NAMES[a]}, pool 50 | {SCALE_NAMES[a]}, "
+                                        f"pool 20000" for a in queues) + " |",
+               "|---|" + "---|" * (2 * len(queues))]
+        for cpus in cpus_all:
+            md.append(f"| {cpus} | " + " | ".join(
+                f"{fmt(scale_get(data, 'scale_tq', 'ns_per_task', a, 0, cpus))} | "
+                f"{fmt(scale_get(data, 'scale_tq_pool', 'ns_per_task', a, 0, cpus))}"
+                for a in queues) + " |")
+        md.append("")
+    # The queues' own counters (their kstat files), per 1000 tasks.
+    if not any(k[1] == "scale_tq" and k[5] == "tq_sleeps" for k in data):
+        return md
+
+    def per_k(a, cpus, t, metric):
+        for k, v in data.items():
+            if k[:4] == (f"scale-{cpus}", "scale_tq", a, t) and k[5] == metric and k[4]:
+                return f"{v * 1000 / k[4]:.1f}"
+        return "-"
+    md += ["Worker sleeps / sleeps ended (kstat thread_wakeups) / wake-ups that found "
+           "no task, per 1000 tasks (the queue's kstat counters over the timed rounds), "
+           "on queues of one thread per vCPU and of 1 and 8 threads (SPL's kstat file "
+           "was not found under that name: -):", "",
+           "| vCPUs | threads | " + " | ".join(SCALE_NAMES[a] for a in queues) + " |",
+           "|---|---|" + "---|" * len(queues)]
+    for cpus in cpus_all:
+        for t in sorted({cpus, 1, 8}):
+            md.append(f"| {cpus} | {t} | " + " | ".join(
+                "/".join(per_k(a, cpus, t, m) for m in ("tq_sleeps", "tq_wakeups",
+                                                          "tq_wakeups_nowork"))
+                for a in queues) + " |")
+    return md + [""]
+
+
+def scale_chart(data, path, kernel):
+    """One panel per workload (64 B for the caches): growth over the base."""
+    cpus_all = scale_cpus(data)
+    panels = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for workload, metric, title, _, first in SCALE_WORKLOADS:
+            allocs = scale_allocs(data, workload)
+            size = 0 if workload == "scale_tq" else 64
+            if not allocs:
+                continue
+            dat = os.path.join(tmp, workload + ".dat")
+            with open(dat, "w") as f:
+                for cpus in cpus_all:
+                    row = [str(cpus)]
+                    for a in allocs:
+                        _, bv = scale_base(data, workload, metric, a, size, first)
+                        v = scale_get(data, workload, metric, a, size, cpus)
+                        row.append(f"{v / bv:.3f}" if v and bv else "NaN")
+                    f.write(" ".join(row) + "\n")
+            plots = ", ".join(f"'{dat}' using 1:{i + 2} with linespoints title '{SCALE_NAMES[a]}'"
+                              for i, a in enumerate(allocs))
+            panels.append(f"set title '{title}" + (f", {size} B" if size else "") + "'\n"
+                          f"plot {plots}, {SCALE_TARGET} with lines dashtype 2 lc rgb 'black' "
+                          f"title 'target for splkmem ({SCALE_TARGET}x)'\n")
+        if not panels:
+            return
+        script = f"""
+set terminal svg size 1100,{360 * len(panels)} noenhanced font 'sans,11'
+set output '{path}'
+set multiplot layout {len(panels)},1 title "cost per operation over its cost at the fewest vCPUs (1, prodcons 2): flat = scales; {kernel}, QEMU -icount shift=0"
+set xlabel 'vCPUs'
+set ylabel 'growth (x)'
+set logscale x 2
+set xrange [{min(cpus_all) * 0.9}:{max(cpus_all) * 1.15}]
+set yrange [0.8:*]
+set xtics ({", ".join(str(c) for c in cpus_all)})
+set grid
+set key outside right font ',9'
+{"".join(panels)}
+unset multiplot
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def scale_report(args):
+    data = load(args.csv)
+    failed = [tuple(x.split("=", 1)) for x in args.scale_failed]
+    verdicts, tables = scale_tables(data, failed)
+    md = [f"# splkmem scaling with CPUs, {datetime.date.today()}, Debian {args.kernel}", "",
+          "Made by `BENCH_MODE=scale scripts/bench.sh` (also the last part of `make bench`). "
+          "Each vCPU count is a boot of Debian's stock kernel under QEMU `-icount shift=0 "
+          "-smp N`, one with splkmem.ko and one with OpenZFS 2.4.4's spl.ko, the same "
+          "benchmark module (mode scale, 3 rounds, the median) built against each; "
+          "SLUB is a bare `kmem_cache` in the splkmem boot.", "",
+          "**Cost per operation** = guest time of a run / operations done by all vCPUs. "
+          "Under `-icount shift=0` QEMU runs the vCPUs in turn on one host thread and the "
+          "guest clock advances one nanosecond per instruction of any vCPU, so this is the "
+          "instructions one operation costs, all CPUs' work counted (spinning, retries, "
+          "depot trips, wake-ups, IPIs): perfect scaling is flat. It shows no cache-line "
+          "transfer and no memory-bandwidth cost: TCG has none (docs/benchmark.md).", "",
+          "SPL: " + (f"{ABSENT} ({spl_absent})." if spl_absent else "measured."), "",
+          "## Targets", ""] + verdicts + ["", "## Figures", ""] + tables
+    if args.chart:
+        scale_chart(data, args.chart, f"Debian {args.kernel}")
+        md += [f"![scaling]({os.path.basename(args.chart)})", ""]
+    open(args.markdown, "w").write("\n".join(md))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--csv", required=True)
@@ -762,6 +1013,10 @@ def main():
     ap.add_argument("--spl-absent-run", action="append", default=[],
                     metavar="RUN=REASON", help="SPL not measured in one run")
     ap.add_argument("--gate", action="store_true")
+    ap.add_argument("--scale", action="store_true",
+                    help="the scaling report of BENCH_MODE=scale (scaling.md)")
+    ap.add_argument("--scale-failed", action="append", default=[], metavar="CPUS=WHY",
+                    help="with --scale: a boot that failed")
     ap.add_argument("--want-sheaf", type=float,
                     help="the kernel has sheaf_capacity: the gate also requires the "
                     "slub_sheaf pairs, with this sheaf capacity")
@@ -775,6 +1030,8 @@ def main():
         spl_absent_run[run] = reason
     TARGETS.update(load_targets(args.targets))
     data = load(args.csv)
+    if args.scale:
+        return scale_report(args)
     if args.gate:
         sys.exit(gate(data, args.want_sheaf))
 

@@ -7,7 +7,7 @@
 # sid's newest 7.x, whose modules build in sid's root (debian-root.sh,
 # in-root.sh) and whose SLUB has per-CPU sheaves: the benchmark then
 # measures a SLUB cache created with kmem_cache_args.sheaf_capacity beside
-# the others (slub_sheaf, bench/splkmem_bench.c).  A kernel other than
+# the others (slub_sheaf, bench/bench_alloc.c).  A kernel other than
 # 6.12 works in build/bench-KERNEL and writes results/latest-KERNEL.*
 # (no chart); 6.12 keeps build/bench and results/latest.*.
 #
@@ -57,6 +57,17 @@
 # BENCH_MODE=taskq runs only the task queue workloads, shipped, both
 # providers, and prints their tables (build/bench/taskq.md); results/ is
 # not written.
+# BENCH_MODE=scale (also the last part of make bench, never make check):
+# how the cost per operation grows with CPUs.  Boots both providers under
+# -icount shift=0 at each of BENCH_SCALE_CPUS vCPUs (default
+# "1 2 4 8 16"), bench mode scale: allcpus, CPUs / 2 producer/consumer
+# pairs and the task queue's throughput, with the provider's two cache
+# types and SLUB.  Under -icount the guest's time counts every vCPU's
+# instructions, so time over all operations is instructions per
+# operation: flat when a cache scales.  Writes bench/results/scaling.csv,
+# scaling.md (tables, ratios to 1 vCPU) and scaling.svg (the chart); about
+# 11 minutes warm, 7.5 without 16 (docs/benchmark.md).  A failed boot leaves its CPU count
+# out of the report (and says so); it does not fail the run.
 # BENCH_MODE=gate is make check's hit-path gate: the pairs of splkmem's
 # two cache types and of SLUB kmem_cache, every size, under -icount
 # (instruction counts: deterministic), checked against bench/targets; the
@@ -212,11 +223,40 @@ if [ "$mode" = gate ]; then
 	sheaf=()
 	if grep -q "SPLK_HAVE_KMEM_CACHE_SHEAF_CAPACITY 1" "$out/module/bench_features.h"; then
 		sheaf=(--want-sheaf "$(sed -n 's/^#define BENCH_SHEAF_CAPACITY[[:space:]]*\([0-9]*\).*/\1/p' \
-			"$top/bench/splkmem_bench.c")")
+			"$top/bench/bench.h")")
 	fi
 	exec python3 "$here/bench-report.py" --gate --targets "$top/bench/targets" \
 		--csv "$csv" --spl-absent "$spl_absent" ${sheaf[@]+"${sheaf[@]}"} \
 		${spl_failed[@]+"${spl_failed[@]}"}
+fi
+
+# The scaling runs (BENCH_MODE=scale, and the end of make bench).
+run_scale() {
+	local cpus failed=() t0=$SECONDS
+	csv=$out/scale.csv
+	echo "run,workload,allocator,size,n,metric,value" > "$csv"
+	for cpus in ${BENCH_SCALE_CPUS:-1 2 4 8 16}; do
+		run=scale-$cpus
+		BOOT_MAY_FAIL=1 boot "scale-$cpus" splkmem scale "" "-icount shift=0" "$cpus" ||
+			failed+=(--scale-failed "$cpus=splkmem: see build/bench/scale-$cpus.log")
+		[ -z "$spl_absent" ] || continue
+		BOOT_MAY_FAIL=1 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900} \
+			boot "scale-$cpus-spl" spl scale "" "-icount shift=0" "$cpus" ||
+			failed+=(--scale-failed "$cpus=spl: see build/bench/scale-$cpus-spl.log")
+	done
+	echo "bench: scale runs took $((SECONDS - t0)) s" >&2
+	local results=$top/bench/results
+	mkdir -p "$results"
+	cp "$csv" "$results/scaling$suffix.csv"
+	python3 "$here/bench-report.py" --scale --kernel "$release" \
+		--csv "$results/scaling$suffix.csv" --markdown "$results/scaling$suffix.md" \
+		--chart "$results/scaling$suffix.svg" --targets "$top/bench/targets" \
+		--spl-absent "$spl_absent" ${failed[@]+"${failed[@]}"}
+	cat "$results/scaling$suffix.md"
+}
+if [ "$mode" = scale ]; then
+	run_scale
+	exit 0
 fi
 
 echo "run,workload,allocator,size,n,metric,value" > "$csv"
@@ -282,3 +322,4 @@ python3 "$here/bench-report.py" --kernel "$release" --csv "$results/latest$suffi
 	--targets "$top/bench/targets" --spl-absent "$spl_absent" \
 	${spl_failed[@]+"${spl_failed[@]}"}
 cat "$results/latest$suffix.md"
+run_scale
