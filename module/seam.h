@@ -149,6 +149,12 @@ unsigned long splk_spin_lock_irqsave(void *lock) SPLK_NOEXCEPT;
 void splk_spin_unlock_irqrestore(void *lock, unsigned long flags) SPLK_NOEXCEPT;
 /* spin_trylock_irqsave(): true with the lock held and *flags set. */
 bool splk_spin_trylock_irqsave(void *lock, unsigned long *flags) SPLK_NOEXCEPT;
+/*
+ * lockdep_assert_held(): a report unless the caller holds @lock.  The core
+ * calls it only where SPLK_LOCKDEP (kernel_sizes.h) is 1, so a production
+ * build pays nothing for it.
+ */
+void splk_spin_assert_held(void *lock) SPLK_NOEXCEPT;
 
 /* ---- wait_queue_head_t stored in C++ objects. ---- */
 void splk_waitq_init(void *wq) SPLK_NOEXCEPT;
@@ -252,6 +258,8 @@ bool splk_registry_trylock_read(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_read(void) SPLK_NOEXCEPT;
 void splk_registry_lock_write(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_write(void) SPLK_NOEXCEPT;
+/* Held for reading or writing (lockdep_assert_held(); see above). */
+void splk_registry_assert_held(void) SPLK_NOEXCEPT;
 
 /* ---- Task queue services (module/linux/taskq_services.c). ---- */
 /*
@@ -273,6 +281,7 @@ void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
 /* The registry of task queues: a mutex. */
 void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
 void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
+void splk_tq_registry_assert_held(void) SPLK_NOEXCEPT;
 unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
 /*
  * TASKQ_PREPOPULATE preallocates minalloc entries, but at most this many

@@ -192,6 +192,11 @@ void splk_tq_registry_unlock(void)
 	mutex_unlock(&splk_tq_registry);
 }
 
+void splk_tq_registry_assert_held(void)
+{
+	lockdep_assert_held(&splk_tq_registry);
+}
+
 static void splk_tq_timer_fn(struct timer_list *timer)
 {
 	splk_tq_entry_expired(container_of(timer, struct taskq_ent, tqent_timer));

@@ -600,6 +600,15 @@ bool splk_spin_trylock_irqsave(void* lock, unsigned long* flags) noexcept {
   return false;
 }
 
+// Held by some thread (the owner word does not say which); the pthread
+// locks below cannot say, so their asserts check nothing.
+void splk_spin_assert_held(void* lock) noexcept {
+  if (__atomic_load_n(&static_cast<sim_spinlock*>(lock)->owner, __ATOMIC_RELAXED) == 0)
+    die("a spinlock asserted held is free");
+}
+void splk_registry_assert_held(void) noexcept {}
+void splk_tq_registry_assert_held(void) noexcept {}
+
 void splk_registry_lock_read(void) noexcept {
   may_sleep("down_read");
   pthread_rwlock_rdlock(&registry_lock);
