@@ -35,6 +35,7 @@
 //   slabs destroy frees.  That is a caller bug, as in SPL.
 // - A pointer that never was a cache handle (other than NULL) is read as
 //   one by the magic check.
+#include "cache_factory.hpp"
 #include "cache_registry.hpp"
 #include "slab_cache.hpp"
 #include "vmem_cache.hpp"
@@ -132,7 +133,7 @@ extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, 
   if (reclaim != nullptr || vmp != nullptr)
     splk_log(1, "splkmem: cache '%s': reclaim and vmp arguments are not supported, ignored",
              name != nullptr ? name : "(null)");
-  ObjectCache* cache = ObjectCache::create({name, size, align, ctor, dtor, priv, flags});
+  ObjectCache* cache = splkmem::cache_create({name, size, align, ctor, dtor, priv, flags});
   return reinterpret_cast<spl_kmem_cache*>(cache);
 }
 
@@ -144,7 +145,7 @@ extern "C" void spl_kmem_cache_destroy(spl_kmem_cache* skc) noexcept {
     warn_dead(skc, __func__);
     return;
   }
-  cache->destroy();
+  splkmem::cache_destroy(cache);
 }
 
 // The fast paths: one test for "a live plain cache", then ObjectCache's
