@@ -158,8 +158,8 @@ struct CacheParams {
 
 // The module parameters one create reads, each read once: a sysfs write
 // during create must not make two decisions of one create disagree (a
-// limit read as 16384 to pick KMC_SLAB and as 0 to check it made the
-// create fail).
+// slab limit read as 16384 to pick KMC_SLAB and as 0 to check it would
+// fail the create).
 struct CreateSettings {
   int flags;   // params.flags with the kind decided (KMC_SLAB or KMC_KVMEM)
   bool debug;  // spl_kmem_cache_debug
