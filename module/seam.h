@@ -265,7 +265,7 @@ void splk_registry_assert_held(void) SPLK_NOEXCEPT;
 /*
  * @entry is a taskq_ent_t (include/sys/taskq.h) that the core's TaskEntry
  * is laid over: these set up and drive the kernel objects inside it.  When
- * an armed entry's time comes, splk_tq_entry_expired(entry) runs (timer,
+ * an armed entry's time comes, splk_taskq_entry_expired(entry) runs (timer,
  * softirq context).
  */
 void splk_tq_entry_kernel_init(void *entry) SPLK_NOEXCEPT;
@@ -426,7 +426,7 @@ taskq_t *taskq_of_curthread(void) SPLK_NOEXCEPT;
 extern taskq_t *system_taskq;
 extern taskq_t *system_delay_taskq;
 /* Timer expiry of a delayed entry (splk_tq_entry_arm()). */
-void splk_tq_entry_expired(void *entry) SPLK_NOEXCEPT;
+void splk_taskq_entry_expired(void *entry) SPLK_NOEXCEPT;
 /* system_taskq and system_delay_taskq, at module load and unload. */
 int splk_taskq_init(void) SPLK_NOEXCEPT;
 void splk_taskq_fini(void) SPLK_NOEXCEPT;
@@ -469,7 +469,7 @@ void splk_taskq_get_stats(taskq_t *tq, struct splk_taskq_stats *out) SPLK_NOEXCE
  * Calls @fn for every queue under the queue registry lock, oldest first
  * or (@newest_first) newest first.
  */
-void splk_for_each_taskq(void (*fn)(const struct splk_taskq_stats *, void *),
+void splk_taskq_for_each(void (*fn)(const struct splk_taskq_stats *, void *),
 			 void *arg, bool newest_first) SPLK_NOEXCEPT;
 /*
  * With @on, every queue gets its kstat file (splk_tq_kstat_install()), and

@@ -199,7 +199,7 @@ void splk_tq_registry_assert_held(void)
 
 static void splk_tq_timer_fn(struct timer_list *timer)
 {
-	splk_tq_entry_expired(container_of(timer, struct taskq_ent, tqent_timer));
+	splk_taskq_entry_expired(container_of(timer, struct taskq_ent, tqent_timer));
 }
 
 void splk_tq_entry_kernel_init(void *entry)

@@ -238,7 +238,7 @@ int timer_main(void*) {
     pthread_mutex_unlock(&timer_lock);
     // A timer runs in softirq: on its CPU, not preemptible.
     cpu_enter();
-    splk_tq_entry_expired(entry);
+    splk_taskq_entry_expired(entry);
     cpu_exit();
     pthread_mutex_lock(&timer_lock);
     running_timer = nullptr;
