@@ -230,13 +230,25 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
   bool destroying() const;
-  bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
-  bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
+  bool idle() {
+    lock_.assert_held();
+    return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0;
+  }
+  bool has_work() {
+    lock_.assert_held();
+    return !held_ && (!prio_.empty() || !pend_.empty());
+  }
   // Every thread at work.  ">=": a new thread may take a task before
   // spawn_thread() has counted it.
-  bool all_busy() const { return nactive_ >= nthreads_; }
+  bool all_busy() const {
+    lock_.assert_held();
+    return nactive_ >= nthreads_;
+  }
   // A dynamic queue below its maximum can take a TQ_NOQUEUE task.
-  bool can_grow() { return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_; }
+  bool can_grow() {
+    lock_.assert_held();
+    return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_;
+  }
   static long idle_timeout() {
     return static_cast<long>(
         kstd::max<uint64_t>(ms_to_jiffies(kstd::load_relaxed(spl_taskq_thread_timeout_ms)), 1));
