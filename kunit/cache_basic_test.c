@@ -20,7 +20,7 @@ static const size_t cb_sizes[] = {
 	1, 8, 63, 64, 100, 512, 4096, 5000, 16384, 65536, 262144, 1 << 20,
 };
 
-static const size_t cb_aligns[] = { 0, 8, 64, 4096 };
+static const size_t cb_aligns[] = { CB_ALIGNS };
 
 struct cb_geometry {
 	size_t size;

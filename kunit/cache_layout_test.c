@@ -65,6 +65,7 @@ static void cache_slab_layout(struct kunit *test)
 	static const size_t sizes[] = {
 		1, 8, 64, 100, 1000, 4096, 5000, 65536, 300000, 1 << 20, 4 << 20,
 	};
+	static const size_t aligns[] = { CB_ALIGNS };
 	unsigned int target = READ_ONCE(spl_kmem_cache_obj_per_slab);
 	u64 max_bytes = (u64)READ_ONCE(spl_kmem_cache_max_size) << 20;
 	struct splk_cache_stats st;
@@ -72,8 +73,8 @@ static void cache_slab_layout(struct kunit *test)
 	size_t i, j;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		for (j = 0; j < ARRAY_SIZE(cb_aligns); j++) {
-			size_t size = sizes[i], align = cb_aligns[j];
+		for (j = 0; j < ARRAY_SIZE(aligns); j++) {
+			size_t size = sizes[i], align = aligns[j];
 			u64 stride = cb_stride(size, align);
 			/*
 			 * Object 0 comes after the header and its own tag, or

@@ -17,6 +17,8 @@
 #define CB_SLAB_HEADER_MAX	64
 /* Per-object tag in front of every object of a vmalloc-backed slab. */
 #define CB_TAG_SIZE		8
+/* The alignments every geometry test covers. */
+#define CB_ALIGNS		0, 8, 64, 4096
 #define CB_MIN_ALIGN		8
 
 /* Bytes from one object to the next with its tag before it (SPL's size). */
