@@ -36,7 +36,8 @@ constinit bool g_update_stop SPLK_GUARDED_BY(g_update_lock);
 
 struct TrimTickState {
   taskqid_t id SPLK_GUARDED_BY(g_update_lock);
-  // Dispatched, not yet started (read unlocked, relaxed, as a hint).
+  // Dispatched, not yet started.  Written under the lock with relaxed
+  // stores, so the look before the lock is a marked read of a hint.
   bool pending SPLK_GUARDED_BY(g_update_lock);
 };
 constinit TrimTickState g_trim_ticks[2]{};  // kTrimWindow, kTrimSoon
@@ -101,7 +102,7 @@ void trim_task(void* arg) {
   const auto tick = static_cast<TrimTick>(reinterpret_cast<uintptr_t>(arg));
   {
     SpinLockIrqGuard guard(g_update_lock);
-    trim_state(tick).pending = false;
+    kstd::store_relaxed(trim_state(tick).pending, false);
   }
   if (hook_trim_tick_manual()) return;
   const unsigned want = trim_all(splk_jiffies());
@@ -117,7 +118,7 @@ void trim_soon(TrimTick tick) {
   if (state.pending || g_update_stop) return;
   state.id = g_queue->dispatch_delay(&trim_task, reinterpret_cast<void*>(uintptr_t{tick}),
                                      TQ_NOSLEEP, splk_jiffies() + delay);
-  state.pending = state.id != TASKQID_INVALID;
+  kstd::store_relaxed(state.pending, state.id != TASKQID_INVALID);
 }
 
 class ReclaimTasks final : public CacheOwner {
