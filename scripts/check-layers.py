@@ -23,7 +23,7 @@ LAYERS = [
     # the base of the caches
     ["object_cache"],
     # the two kinds
-    ["vmem_cache", "slab_cache"],
+    ["vmem_cache", "linux_slab_cache"],
     # above the kinds: the registry, then the background tasks
     ["cache_registry"],
     ["cache_reclaim_tasks"],

@@ -5,7 +5,7 @@
 
 #include "cache_reclaim_tasks.hpp"
 #include "cache_registry.hpp"
-#include "slab_cache.hpp"
+#include "linux_slab_cache.hpp"
 #include "slab_layout.hpp"
 #include "vmem_cache.hpp"
 
@@ -15,7 +15,7 @@ namespace {
 constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABLE;
 
 // Bytes a cache slot needs, for either kind.
-constexpr size_t kSlotSize = kstd::max(sizeof(VmemCache), sizeof(SlabCache));
+constexpr size_t kSlotSize = kstd::max(sizeof(VmemCache), sizeof(LinuxSlabCache));
 
 unsigned param(const unsigned& p) { return kstd::load_relaxed(p); }
 
@@ -84,7 +84,7 @@ ObjectCache* cache_create(const CacheParams& p) {
   void* mem = registry_slot_alloc(kSlotSize);
   if (mem == nullptr) return nullptr;
   ObjectCache* cache =
-      (s.flags & KMC_SLAB) ? SlabCache::make(mem, p, s) : VmemCache::make(mem, p, s);
+      (s.flags & KMC_SLAB) ? LinuxSlabCache::make(mem, p, s) : VmemCache::make(mem, p, s);
   if (cache == nullptr) {
     // No one holds this handle: the slot goes back as it came, zeroed,
     // its magic word no live cache's.

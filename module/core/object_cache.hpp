@@ -11,9 +11,10 @@
 //                   SlabStore | Passthrough   vmalloc slabs | Linux kmem_cache
 //
 // The two kinds are two types, chosen once at create: VmemCache
-// (KMC_KVMEM, vmem_cache.hpp: our own vmalloc-backed slabs, SlabStore) and
-// SlabCache (KMC_SLAB, slab_cache.hpp: objects of a Linux kmem_cache,
-// Passthrough).  ObjectCache is what they share: the per-CPU layer, the
+// (KMC_KVMEM, vmem_cache.hpp: our own vmalloc-backed slabs, SlabStore)
+// and LinuxSlabCache (KMC_SLAB, linux_slab_cache.hpp: objects of a Linux
+// kmem_cache, through Passthrough, tagged or not; tagged_slab() names the
+// tagged ones).  ObjectCache is what they share: the per-CPU layer, the
 // depot, creation, destruction, reaping, the working-set update and the
 // statistics; the kind-specific parts are virtual functions, none of them
 // on a fast path.  The exported entry points (spl_api.cpp) dispatch on the
@@ -184,7 +185,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     // the slab header and neither constructor nor destructor.  Every live
     // magic lies in [kHeaderMagic, kMagic]: valid() is one range check.
     kPlainMagic = 0x2c2c2c2b,
-    kPassthroughMagic = 0x2c2c2c2a,
+    kTaggedSlabMagic = 0x2c2c2c2a,
     kDirectMagic = 0x2c2c2c29,
     kHeaderMagic = 0x2c2c2c28,
     // A cache destroyed with objects still out: kept, but no longer usable.
@@ -229,12 +230,12 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t entry_size() const { return obj_size_; }
   bool valid() const { return magic_ - uint32_t{kHeaderMagic} <= kMagic - kHeaderMagic; }
   bool direct() const { return magic_ == kDirectMagic; }
-  // A SlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
+  // A LinuxSlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
   bool slab_kind() const { return fast_ & kFastSlabKind; }
   // A VmemCache in the debug mode (debug_check.hpp).
   bool debug() const { return fast_ & kFastDebug; }
   bool plain() const { return magic_ == kPlainMagic; }
-  bool passthrough() const { return magic_ == kPassthroughMagic; }
+  bool tagged_slab() const { return magic_ == kTaggedSlabMagic; }
   bool header_plain() const { return magic_ == kHeaderMagic; }
   const char* name() const { return name_; }
   void stats(splk_cache_stats* out);
@@ -290,7 +291,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Clears REAPING and wakes growth waiting for it.
   void end_reap();
 
-  // fast_ bits; the kinds use the others (SlabCache: 4, 8).
+  // fast_ bits; the kinds use the others (LinuxSlabCache: 4, 8).
   enum : uint32_t { kFastSlabKind = 1, kFastDebug = 2 };
 
   // Who may write each field.  Set at create, before registry_add()
