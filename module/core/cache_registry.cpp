@@ -20,11 +20,11 @@ namespace {
 // Destroys a freed slot waits out before a new cache reuses it.
 constexpr unsigned kQuarantineSlots = 64;
 
-// All four under the registry rw_semaphore.
-constinit kstd::IntrusiveList<ObjectCache> g_caches;
-constinit kstd::IntrusiveList<ObjectCache> g_graveyard;
-constinit kstd::IntrusiveList<ObjectCache> g_free_slots;  // oldest first
-constinit unsigned g_free_slot_count;
+constinit kstd::IntrusiveList<ObjectCache> g_caches SPLK_GUARDED_BY(splk_registry_lock);
+constinit kstd::IntrusiveList<ObjectCache> g_graveyard SPLK_GUARDED_BY(splk_registry_lock);
+// Oldest first.
+constinit kstd::IntrusiveList<ObjectCache> g_free_slots SPLK_GUARDED_BY(splk_registry_lock);
+constinit unsigned g_free_slot_count SPLK_GUARDED_BY(splk_registry_lock);
 
 }  // namespace
 

@@ -7,13 +7,13 @@
 namespace splkmem {
 
 namespace {
-// Every queue, under splk_tq_registry_lock().
-constinit kstd::IntrusiveList<TaskQueue> g_queues;
+// Every queue.
+constinit kstd::IntrusiveList<TaskQueue> g_queues SPLK_GUARDED_BY(splk_tq_registry_lock);
 // The private queue that creates threads for dynamic queues (set once at
 // load, cleared at unload).
 constinit TaskQueue* g_dynamic_queue = nullptr;
-// Queues get kstat files (under splk_tq_registry_lock()).
-constinit bool g_kstats_on = false;
+// Queues get kstat files.
+constinit bool g_kstats_on SPLK_GUARDED_BY(splk_tq_registry_lock) = false;
 }  // namespace
 
 // TaskEntry is laid over struct taskq_ent; the offsets are the C
