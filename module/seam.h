@@ -149,6 +149,12 @@ unsigned long splk_spin_lock_irqsave(void *lock) SPLK_NOEXCEPT;
 void splk_spin_unlock_irqrestore(void *lock, unsigned long flags) SPLK_NOEXCEPT;
 /* spin_trylock_irqsave(): true with the lock held and *flags set. */
 bool splk_spin_trylock_irqsave(void *lock, unsigned long *flags) SPLK_NOEXCEPT;
+/*
+ * lockdep_assert_held(): a report unless the caller holds @lock.  The core
+ * calls it only where SPLK_LOCKDEP (kernel_sizes.h) is 1, so a production
+ * build pays nothing for it.
+ */
+void splk_spin_assert_held(void *lock) SPLK_NOEXCEPT;
 
 /* ---- wait_queue_head_t stored in C++ objects. ---- */
 void splk_waitq_init(void *wq) SPLK_NOEXCEPT;
@@ -252,12 +258,14 @@ bool splk_registry_trylock_read(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_read(void) SPLK_NOEXCEPT;
 void splk_registry_lock_write(void) SPLK_NOEXCEPT;
 void splk_registry_unlock_write(void) SPLK_NOEXCEPT;
+/* Held for reading or writing (lockdep_assert_held(); see above). */
+void splk_registry_assert_held(void) SPLK_NOEXCEPT;
 
 /* ---- Task queue services (module/linux/taskq_services.c). ---- */
 /*
  * @entry is a taskq_ent_t (include/sys/taskq.h) that the core's TaskEntry
  * is laid over: these set up and drive the kernel objects inside it.  When
- * an armed entry's time comes, splk_tq_entry_expired(entry) runs (timer,
+ * an armed entry's time comes, splk_taskq_entry_expired(entry) runs (timer,
  * softirq context).
  */
 void splk_tq_entry_kernel_init(void *entry) SPLK_NOEXCEPT;
@@ -273,6 +281,7 @@ void *splk_tq_thread_data(void *thread, int (*fn)(void *)) SPLK_NOEXCEPT;
 /* The registry of task queues: a mutex. */
 void splk_tq_registry_lock(void) SPLK_NOEXCEPT;
 void splk_tq_registry_unlock(void) SPLK_NOEXCEPT;
+void splk_tq_registry_assert_held(void) SPLK_NOEXCEPT;
 unsigned int splk_num_online_cpus(void) SPLK_NOEXCEPT;
 /*
  * TASKQ_PREPOPULATE preallocates minalloc entries, but at most this many
@@ -417,7 +426,7 @@ taskq_t *taskq_of_curthread(void) SPLK_NOEXCEPT;
 extern taskq_t *system_taskq;
 extern taskq_t *system_delay_taskq;
 /* Timer expiry of a delayed entry (splk_tq_entry_arm()). */
-void splk_tq_entry_expired(void *entry) SPLK_NOEXCEPT;
+void splk_taskq_entry_expired(void *entry) SPLK_NOEXCEPT;
 /* system_taskq and system_delay_taskq, at module load and unload. */
 int splk_taskq_init(void) SPLK_NOEXCEPT;
 void splk_taskq_fini(void) SPLK_NOEXCEPT;
@@ -460,7 +469,7 @@ void splk_taskq_get_stats(taskq_t *tq, struct splk_taskq_stats *out) SPLK_NOEXCE
  * Calls @fn for every queue under the queue registry lock, oldest first
  * or (@newest_first) newest first.
  */
-void splk_for_each_taskq(void (*fn)(const struct splk_taskq_stats *, void *),
+void splk_taskq_for_each(void (*fn)(const struct splk_taskq_stats *, void *),
 			 void *arg, bool newest_first) SPLK_NOEXCEPT;
 /*
  * With @on, every queue gets its kstat file (splk_tq_kstat_install()), and

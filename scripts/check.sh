@@ -42,6 +42,10 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+# The DKMS paths carry the version: module/version.h's, the one version
+# (make lint checks that dkms.conf agrees).
+version=$(sed -n 's/^#define SPLKMEM_VERSION "\(.*\)"$/\1/p' "$top/module/version.h")
+[ -n "$version" ] || { echo "check: no SPLKMEM_VERSION in module/version.h" >&2; exit 1; }
 source "$here/kernels.sh"
 cd "$top"
 
@@ -99,46 +103,46 @@ kunit_kcsan() {
 # first half, seconds): what the package installs in /usr/src is what
 # builds, and lintian finds no error in it.
 dkms_build() {
-	local src=$top/build/dkms-src/usr/src/splkmem-0.1.0 deb
+	local src=$top/build/dkms-src/usr/src/splkmem-$version deb
 	rm -rf "$top/build/dkms-src"
 	"$here/build-deb.sh" --splkmem-only || return 1
 	deb=$(ls "$top"/build/deb/splkmem-dkms_*_all.deb) || return 1
 	lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs "$deb" || return 1
 	dpkg-deb -x "$deb" "$top/build/dkms-src"
 	[ -f "$src/dkms.conf" ] || { echo "dkms: no dkms.conf in $deb"; return 1; }
-	dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
-	rm -rf /usr/src/splkmem-0.1.0
+	dkms remove splkmem/$version --all > /dev/null 2>&1
+	rm -rf /usr/src/splkmem-$version
 	dkms add "$src" || return 1
 	local v rel rc=0
 	for v in 6.1 6.12; do
 		rel=$(stock_release "$v") || return 1
-		if dkms build splkmem/0.1.0 -k "$rel"; then
-			echo "dkms: built for $rel: $(find /var/lib/dkms/splkmem/0.1.0/"$rel" -name 'splkmem.ko*' | head -1)"
+		if dkms build splkmem/$version -k "$rel"; then
+			echo "dkms: built for $rel: $(find /var/lib/dkms/splkmem/$version/"$rel" -name 'splkmem.ko*' | head -1)"
 		else
-			cat /var/lib/dkms/splkmem/0.1.0/build/make.log 2>/dev/null | tail -30
+			cat /var/lib/dkms/splkmem/$version/build/make.log 2>/dev/null | tail -30
 			rc=1
 		fi
 	done
 	dkms status splkmem
-	dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
-	rm -rf /usr/src/splkmem-0.1.0
+	dkms remove splkmem/$version --all > /dev/null 2>&1
+	rm -rf /usr/src/splkmem-$version
 	return $rc
 }
 
 # DKMS inside the root of a kernel's suite (debian-root.sh): dkms add +
 # build there with that suite's dkms, then the root is left as it was.
 dkms_build_root() {  # KERNEL (7, 5.10)
-	local root rel src=$top/build/dkms-src/splkmem-0.1.0 rc=0 ko
+	local root rel src=$top/build/dkms-src/splkmem-$version rc=0 ko
 	root=$(stock_root "$1") || return 1
 	rel=$(stock_release "$1") || return 1
 	rm -rf "$top/build/dkms-src"
 	mkdir -p "$src"
 	rsync -a --exclude .git --exclude build --exclude-from="$top/.gitignore" "$top/" "$src/"
-	"$here/in-root.sh" "$root" dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
-	rm -rf "$root/usr/src/splkmem-0.1.0"
+	"$here/in-root.sh" "$root" dkms remove splkmem/$version --all > /dev/null 2>&1
+	rm -rf "$root/usr/src/splkmem-$version"
 	"$here/in-root.sh" "$root" dkms add "$src" || return 1
-	if "$here/in-root.sh" "$root" dkms build splkmem/0.1.0 -k "$rel"; then
-		ko=$(find "$root/var/lib/dkms/splkmem/0.1.0/$rel" -name 'splkmem.ko*' | head -1)
+	if "$here/in-root.sh" "$root" dkms build splkmem/$version -k "$rel"; then
+		ko=$(find "$root/var/lib/dkms/splkmem/$version/$rel" -name 'splkmem.ko*' | head -1)
 		if [ -n "$ko" ]; then
 			echo "dkms: built for $rel in its root: ${ko#"$root"}"
 		else
@@ -146,12 +150,12 @@ dkms_build_root() {  # KERNEL (7, 5.10)
 			rc=1
 		fi
 	else
-		find "$root/var/lib/dkms/splkmem/0.1.0" -name make.log -exec tail -30 {} \;
+		find "$root/var/lib/dkms/splkmem/$version" -name make.log -exec tail -30 {} \;
 		rc=1
 	fi
 	"$here/in-root.sh" "$root" dkms status splkmem
-	"$here/in-root.sh" "$root" dkms remove splkmem/0.1.0 --all > /dev/null 2>&1
-	rm -rf "$root/usr/src/splkmem-0.1.0" "$top/build/dkms-src"
+	"$here/in-root.sh" "$root" dkms remove splkmem/$version --all > /dev/null 2>&1
+	rm -rf "$root/usr/src/splkmem-$version" "$top/build/dkms-src"
 	return $rc
 }
 

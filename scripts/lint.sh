@@ -1,6 +1,7 @@
 #!/bin/bash
-# make lint: the kernel's checkpatch.pl on every C file and header, and
-# clang-format (.clang-format) on every C++ file; both must be clean.
+# make lint: the kernel's checkpatch.pl on every C file and header,
+# clang-format (.clang-format) on every C++ file, the core's include layers
+# (scripts/check-layers.py) and one version; all must be clean.
 #
 # checkpatch runs in its default mode with five message types ignored, each
 # for a reason of this out-of-tree, two-language module:
@@ -44,6 +45,11 @@ for f in $cxx_files; do
 		status=1
 	fi
 done
+# The core's include graph follows its layer diagram.
+if ! python3 scripts/check-layers.py >&2; then
+	echo "lint: an include in module/core reaches up a layer (scripts/check-layers.py)" >&2
+	status=1
+fi
 # One version: module/version.h, and dkms.conf's PACKAGE_VERSION by the
 # same number.
 version=$(sed -n 's/^#define SPLKMEM_VERSION "\(.*\)"$/\1/p' module/version.h)
@@ -52,5 +58,5 @@ if [ -z "$version" ] || [ "$version" != "$dkms_version" ]; then
 	echo "lint: module/version.h says '$version', dkms.conf '$dkms_version'" >&2
 	status=1
 fi
-[ "$status" = 0 ] && echo "lint: checkpatch, clang-format and version clean" >&2
+[ "$status" = 0 ] && echo "lint: checkpatch, clang-format, layers and version clean" >&2
 exit $status

@@ -8,12 +8,11 @@
 // glue, which reclaim (the shrinker) only ever try-locks for reading.
 #pragma once
 
-#include "kstd/utility.hpp"
-#include "seam.h"
+#include "kernel_objects.hpp"
+#include "kstd/intrusive_list.hpp"
+#include "object_cache.hpp"
 
 namespace splkmem {
-
-class ObjectCache;
 
 class RegistryReadGuard : kstd::NonCopyable {
  public:
@@ -51,17 +50,17 @@ bool registry_remove(ObjectCache* cache);
 bool registry_contains(const ObjectCache* cache);
 void registry_bury(ObjectCache* cache);
 
-// The depot trim's two ticks (object_cache.hpp, "Giving memory back"):
-// one a window (spl_kmem_cache_depot_trim_ms) from now, one at the next
-// jiffy for eager caches.
-enum TrimTick : unsigned { kTrimNone = 0, kTrimWindow = 1, kTrimSoon = 2 };
-// Any context (a free, maybe in an interrupt): a cache has a trim window
-// open; the tick runs unless it is already on its way.
-void registry_trim_soon(TrimTick tick);
+// The live caches, to walk with a RegistryReadGuard (or the try guard,
+// held) or RegistryWriteGuard.
+kstd::IntrusiveList<ObjectCache>& registry_caches();
+// Module unload, with nothing else left to touch a cache: reports every
+// cache never destroyed, frees what the graveyard kept and the slot pool.
+void registry_release_all();
 
 // Memory for an ObjectCache, zeroed: a slot recycled from the pool or a new
-// allocation.  nullptr when there is no memory.
-void* registry_slot_alloc();
+// allocation, size bytes (the same for every call: the largest kind's).
+// nullptr when there is no memory.
+void* registry_slot_alloc(size_t size);
 // A destroyed cache's slot (magic cleared, on no list) back to the pool.
 void registry_slot_free(ObjectCache* cache);
 

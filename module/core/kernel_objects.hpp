@@ -18,10 +18,29 @@ constexpr uint64_t kPageSize = SPLK_PAGE_SIZE;
 // Milliseconds to jiffies, rounded up (as msecs_to_jiffies()).
 inline uint64_t ms_to_jiffies(uint64_t ms) { return (ms * splk_kernel.hz + 999) / 1000; }
 
+// What guards a field (docs/cxx-subset.md, "Locks"): it is written only
+// with that lock held, and read without it only through a marked read
+// (kstd::load_relaxed) that tolerates a value a moment old.  The compiler
+// does not check it; the functions that rely on it assert_held().
+#define SPLK_GUARDED_BY(lock)
+
+// lockdep_assert_held() of the glue's sleeping locks: the cache registry
+// (for reading or writing) and the task queue registry.
+inline void registry_assert_held() {
+  if constexpr (SPLK_LOCKDEP) splk_registry_assert_held();
+}
+inline void tq_registry_assert_held() {
+  if constexpr (SPLK_LOCKDEP) splk_tq_registry_assert_held();
+}
+
 // A spinlock_t embedded in a C++ object.
 class SpinLock : kstd::NonCopyable {
  public:
   void init(splk_lock_class cls) { splk_spin_lock_init(storage_, cls); }
+  // lockdep_assert_held(); nothing at all on a kernel without lockdep.
+  void assert_held() const {
+    if constexpr (SPLK_LOCKDEP) splk_spin_assert_held(const_cast<unsigned char*>(storage_));
+  }
   unsigned long lock_irqsave() { return splk_spin_lock_irqsave(storage_); }
   void unlock_irqrestore(unsigned long flags) { splk_spin_unlock_irqrestore(storage_, flags); }
   bool try_lock_irqsave(unsigned long* flags) { return splk_spin_trylock_irqsave(storage_, flags); }
@@ -36,6 +55,11 @@ class SpinLockIrqGuard : kstd::NonCopyable {
  public:
   explicit SpinLockIrqGuard(SpinLock& l) : lock_(l) { flags_ = lock_.lock_irqsave(); }
   ~SpinLockIrqGuard() { lock_.unlock_irqrestore(flags_); }
+  // Drops the lock inside the scope (a worker runs a task or sleeps);
+  // every release() is followed by an acquire() before the scope ends,
+  // so the destructor needs no flag to know whether it holds the lock.
+  void release() { lock_.unlock_irqrestore(flags_); }
+  void acquire() { flags_ = lock_.lock_irqsave(); }
 
  private:
   SpinLock& lock_;

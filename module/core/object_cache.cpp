@@ -1,99 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// ObjectCache: creation and validation, destruction, the magazine slow
-// paths both kinds share, reaping, the working-set update, the shrinker's
+// ObjectCache: what both kinds share of creation and destruction, the
+// magazine slow paths, reaping, the working-set update, the shrinker's
 // part and the statistics.  The theory is in object_cache.hpp.
 #include "object_cache.hpp"
 
-#include "cache_registry.hpp"
-#include "slab_cache.hpp"
-#include "slab_layout.hpp"
-#include "vmem_cache.hpp"
-
 namespace splkmem {
-namespace {
 
-constexpr int kCreateFlags = KMC_NODEBUG | KMC_KVMEM | KMC_SLAB | KMC_RECLAIMABLE;
-
-unsigned param(const unsigned& p) { return kstd::load_relaxed(p); }
-
-}  // namespace
-
-// ---- Creation and destruction -------------------------------------------
-
-size_t ObjectCache::slot_size() { return kstd::max(sizeof(VmemCache), sizeof(SlabCache)); }
-
-ObjectCache* ObjectCache::create(const CacheParams& p) {
-  splk_might_sleep();
-
-  if (p.name == nullptr) {
-    splk_log(0, "splkmem: spl_kmem_cache_create: name is NULL");
-    return nullptr;
-  }
-  const size_t len = kstd::strnlen(p.name, SPL_KMEM_CACHE_NAME_MAX + 1);
-  if (len == 0 || len > SPL_KMEM_CACHE_NAME_MAX) {
-    splk_log(0, "splkmem: spl_kmem_cache_create: name '%.*s%s' must have 1 to %d characters",
-             SPL_KMEM_CACHE_NAME_MAX, p.name, len > SPL_KMEM_CACHE_NAME_MAX ? "..." : "",
-             SPL_KMEM_CACHE_NAME_MAX);
-    return nullptr;
-  }
-  if (p.size == 0) {
-    splk_log(0, "splkmem: cache '%s': object size 0", p.name);
-    return nullptr;
-  }
-  if (p.align != 0 && (!kstd::is_power_of_two(p.align) || p.align > kPageSize)) {
-    splk_log(0, "splkmem: cache '%s': alignment %zu is not a power of two up to %llu", p.name,
-             p.align, static_cast<unsigned long long>(kPageSize));
-    return nullptr;
-  }
-  if (p.flags & ~kCreateFlags) {
-    splk_log(0, "splkmem: cache '%s': flags 0x%x have unknown or internal bits 0x%x", p.name,
-             p.flags, p.flags & ~kCreateFlags);
-    return nullptr;
-  }
-  if ((p.flags & KMC_SLAB) && (p.flags & KMC_KVMEM)) {
-    splk_log(0, "splkmem: cache '%s': flags 0x%x ask for both KMC_SLAB and KMC_KVMEM", p.name,
-             p.flags);
-    return nullptr;
-  }
-  CreateSettings s{};
-  s.align = kstd::max<uint64_t>(p.align, SlabLayout::kMinAlign);
-  // The size is the caller's: SIZE_MAX - 7 or a negative int must not wrap
-  // the stride (slab_layout.hpp checks every later step too).
-  uint64_t stride;
-  if (!SlabLayout::stride_for(p.size, s.align, &stride)) {
-    splk_log(0,
-             "splkmem: cache '%s': object size %zu (0x%zx) overflows with its tag and alignment "
-             "%zu",
-             p.name, p.size, p.size, p.align);
-    return nullptr;
-  }
-  s.slab_limit = param(spl_kmem_cache_slab_limit);
-  s.max_size_mb = param(spl_kmem_cache_max_size);
-  s.obj_per_slab = param(spl_kmem_cache_obj_per_slab);
-  s.magazine_size = param(spl_kmem_cache_magazine_size);
-  s.debug = param(spl_kmem_cache_debug) != 0;
-  s.flags = p.flags;
-  // No type asked for: small objects go to the Linux slab (SPL's rule),
-  // unless the debug mode is on, which only our own slabs have (a KMC_SLAB
-  // cache asked for by name keeps SLUB's own checks, slub_debug).
-  if (!(s.flags & (KMC_SLAB | KMC_KVMEM)))
-    s.flags |= (!s.debug && s.slab_limit != 0 && p.size <= s.slab_limit) ? KMC_SLAB : KMC_KVMEM;
-
-  // Type-stable memory (cache_registry.cpp): a stale handle's magic check
-  // always reads an ObjectCache.
-  void* mem = registry_slot_alloc();
-  if (mem == nullptr) return nullptr;
-  ObjectCache* cache =
-      (s.flags & KMC_SLAB) ? SlabCache::make(mem, p, s) : VmemCache::make(mem, p, s);
-  if (cache == nullptr) {
-    static_cast<ObjectCache*>(mem)->magic_ = 0;
-    registry_slot_free(static_cast<ObjectCache*>(mem));
-    return nullptr;
-  }
-  registry_add(cache);
-  return cache;
-}
+// ---- Creation and destruction (orchestrated in cache_factory.cpp) -------
 
 bool ObjectCache::init_common(const CacheParams& p, const CreateSettings& s, uint32_t mag_size,
                               uint32_t mag_max) {
@@ -105,6 +19,7 @@ bool ObjectCache::init_common(const CacheParams& p, const CreateSettings& s, uin
   priv_ = p.priv;
   obj_size_ = p.size;
   obj_align_ = s.align;
+  owner_ = s.owner;
   mag_size_ = mag_size;
   mag_max_ = kstd::max(mag_size, mag_max);
   depot_.init();
@@ -117,8 +32,7 @@ void ObjectCache::destroy_magazines() {
   cpus_.destroy(sink());
 }
 
-// Called once registry_remove() has unlinked the cache (spl_api.cpp).
-void ObjectCache::destroy() {
+uint64_t ObjectCache::teardown() {
   splk_might_sleep();
   kstd::test_and_set_bit(flags_, KMC_BIT_DESTROY);
   quiesce();
@@ -133,12 +47,11 @@ void ObjectCache::destroy() {
         "cache '%s' destroyed with %llu objects still allocated; its memory is kept until splkmem "
         "is unloaded",
         name_, static_cast<unsigned long long>(live));
-    registry_bury(this);
-    return;
+    return live;
   }
   destroy_layer();
   kstd::store_relaxed(magic_, 0u);
-  registry_slot_free(this);
+  return 0;
 }
 
 void ObjectCache::reject_free(void* obj, const char* why) {
@@ -221,13 +134,14 @@ void ObjectCache::open_trim_window() {
     kstd::store_relaxed(trim_opened_, splk_jiffies());
     depot_.open_window();
   }
-  registry_trim_soon(kstd::load_relaxed(trim_eager_) ? kTrimSoon : kTrimWindow);
+  owner_->trim_soon(kstd::load_relaxed(trim_eager_) ? kTrimSoon : kTrimWindow);
 }
 
-// In a trim tick, under the registry read lock.  The emptied magazines
+// In a trim tick.  The emptied magazines
 // stay in the depot as empty ones (the frees after a burst want them);
 // the working-set update frees those nobody uses.
 unsigned ObjectCache::trim_tick(uint64_t now, uint64_t window) {
+  registry_assert_held();
   if (!kstd::load_relaxed(trim_open_)) return kTrimNone;
   const bool eager = kstd::load_relaxed(trim_eager_);
   // Signed: a free may have opened the window after this tick read now.
@@ -287,7 +201,7 @@ void ObjectCache::end_reap() {
 
 void ObjectCache::reap_done() {}
 
-// In this CPU's drain work (cache_registry.cpp): the reaps' request.  The
+// In this CPU's drain work (cache_walks.cpp): the reaps' request.  The
 // slabs this emptied are freed here, even while a reap holds REAPING (its
 // own reclaim may have run before these objects came back); REAPING,
 // which keeps growth waiting, is ours to clear only if we set it.

@@ -11,9 +11,10 @@
 //                   SlabStore | Passthrough   vmalloc slabs | Linux kmem_cache
 //
 // The two kinds are two types, chosen once at create: VmemCache
-// (KMC_KVMEM, vmem_cache.hpp: our own vmalloc-backed slabs, SlabStore) and
-// SlabCache (KMC_SLAB, slab_cache.hpp: objects of a Linux kmem_cache,
-// Passthrough).  ObjectCache is what they share: the per-CPU layer, the
+// (KMC_KVMEM, vmem_cache.hpp: our own vmalloc-backed slabs, SlabStore)
+// and LinuxSlabCache (KMC_SLAB, linux_slab_cache.hpp: objects of a Linux
+// kmem_cache, through Passthrough, tagged or not; tagged_slab() names the
+// tagged ones).  ObjectCache is what they share: the per-CPU layer, the
 // depot, creation, destruction, reaping, the working-set update and the
 // statistics; the kind-specific parts are virtual functions, none of them
 // on a fast path.  The exported entry points (spl_api.cpp) dispatch on the
@@ -36,7 +37,7 @@
 // the shrinker and a reap.  The trim bounds what the depot keeps between
 // updates to spl_kmem_cache_depot_slack_kb, unless the CPUs use it.  A
 // free that leaves the depot holding more opens a trim window (depot.hpp)
-// and asks the registry for a trim tick (cache_registry.cpp):
+// and asks its CacheOwner for a trim tick (cache_reclaim_tasks.cpp):
 //
 // - a window spl_kmem_cache_depot_trim_ms (100) long closes at the window
 //   tick: what stayed idle in the depot all the while, beyond the slack,
@@ -74,14 +75,39 @@
 //
 // ---- Locks and waits, in order -------------------------------------------
 //
-//   registry rw_semaphore (sleeping; destroy writes, reap/proc/shrinker/
-//   the periodic update read)
+//   registry rw_semaphore (sleeping; destroy, create and the slot pool
+//   write, reap/proc/shrinker/the periodic update/the trim ticks read;
+//   the shrinker only try-locks it)
 //     -> a CPU's irq-off section (or local_lock_t on PREEMPT_RT)
 //       -> depot lock (irq-safe)        } never both: objects move between
 //       -> slab store lock (irq-safe)   } a magazine and the slabs with the
 //                                       } depot lock dropped
-//   task queue locks are below all of these (a grow is dispatched with
-//   none held but the registry's).
+//   update lock (g_update_lock, cache_reclaim_tasks.cpp; irq-safe, initialised in
+//   the depot's lockdep class, SPLK_LOCK_DEPOT, and never held with a
+//   depot lock: it guards the update's and the ticks' task ids and
+//   g_update_stop, and is taken by a free that opens a trim window after
+//   its irq-off section ends)
+//     -> task queue lock (irq-safe; a dispatch under the update lock)
+//   task queue registry mutex (sleeping; create, destroy, /proc, kick,
+//   hotplug)
+//     -> task queue lock
+//   A task queue lock is below all of the cache's locks: a grow is
+//   dispatched with none held but the registry's, the ticks with only
+//   the update lock.  No task queue lock is held while a task runs.
+//
+//   What serialises the working-set update against a trim tick: nothing
+//   but the depot lock.  Both are tasks on the grow queue, which has
+//   several threads, and both hold the registry for reading only, so an
+//   update and a tick may work on one cache at once.  Each depot step
+//   (take_unused(), take_beyond(), purge) is one hold of the depot lock,
+//   so the depot stays whole and no magazine is taken twice; trim_eager_
+//   is a hint both write with relaxed stores (the update clears it, a
+//   patient window sets it from what it found), and either order leaves
+//   a valid policy: eager lasts at most until the next update or window.
+//   Freeing slabs goes through the store lock (reclaim()).  One update
+//   runs at a time (it re-dispatches itself), so mag_size_ and
+//   mag_resizes_ have one writer (KUnit's splk_core_update_now() may
+//   overlap it: a race there can lose a doubling or a count, no more).
 //
 //   Who waits on whom: growth waits for a reap in progress (REAPING);
 //   destroy waits for every grow task of the cache (grows_inflight_) and,
@@ -99,6 +125,24 @@
 
 namespace splkmem {
 
+// The depot trim's two ticks ("Giving memory back"): one a window
+// (spl_kmem_cache_depot_trim_ms) from now, one at the next jiffy for
+// eager caches.
+enum TrimTick : unsigned { kTrimNone = 0, kTrimWindow = 1, kTrimSoon = 2 };
+
+// What a cache asks of the layer above it, which runs the background
+// tasks (cache_reclaim_tasks.cpp): given at create, so that this layer
+// never names the one above.
+class CacheOwner {
+ public:
+  // Any context (a free, maybe in an interrupt): a cache has a trim
+  // window open; the tick runs unless it is already on its way.
+  virtual void trim_soon(TrimTick tick) = 0;
+
+ protected:
+  ~CacheOwner() = default;
+};
+
 using Ctor = int (*)(void*, void*, int);
 using Dtor = void (*)(void*, void*);
 using MoveCallback = int (*)(void*, void*, size_t, void*);
@@ -115,8 +159,8 @@ struct CacheParams {
 
 // The module parameters one create reads, each read once: a sysfs write
 // during create must not make two decisions of one create disagree (a
-// limit read as 16384 to pick KMC_SLAB and as 0 to check it made the
-// create fail).
+// slab limit read as 16384 to pick KMC_SLAB and as 0 to check it would
+// fail the create).
 struct CreateSettings {
   int flags;   // params.flags with the kind decided (KMC_SLAB or KMC_KVMEM)
   bool debug;  // spl_kmem_cache_debug
@@ -125,10 +169,8 @@ struct CreateSettings {
   unsigned obj_per_slab;
   unsigned magazine_size;
   uint64_t align;  // at least SlabLayout::kMinAlign
+  CacheOwner* owner;
 };
-
-class VmemCache;
-class SlabCache;
 
 class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
  public:
@@ -143,21 +185,20 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     // the slab header and neither constructor nor destructor.  Every live
     // magic lies in [kHeaderMagic, kMagic]: valid() is one range check.
     kPlainMagic = 0x2c2c2c2b,
-    kPassthroughMagic = 0x2c2c2c2a,
+    kTaggedSlabMagic = 0x2c2c2c2a,
     kDirectMagic = 0x2c2c2c29,
     kHeaderMagic = 0x2c2c2c28,
     // A cache destroyed with objects still out: kept, but no longer usable.
     kDestroyedMagic = 0x2d2d2d2d,
   };
 
-  // Validates params (errors are logged, naming the value) and builds a
-  // cache of the right kind; nullptr on bad input or no memory.
-  static ObjectCache* create(const CacheParams& params);
-  // Bytes a cache slot needs, for either kind (cache_registry.cpp).
-  static size_t slot_size();
-  // Drains, frees and unregisters; a cache with objects still out is kept
-  // (see the graveyard in cache_registry.cpp) so no pointer dangles.
-  void destroy();
+  // Creation and destruction are orchestrated above the kinds
+  // (cache_factory.cpp).  Once the cache is unregistered: drains it and
+  // frees its layer; returns the objects still allocated, and then keeps
+  // the layer (the caller parks the cache in the graveyard) so that no
+  // pointer dangles.  The magic word says which: 0 when freed,
+  // kDestroyedMagic when kept.
+  uint64_t teardown();
 
   // Any cache, any callbacks (the exported entry points' general case).
   virtual void* alloc(int km_flags) = 0;
@@ -174,8 +215,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // empty for a whole interval, grows the magazines under contention.
   void update(uint64_t now, uint64_t interval);
   // A trim tick (see "Giving memory back") at now, windows of window
-  // jiffies: closes this cache's trim window if it is due; the tick it
-  // wants next (a TrimTick, cache_registry.hpp).
+  // jiffies, under the registry read lock: closes this cache's trim
+  // window if it is due; the tick it wants next (a TrimTick).
   unsigned trim_tick(uint64_t now, uint64_t window);
   // The shrinker: gives back the depot's objects and the empty slabs; the
   // objects freed (count: what it could free).
@@ -189,12 +230,12 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t entry_size() const { return obj_size_; }
   bool valid() const { return magic_ - uint32_t{kHeaderMagic} <= kMagic - kHeaderMagic; }
   bool direct() const { return magic_ == kDirectMagic; }
-  // A SlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
+  // A LinuxSlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
   bool slab_kind() const { return fast_ & kFastSlabKind; }
   // A VmemCache in the debug mode (debug_check.hpp).
   bool debug() const { return fast_ & kFastDebug; }
   bool plain() const { return magic_ == kPlainMagic; }
-  bool passthrough() const { return magic_ == kPassthroughMagic; }
+  bool tagged_slab() const { return magic_ == kTaggedSlabMagic; }
   bool header_plain() const { return magic_ == kHeaderMagic; }
   const char* name() const { return name_; }
   void stats(splk_cache_stats* out);
@@ -250,31 +291,41 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Clears REAPING and wakes growth waiting for it.
   void end_reap();
 
-  // fast_ bits; the kinds use the others (SlabCache: 4, 8).
+  // fast_ bits; the kinds use the others (LinuxSlabCache: 4, 8).
   enum : uint32_t { kFastSlabKind = 1, kFastDebug = 2 };
 
+  // Who may write each field.  Set at create, before registry_add()
+  // publishes the cache, and constant after: fast_, ctor_, dtor_, priv_,
+  // name_, obj_size_, obj_align_, mag_max_ (and move_, set by the owner
+  // before it shares the handle, as SPL's kmem_cache_set_move()).  The
+  // rest are written concurrently by several contexts, so only with
+  // atomics (kstd::store_relaxed, __atomic_*): no lock guards them, and
+  // the comment says who writes.  The depot and the CPU layer lock
+  // themselves (depot.hpp, cpu_layer.hpp).
+  //
   // The fast paths' fields first.
-  uint32_t magic_;
-  uint32_t fast_;  // kFastSlabKind, and bits of the kinds' own
+  uint32_t magic_;  // create; destroy, once unregistered (readers: any handle check)
+  uint32_t fast_;   // kFastSlabKind, and bits of the kinds' own
   CpuLayer cpus_;
   Ctor ctor_;
   Dtor dtor_;
   void* priv_;
 
   Depot depot_;
-  uint32_t trim_open_;    // a trim window is open (atomic exchange)
-  uint32_t trim_eager_;   // the last window found idle excess
-  uint64_t trim_opened_;  // jiffies the window opened
-  uint64_t depot_trims_;  // ticks that gave objects back
-  uint32_t reap_gen_;     // reaps so far: each asks every CPU to drain
+  uint32_t trim_open_;    // a trim window is open: frees and trim ticks, exchange
+  uint32_t trim_eager_;   // the last window found idle excess: trim ticks and updates
+  uint64_t trim_opened_;  // jiffies the window opened: whoever opened it
+  uint64_t depot_trims_;  // ticks that gave objects back: trim ticks, fetch_add
+  uint32_t reap_gen_;     // reaps so far, each asks every CPU to drain: fetch_add
   char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
-  unsigned long flags_;  // KMC_* type bits plus state bits (KMC_BIT_*)
+  unsigned long flags_;  // KMC_* type bits (create) plus state bits (KMC_BIT_*, atomic bit ops)
   MoveCallback move_;
   uint64_t obj_size_;
   uint64_t obj_align_;
-  uint32_t mag_size_;  // rounds of new magazines; grows under contention
-  uint32_t mag_max_;   // ... up to this
-  uint64_t mag_resizes_;
+  uint32_t mag_size_;     // rounds of new magazines: the working-set update only
+  uint32_t mag_max_;      // ... up to this
+  uint64_t mag_resizes_;  // the working-set update only
+  CacheOwner* owner_;
 };
 
 }  // namespace splkmem

@@ -53,8 +53,9 @@ struct SlabLayout {
 
   // The stride of an object: its size rounded to kMinAlign, plus the tag,
   // rounded to align.  False when that does not fit in 64 bits: obj_size
-  // comes from the caller (SIZE_MAX - 7 used to wrap to a stride of 0, and
-  // SIZE_MAX to a stride of 8 that overlapped the next tag).
+  // comes from the caller, and unchecked arithmetic would wrap SIZE_MAX - 7
+  // to a stride of 0 and SIZE_MAX to a stride of 8 that overlaps the next
+  // tag.
   static constexpr bool stride_for(uint64_t obj_size, uint64_t align, uint64_t* stride) {
     uint64_t s = 0;
     return kstd::is_power_of_two(align) && kstd::checked_round_up(obj_size, kMinAlign, &s) &&

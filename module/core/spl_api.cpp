@@ -35,15 +35,16 @@
 //   slabs destroy frees.  That is a caller bug, as in SPL.
 // - A pointer that never was a cache handle (other than NULL) is read as
 //   one by the magic check.
+#include "cache_factory.hpp"
 #include "cache_registry.hpp"
-#include "slab_cache.hpp"
+#include "linux_slab_cache.hpp"
 #include "vmem_cache.hpp"
 
 // struct spl_kmem_cache (seam.h) is never defined: consumers hold an
 // opaque pointer, which is an ObjectCache.
 
+using splkmem::LinuxSlabCache;
 using splkmem::ObjectCache;
-using splkmem::SlabCache;
 using splkmem::VmemCache;
 
 namespace {
@@ -84,7 +85,7 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   if (!live(cache)) return refuse_alloc(skc);
   // Both kinds are final: these are direct calls, not virtual ones.  A
   // tail call brought us here, so our return address is the caller's.
-  if (cache->slab_kind()) return static_cast<SlabCache*>(cache)->alloc(flags);
+  if (cache->slab_kind()) return static_cast<LinuxSlabCache*>(cache)->alloc(flags);
   if (kstd::unlikely(cache->debug()))
     return static_cast<VmemCache*>(cache)->alloc_debug(flags, __builtin_return_address(0));
   return static_cast<VmemCache*>(cache)->alloc(flags);
@@ -94,7 +95,7 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   if (obj == nullptr) return;  // as kfree(NULL), whatever the handle
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_free(skc);
-  if (cache->slab_kind()) return static_cast<SlabCache*>(cache)->free(obj);
+  if (cache->slab_kind()) return static_cast<LinuxSlabCache*>(cache)->free(obj);
   if (kstd::unlikely(cache->debug()))
     return static_cast<VmemCache*>(cache)->free_debug(obj, __builtin_return_address(0));
   static_cast<VmemCache*>(cache)->free(obj);
@@ -134,7 +135,7 @@ extern "C" spl_kmem_cache* spl_kmem_cache_create(const char* name, size_t size, 
   if (reclaim != nullptr || vmp != nullptr)
     splk_log(1, "splkmem: cache '%s': reclaim and vmp arguments are not supported, ignored",
              name != nullptr ? name : "(null)");
-  ObjectCache* cache = ObjectCache::create({name, size, align, ctor, dtor, priv, flags});
+  ObjectCache* cache = splkmem::cache_create({name, size, align, ctor, dtor, priv, flags});
   return reinterpret_cast<spl_kmem_cache*>(cache);
 }
 
@@ -146,7 +147,7 @@ extern "C" void spl_kmem_cache_destroy(spl_kmem_cache* skc) noexcept {
     warn_dead(skc, __func__);
     return;
   }
-  cache->destroy();
+  splkmem::cache_destroy(cache);
 }
 
 // The fast paths: one test for "a live plain cache", then ObjectCache's
@@ -155,10 +156,10 @@ extern "C" void* spl_kmem_cache_alloc(spl_kmem_cache* skc, int flags) noexcept {
   auto* cache = reinterpret_cast<ObjectCache*>(skc);
   if (kstd::likely(cache != nullptr && cache->plain()))
     return static_cast<VmemCache*>(cache)->alloc_plain(flags);
-  if (kstd::likely(cache != nullptr && cache->passthrough()))
-    return static_cast<SlabCache*>(cache)->alloc_passthrough(flags);
+  if (kstd::likely(cache != nullptr && cache->tagged_slab()))
+    return static_cast<LinuxSlabCache*>(cache)->alloc_tagged(flags);
   if (kstd::likely(cache != nullptr && cache->direct()))
-    return static_cast<SlabCache*>(cache)->alloc_direct_plain(flags);
+    return static_cast<LinuxSlabCache*>(cache)->alloc_direct_plain(flags);
   if (kstd::likely(cache != nullptr && cache->header_plain()))
     return alloc_header(static_cast<VmemCache*>(cache), flags);
   return alloc_general(skc, flags);
@@ -171,10 +172,10 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
   // common case pays no test for it.
   if (kstd::likely(cache != nullptr && cache->plain()))
     return static_cast<VmemCache*>(cache)->free_plain(obj);
-  if (kstd::likely(cache != nullptr && cache->passthrough()))
-    return static_cast<SlabCache*>(cache)->free_passthrough(obj);
+  if (kstd::likely(cache != nullptr && cache->tagged_slab()))
+    return static_cast<LinuxSlabCache*>(cache)->free_tagged(obj);
   if (kstd::likely(cache != nullptr && cache->direct()))
-    return static_cast<SlabCache*>(cache)->free_direct_plain(obj);
+    return static_cast<LinuxSlabCache*>(cache)->free_direct_plain(obj);
   if (kstd::likely(cache != nullptr && cache->header_plain()))
     return free_header(static_cast<VmemCache*>(cache), obj);
   free_general(skc, obj);
@@ -199,7 +200,8 @@ extern "C" size_t spl_kmem_cache_alloc_batch(spl_kmem_cache* skc, int flags, voi
   }
   if (cache->plain() || cache->header_plain())
     return static_cast<VmemCache*>(cache)->alloc_batch(flags, objs, n);
-  if (cache->direct()) return static_cast<SlabCache*>(cache)->alloc_batch_direct(flags, objs, n);
+  if (cache->direct())
+    return static_cast<LinuxSlabCache*>(cache)->alloc_batch_direct(flags, objs, n);
   size_t got = 0;
   while (got < n && (objs[got] = spl_kmem_cache_alloc(skc, flags)) != nullptr) ++got;
   return got;
@@ -213,7 +215,7 @@ extern "C" void spl_kmem_cache_free_batch(spl_kmem_cache* skc, void** objs, size
                      cache->name(), n);
   if (cache->plain() || cache->header_plain())
     return static_cast<VmemCache*>(cache)->free_batch(objs, n);
-  if (cache->direct()) return static_cast<SlabCache*>(cache)->free_batch_direct(objs, n);
+  if (cache->direct()) return static_cast<LinuxSlabCache*>(cache)->free_batch_direct(objs, n);
   for (size_t i = 0; i < n; ++i) spl_kmem_cache_free(skc, objs[i]);
 }
 

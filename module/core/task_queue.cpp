@@ -7,13 +7,13 @@
 namespace splkmem {
 
 namespace {
-// Every queue, under splk_tq_registry_lock().
-constinit kstd::IntrusiveList<TaskQueue> g_queues;
+// Every queue.
+constinit kstd::IntrusiveList<TaskQueue> g_queues SPLK_GUARDED_BY(splk_tq_registry_lock);
 // The private queue that creates threads for dynamic queues (set once at
 // load, cleared at unload).
 constinit TaskQueue* g_dynamic_queue = nullptr;
-// Queues get kstat files (under splk_tq_registry_lock()).
-constinit bool g_kstats_on = false;
+// Queues get kstat files.
+constinit bool g_kstats_on SPLK_GUARDED_BY(splk_tq_registry_lock) = false;
 }  // namespace
 
 // TaskEntry is laid over struct taskq_ent; the offsets are the C
@@ -215,6 +215,7 @@ void TaskQueue::cpus_changed(unsigned ncpus) {
 }
 
 void TaskQueue::resize_for_cpus(unsigned ncpus) {
+  tq_registry_assert_held();
   int spawns = 0;
   {
     SpinLockIrqGuard guard(lock_);
@@ -240,6 +241,7 @@ void TaskQueue::for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg, 
 
 // The queue after @q on the registry, nullptr at the end.
 TaskQueue* TaskQueue::next_queue(TaskQueue* q) {
+  tq_registry_assert_held();
   return q == g_queues.back() ? nullptr : static_cast<TaskQueue*>(q->next);
 }
 
@@ -263,6 +265,7 @@ TaskQueue* TaskQueue::dynamic_queue() { return kstd::load_relaxed(g_dynamic_queu
 // Under lock_, as SPL's taskq_thread_spawn(): a dynamic, active queue
 // below its maximum asks for one more thread.
 bool TaskQueue::want_spawn() {
+  lock_.assert_held();
   if (!dynamic_) return false;
   lastspawnstop_ = splk_jiffies();
   if (!active_ || nthreads_ + nspawn_ >= maxthreads_) return false;
@@ -323,6 +326,7 @@ void TaskQueue::spawn_thread() {
 // flight, and no thread came or went for spl_taskq_thread_timeout_ms
 // (SPL's rate limit).
 bool TaskQueue::try_retire(Worker* w) {
+  lock_.assert_held();
   const unsigned long now = splk_jiffies();
   if (!dynamic_ || !active_ || w == &workers_[0] || w->thread != w->self || nspawn_ != 0 ||
       has_work() || static_cast<long>(now - lastspawnstop_) < static_cast<long>(idle_timeout()))
@@ -333,6 +337,7 @@ bool TaskQueue::try_retire(Worker* w) {
 
 // Under lock_: @w's thread exits once lock_ is dropped; its slot is free.
 void TaskQueue::retire(Worker* w) {
+  lock_.assert_held();
   w->thread = nullptr;
   --nthreads_;
   lastspawnstop_ = splk_jiffies();
@@ -374,6 +379,7 @@ void TaskQueue::destroy() {
 // TQ_NOQUEUE runs next (head of the priority list), TQ_FRONT after the
 // earlier front tasks (tail of the priority list), others FIFO.
 void TaskQueue::enqueue(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags) {
+  lock_.assert_held();
   ++dispatched_;
   entry->id = next_id_++;
   entry->func = func;
@@ -409,7 +415,10 @@ bool TaskQueue::refuse(task_func_t* func, unsigned tq_flags, const char* what) {
 // Under lock_: a queue being destroyed takes no new task.  SPL refuses
 // such a dispatch quietly (TASKQID_INVALID), and so do we: a task that
 // re-dispatches itself meets this at every destroy, and is no bug.
-bool TaskQueue::destroying() const { return !active_; }
+bool TaskQueue::destroying() const {
+  lock_.assert_held();
+  return !active_;
+}
 
 taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flags,
                                   TaskEntry* entry) {
@@ -448,6 +457,7 @@ taskqid_t TaskQueue::dispatch_ent(task_func_t* func, void* arg, unsigned tq_flag
 // Under lock_.  The wake-up is made under lock_, as SPL does: an idle
 // worker of a dynamic queue may retire once lock_ is dropped.
 bool TaskQueue::submit(TaskEntry* entry, task_func_t* func, void* arg, unsigned tq_flags) {
+  lock_.assert_held();
   enqueue(entry, func, arg, tq_flags);
   wake_idle_worker();
   return all_busy() && want_spawn();
@@ -457,16 +467,18 @@ bool TaskQueue::submit(TaskEntry* entry, task_func_t* func, void* arg, unsigned 
 // the oldest task and, if work remains, wakes the next idle worker (in
 // run()), as the kernel's workqueue chains its wake-ups.  Every queued
 // task still gets a worker while one is idle: whenever tasks wait and a
-// worker sleeps, at least one is on its way.  Waking one per dispatch
-// instead (SPL, and us before) wakes a worker for nearly every task once
-// the workers keep up with the dispatches: 100k empty tasks on a
-// 100-thread queue took 74k to 299k wake-ups that way, 0.7k this way.
+// worker sleeps, at least one is on its way.  Waking one per dispatch,
+// as SPL does, wakes a worker for nearly every task once the workers
+// keep up with the dispatches (100k empty tasks on a 100-thread queue:
+// 74k to 299k wake-ups that way, 0.7k this way).
 void TaskQueue::wake_idle_worker() {
+  lock_.assert_held();
   if (nwaking_ >= maxwaking_) return;
   wake_first_idle();
 }
 
 void TaskQueue::wake_first_idle() {
+  lock_.assert_held();
   Worker* w = idle_.front();
   if (w == nullptr) return;
   kstd::IntrusiveList<Worker>::remove(w);  // the worker sees it was woken
@@ -476,6 +488,7 @@ void TaskQueue::wake_first_idle() {
 }
 
 void TaskQueue::wake_idle_workers() {
+  lock_.assert_held();
   while (!idle_.empty()) wake_first_idle();
 }
 
@@ -626,6 +639,7 @@ void TaskQueue::expired(TaskEntry* entry) {
 // Under lock_: a pool entry goes back to the pool up to minalloc, else it
 // is freed (kfree is fine under a spinlock).
 void TaskQueue::recycle(TaskEntry* entry) {
+  lock_.assert_held();
   if (nfree_ < minalloc_) {
     entry->id = TASKQID_INVALID;
     entry->func = nullptr;
@@ -645,11 +659,11 @@ void TaskQueue::recycle(TaskEntry* entry) {
 int TaskQueue::worker_main(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   TaskQueue* tq = w->queue;
-  unsigned long irqflags = tq->lock_.lock_irqsave();
+  SpinLockIrqGuard locked(tq->lock_);
   w->self = splk_tq_current();
   for (;;) {
     if (TaskEntry* entry = tq->next_entry()) {
-      tq->run(w, entry, &irqflags);
+      tq->run(w, entry, locked);
       continue;
     }
     // Idle while the queue has more threads than the CPUs now allow.
@@ -669,9 +683,9 @@ int TaskQueue::worker_main(void* arg) {
     const long timeout = tq->dynamic_ && w != &tq->workers_[0] ? tq->idle_timeout() : -1;
     tq->idle_.push_front(w);
     ++tq->sleeps_;
-    tq->lock_.unlock_irqrestore(irqflags);
+    locked.release();
     const long left = splk_tq_idle(timeout);
-    irqflags = tq->lock_.lock_irqsave();
+    locked.acquire();
     ++tq->sleeps_ended_;
     w->sequential = 0;
     if (!w->linked()) {
@@ -681,17 +695,17 @@ int TaskQueue::worker_main(void* arg) {
       continue;
     }
     // Timed out, or woken by kthread_stop().  Nothing touches tq or w
-    // once retired: destroy may free them.
+    // once retired and lock_ is dropped: destroy may free them.
     kstd::IntrusiveList<Worker>::remove(w);
     if (left == 0 && tq->try_retire(w)) break;
   }
   ++tq->threads_destroyed_;
-  tq->lock_.unlock_irqrestore(irqflags);
   return 0;
 }
 
 // Under lock_: SPL's choice, the priority list first.
 TaskEntry* TaskQueue::next_entry() {
+  lock_.assert_held();
   if (held_) return nullptr;
   if (TaskEntry* entry = prio_.front()) return entry;
   return pend_.front();
@@ -700,7 +714,8 @@ TaskEntry* TaskQueue::next_entry() {
 // Under lock_, which is dropped while the task runs.  The task's fields
 // are copied before it runs: a caller-owned entry may be reused by the
 // function.
-void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
+void TaskQueue::run(Worker* w, TaskEntry* entry, SpinLockIrqGuard& locked) {
+  lock_.assert_held();
   kstd::IntrusiveList<TaskEntry>::remove(entry);
   const taskqid_t id = entry->id;
   task_func_t* const func = entry->func;
@@ -714,13 +729,13 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   // in a burst finds no busy thread at dispatch time, so dispatch alone
   // would not grow it).
   const bool grow = has_work() && all_busy() && want_spawn();
-  lock_.unlock_irqrestore(*irqflags);
+  locked.release();
   if (grow) request_spawn();
   func(arg);
   // A worker that always finds more work never sleeps: let others run on
   // a kernel without preemption (as the kernel's workqueue does).
   splk_cond_resched();
-  *irqflags = lock_.lock_irqsave();
+  locked.acquire();
   w->running = TASKQID_INVALID;
   --nactive_;
   ++(normal ? executed_normal_ : executed_priority_);
@@ -732,15 +747,16 @@ void TaskQueue::run(Worker* w, TaskEntry* entry, unsigned long* irqflags) {
   if (++w->sequential > kstd::load_relaxed(spl_taskq_thread_sequential) && has_work() &&
       want_spawn()) {
     w->sequential = 0;
-    lock_.unlock_irqrestore(*irqflags);
+    locked.release();
     request_spawn();
-    *irqflags = lock_.lock_irqsave();
+    locked.acquire();
   }
 }
 
 // ---- Cancel and wait ------------------------------------------------------
 
 TaskEntry* TaskQueue::find_queued(taskqid_t id) {
+  lock_.assert_held();
   kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
   for (auto* list : lists)
     for (TaskEntry* entry : *list)
@@ -751,6 +767,7 @@ TaskEntry* TaskQueue::find_queued(taskqid_t id) {
 // An idle worker's running is TASKQID_INVALID: that id is never running
 // (nor queued), so waits and cancels of it end at once, as in SPL.
 bool TaskQueue::is_running(taskqid_t id) const {
+  lock_.assert_held();
   if (id == TASKQID_INVALID) return false;
   for (int i = 0; i < nslots_; ++i)
     if (workers_[i].running == id) return true;
@@ -758,6 +775,7 @@ bool TaskQueue::is_running(taskqid_t id) const {
 }
 
 taskqid_t TaskQueue::lowest_outstanding() {
+  lock_.assert_held();
   taskqid_t lowest = next_id_;
   kstd::IntrusiveList<TaskEntry>* lists[] = {&delay_, &prio_, &pend_};
   for (auto* list : lists)
@@ -825,6 +843,7 @@ void TaskQueue::wait_until(Waiter::Kind kind, taskqid_t id, const Cond& cond) {
 // task, so that a taskq_wait() behind a long queue was woken once per
 // task for nothing.  (cancel() wakes them all: it is rare.)
 bool TaskQueue::ends_a_wait(taskqid_t done) {
+  lock_.assert_held();
   for (Waiter* w : waiters_) {
     switch (w->kind) {
       case Waiter::kIdle:

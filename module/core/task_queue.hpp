@@ -167,16 +167,20 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   const char* name() const { return name_; }
 
  private:
-  // On idle_ while it sleeps and no one has woken it.
+  // On idle_ while it sleeps and no one has woken it.  queue is constant;
+  // the rest is the queue's lock_'s.
   struct Worker : kstd::ListNode {
     TaskQueue* queue = nullptr;
-    void* thread = nullptr;               // nullptr: free slot
-    void* self = nullptr;                 // the thread as it sees itself (set by it)
-    taskqid_t running = TASKQID_INVALID;  // TASKQID_INVALID when idle
-    unsigned sequential = 0;              // tasks run since the thread last slept
+    void* thread SPLK_GUARDED_BY(queue->lock_) = nullptr;  // nullptr: free slot
+    // The thread as it sees itself (set by it).
+    void* self SPLK_GUARDED_BY(queue->lock_) = nullptr;
+    // TASKQID_INVALID when idle.
+    taskqid_t running SPLK_GUARDED_BY(queue->lock_) = TASKQID_INVALID;
+    // Tasks run since the thread last slept.
+    unsigned sequential SPLK_GUARDED_BY(queue->lock_) = 0;
   };
 
-  // A wait_*() caller, on waiters_ while it waits.
+  // A wait_*() caller, on waiters_ while it waits (constant meanwhile).
   struct Waiter : kstd::ListNode {
     enum Kind { kIdle, kId, kOutstanding } kind;
     taskqid_t id;  // kId: the task; kOutstanding: every task up to it
@@ -198,10 +202,11 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   // start_thread() counted it (set w->thread): before that, its retiring
   // would uncount another thread, and the slot would name a thread gone.
   bool over_max(const Worker* w) const {
+    lock_.assert_held();
     return active_ && nthreads_ > maxthreads_ && w != &workers_[0] && w->thread == w->self;
   }
   void resize_for_cpus(unsigned ncpus);
-  void run(Worker* w, TaskEntry* entry, unsigned long* irqflags);
+  void run(Worker* w, TaskEntry* entry, SpinLockIrqGuard& locked);
 
   // Under lock_: wakes the most recently idle worker, if one sleeps and
   // fewer than maxwaking_ are on their way (nwaking_).
@@ -225,13 +230,25 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
   bool destroying() const;
-  bool idle() { return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0; }
-  bool has_work() { return !held_ && (!prio_.empty() || !pend_.empty()); }
+  bool idle() {
+    lock_.assert_held();
+    return pend_.empty() && prio_.empty() && delay_.empty() && nactive_ == 0;
+  }
+  bool has_work() {
+    lock_.assert_held();
+    return !held_ && (!prio_.empty() || !pend_.empty());
+  }
   // Every thread at work.  ">=": a new thread may take a task before
   // spawn_thread() has counted it.
-  bool all_busy() const { return nactive_ >= nthreads_; }
+  bool all_busy() const {
+    lock_.assert_held();
+    return nactive_ >= nthreads_;
+  }
   // A dynamic queue below its maximum can take a TQ_NOQUEUE task.
-  bool can_grow() { return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_; }
+  bool can_grow() {
+    lock_.assert_held();
+    return dynamic_ && active_ && nthreads_ + nspawn_ < maxthreads_;
+  }
   static long idle_timeout() {
     return static_cast<long>(
         kstd::max<uint64_t>(ms_to_jiffies(kstd::load_relaxed(spl_taskq_thread_timeout_ms)), 1));
@@ -242,49 +259,55 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   TaskEntry* alloc_entry(unsigned tq_flags);  // no lock held
   bool refuse(task_func_t* func, unsigned tq_flags, const char* what);
 
+  // Set in create() before the queue is published, constant after: name_,
+  // minalloc_, maxalloc_, maxwaking_, nslots_, cpu_pct_, dynamic_, pri_,
+  // flags_ and workers_ (the array; its slots are guarded).  The registry
+  // mutex (splk_tq_registry_lock()) guards instance_ and kstat_; lock_
+  // guards the rest.
   char name_[TASKQ_NAMELEN + 1];
   SpinLock lock_;
-  WaitQueue done_wq_;                    // wait_*() and cancel() wait here for completions
-  kstd::IntrusiveList<Worker> idle_;     // sleeping, not yet woken
-  kstd::IntrusiveList<Waiter> waiters_;  // in wait_*()
-  kstd::IntrusiveList<TaskEntry> pend_;
-  kstd::IntrusiveList<TaskEntry> prio_;
-  kstd::IntrusiveList<TaskEntry> delay_;
-  kstd::IntrusiveList<TaskEntry> free_;  // pooled entries
-  int nfree_;
+  WaitQueue done_wq_;  // wait_*() and cancel() wait here for completions
+  kstd::IntrusiveList<Worker> idle_ SPLK_GUARDED_BY(lock_);     // sleeping, not yet woken
+  kstd::IntrusiveList<Waiter> waiters_ SPLK_GUARDED_BY(lock_);  // in wait_*()
+  kstd::IntrusiveList<TaskEntry> pend_ SPLK_GUARDED_BY(lock_);
+  kstd::IntrusiveList<TaskEntry> prio_ SPLK_GUARDED_BY(lock_);
+  kstd::IntrusiveList<TaskEntry> delay_ SPLK_GUARDED_BY(lock_);
+  kstd::IntrusiveList<TaskEntry> free_ SPLK_GUARDED_BY(lock_);  // pooled entries
+  int nfree_ SPLK_GUARDED_BY(lock_);
   int minalloc_;
   int maxalloc_;
-  int nalloc_;  // pool entries in existence
-  taskqid_t next_id_;
-  bool active_;
-  bool held_;  // test hook: workers leave queued tasks alone
-  int nactive_;
-  int nwaking_;     // workers woken that have not yet run
-  int maxwaking_;   // online CPUs at creation: more on their way gain nothing
-  int nthreads_;    // threads running
-  int maxthreads_;  // threads allowed now (CPU_PCT queues: from the online CPUs)
-  int nslots_;      // slots in workers_: maxthreads_ with every possible CPU online
-  int cpu_pct_;     // TASKQ_THREADS_CPU_PCT: the percentage
-  int nspawn_;      // thread creations requested, not finished
+  int nalloc_ SPLK_GUARDED_BY(lock_);  // pool entries in existence
+  taskqid_t next_id_ SPLK_GUARDED_BY(lock_);
+  bool active_ SPLK_GUARDED_BY(lock_);
+  bool held_ SPLK_GUARDED_BY(lock_);  // test hook: workers leave queued tasks alone
+  int nactive_ SPLK_GUARDED_BY(lock_);
+  int nwaking_ SPLK_GUARDED_BY(lock_);   // workers woken that have not yet run
+  int maxwaking_;                        // online CPUs at creation: more on their way gain nothing
+  int nthreads_ SPLK_GUARDED_BY(lock_);  // threads running
+  // Threads allowed now (CPU_PCT queues: from the online CPUs).
+  int maxthreads_ SPLK_GUARDED_BY(lock_);
+  int nslots_;   // slots in workers_: maxthreads_ with every possible CPU online
+  int cpu_pct_;  // TASKQ_THREADS_CPU_PCT: the percentage
+  int nspawn_ SPLK_GUARDED_BY(lock_);  // thread creations requested, not finished
   bool dynamic_;
-  unsigned long lastspawnstop_;  // jiffies of the last spawn or retirement
+  unsigned long lastspawnstop_ SPLK_GUARDED_BY(lock_);  // jiffies of the last spawn or retirement
   int pri_;
-  unsigned flags_;  // TASKQ_* as given
-  int instance_;    // set by register_queue()
-  uint64_t wakeups_;
-  uint64_t wakeups_nowork_;
+  unsigned flags_;                                       // TASKQ_* as given
+  int instance_ SPLK_GUARDED_BY(splk_tq_registry_lock);  // set by register_queue()
+  uint64_t wakeups_ SPLK_GUARDED_BY(lock_);
+  uint64_t wakeups_nowork_ SPLK_GUARDED_BY(lock_);
   // SPL's kstat counters (splk_taskq_stats says what each counts).
-  uint64_t threads_created_;
-  uint64_t threads_destroyed_;
-  uint64_t dispatched_;
-  uint64_t dispatched_delayed_;
-  uint64_t executed_normal_;
-  uint64_t executed_priority_;
-  uint64_t delayed_requeued_;
-  uint64_t cancelled_;
-  uint64_t sleeps_;
-  uint64_t sleeps_ended_;
-  void* kstat_;  // the kstat file's handle, under the registry lock
+  uint64_t threads_created_ SPLK_GUARDED_BY(lock_);
+  uint64_t threads_destroyed_ SPLK_GUARDED_BY(lock_);
+  uint64_t dispatched_ SPLK_GUARDED_BY(lock_);
+  uint64_t dispatched_delayed_ SPLK_GUARDED_BY(lock_);
+  uint64_t executed_normal_ SPLK_GUARDED_BY(lock_);
+  uint64_t executed_priority_ SPLK_GUARDED_BY(lock_);
+  uint64_t delayed_requeued_ SPLK_GUARDED_BY(lock_);
+  uint64_t cancelled_ SPLK_GUARDED_BY(lock_);
+  uint64_t sleeps_ SPLK_GUARDED_BY(lock_);
+  uint64_t sleeps_ended_ SPLK_GUARDED_BY(lock_);
+  void* kstat_ SPLK_GUARDED_BY(splk_tq_registry_lock);  // the kstat file's handle
   Worker* workers_;
 };
 

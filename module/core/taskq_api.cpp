@@ -126,11 +126,11 @@ extern "C" taskq_t* taskq_of_curthread(void) noexcept {
   return to_handle(TaskQueue::of_thread(nullptr));
 }
 
-extern "C" void splk_tq_entry_expired(void* entry) noexcept {
+extern "C" void splk_taskq_entry_expired(void* entry) noexcept {
   TaskQueue::expired(static_cast<TaskEntry*>(entry));
 }
 
-extern "C" void splk_for_each_taskq(void (*fn)(const splk_taskq_stats*, void*), void* arg,
+extern "C" void splk_taskq_for_each(void (*fn)(const splk_taskq_stats*, void*), void* arg,
                                     bool newest_first) noexcept {
   TaskQueue::for_each(fn, arg, newest_first);
 }

@@ -374,6 +374,11 @@ bool splk_spin_trylock_irqsave(void *lock, unsigned long *flags)
 	return spin_trylock_irqsave((spinlock_t *)lock, *flags);
 }
 
+void splk_spin_assert_held(void *lock)
+{
+	lockdep_assert_held((spinlock_t *)lock);
+}
+
 void splk_waitq_init(void *wq)
 {
 	init_waitqueue_head((wait_queue_head_t *)wq);
@@ -717,6 +722,11 @@ void splk_registry_lock_write(void)
 void splk_registry_unlock_write(void)
 {
 	up_write(&splk_registry_sem);
+}
+
+void splk_registry_assert_held(void)
+{
+	lockdep_assert_held(&splk_registry_sem);
 }
 
 /* Called first at module init: the facts the C++ core reads inline. */

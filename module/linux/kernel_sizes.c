@@ -28,6 +28,8 @@ int main(void)
 {
 	/* A constant for the core: the page masks of the free path fold. */
 	DEFINE(SPLK_PAGE_SIZE, PAGE_SIZE);
+	/* Lock assertions cross the seam only where lockdep can check them. */
+	DEFINE(SPLK_LOCKDEP, IS_ENABLED(CONFIG_LOCKDEP));
 	/* SLUB checks the cache of every object freed to it (and refuses
 	 * what is not slab memory): untagged KMC_SLAB frees can rely on it.
 	 */

@@ -130,7 +130,7 @@ static int taskq_show(struct seq_file *f, bool all)
 	struct taskq_proc_walk w = { .f = f, .all = all };
 
 	taskq_header(f);
-	splk_for_each_taskq(taskq_show_one, &w, false);
+	splk_taskq_for_each(taskq_show_one, &w, false);
 	return 0;
 }
 
@@ -153,7 +153,7 @@ static int kstat_summary_show(struct seq_file *f, void *unused)
 	kstat_first_line(f, summary_kid, SPLK_KSTAT_TYPE_RAW, 1, 0,
 			 summary_crtime);
 	taskq_header(f);
-	splk_for_each_taskq(taskq_show_one, &w, true);
+	splk_taskq_for_each(taskq_show_one, &w, true);
 	return 0;
 }
 

@@ -192,9 +192,14 @@ void splk_tq_registry_unlock(void)
 	mutex_unlock(&splk_tq_registry);
 }
 
+void splk_tq_registry_assert_held(void)
+{
+	lockdep_assert_held(&splk_tq_registry);
+}
+
 static void splk_tq_timer_fn(struct timer_list *timer)
 {
-	splk_tq_entry_expired(container_of(timer, struct taskq_ent, tqent_timer));
+	splk_taskq_entry_expired(container_of(timer, struct taskq_ent, tqent_timer));
 }
 
 void splk_tq_entry_kernel_init(void *entry)

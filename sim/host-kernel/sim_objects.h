@@ -36,7 +36,7 @@ struct sim_timer {
 	uint32_t pad[2];
 	uint64_t expires;
 	uint64_t seq;		/* arm order: ties expire in it */
-	void *entry;		/* what splk_tq_entry_expired() is given */
+	void *entry;		/* what splk_taskq_entry_expired() is given */
 };
 
 struct sim_rb_root {

@@ -208,7 +208,7 @@ Result run_one(uint64_t seed, bool quiet) {
   high_memory = reinterpret_cast<void*>(uintptr_t{1} << 47);
   splk_kernel.nr_cpu_ids = c.ncpus;
   splk_kernel.hz = c.hz;
-  sim::timer_fn = splk_tq_entry_expired;
+  sim::timer_fn = splk_taskq_entry_expired;
 #ifdef SIM_ATOMIC_POINTS
   sim::plain_point_one_in = args.plain_points;
 #endif

@@ -180,6 +180,14 @@ bool splk_spin_trylock_irqsave(void* l, unsigned long* flags) noexcept {
   return false;
 }
 
+// lockdep_assert_held(): held by the running thread.
+void splk_spin_assert_held(void* l) noexcept {
+  sim_spinlock* lock = as_lock(l);
+  if (lock->owner != sim::current->id + 1)
+    sim::fail("lock not held", "spinlock %p (class %s) is not held by its caller", l,
+              kClassName[lock->cls]);
+}
+
 unsigned long splk_irq_save(void) noexcept {
   sim::point("irq_save");
   return irq_save_raw();
@@ -199,10 +207,18 @@ bool splk_registry_trylock_read(void) noexcept {
 void splk_registry_unlock_read(void) noexcept { read_unlock(&registry, "registry up_read"); }
 void splk_registry_lock_write(void) noexcept { write_lock(&registry, "registry down_write"); }
 void splk_registry_unlock_write(void) noexcept { write_unlock(&registry, "registry up_write"); }
+// Held by someone: the sleeping locks here do not record their readers.
+void splk_registry_assert_held(void) noexcept {
+  if (!registry.writer && registry.readers == 0)
+    sim::fail("lock not held", "the registry rw_semaphore is not held");
+}
 
 void splk_tq_registry_lock(void) noexcept { write_lock(&tq_registry, "taskq registry mutex"); }
 void splk_tq_registry_unlock(void) noexcept {
   write_unlock(&tq_registry, "taskq registry mutex unlock");
+}
+void splk_tq_registry_assert_held(void) noexcept {
+  if (!tq_registry.writer) sim::fail("lock not held", "the taskq registry mutex is not held");
 }
 
 }  // extern "C"

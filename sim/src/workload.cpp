@@ -780,9 +780,9 @@ void op_taskq_introspect() {
   if (r < 4) {
     std::vector<std::string> fwd, back;
     tq_names = &fwd;
-    splk_for_each_taskq(collect_taskq, nullptr, false);
+    splk_taskq_for_each(collect_taskq, nullptr, false);
     tq_names = &back;
-    splk_for_each_taskq(collect_taskq, nullptr, true);
+    splk_taskq_for_each(collect_taskq, nullptr, true);
     std::reverse(back.begin(), back.end());
     // Queues come and go between the two walks.
     if (fwd.size() == back.size() && fwd != back)

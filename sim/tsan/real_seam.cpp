@@ -238,7 +238,7 @@ int timer_main(void*) {
     pthread_mutex_unlock(&timer_lock);
     // A timer runs in softirq: on its CPU, not preemptible.
     cpu_enter();
-    splk_tq_entry_expired(entry);
+    splk_taskq_entry_expired(entry);
     cpu_exit();
     pthread_mutex_lock(&timer_lock);
     running_timer = nullptr;
@@ -599,6 +599,15 @@ bool splk_spin_trylock_irqsave(void* lock, unsigned long* flags) noexcept {
   cpu_exit();
   return false;
 }
+
+// Held by some thread (the owner word does not say which); the pthread
+// locks below cannot say, so their asserts check nothing.
+void splk_spin_assert_held(void* lock) noexcept {
+  if (__atomic_load_n(&static_cast<sim_spinlock*>(lock)->owner, __ATOMIC_RELAXED) == 0)
+    die("a spinlock asserted held is free");
+}
+void splk_registry_assert_held(void) noexcept {}
+void splk_tq_registry_assert_held(void) noexcept {}
 
 void splk_registry_lock_read(void) noexcept {
   may_sleep("down_read");

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// SlabCache: creation and the paths of a KMC_SLAB cache.  The design is in
-// slab_cache.hpp, the Linux side in passthrough.hpp.
-#include "slab_cache.hpp"
+// LinuxSlabCache: creation and the paths of a KMC_SLAB cache.  The design
+// is in linux_slab_cache.hpp, the Linux side in passthrough.hpp.
+#include "linux_slab_cache.hpp"
 
 namespace splkmem {
 
-ObjectCache* SlabCache::make(void* mem, const CacheParams& p, const CreateSettings& s) {
-  auto* cache = new (mem) SlabCache();
+ObjectCache* LinuxSlabCache::make(void* mem, const CacheParams& p, const CreateSettings& s) {
+  auto* cache = new (mem) LinuxSlabCache();
   if (p.size > s.slab_limit) {
     splk_log(0,
              "splkmem: cache '%s': KMC_SLAB object size %zu exceeds spl_kmem_cache_slab_limit %u",
@@ -32,7 +32,7 @@ ObjectCache* SlabCache::make(void* mem, const CacheParams& p, const CreateSettin
   cache->fast_ = kFastSlabKind;
   if (p.ctor != nullptr) cache->fast_ |= kFastCtor;
   if (p.ctor == nullptr && splk_kernel.init_on_alloc) cache->fast_ |= kFastZero;
-  cache->magic_ = pt.tagged()                              ? kPassthroughMagic
+  cache->magic_ = pt.tagged()                              ? kTaggedSlabMagic
                   : p.ctor == nullptr && p.dtor == nullptr ? kDirectMagic
                                                            : kMagic;
   return cache;
@@ -42,7 +42,7 @@ ObjectCache* SlabCache::make(void* mem, const CacheParams& p, const CreateSettin
 // destroy a Linux cache with live objects (and WARNs): that cache stays
 // for good, as any leaked kmem_cache does, but what is ours (the counter,
 // the slot) goes.
-void SlabCache::release_leaked() {
+void LinuxSlabCache::release_leaked() {
   splk_log(1, "splkmem: cache '%s': Linux slab cache with leaked objects left in place", name_);
   passthrough_.abandon();
   magic_ = 0;
@@ -51,10 +51,10 @@ void SlabCache::release_leaked() {
 
 // ---- Tagged: magazines in front of SLUB ---------------------------------
 
-void* SlabCache::alloc_passthrough(int km_flags) {
+void* LinuxSlabCache::alloc_tagged(int km_flags) {
   void* obj;
-  if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_passthrough_slow(km_flags);
-  if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_tagged_slow(km_flags);
+  if (fast_ & (kFastCtor | kFastZero)) return construct_tagged(obj, km_flags);
   passthrough_.mark_allocated(obj);
   return obj;
 }
@@ -64,7 +64,7 @@ void* SlabCache::alloc_passthrough(int km_flags) {
 // object for the caller, the rest into whatever magazine this CPU has by
 // then, any excess straight back.  KM_SLEEP never fails, so it retries;
 // KM_NOSLEEP fails.
-void* SlabCache::alloc_passthrough_slow(int km_flags) {
+void* LinuxSlabCache::alloc_tagged_slow(int km_flags) {
   void* obj = nullptr;
   {
     cpu::IrqSave irq;
@@ -89,7 +89,7 @@ void* SlabCache::alloc_passthrough_slow(int km_flags) {
     }
     if (kept < got) passthrough_.release_free_objects(got - kept, batch + kept);
   }
-  if (fast_ & (kFastCtor | kFastZero)) return construct_passthrough(obj, km_flags);
+  if (fast_ & (kFastCtor | kFastZero)) return construct_tagged(obj, km_flags);
   passthrough_.mark_allocated(obj);
   return obj;
 }
@@ -97,7 +97,7 @@ void* SlabCache::alloc_passthrough_slow(int km_flags) {
 // A free object goes to the caller by the kernel's init_on_alloc rule:
 // zeroed unless there is a constructor (or SLUB zeroed it and nobody has
 // used it since), constructed if there is one.
-void* SlabCache::construct_passthrough(void* obj, int km_flags) {
+void* LinuxSlabCache::construct_tagged(void* obj, int km_flags) {
   const bool clean = passthrough_.clean(obj);
   passthrough_.mark_allocated(obj);
   if (ctor_ == nullptr) {
@@ -108,42 +108,41 @@ void* SlabCache::construct_passthrough(void* obj, int km_flags) {
 }
 
 // Without a destructor: checked, then a push onto this CPU's magazine.
-void SlabCache::free_passthrough(void* obj) {
-  if (dtor_ != nullptr || kstd::unlikely(!passthrough_.owns(obj)))
-    return free_passthrough_slow(obj);
-  push_passthrough(obj);
+void LinuxSlabCache::free_tagged(void* obj) {
+  if (dtor_ != nullptr || kstd::unlikely(!passthrough_.owns(obj))) return free_tagged_slow(obj);
+  push_tagged(obj);
 }
 
 // With a destructor, or one the inline check refused.
-void SlabCache::free_passthrough_slow(void* obj) {
+void LinuxSlabCache::free_tagged_slow(void* obj) {
   if (obj == nullptr) return;  // as kfree(NULL)
   if (!passthrough_.owns(obj))
     if (const char* why = passthrough_.owns_slow(obj)) return reject_free(obj, why);
   if (dtor_ != nullptr) dtor_(obj, priv_);
-  push_passthrough(obj);
+  push_tagged(obj);
 }
 
-void SlabCache::push_passthrough(void* obj) {
+void LinuxSlabCache::push_tagged(void* obj) {
   passthrough_.mark_free(obj);
   if (kstd::unlikely(!cpus_.push(obj))) push_slow(obj);
 }
 
 // ---- Untagged: SLUB on every call ---------------------------------------
 
-void* SlabCache::alloc_direct_plain(int km_flags) {
+void* LinuxSlabCache::alloc_direct_plain(int km_flags) {
   void* obj = passthrough_.alloc_raw(km_flags);
   if (kstd::unlikely(obj == nullptr)) return alloc_direct_slow(km_flags, obj);
   passthrough_.count_alloc();
   return obj;
 }
 
-void* SlabCache::alloc_direct(int km_flags) {
+void* LinuxSlabCache::alloc_direct(int km_flags) {
   return alloc_direct_slow(km_flags, passthrough_.alloc_raw(km_flags));
 }
 
 // SLUB had no object (KM_SLEEP never fails, so it retries; KM_NOSLEEP
 // fails); then the count and the constructor.
-void* SlabCache::alloc_direct_slow(int km_flags, void* obj) {
+void* LinuxSlabCache::alloc_direct_slow(int km_flags, void* obj) {
   while (obj == nullptr) {
     if (km_flags & KM_NOSLEEP) return nullptr;
     splk_cond_resched();
@@ -153,13 +152,13 @@ void* SlabCache::alloc_direct_slow(int km_flags, void* obj) {
   return ctor_ != nullptr ? construct(obj, km_flags) : obj;
 }
 
-void SlabCache::free_direct_plain(void* obj) {
+void LinuxSlabCache::free_direct_plain(void* obj) {
   if (kstd::unlikely(!passthrough_.may_own(obj))) return free_direct(obj);
   passthrough_.count_free();
   passthrough_.free_raw(obj);
 }
 
-void SlabCache::free_direct(void* obj) {
+void LinuxSlabCache::free_direct(void* obj) {
   if (obj == nullptr) return;  // as kfree(NULL)
   if (!passthrough_.may_own(obj)) return reject_free(obj, "not an object of this cache");
   if (dtor_ != nullptr) dtor_(obj, priv_);
@@ -169,7 +168,7 @@ void SlabCache::free_direct(void* obj) {
 
 // What SLUB's bulk call did not give comes one object at a time (KM_SLEEP
 // retries until it has it; KM_NOSLEEP ends the batch).
-size_t SlabCache::alloc_batch_direct(int km_flags, void** objs, size_t n) {
+size_t LinuxSlabCache::alloc_batch_direct(int km_flags, void** objs, size_t n) {
   size_t got = 0;
   while (got < n) {
     const auto want = static_cast<unsigned>(kstd::min<size_t>(n - got, kBatch));
@@ -186,7 +185,7 @@ size_t SlabCache::alloc_batch_direct(int km_flags, void** objs, size_t n) {
 
 // Each pointer is checked as a single free checks it; the accepted ones
 // go to SLUB's bulk free from a copy (it overwrites the array it gets).
-void SlabCache::free_batch_direct(void* const* objs, size_t n) {
+void LinuxSlabCache::free_batch_direct(void* const* objs, size_t n) {
   void* staged[kBatch];
   size_t i = 0;
   while (i < n) {
@@ -205,50 +204,52 @@ void SlabCache::free_batch_direct(void* const* objs, size_t n) {
 
 // ---- Either way ---------------------------------------------------------
 
-void* SlabCache::alloc(int km_flags) {
-  return passthrough_.tagged() ? alloc_passthrough(km_flags) : alloc_direct(km_flags);
+void* LinuxSlabCache::alloc(int km_flags) {
+  return passthrough_.tagged() ? alloc_tagged(km_flags) : alloc_direct(km_flags);
 }
 
-void SlabCache::free(void* obj) {
-  return passthrough_.tagged() ? free_passthrough(obj) : free_direct(obj);
+void LinuxSlabCache::free(void* obj) {
+  return passthrough_.tagged() ? free_tagged(obj) : free_direct(obj);
 }
 
-bool SlabCache::is_free_object(const void* cache, void* obj) {
-  return static_cast<const SlabCache*>(cache)->passthrough_.is_free(obj);
+bool LinuxSlabCache::is_free_object(const void* cache, void* obj) {
+  return static_cast<const LinuxSlabCache*>(cache)->passthrough_.is_free(obj);
 }
 
-const char* SlabCache::check_layer() { return cpus_.check(&SlabCache::is_free_object, this); }
+const char* LinuxSlabCache::check_layer() {
+  return cpus_.check(&LinuxSlabCache::is_free_object, this);
+}
 
 // ---- The kind's layer (ObjectCache's virtual functions) -----------------
 
-void SlabCache::set_alloc_gfp(unsigned gfp) { passthrough_.set_gfp(gfp); }
+void LinuxSlabCache::set_alloc_gfp(unsigned gfp) { passthrough_.set_gfp(gfp); }
 
 // A sum of per-CPU counters read while other CPUs count: an object
 // allocated on one CPU and freed on another may be seen freed and not yet
 // allocated, so the sum can be negative for a moment.  Clamped, never
 // wrapped to about 2^64 (ZFS compares it against its memory limit).
-uint64_t SlabCache::inuse() {
+uint64_t LinuxSlabCache::inuse() {
   const int64_t live = passthrough_.live();
   return live > 0 ? static_cast<uint64_t>(live) : 0;
 }
 
-ObjectSink SlabCache::sink() { return ObjectSink{&SlabCache::give_back, this}; }
+ObjectSink LinuxSlabCache::sink() { return ObjectSink{&LinuxSlabCache::give_back, this}; }
 
 // SLUB reclaims its own slabs.
-void SlabCache::reclaim(uint64_t) {}
+void LinuxSlabCache::reclaim(uint64_t) {}
 
-uint64_t SlabCache::reclaimable() { return 0; }
+uint64_t LinuxSlabCache::reclaimable() { return 0; }
 
-void SlabCache::quiesce() {}
+void LinuxSlabCache::quiesce() {}
 
-uint64_t SlabCache::outstanding() { return inuse(); }
+uint64_t LinuxSlabCache::outstanding() { return inuse(); }
 
-void SlabCache::destroy_layer() { passthrough_.destroy(); }
+void LinuxSlabCache::destroy_layer() { passthrough_.destroy(); }
 
-void SlabCache::layer_stats(splk_cache_stats* out) { out->linux_alloc = inuse(); }
+void LinuxSlabCache::layer_stats(splk_cache_stats* out) { out->linux_alloc = inuse(); }
 
-void SlabCache::give_back(void* cache, void** objs, uint32_t n, bool) {
-  static_cast<SlabCache*>(cache)->passthrough_.release_free_objects(n, objs);
+void LinuxSlabCache::give_back(void* cache, void** objs, uint32_t n, bool) {
+  static_cast<LinuxSlabCache*>(cache)->passthrough_.release_free_objects(n, objs);
 }
 
 }  // namespace splkmem

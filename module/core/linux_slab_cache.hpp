@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// SlabCache: a KMC_SLAB cache, objects of a Linux kmem_cache (SLUB) behind
-// Passthrough (passthrough.hpp).  Two ways, chosen at create by what the
-// tag header would cost (Passthrough::tagged()):
+// LinuxSlabCache: a KMC_SLAB cache, objects of a Linux kmem_cache (SLUB)
+// behind Passthrough (passthrough.hpp); it owns no Slab of ours.  Two
+// ways, chosen at create by what the tag header would cost
+// (Passthrough::tagged()):
 //
 // - tagged: the per-CPU magazines and the depot in front of SLUB, as for
 //   the vmalloc slabs, so a hit is a pop or a push and SLUB is only asked
@@ -18,14 +19,14 @@
 
 namespace splkmem {
 
-class SlabCache final : public ObjectCache {
+class LinuxSlabCache final : public ObjectCache {
  public:
   static ObjectCache* make(void* mem, const CacheParams& params, const CreateSettings& settings);
 
-  // Tagged caches (passthrough()): their own functions, so that the
+  // Tagged caches (tagged_slab()): their own functions, so that the
   // magazine paths need no register saved for the call into SLUB.
-  [[gnu::no_instrument_function]] void* alloc_passthrough(int km_flags);
-  [[gnu::no_instrument_function]] void free_passthrough(void* obj);
+  [[gnu::no_instrument_function]] void* alloc_tagged(int km_flags);
+  [[gnu::no_instrument_function]] void free_tagged(void* obj);
   // Untagged caches without callbacks (direct()).
   [[gnu::no_instrument_function]] void* alloc_direct_plain(int km_flags);
   [[gnu::no_instrument_function]] void free_direct_plain(void* obj);
@@ -42,7 +43,7 @@ class SlabCache final : public ObjectCache {
   void release_leaked() override;
 
  private:
-  SlabCache() = default;
+  LinuxSlabCache() = default;
 
   // What the inline paths test, in one word (fast_).
   enum : uint32_t {
@@ -65,13 +66,13 @@ class SlabCache final : public ObjectCache {
   static void give_back(void* cache, void** objs, uint32_t n, bool aged);
   static bool is_free_object(const void* cache, void* obj);
 
-  void* alloc_passthrough_slow(int km_flags);
-  void* construct_passthrough(void* obj, int km_flags);
+  void* alloc_tagged_slow(int km_flags);
+  void* construct_tagged(void* obj, int km_flags);
   void* alloc_direct(int km_flags);
   void* alloc_direct_slow(int km_flags, void* obj);
-  void free_passthrough_slow(void* obj);
+  void free_tagged_slow(void* obj);
   void free_direct(void* obj);
-  void push_passthrough(void* obj);
+  void push_tagged(void* obj);
 
   Passthrough passthrough_;
 };
