@@ -29,9 +29,9 @@ ObjectCache* LinuxSlabCache::make(void* mem, const CacheParams& p, const CreateS
     pt.destroy();
     return nullptr;
   }
-  cache->fast_ = kFastSlabKind;
-  if (p.ctor != nullptr) cache->fast_ |= kFastCtor;
-  if (p.ctor == nullptr && splk_kernel.init_on_alloc) cache->fast_ |= kFastZero;
+  cache->construct_ = 0;
+  if (p.ctor != nullptr) cache->construct_ |= kConstructCtor;
+  if (p.ctor == nullptr && splk_kernel.init_on_alloc) cache->construct_ |= kConstructZero;
   cache->magic_ = pt.tagged()                              ? kTaggedSlabMagic
                   : p.ctor == nullptr && p.dtor == nullptr ? kDirectMagic
                                                            : kMagic;
@@ -54,7 +54,7 @@ void LinuxSlabCache::release_leaked() {
 void* LinuxSlabCache::alloc_tagged(int km_flags) {
   void* obj;
   if (kstd::unlikely(!cpus_.pop(&obj))) return alloc_tagged_slow(km_flags);
-  if (fast_ & (kFastCtor | kFastZero)) return construct_tagged(obj, km_flags);
+  if (construct_ != 0) return construct_tagged(obj, km_flags);
   passthrough_.mark_allocated(obj);
   return obj;
 }
@@ -89,7 +89,7 @@ void* LinuxSlabCache::alloc_tagged_slow(int km_flags) {
     }
     if (kept < got) passthrough_.release_free_objects(got - kept, batch + kept);
   }
-  if (fast_ & (kFastCtor | kFastZero)) return construct_tagged(obj, km_flags);
+  if (construct_ != 0) return construct_tagged(obj, km_flags);
   passthrough_.mark_allocated(obj);
   return obj;
 }

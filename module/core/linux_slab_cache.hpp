@@ -45,10 +45,11 @@ class LinuxSlabCache final : public ObjectCache {
  private:
   LinuxSlabCache() = default;
 
-  // What the inline paths test, in one word (fast_).
+  // What the tagged allocation does to an object from a magazine, in one
+  // word (construct_).
   enum : uint32_t {
-    kFastCtor = 4,  // alloc constructs
-    kFastZero = 8,  // alloc zeroes (init_on_alloc)
+    kConstructCtor = 1,  // alloc constructs
+    kConstructZero = 2,  // alloc zeroes (init_on_alloc)
   };
   // Most bytes of objects one magazine holds, and most objects one refill
   // takes from SLUB (a stack array).
@@ -75,6 +76,7 @@ class LinuxSlabCache final : public ObjectCache {
   void push_tagged(void* obj);
 
   Passthrough passthrough_;
+  uint32_t construct_;  // kConstruct*: set at create, constant after
 };
 
 }  // namespace splkmem

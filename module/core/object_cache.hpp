@@ -230,10 +230,12 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t entry_size() const { return obj_size_; }
   bool valid() const { return magic_ - uint32_t{kHeaderMagic} <= kMagic - kHeaderMagic; }
   bool direct() const { return magic_ == kDirectMagic; }
-  // A LinuxSlabCache (KMC_SLAB), else a VmemCache: the one test of the kind.
-  bool slab_kind() const { return fast_ & kFastSlabKind; }
-  // A VmemCache in the debug mode (debug_check.hpp).
-  bool debug() const { return fast_ & kFastDebug; }
+  // A LinuxSlabCache (KMC_SLAB), else a VmemCache (KMC_KVMEM): the kind
+  // is the type bit create() chose, kept in flags_.  magic_ repeats it
+  // for the fast paths only, with whether the cache has callbacks (the
+  // kinds' own words say the rest: LinuxSlabCache::construct_,
+  // VmemCache::debug()).
+  bool slab_kind() const { return (kstd::load_relaxed(flags_) & KMC_SLAB) != 0; }
   bool plain() const { return magic_ == kPlainMagic; }
   bool tagged_slab() const { return magic_ == kTaggedSlabMagic; }
   bool header_plain() const { return magic_ == kHeaderMagic; }
@@ -291,11 +293,8 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // Clears REAPING and wakes growth waiting for it.
   void end_reap();
 
-  // fast_ bits; the kinds use the others (LinuxSlabCache: 4, 8).
-  enum : uint32_t { kFastSlabKind = 1, kFastDebug = 2 };
-
   // Who may write each field.  Set at create, before registry_add()
-  // publishes the cache, and constant after: fast_, ctor_, dtor_, priv_,
+  // publishes the cache, and constant after: ctor_, dtor_, priv_,
   // name_, obj_size_, obj_align_, mag_max_ (and move_, set by the owner
   // before it shares the handle, as SPL's kmem_cache_set_move()).  The
   // rest are written concurrently by several contexts, so only with
@@ -305,7 +304,6 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   //
   // The fast paths' fields first.
   uint32_t magic_;  // create; destroy, once unregistered (readers: any handle check)
-  uint32_t fast_;   // kFastSlabKind, and bits of the kinds' own
   CpuLayer cpus_;
   Ctor ctor_;
   Dtor dtor_;

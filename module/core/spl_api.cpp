@@ -86,9 +86,9 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   // Both kinds are final: these are direct calls, not virtual ones.  A
   // tail call brought us here, so our return address is the caller's.
   if (cache->slab_kind()) return static_cast<LinuxSlabCache*>(cache)->alloc(flags);
-  if (kstd::unlikely(cache->debug()))
-    return static_cast<VmemCache*>(cache)->alloc_debug(flags, __builtin_return_address(0));
-  return static_cast<VmemCache*>(cache)->alloc(flags);
+  auto* vmem = static_cast<VmemCache*>(cache);
+  if (kstd::unlikely(vmem->debug())) return vmem->alloc_debug(flags, __builtin_return_address(0));
+  return vmem->alloc(flags);
 }
 
 [[gnu::noinline]] void free_general(spl_kmem_cache* skc, void* obj) {
@@ -96,9 +96,9 @@ ObjectCache* checked(spl_kmem_cache* skc, const char* fn) {
   ObjectCache* cache = as_cache(skc);
   if (!live(cache)) return refuse_free(skc);
   if (cache->slab_kind()) return static_cast<LinuxSlabCache*>(cache)->free(obj);
-  if (kstd::unlikely(cache->debug()))
-    return static_cast<VmemCache*>(cache)->free_debug(obj, __builtin_return_address(0));
-  static_cast<VmemCache*>(cache)->free(obj);
+  auto* vmem = static_cast<VmemCache*>(cache);
+  if (kstd::unlikely(vmem->debug())) return vmem->free_debug(obj, __builtin_return_address(0));
+  vmem->free(obj);
 }
 
 // Page-aligned caches of page-multiple objects (tags in the slab header),

@@ -45,12 +45,13 @@ ObjectCache* VmemCache::make(void* mem, const CacheParams& p, const CreateSettin
   }
   cache->tags_ = cache->store_.tags();
   const bool no_callbacks = p.ctor == nullptr && p.dtor == nullptr;
+  cache->debug_mode_ = false;
   cache->magic_ = !no_callbacks ? kMagic : layout.header_tags ? kHeaderMagic : kPlainMagic;
   if (s.debug) {
     // The general paths only: the plain ones do no debug work.
     cache->debug_.init(cache->name_, p.size);
     cache->store_.set_debug(&cache->debug_);
-    cache->fast_ |= kFastDebug;
+    cache->debug_mode_ = true;
     cache->magic_ = kMagic;
   }
   return cache;

@@ -43,6 +43,8 @@ class VmemCache final : public ObjectCache {
 
   void* alloc(int km_flags) override;
   void free(void* obj) override;
+  // In the debug mode (debug_check.hpp): the general paths only.
+  bool debug() const { return debug_mode_; }
   // Debug caches (debug()): site is the caller's return address.
   void* alloc_debug(int km_flags, void* site);
   void free_debug(void* obj, void* site);
@@ -93,6 +95,7 @@ class VmemCache final : public ObjectCache {
   SlabTagKey tags_;  // the store's, here for the fast paths
   SlabStore store_;
   DebugCheck debug_;  // debug() caches
+  bool debug_mode_;   // set at create (VmemCache::make()), constant after
 };
 
 [[gnu::always_inline]] inline void* VmemCache::alloc_plain(int km_flags) {
