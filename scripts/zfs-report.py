@@ -16,8 +16,8 @@ import csv
 import datetime
 import re
 
-PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "export", "verify",
-          "scrub", "destroy", "unload"]
+PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "churn", "export",
+          "verify", "scrub", "destroy", "unload"]
 # The reclaim counters zfs-workload.sh prints (reclaim_counts), when its log
 # does not name them itself.
 RECLAIM_KEYS = ["shrinker_count", "shrinker_scan", "shrinker_freed", "shrinker_busy",
@@ -91,12 +91,205 @@ def parse(path):
                           m.groups()[1:]):
             if v is not None:
                 figures[f"mem_{m.group(1)}_{key}"] = float(v)
+    m = re.search(r"zfs-test: churn: (\d+) files in (\d+) directories, (\d+) removed, "
+                  r"(\d+) kept; steps \(s\): ([\w .]+)", text)
+    if m:
+        for key, v in zip(("files", "dirs", "removed", "kept"), m.groups()[:4]):
+            figures[f"churn_{key}"] = float(v)
+        steps = m.group(5).split()
+        for key, v in zip(steps[::2], steps[1::2]):
+            figures[f"churn_step_{key}_s"] = float(v)
+    m = re.search(r"zfs-test: churn: KMC_SLAB caches merged by SLUB: ?(.*)", text)
+    if m:
+        figures["churn_merged"] = m.group(1).strip()
+    for when in ("before", "after"):
+        books = {}
+        for kind in ("slab", "slabinfo"):
+            t = re.search(rf"zfs-test: churn {when} {kind} \(\w+\) \{{\n(.*?)zfs-test: \}}",
+                          text, re.S)
+            if t:
+                books[kind] = t.group(1)
+        if len(books) == 2:
+            caches = fragmentation(books["slab"], books["slabinfo"])
+            figures[f"churn_{when}_caches"] = caches
+            for key, v in frag_total(caches).items():
+                figures[f"frag_{when}_{key}"] = v
     table = re.search(r"zfs-test: /proc/spl/kmem/slab at peak \(\w+\) \{\n(.*?)zfs-test: \}",
                       text, re.S)
     tq = re.search(r"zfs-test: task queues at the slab peak \(\w+\) \{\n(.*?)zfs-test: \}",
                    text, re.S)
     return figures, (table.group(1) if table else "") + (
         "\ntask queues at the same moment:\n" + tq.group(1) if tq else "")
+
+
+PAGE_SIZE = 4096
+
+
+def fragmentation(slab_text, slabinfo_text):
+    """Per cache: ZFS's object size, its live objects, the slab bytes that
+    hold them, from one reading of /proc/spl/kmem/slab and /proc/slabinfo.
+
+    A KMC_SLAB cache (size column "-") is a Linux slab cache of the same
+    name in both flavours: its slabs are /proc/slabinfo's (num_slabs x
+    pages per slab), its live objects the object alloc column (SPL's and
+    splkmem's count of what callers hold; SLUB's active_objs counts the
+    free objects of per-CPU slabs as active).  A vmalloc-backed cache
+    keeps its own books: slabs from the size column; live objects from
+    the object alloc column, which counts objects in magazines too, so
+    splkmem's magazine column (its last) is taken off.  SPL's table has no
+    such column: its vmalloc-backed live counts include what its per-CPU
+    magazines hold."""
+    linux = {}
+    for line in slabinfo_text.splitlines():
+        f = line.split()
+        # name active_objs num_objs objsize objperslab pagesperslab
+        # : tunables l b s : slabdata active_slabs num_slabs sharedavail
+        if len(f) >= 16 and f[6] == ":" and f[11] == ":":
+            linux[f[0]] = {"slab_bytes": int(f[14]) * int(f[5]) * PAGE_SIZE,
+                           "linux_objsize": int(f[3]), "linux_active": int(f[1])}
+    caches = {}
+    for line in slab_text.splitlines()[2:]:
+        f = line.split()
+        if len(f) < 15:
+            continue
+        name, objsize = f[0], int(f[5])
+        c = {"objsize": objsize, "live": int(f[10]), "in_magazines": 0}
+        if f[2] == "-":
+            c["source"] = "slabinfo"
+            li = linux.get(name)
+            c["slab_bytes"] = li["slab_bytes"] if li else None
+            if li:
+                c["linux_objsize"] = li["linux_objsize"]
+        else:
+            c["source"] = "spl"
+            c["slab_bytes"] = int(f[2])
+            if len(f) >= 17:
+                c["in_magazines"] = int(f[16])
+                c["live"] -= c["in_magazines"]
+        caches[name] = c
+    return caches
+
+
+def frag_total(caches):
+    slab = sum(c["slab_bytes"] or 0 for c in caches.values())
+    live = sum(c["live"] * c["objsize"] for c in caches.values())
+    mag = sum(c["in_magazines"] * c["objsize"] for c in caches.values())
+    return {"slab_bytes": slab, "live_bytes": live, "magazine_bytes": mag,
+            "ratio": slab / live if live else None,
+            "ratio_with_magazines": slab / (live + mag) if live + mag else None}
+
+
+def frag_ratio(c):
+    if c is None or c["slab_bytes"] is None or not c["live"]:
+        return None
+    return c["slab_bytes"] / (c["live"] * c["objsize"])
+
+
+def frag_table(a, b, fa, fb, when, top=10):
+    """The churn phase's fragmentation table, the two flavours side by side."""
+    ca, cb = fa.get(f"churn_{when}_caches"), fb.get(f"churn_{when}_caches")
+    if not ca and not cb:
+        return []
+    ca, cb = ca or {}, cb or {}
+    held = {n: max((c.get(n) or {}).get("slab_bytes") or 0 for c in (ca, cb))
+            for n in set(ca) | set(cb)}
+    names = [n for n in sorted(held, key=lambda n: -held[n]) if held[n] > 0][:top]
+
+    def cells(c, spl_vmem=False):
+        if c is None:
+            return ["-", "-", "-"]
+        r = frag_ratio(c)
+        if not c["live"]:
+            rs = "no live object" if c["slab_bytes"] else "-"
+        else:
+            # SPL's live count of a vmalloc-backed cache includes its
+            # magazines' objects: its true ratio is this or more.
+            rs = "-" if r is None else ("≥ " if spl_vmem else "") + f"{r:.2f}"
+        return [f"{c['live']}", fmt(c["slab_bytes"], "MB2"), rs]
+
+    lines = [
+        f"| cache | source | object size, B | live, {a} | live, SPL | slab MB, {a} | "
+        f"slab MB, SPL | **slab / live**, {a} | **slab / live**, SPL |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in names:
+        x, y = ca.get(n), cb.get(n)
+        c0 = x or y
+        src = {x["source"] if x else None, y["source"] if y else None} - {None}
+        xa, xb = cells(x), cells(y, y is not None and y["source"] == "spl")
+        lines.append(f"| {n} | {'/'.join(sorted(src))} | {c0['objsize']} | {xa[0]} | {xb[0]} | "
+                     f"{xa[1]} | {xb[1]} | {xa[2]} | {xb[2]} |")
+    ta, tb = frag_total(ca) if ca else None, frag_total(cb) if cb else None
+
+    def tot(t, k, unit):
+        return "-" if t is None or t.get(k) is None else fmt(t[k], unit)
+    lines.append(f"| **all {max(len(ca), len(cb))} caches** | | | "
+                 f"{tot(ta, 'live_bytes', 'MB2')} MB | {tot(tb, 'live_bytes', 'MB2')} MB | "
+                 f"{tot(ta, 'slab_bytes', 'MB2')} | {tot(tb, 'slab_bytes', 'MB2')} | "
+                 f"**{tot(ta, 'ratio', 'f')}** | **{tot(tb, 'ratio', 'f')}** |")
+    return lines
+
+
+def churn_what(f):
+    """How many files, and where the phase's time went, of one flavour."""
+    if not f.get("churn_files"):
+        return ""
+    steps = [(k[len("churn_step_"):-2], v) for k, v in f.items()
+             if k.startswith("churn_step_")]
+    out = (f": {f['churn_files']:.0f} files in {f['churn_dirs']:.0f} directories, "
+           f"{f['churn_removed']:.0f} removed, {f['churn_kept']:.0f} kept")
+    if steps:
+        out += " (guest seconds into the phase as each step ended, splkmem: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in steps) + ")"
+    return out
+
+
+def churn_section(a, b, fa, fb):
+    """The churn phase: what the caches hold per byte of live objects."""
+    if not any(f.get(f"churn_{w}_caches") for f in (fa, fb) for w in ("before", "after")):
+        return []
+    merged = [f"{TITLES[n]}: {f['churn_merged']}" for n, f in ((a, fa), (b, fb))
+              if f.get("churn_merged")]
+    lines = [
+        "",
+        "## Fragmentation after the churn phase",
+        "",
+        "The churn phase makes small files across directories, removes three quarters of "
+        "them in scattered order, checks and appends to the rest, then reclaims "
+        "(`drop_caches` twice)" + churn_what(fa or fb) + ". The table: for the caches that hold the most slab memory "
+        "after it, the slab bytes held per byte of live objects (**slab / live** = slab "
+        "bytes / (live objects x object size); 1.00 would be no slack at all). Object size "
+        "is ZFS's (`/proc/spl/kmem/slab` objsize). *slabinfo*: a `KMC_SLAB` cache, a Linux "
+        "slab cache of the same name in both flavours: slab bytes from `/proc/slabinfo` "
+        "(num_slabs x pages per slab x 4 KiB), live objects from `/proc/spl/kmem/slab`'s "
+        "object alloc column (what ZFS holds; SLUB's own active_objs counts its per-CPU "
+        "slabs' free objects as active); splkmem's Linux caches carry a one-word tag "
+        "before each object where that costs at most 1/32 more, counted as slack here. "
+        "*spl*: a vmalloc-backed cache, its slab bytes and objects from "
+        "`/proc/spl/kmem/slab`; splkmem's objects in magazines (its last column) are taken "
+        "off its live count, SPL's table does not show them, so SPL's live count on these "
+        "caches includes what its per-CPU magazines hold (`spl_magazine_size()`: up to "
+        "64 objects a CPU from 4 KiB to 128 KiB, 16 from 128 KiB to 1 MiB, 4 above; 2 "
+        "vCPUs here), and its ratio there is a lower bound (≥). "
+        "The total is over every cache of `/proc/spl/kmem/slab`.",
+        "",
+        "SLUB cache merging: " + ("; ".join(merged) if merged else "not read") +
+        " (a merged cache has a symbolic link in `/sys/kernel/slab/`; both SPL and splkmem "
+        "make their Linux caches with a usercopy region, which SLUB never merges).",
+        "",
+        "After the reclaim:",
+        "",
+    ]
+    lines += frag_table(a, b, fa, fb, "after")
+    ta, tb = fa.get("frag_after_ratio_with_magazines"), fa.get("frag_after_ratio")
+    if ta is not None and tb is not None and ta != tb:
+        lines += ["", f"splkmem's total counting its vmalloc-backed caches' magazine objects "
+                  f"as live, as SPL's figures do: {ta:.2f} "
+                  f"({fmt(fa.get('frag_after_magazine_bytes'), 'MB2')} MB in magazines)."]
+    lines += ["", "Before the reclaim (the files' metadata still cached, the removed files' "
+              "objects freed):", ""]
+    lines += frag_table(a, b, fa, fb, "before")
+    return lines
 
 
 def fmt(v, unit):
@@ -106,6 +299,8 @@ def fmt(v, unit):
         return f"{v:.2f}"
     if unit == "MB":
         return f"{v / 1e6:.1f}"
+    if unit == "MB2":
+        return f"{v / 1e6:.2f}"
     if unit == "x":
         return f"{v:.3f}"
     if unit == "f":
@@ -218,7 +413,17 @@ def main():
         w.writerow(["flavour", "metric", "value"])
         for flavour, (figures, _) in runs.items():
             for k, v in figures.items():
-                w.writerow([flavour, k, v])
+                if k.startswith("churn_") and k.endswith("_caches"):
+                    # One row a cache and figure: frag_after_cache_<name>_<figure>.
+                    when = k.split("_")[1]
+                    for name, c in v.items():
+                        for ck in ("objsize", "live", "slab_bytes", "in_magazines"):
+                            if c.get(ck) is not None:
+                                w.writerow([flavour, f"frag_{when}_cache_{name}_{ck}", c[ck]])
+                elif k == "churn_merged":
+                    continue
+                elif v is not None:
+                    w.writerow([flavour, k, v])
     if args.peak_dir:
         for flavour, (_, table) in runs.items():
             open(f"{args.peak_dir}/zfs-slab-peak-{flavour}.txt", "w").write(table)
@@ -323,6 +528,7 @@ def main():
             for fig in (fa, fb):
                 cells.append(fmt(fig.get(f"mem_{p}_{key}"), "MB"))
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
+    lines += churn_section(a, b, fa, fb)
     if args.checks_only:
         lines += ["", args.checks_only, ""]
         open(args.markdown, "w").write("\n".join(lines))
