@@ -153,7 +153,10 @@ def fragmentation(slab_text, slabinfo_text):
         if len(f) < 15:
             continue
         name, objsize = f[0], int(f[5])
-        c = {"objsize": objsize, "live": int(f[10]), "in_magazines": 0}
+        # in_magazines: what is off the live count (vmalloc-backed caches);
+        # mag_objs: splkmem's magazine objects of any cache (its last column).
+        c = {"objsize": objsize, "live": int(f[10]), "in_magazines": 0,
+             "mag_objs": int(f[16]) if len(f) >= 17 else None}
         if f[2] == "-":
             c["source"] = "slabinfo"
             li = linux.get(name)
@@ -209,16 +212,17 @@ def frag_table(a, b, fa, fb, when, top=10):
 
     lines = [
         f"| cache | source | object size, B | live, {a} | live, SPL | slab MB, {a} | "
-        f"slab MB, SPL | **slab / live**, {a} | **slab / live**, SPL |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"slab MB, SPL | **slab / live**, {a} | **slab / live**, SPL | in {a}'s magazines |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in names:
         x, y = ca.get(n), cb.get(n)
         c0 = x or y
         src = {x["source"] if x else None, y["source"] if y else None} - {None}
         xa, xb = cells(x), cells(y, y is not None and y["source"] == "spl")
+        mags = "-" if x is None or x.get("mag_objs") is None else str(x["mag_objs"])
         lines.append(f"| {n} | {'/'.join(sorted(src))} | {c0['objsize']} | {xa[0]} | {xb[0]} | "
-                     f"{xa[1]} | {xb[1]} | {xa[2]} | {xb[2]} |")
+                     f"{xa[1]} | {xb[1]} | {xa[2]} | {xb[2]} | {mags} |")
     ta, tb = frag_total(ca) if ca else None, frag_total(cb) if cb else None
 
     def tot(t, k, unit):
@@ -226,7 +230,19 @@ def frag_table(a, b, fa, fb, when, top=10):
     lines.append(f"| **all {max(len(ca), len(cb))} caches** | | | "
                  f"{tot(ta, 'live_bytes', 'MB2')} MB | {tot(tb, 'live_bytes', 'MB2')} MB | "
                  f"{tot(ta, 'slab_bytes', 'MB2')} | {tot(tb, 'slab_bytes', 'MB2')} | "
-                 f"**{tot(ta, 'ratio', 'f')}** | **{tot(tb, 'ratio', 'f')}** |")
+                 f"**{tot(ta, 'ratio', 'f')}** | **{tot(tb, 'ratio', 'f')}** | |")
+    # Which caches hold the most beyond their live objects: a ratio alone
+    # ranks a cache with two live objects first, whatever it holds.
+    most = []
+    for title, c in ((TITLES[a], ca), (TITLES[b], cb)):
+        slack = sorted(((x["slab_bytes"] or 0) - x["live"] * x["objsize"], n)
+                       for n, x in c.items())
+        slack = [(v, n) for v, n in reversed(slack) if v > 0][:3]
+        if slack:
+            most.append(f"{title}: " + ", ".join(f"{n} {v / 1e6:.2f} MB" for v, n in slack))
+    if most:
+        lines += ["", "Most slab bytes beyond live objects (slab - live x object size): " +
+                  "; ".join(most) + "."]
     return lines
 
 
