@@ -433,7 +433,7 @@ def main():
                     # One row a cache and figure: frag_after_cache_<name>_<figure>.
                     when = k.split("_")[1]
                     for name, c in v.items():
-                        for ck in ("objsize", "live", "slab_bytes", "in_magazines"):
+                        for ck in ("objsize", "live", "slab_bytes", "in_magazines", "mag_objs"):
                             if c.get(ck) is not None:
                                 w.writerow([flavour, f"frag_{when}_cache_{name}_{ck}", c[ck]])
                 elif k == "churn_merged":

@@ -96,6 +96,9 @@ def main():
     out.append(row("all phases", total))
     out.append(row("churn: slab bytes per byte of live objects after reclaim, all caches, "
                    "splkmem / SPL", pair("frag_after_ratio", "{:.2f}")))
+    out.append(row("the same, splkmem's vmalloc-backed magazine objects counted live (as "
+                   "SPL's count does)", num("splkmem", "frag_after_ratio_with_magazines",
+                                            "{:.2f}")))
     out.append(row("churn: slab MB after reclaim, splkmem / SPL",
                    pair("frag_after_slab_bytes", "{:.1f}", 1e6)))
     out.append(row("churn: live object MB after reclaim, splkmem / SPL",
