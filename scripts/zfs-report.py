@@ -15,6 +15,7 @@ import argparse
 import csv
 import datetime
 import re
+import sys
 
 PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "churn", "export",
           "verify", "scrub", "destroy", "unload"]
@@ -392,7 +393,58 @@ def reclaim_table(a, b, fa, fb):
     return lines
 
 
+def self_test():
+    """The fragmentation arithmetic on hand-made books whose answers are
+    worked out here by hand: zfs-test.sh runs it before any boot."""
+    hdr = "header one\nname flags size ...\n"
+    # splkmem's format: 17 columns, magazine objects last.
+    splkmem = hdr + (
+        "dnode_t  0x200100  -  7695792  -  936  -  -  -  -  8222  -  -  -  -  69  209\n"
+        "zio_buf_comb_131072  0x00082  10526720  3670016  1052672  131072  10  10  19  80  28  "
+        "148  0  0  0  8  21\n"
+        "idle_cache  0x00100  -  0  -  40  -  -  -  -  0  -  -  -  -  256  0\n")
+    # SPL's: 15 columns, no magazine column.
+    spl = hdr + (
+        "dnode_t  0x200100  -  7634952  -  936  -  -  -  -  8157  -  -  -  -\n"
+        "zio_buf_comb_131072  0x00082  9768960  3145728  1085440  131072  9  9  25  72  24  200"
+        "  0  0  0\n")
+    slabinfo = ("slabinfo - version: 2.1\n# name <active_objs> ...\n"
+                "dnode_t  8480  10812  944  17  4 : tunables  0  0  0 : slabdata  636  636  0\n"
+                "idle_cache  0  0  48  85  1 : tunables  0  0  0 : slabdata  0  0  0\n"
+                "kmalloc-64  100  128  64  64  1 : tunables  0  0  0 : slabdata  2  2  0\n")
+    slabinfo_spl = slabinfo.replace("dnode_t  8480  10812  944  17  4 : tunables  0  0  0 : "
+                                    "slabdata  636  636",
+                                    "dnode_t  8240  9554  936  17  4 : tunables  0  0  0 : "
+                                    "slabdata  562  562")
+    a = fragmentation(splkmem, slabinfo)
+    b = fragmentation(spl, slabinfo_spl)
+    checks = [
+        # 636 slabs x 4 pages x 4096 over 8222 x 936
+        (a["dnode_t"]["slab_bytes"], 10420224), (a["dnode_t"]["live"], 8222),
+        (round(frag_ratio(a["dnode_t"]), 4), round(10420224 / 7695792, 4)),
+        (b["dnode_t"]["slab_bytes"], 9207808),
+        # 28 out of the slabs, 21 of them in magazines: 7 live
+        (a["zio_buf_comb_131072"]["live"], 7), (a["zio_buf_comb_131072"]["in_magazines"], 21),
+        (a["zio_buf_comb_131072"]["slab_bytes"], 10526720),
+        # SPL's count keeps its magazines' objects: 24
+        (b["zio_buf_comb_131072"]["live"], 24), (b["zio_buf_comb_131072"]["in_magazines"], 0),
+        (frag_ratio(a["idle_cache"]), None), (a["idle_cache"]["slab_bytes"], 0),
+        (frag_total(a)["slab_bytes"], 10420224 + 10526720),
+        (frag_total(a)["live_bytes"], 8222 * 936 + 7 * 131072),
+        (frag_total(a)["magazine_bytes"], 21 * 131072),
+        (round(frag_total(b)["ratio"], 4),
+         round((9207808 + 9768960) / (8157 * 936 + 24 * 131072), 4)),
+    ]
+    bad = [f"check {i}: got {got}, want {want}" for i, (got, want) in enumerate(checks)
+           if got != want]
+    for line in bad:
+        print(f"zfs-report self-test: {line}")
+    return 1 if bad else 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", action="append", required=True, help="FLAVOUR=PATH")
     ap.add_argument("--kernel", required=True)
