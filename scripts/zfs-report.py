@@ -15,9 +15,10 @@ import argparse
 import csv
 import datetime
 import re
+import sys
 
-PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "export", "verify",
-          "scrub", "destroy", "unload"]
+PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "churn", "export",
+          "verify", "scrub", "destroy", "unload"]
 # The reclaim counters zfs-workload.sh prints (reclaim_counts), when its log
 # does not name them itself.
 RECLAIM_KEYS = ["shrinker_count", "shrinker_scan", "shrinker_freed", "shrinker_busy",
@@ -91,12 +92,221 @@ def parse(path):
                           m.groups()[1:]):
             if v is not None:
                 figures[f"mem_{m.group(1)}_{key}"] = float(v)
+    m = re.search(r"zfs-test: churn: (\d+) files in (\d+) directories, (\d+) removed, "
+                  r"(\d+) kept; steps \(s\): ([\w .]+)", text)
+    if m:
+        for key, v in zip(("files", "dirs", "removed", "kept"), m.groups()[:4]):
+            figures[f"churn_{key}"] = float(v)
+        steps = m.group(5).split()
+        for key, v in zip(steps[::2], steps[1::2]):
+            figures[f"churn_step_{key}_s"] = float(v)
+    m = re.search(r"zfs-test: churn: KMC_SLAB caches merged by SLUB: ?(.*)", text)
+    if m:
+        figures["churn_merged"] = m.group(1).strip()
+    for when in ("before", "after"):
+        books = {}
+        for kind in ("slab", "slabinfo"):
+            t = re.search(rf"zfs-test: churn {when} {kind} \(\w+\) \{{\n(.*?)zfs-test: \}}",
+                          text, re.S)
+            if t:
+                books[kind] = t.group(1)
+        if len(books) == 2:
+            caches = fragmentation(books["slab"], books["slabinfo"])
+            figures[f"churn_{when}_caches"] = caches
+            for key, v in frag_total(caches).items():
+                figures[f"frag_{when}_{key}"] = v
     table = re.search(r"zfs-test: /proc/spl/kmem/slab at peak \(\w+\) \{\n(.*?)zfs-test: \}",
                       text, re.S)
     tq = re.search(r"zfs-test: task queues at the slab peak \(\w+\) \{\n(.*?)zfs-test: \}",
                    text, re.S)
     return figures, (table.group(1) if table else "") + (
         "\ntask queues at the same moment:\n" + tq.group(1) if tq else "")
+
+
+PAGE_SIZE = 4096
+
+
+def fragmentation(slab_text, slabinfo_text):
+    """Per cache: ZFS's object size, its live objects, the slab bytes that
+    hold them, from one reading of /proc/spl/kmem/slab and /proc/slabinfo.
+
+    A KMC_SLAB cache (size column "-") is a Linux slab cache of the same
+    name in both flavours: its slabs are /proc/slabinfo's (num_slabs x
+    pages per slab), its live objects the object alloc column (SPL's and
+    splkmem's count of what callers hold; SLUB's active_objs counts the
+    free objects of per-CPU slabs as active).  A vmalloc-backed cache
+    keeps its own books: slabs from the size column; live objects from
+    the object alloc column, which counts objects in magazines too, so
+    splkmem's magazine column (its last) is taken off.  SPL's table has no
+    such column: its vmalloc-backed live counts include what its per-CPU
+    magazines hold."""
+    linux = {}
+    for line in slabinfo_text.splitlines():
+        f = line.split()
+        # name active_objs num_objs objsize objperslab pagesperslab
+        # : tunables l b s : slabdata active_slabs num_slabs sharedavail
+        if len(f) >= 16 and f[6] == ":" and f[11] == ":":
+            linux[f[0]] = {"slab_bytes": int(f[14]) * int(f[5]) * PAGE_SIZE,
+                           "linux_objsize": int(f[3]), "linux_active": int(f[1])}
+    caches = {}
+    for line in slab_text.splitlines()[2:]:
+        f = line.split()
+        if len(f) < 15:
+            continue
+        name, objsize = f[0], int(f[5])
+        # in_magazines: what is off the live count (vmalloc-backed caches);
+        # mag_objs: splkmem's magazine objects of any cache (its last column).
+        c = {"objsize": objsize, "live": int(f[10]), "in_magazines": 0,
+             "mag_objs": int(f[16]) if len(f) >= 17 else None}
+        if f[2] == "-":
+            c["source"] = "slabinfo"
+            li = linux.get(name)
+            c["slab_bytes"] = li["slab_bytes"] if li else None
+            if li:
+                c["linux_objsize"] = li["linux_objsize"]
+        else:
+            c["source"] = "spl"
+            c["slab_bytes"] = int(f[2])
+            if len(f) >= 17:
+                c["in_magazines"] = int(f[16])
+                c["live"] -= c["in_magazines"]
+        caches[name] = c
+    return caches
+
+
+def frag_total(caches):
+    slab = sum(c["slab_bytes"] or 0 for c in caches.values())
+    live = sum(c["live"] * c["objsize"] for c in caches.values())
+    mag = sum(c["in_magazines"] * c["objsize"] for c in caches.values())
+    return {"slab_bytes": slab, "live_bytes": live, "magazine_bytes": mag,
+            "ratio": slab / live if live else None,
+            "ratio_with_magazines": slab / (live + mag) if live + mag else None}
+
+
+def frag_ratio(c):
+    if c is None or c["slab_bytes"] is None or not c["live"]:
+        return None
+    return c["slab_bytes"] / (c["live"] * c["objsize"])
+
+
+def frag_table(a, b, fa, fb, when, top=10):
+    """The churn phase's fragmentation table, the two flavours side by side."""
+    ca, cb = fa.get(f"churn_{when}_caches"), fb.get(f"churn_{when}_caches")
+    if not ca and not cb:
+        return []
+    ca, cb = ca or {}, cb or {}
+    held = {n: max((c.get(n) or {}).get("slab_bytes") or 0 for c in (ca, cb))
+            for n in set(ca) | set(cb)}
+    names = [n for n in sorted(held, key=lambda n: -held[n]) if held[n] > 0][:top]
+
+    def cells(c, spl_vmem=False):
+        if c is None:
+            return ["-", "-", "-"]
+        r = frag_ratio(c)
+        if not c["live"]:
+            rs = "no live object" if c["slab_bytes"] else "-"
+        else:
+            # SPL's live count of a vmalloc-backed cache includes its
+            # magazines' objects: its true ratio is this or more.
+            rs = "-" if r is None else ("≥ " if spl_vmem else "") + f"{r:.2f}"
+        return [f"{c['live']}", fmt(c["slab_bytes"], "MB2"), rs]
+
+    lines = [
+        f"| cache | source | object size, B | live, {a} | live, SPL | slab MB, {a} | "
+        f"slab MB, SPL | **slab / live**, {a} | **slab / live**, SPL | in {a}'s magazines |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in names:
+        x, y = ca.get(n), cb.get(n)
+        c0 = x or y
+        src = {x["source"] if x else None, y["source"] if y else None} - {None}
+        xa, xb = cells(x), cells(y, y is not None and y["source"] == "spl")
+        mags = "-" if x is None or x.get("mag_objs") is None else str(x["mag_objs"])
+        lines.append(f"| {n} | {'/'.join(sorted(src))} | {c0['objsize']} | {xa[0]} | {xb[0]} | "
+                     f"{xa[1]} | {xb[1]} | {xa[2]} | {xb[2]} | {mags} |")
+    ta, tb = frag_total(ca) if ca else None, frag_total(cb) if cb else None
+
+    def tot(t, k, unit):
+        return "-" if t is None or t.get(k) is None else fmt(t[k], unit)
+    lines.append(f"| **all {max(len(ca), len(cb))} caches** | | | "
+                 f"{tot(ta, 'live_bytes', 'MB2')} MB | {tot(tb, 'live_bytes', 'MB2')} MB | "
+                 f"{tot(ta, 'slab_bytes', 'MB2')} | {tot(tb, 'slab_bytes', 'MB2')} | "
+                 f"**{tot(ta, 'ratio', 'f')}** | **{tot(tb, 'ratio', 'f')}** | |")
+    # Which caches hold the most beyond their live objects: a ratio alone
+    # ranks a cache with two live objects first, whatever it holds.
+    most = []
+    for title, c in ((TITLES[a], ca), (TITLES[b], cb)):
+        slack = sorted(((x["slab_bytes"] or 0) - x["live"] * x["objsize"], n)
+                       for n, x in c.items())
+        slack = [(v, n) for v, n in reversed(slack) if v > 0][:3]
+        if slack:
+            most.append(f"{title}: " + ", ".join(f"{n} {v / 1e6:.2f} MB" for v, n in slack))
+    if most:
+        lines += ["", "Most slab bytes beyond live objects (slab - live x object size): " +
+                  "; ".join(most) + "."]
+    return lines
+
+
+def churn_what(f):
+    """How many files, and where the phase's time went, of one flavour."""
+    if not f.get("churn_files"):
+        return ""
+    steps = [(k[len("churn_step_"):-2], v) for k, v in f.items()
+             if k.startswith("churn_step_")]
+    out = (f": {f['churn_files']:.0f} files in {f['churn_dirs']:.0f} directories, "
+           f"{f['churn_removed']:.0f} removed, {f['churn_kept']:.0f} kept")
+    if steps:
+        out += " (guest seconds into the phase as each step ended, splkmem: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in steps) + ")"
+    return out
+
+
+def churn_section(a, b, fa, fb):
+    """The churn phase: what the caches hold per byte of live objects."""
+    if not any(f.get(f"churn_{w}_caches") for f in (fa, fb) for w in ("before", "after")):
+        return []
+    merged = [f"{TITLES[n]}: {f['churn_merged']}" for n, f in ((a, fa), (b, fb))
+              if f.get("churn_merged")]
+    lines = [
+        "",
+        "## Fragmentation after the churn phase",
+        "",
+        "The churn phase makes small files across directories, removes three quarters of "
+        "them in scattered order, checks and appends to the rest, then reclaims "
+        "(`drop_caches` twice)" + churn_what(fa or fb) + ". The table: for the caches that hold the most slab memory "
+        "after it, the slab bytes held per byte of live objects (**slab / live** = slab "
+        "bytes / (live objects x object size); 1.00 would be no slack at all). Object size "
+        "is ZFS's (`/proc/spl/kmem/slab` objsize). *slabinfo*: a `KMC_SLAB` cache, a Linux "
+        "slab cache of the same name in both flavours: slab bytes from `/proc/slabinfo` "
+        "(num_slabs x pages per slab x 4 KiB), live objects from `/proc/spl/kmem/slab`'s "
+        "object alloc column (what ZFS holds; SLUB's own active_objs counts its per-CPU "
+        "slabs' free objects as active); splkmem's Linux caches carry a one-word tag "
+        "before each object where that costs at most 1/32 more, counted as slack here. "
+        "*spl*: a vmalloc-backed cache, its slab bytes and objects from "
+        "`/proc/spl/kmem/slab`; splkmem's objects in magazines (its last column) are taken "
+        "off its live count, SPL's table does not show them, so SPL's live count on these "
+        "caches includes what its per-CPU magazines hold (`spl_magazine_size()`: up to "
+        "64 objects a CPU from 4 KiB to 128 KiB, 16 from 128 KiB to 1 MiB, 4 above; 2 "
+        "vCPUs here), and its ratio there is a lower bound (≥). "
+        "The total is over every cache of `/proc/spl/kmem/slab`.",
+        "",
+        "SLUB cache merging: " + ("; ".join(merged) if merged else "not read") +
+        " (a merged cache has a symbolic link in `/sys/kernel/slab/`; both SPL and splkmem "
+        "make their Linux caches with a usercopy region, which SLUB never merges).",
+        "",
+        "After the reclaim:",
+        "",
+    ]
+    lines += frag_table(a, b, fa, fb, "after")
+    ta, tb = fa.get("frag_after_ratio_with_magazines"), fa.get("frag_after_ratio")
+    if ta is not None and tb is not None and ta != tb:
+        lines += ["", f"splkmem's total counting its vmalloc-backed caches' magazine objects "
+                  f"as live, as SPL's figures do: {ta:.2f} "
+                  f"({fmt(fa.get('frag_after_magazine_bytes'), 'MB2')} MB in magazines)."]
+    lines += ["", "Before the reclaim (the files' metadata still cached, the removed files' "
+              "objects freed):", ""]
+    lines += frag_table(a, b, fa, fb, "before")
+    return lines
 
 
 def fmt(v, unit):
@@ -106,6 +316,8 @@ def fmt(v, unit):
         return f"{v:.2f}"
     if unit == "MB":
         return f"{v / 1e6:.1f}"
+    if unit == "MB2":
+        return f"{v / 1e6:.2f}"
     if unit == "x":
         return f"{v:.3f}"
     if unit == "f":
@@ -181,7 +393,58 @@ def reclaim_table(a, b, fa, fb):
     return lines
 
 
+def self_test():
+    """The fragmentation arithmetic on hand-made books whose answers are
+    worked out here by hand: zfs-test.sh runs it before any boot."""
+    hdr = "header one\nname flags size ...\n"
+    # splkmem's format: 17 columns, magazine objects last.
+    splkmem = hdr + (
+        "dnode_t  0x200100  -  7695792  -  936  -  -  -  -  8222  -  -  -  -  69  209\n"
+        "zio_buf_comb_131072  0x00082  10526720  3670016  1052672  131072  10  10  19  80  28  "
+        "148  0  0  0  8  21\n"
+        "idle_cache  0x00100  -  0  -  40  -  -  -  -  0  -  -  -  -  256  0\n")
+    # SPL's: 15 columns, no magazine column.
+    spl = hdr + (
+        "dnode_t  0x200100  -  7634952  -  936  -  -  -  -  8157  -  -  -  -\n"
+        "zio_buf_comb_131072  0x00082  9768960  3145728  1085440  131072  9  9  25  72  24  200"
+        "  0  0  0\n")
+    slabinfo = ("slabinfo - version: 2.1\n# name <active_objs> ...\n"
+                "dnode_t  8480  10812  944  17  4 : tunables  0  0  0 : slabdata  636  636  0\n"
+                "idle_cache  0  0  48  85  1 : tunables  0  0  0 : slabdata  0  0  0\n"
+                "kmalloc-64  100  128  64  64  1 : tunables  0  0  0 : slabdata  2  2  0\n")
+    slabinfo_spl = slabinfo.replace("dnode_t  8480  10812  944  17  4 : tunables  0  0  0 : "
+                                    "slabdata  636  636",
+                                    "dnode_t  8240  9554  936  17  4 : tunables  0  0  0 : "
+                                    "slabdata  562  562")
+    a = fragmentation(splkmem, slabinfo)
+    b = fragmentation(spl, slabinfo_spl)
+    checks = [
+        # 636 slabs x 4 pages x 4096 over 8222 x 936
+        (a["dnode_t"]["slab_bytes"], 10420224), (a["dnode_t"]["live"], 8222),
+        (round(frag_ratio(a["dnode_t"]), 4), round(10420224 / 7695792, 4)),
+        (b["dnode_t"]["slab_bytes"], 9207808),
+        # 28 out of the slabs, 21 of them in magazines: 7 live
+        (a["zio_buf_comb_131072"]["live"], 7), (a["zio_buf_comb_131072"]["in_magazines"], 21),
+        (a["zio_buf_comb_131072"]["slab_bytes"], 10526720),
+        # SPL's count keeps its magazines' objects: 24
+        (b["zio_buf_comb_131072"]["live"], 24), (b["zio_buf_comb_131072"]["in_magazines"], 0),
+        (frag_ratio(a["idle_cache"]), None), (a["idle_cache"]["slab_bytes"], 0),
+        (frag_total(a)["slab_bytes"], 10420224 + 10526720),
+        (frag_total(a)["live_bytes"], 8222 * 936 + 7 * 131072),
+        (frag_total(a)["magazine_bytes"], 21 * 131072),
+        (round(frag_total(b)["ratio"], 4),
+         round((9207808 + 9768960) / (8157 * 936 + 24 * 131072), 4)),
+    ]
+    bad = [f"check {i}: got {got}, want {want}" for i, (got, want) in enumerate(checks)
+           if got != want]
+    for line in bad:
+        print(f"zfs-report self-test: {line}")
+    return 1 if bad else 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", action="append", required=True, help="FLAVOUR=PATH")
     ap.add_argument("--kernel", required=True)
@@ -218,7 +481,17 @@ def main():
         w.writerow(["flavour", "metric", "value"])
         for flavour, (figures, _) in runs.items():
             for k, v in figures.items():
-                w.writerow([flavour, k, v])
+                if k.startswith("churn_") and k.endswith("_caches"):
+                    # One row a cache and figure: frag_after_cache_<name>_<figure>.
+                    when = k.split("_")[1]
+                    for name, c in v.items():
+                        for ck in ("objsize", "live", "slab_bytes", "in_magazines", "mag_objs"):
+                            if c.get(ck) is not None:
+                                w.writerow([flavour, f"frag_{when}_cache_{name}_{ck}", c[ck]])
+                elif k == "churn_merged":
+                    continue
+                elif v is not None:
+                    w.writerow([flavour, k, v])
     if args.peak_dir:
         for flavour, (_, table) in runs.items():
             open(f"{args.peak_dir}/zfs-slab-peak-{flavour}.txt", "w").write(table)
@@ -323,6 +596,7 @@ def main():
             for fig in (fa, fb):
                 cells.append(fmt(fig.get(f"mem_{p}_{key}"), "MB"))
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
+    lines += churn_section(a, b, fa, fb)
     if args.checks_only:
         lines += ["", args.checks_only, ""]
         open(args.markdown, "w").write("\n".join(lines))

@@ -16,8 +16,8 @@ import csv
 import os
 import sys
 
-PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "export", "verify",
-          "scrub", "destroy", "unload"]
+PHASES = ["load", "create", "write", "zvol", "shrink", "pressure", "churn", "export",
+          "verify", "scrub", "destroy", "unload"]
 # Phase ratios judged against this (zfs-report.py's TOLERANCE).
 TOLERANCE = 1.03
 
@@ -86,11 +86,25 @@ def main():
 
     def total(r):
         ts = []
+        # A phase neither flavour ran (the churn phase, in runs before it
+        # came) is left out of both sums.
+        ran = [p for p in PHASES if any(f"phase_{p}_s" in r[f] for f in ("splkmem", "stock"))]
         for f in ("splkmem", "stock"):
-            vals = [r[f].get(f"phase_{p}_s") for p in PHASES]
+            vals = [r[f].get(f"phase_{p}_s") for p in ran]
             ts.append(sum(vals) if None not in vals else None)
         return "-" if None in ts or not ts[1] else f"{ts[0] / ts[1]:.3f}"
     out.append(row("all phases", total))
+    out.append(row("churn: slab bytes per byte of live objects after reclaim, all caches, "
+                   "splkmem / SPL", pair("frag_after_ratio", "{:.2f}")))
+    out.append(row("the same, splkmem's vmalloc-backed magazine objects counted live (as "
+                   "SPL's count does)", num("splkmem", "frag_after_ratio_with_magazines",
+                                            "{:.2f}")))
+    out.append(row("churn: slab MB after reclaim, splkmem / SPL",
+                   pair("frag_after_slab_bytes", "{:.1f}", 1e6)))
+    out.append(row("churn: live object MB after reclaim, splkmem / SPL",
+                   pair("frag_after_live_bytes", "{:.1f}", 1e6)))
+    out.append(row("churn: slab bytes per live byte before reclaim, splkmem / SPL",
+                   pair("frag_before_ratio", "{:.2f}")))
     out.append(row("grow stalls (dlock), splkmem / SPL", pair("deadlock")))
     out.append(row("emergency objects (high-water mark), splkmem / SPL",
                    pair("emergency_max")))

@@ -9,7 +9,8 @@
 # kernel in QEMU once per flavour with the same workload
 # (scripts/zfs-workload.sh: a mirror pool on file vdevs, compression, a
 # zvol, parallel writes with checksums, ARC shrink under I/O and
-# drop_caches, real memory pressure under I/O, export/import and verify,
+# drop_caches, real memory pressure under I/O, small-file churn and the
+# caches' fragmentation after it, export/import and verify,
 # scrub, destroy, unload) and reports, side by side, each phase's time,
 # the peak slab memory, emergency objects, deadlocks and reclaim's calls.
 #
@@ -34,6 +35,10 @@
 #   ZFS_TEST_PRESSURE_SPARE_MIB  the pressure phase's memory hog makes all
 #                       of MemFree but this many MiB resident (default 64)
 #   ZFS_TEST_PRESSURE_HOLD_MS  how long the hog holds it (default 3000)
+#   ZFS_TEST_CHURN_FILES  the churn phase's small files (default 150 x
+#                       the scale: 12 000 at 80), three quarters removed
+#   ZFS_TEST_CHURN_DIRS   the directories they are spread over (default 60
+#                       files each)
 #   ZFS_TEST_TIMEOUT    seconds per boot before it counts as a hang (1800;
 #                       3600 with ZFS_TEST_KERNEL=kasan)
 #   ZFS_TEST_CPU        QEMU's -cpu (default qemu64,-cx16: the guest kernel
@@ -112,7 +117,20 @@ for f in $flavours; do
 	esac
 done
 
+# The churn phase: 12 000 files in 200 directories at scale 80 (the
+# files' count follows the scale, 60 files a directory).  30 000 took 28
+# guest seconds and over two minutes of wall time a flavour on the shared
+# machine: more than make check can give this step.
+churn_files=${ZFS_TEST_CHURN_FILES:-$((scale * 150))}
+churn_dirs=${ZFS_TEST_CHURN_DIRS:-$(((churn_files + 59) / 60))}
+
 t_all=$SECONDS
+# The report's fragmentation arithmetic, on books worked out by hand:
+# a wrong column would otherwise only show as odd figures after the boots.
+python3 "$here/zfs-report.py" --self-test || {
+	echo "zfs-test: zfs-report.py --self-test failed" >&2
+	exit 1
+}
 "$here/deps.sh"
 kernel_opt=()
 root=
@@ -242,6 +260,8 @@ run_flavour() {
 		echo "WAIT_S=$wait_s"
 		echo "PRESSURE_SPARE_MIB=${ZFS_TEST_PRESSURE_SPARE_MIB:-64}"
 		echo "PRESSURE_HOLD_MS=${ZFS_TEST_PRESSURE_HOLD_MS:-3000}"
+		echo "CHURN_FILES=$churn_files"
+		echo "CHURN_DIRS=$churn_dirs"
 		cat "$here/zfs-workload.sh"
 	} > "$fout/job.sh"
 	INITRAMFS_OVERLAY=$overlay "$here/mkinitramfs.sh" "$fout/zfs.cpio" "$fout/job.sh" "${files[@]}"
@@ -275,7 +295,7 @@ run_flavour() {
 		retried+=("$flavour: $what")
 		attempt=$((attempt + 1))
 	done
-	grep -a "zfs-test: phase,\|zfs-test: peak,\|zfs-test: end,\|zfs-test: FAIL\|zfs-test: [0-9]* files\|zfs-test: pressure\|zfs-test: reclaim,\|zfs-memhog:" "$log" >&2 || true
+	grep -a "zfs-test: phase,\|zfs-test: churn: \|zfs-test: peak,\|zfs-test: end,\|zfs-test: FAIL\|zfs-test: [0-9]* files\|zfs-test: pressure\|zfs-test: reclaim,\|zfs-memhog:" "$log" >&2 || true
 	if [ "$rc" != 0 ]; then
 		# The console from where the job started, its last 80 lines, and
 		# what the checker found.

@@ -24,8 +24,14 @@
 #             memory (arc_sys_free, ~150 MB here) need more than is left,
 #             so the ARC must shrink and the kernel reclaim (the ARC,
 #             splkmem's caches, what else it can).  An OOM kill fails it.
+#   churn     CHURN_FILES small files (32 B to 3 KiB of text) in CHURN_DIRS
+#             directories, three quarters removed in scattered order, the
+#             rest checked, appended to and counted, then drop_caches twice; the
+#             caches' books (/proc/spl/kmem/slab, /proc/slabinfo) before
+#             and after that reclaim are printed for the fragmentation table
 #   export    zpool export, zpool import
-#   verify    every file's and the zvol's md5 again, after the import
+#   verify    every file's and the zvol's md5 again, after the import, and
+#             the churn phase's kept files (content, and how many are left)
 #   scrub     zpool scrub -w; zpool status must report no error
 #   destroy   the zvol, the filesystem and the pool, the vdevs
 #   unload    rmmod zfs, spl (and splkmem)
@@ -415,6 +421,127 @@ set -- $r1
 [ "$hog_rc" = 0 ] || fail "the memory hog ended with status $hog_rc"
 phase_end
 
+# The churn phase's files, all made and checked by one awk program (one
+# process: a shell loop or a command per file would time busybox, not
+# ZFS).  File I of CHURN_FILES lives in directory I * CHURN_DIRS /
+# CHURN_FILES (made directory after directory, as an unpacked tree is),
+# holds 32 to 3031 bytes of text of its own, and, once "used", one more
+# line.  A fixed permutation (Park-Miller, seeded: the same in both
+# flavours) says the order of removal; its last quarter is kept.
+# MODE: dirs (print the directories), create, remove (print the paths
+# to remove, in permutation order), use (check each kept file, append
+# its line), check (kept files hold what use left), kept (how many).
+churn_awk() {
+	awk -v mode="$1" -v n="$CHURN_FILES" -v ndirs="$CHURN_DIRS" -v top=/tank/fs/churn '
+	function path(i) { return sprintf("%s/d%03d/f%05d", top, int(i * ndirs / n), i) }
+	function body(i) { return sprintf("churn %d\n%s\n", i, substr(pat, 1 + i % 50, 32 + (i * 7919) % 3000)) }
+	function used(i) { return sprintf("used %d\n", i * 31) }
+	# The file as read back, lines joined with newlines: "" when it
+	# cannot be opened (gone).
+	function slurp(f,   s, line, r) {
+		s = ""
+		while ((r = (getline line < f)) > 0) s = s line "\n"
+		close(f)
+		return r < 0 ? "" : s
+	}
+	BEGIN {
+		for (pat = ""; length(pat) < 3100;) pat = pat "zfs-test churn: small files, most removed, the rest kept. "
+		for (i = 0; i < n; i++) perm[i] = i
+		x = 20261207
+		for (i = n - 1; i > 0; i--) {
+			x = (x * 16807) % 2147483647
+			j = x % (i + 1); t = perm[i]; perm[i] = perm[j]; perm[j] = t
+		}
+		kept0 = n - int(n / 4)
+		bad = 0
+		if (mode == "dirs") for (d = 0; d < ndirs; d++) printf "%s/d%03d\n", top, d
+		if (mode == "create") for (i = 0; i < n; i++) {
+			f = path(i); printf "%s", body(i) > f; close(f)
+		}
+		if (mode == "remove") for (k = 0; k < kept0; k++) print path(perm[k])
+		if (mode == "use") for (k = kept0; k < n; k++) {
+			i = perm[k]; f = path(i)
+			if (slurp(f) != body(i)) { print "zfs-test: churn: " f " does not hold what was written"; bad++ }
+			printf "%s", used(i) >> f; close(f)
+		}
+		if (mode == "check") for (k = kept0; k < n; k++) {
+			i = perm[k]; f = path(i)
+			if (slurp(f) != body(i) used(i)) { print "zfs-test: churn: " f " lost its content"; bad++ }
+		}
+		if (mode == "kept") print n - kept0
+		exit bad > 0
+	}'
+}
+# The books the fragmentation report reads (zfs-report.py), into
+# /tmp/churn.$1.*: /proc/spl/kmem/slab (either flavour's; its object
+# alloc column is what ZFS holds of a KMC_SLAB cache) and /proc/slabinfo
+# (the slabs of the KMC_SLAB caches, which are Linux slab caches in both
+# flavours, named after the SPL cache).
+churn_books() {
+	cat /proc/spl/kmem/slab > "/tmp/churn.$1.slab"
+	cat /proc/slabinfo > "/tmp/churn.$1.slabinfo"
+}
+churn_print() {
+	for w in "$@"; do
+		echo "zfs-test: churn $w slab ($FLAVOUR) {"
+		cat "/tmp/churn.$w.slab"
+		echo "zfs-test: }"
+		echo "zfs-test: churn $w slabinfo ($FLAVOUR) {"
+		cat "/tmp/churn.$w.slabinfo"
+		echo "zfs-test: }"
+	done
+}
+
+# The files left must be the kept ones, no more (a removed one back) and
+# no fewer: they are counted.
+churn_count() {
+	kept=$(churn_awk kept)
+	got=$(find /tank/fs/churn -type f | wc -l)
+	[ "$got" = "$kept" ] || fail "churn: $got files $1, $kept kept"
+}
+# When each step of the phase ended, guest seconds into it.
+churn_step() {
+	churn_steps="$churn_steps $1 $(awk -v a="$phase_t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+}
+# Churn: many small files across directories, three quarters removed in
+# scattered order, the rest read, checked and appended to, then ordinary
+# reclaim (drop_caches); the caches' books before and after the reclaim
+# give the report's fragmentation table (slab bytes per byte of live
+# objects).
+phase churn
+churn_steps=
+mkdir /tank/fs/churn
+churn_awk dirs | xargs mkdir
+churn_awk create || fail "churn: creating the files"
+sync
+churn_step created
+churn_awk remove | xargs rm
+churn_step removed
+churn_awk use || fail "churn: a kept file did not hold what was written"
+churn_count left
+sync
+churn_step used
+churn_books before
+echo 3 > /proc/sys/vm/drop_caches
+# The ARC reaps its caches from its own thread once the shrinker has
+# asked: a second for it (and a txg) before the second drop_caches.
+sleep 1
+echo 3 > /proc/sys/vm/drop_caches
+sleep 1
+churn_books after
+churn_step reclaimed
+say "churn: $CHURN_FILES files in $CHURN_DIRS directories, $((CHURN_FILES - kept)) removed, $kept kept; steps (s):$churn_steps"
+phase_end
+# /sys/kernel/slab/NAME is a symbolic link when SLUB merged the cache
+# NAME into another (then /proc/slabinfo shows the other's books only).
+merged=
+for c in $(awk 'NR > 2 && $3 == "-" { print $1 }' /tmp/churn.after.slab); do
+	[ ! -L "/sys/kernel/slab/$c" ] || merged="$merged $c"
+	[ -e "/sys/kernel/slab/$c" ] || merged="$merged $c(absent)"
+done
+say "churn: KMC_SLAB caches merged by SLUB:${merged:- none}"
+churn_print before after
+
 phase export
 zpool export tank
 wait_for "[ ! -e /dev/zd0 ]" "/dev/zd0 still there after export"
@@ -426,7 +553,9 @@ phase verify
 md5sum -c -s /tmp/sums || fail "a file's checksum changed across export/import"
 got=$(head -c $vol_bytes /dev/zd0 | md5sum | cut -d' ' -f1)
 [ "$got" = "$vol_sum" ] || fail "zvol after import $got, wrote $vol_sum"
-say "$(wc -l < /tmp/sums) files and the zvol verified"
+churn_awk check || fail "churn: a kept file changed across reclaim and export/import"
+churn_count "after import"
+say "$(wc -l < /tmp/sums) files, the churn phase's $(churn_awk kept) and the zvol verified"
 phase_end
 
 phase scrub
