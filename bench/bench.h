@@ -288,6 +288,8 @@ void bench_pair(size_t size, enum bench_kind kind);		/* bench_single.c */
 void bench_batch_fresh(size_t size, enum bench_kind kind);
 void bench_batch_warm(size_t size, enum bench_kind kind);
 void bench_bulk(size_t size, enum bench_kind kind);		/* bench_bulk.c */
+/* A size whose KMC_SLAB cache is tagged: OpenZFS's dnode_t. */
+#define BENCH_BULK_TAGGED_SIZE	936
 void bench_prodcons(size_t size, enum bench_kind kind);	/* bench_cross.c */
 void bench_allcpus(size_t size, enum bench_kind kind);
 void bench_scale_prodcons(size_t size, enum bench_kind kind);

@@ -290,6 +290,18 @@ static void bench_each(void (*fn)(size_t size, enum bench_kind kind), bool page_
 	}
 }
 
+/* fn at one size outside cfg.sizes, every enabled kind but page-aligned. */
+static void bench_each_kind(void (*fn)(size_t size, enum bench_kind kind), size_t size)
+{
+	enum bench_kind kind;
+
+	for (kind = 0; kind < BK_NR; kind++) {
+		if (bench_kind_enabled(kind) && kind != BK_SPLK_KVPG)
+			fn(size, kind);
+		cond_resched();
+	}
+}
+
 static int __init splkmem_bench_init(void)
 {
 	u64 t0 = ktime_get_ns();
@@ -321,8 +333,15 @@ static int __init splkmem_bench_init(void)
 		bench_each(bench_batch_fresh, false);
 		bench_each(bench_batch_warm, false);
 	}
-	if (cfg.gate || !strcmp(mode, "single") || !strcmp(mode, "all"))
+	if (cfg.gate || !strcmp(mode, "single") || !strcmp(mode, "all")) {
 		bench_each(bench_bulk, true);
+		/*
+		 * The power-of-two sizes fill SLUB's slabs exactly, so their
+		 * KMC_SLAB caches are untagged (SLUB's bulk calls); ZFS's
+		 * odd sizes are tagged (magazines in front of SLUB).
+		 */
+		bench_each_kind(bench_bulk, BENCH_BULK_TAGGED_SIZE);
+	}
 	if (cfg.multi || cfg.cross) {
 		bench_each(bench_prodcons, false);
 		bench_each(bench_allcpus, false);

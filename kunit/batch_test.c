@@ -32,8 +32,9 @@ struct bt_kind {
 
 /*
  * The kinds with a batch path of their own (plain vmalloc, header tags,
- * untagged KMC_SLAB) and those served one call at a time (callbacks,
- * tagged KMC_SLAB, the debug mode).
+ * untagged KMC_SLAB, tagged KMC_SLAB with or without callbacks) and those
+ * served one call at a time (vmalloc caches with callbacks, the debug
+ * mode).
  */
 static const struct bt_kind bt_kinds[] = {
 	{ "vmalloc plain 256 B", 256, 0, KMC_KVMEM, false, false },

@@ -35,6 +35,11 @@ class LinuxSlabCache final : public ObjectCache {
   // bulk calls, a batch of at most kBatch objects each.
   size_t alloc_batch_direct(int km_flags, void** objs, size_t n);
   void free_batch_direct(void* const* objs, size_t n);
+  // Batches of a tagged cache (tagged_slab()): a magazine's rounds per
+  // irq-off section, each object marked, checked, constructed or
+  // destructed as a single call does it.
+  size_t alloc_batch_tagged(int km_flags, void** objs, size_t n);
+  void free_batch_tagged(void* const* objs, size_t n);
 
   void* alloc(int km_flags) override;
   void free(void* obj) override;
@@ -74,6 +79,7 @@ class LinuxSlabCache final : public ObjectCache {
   void free_tagged_slow(void* obj);
   void free_direct(void* obj);
   void push_tagged(void* obj);
+  void push_all_tagged(void* const* objs, uint32_t n);
 
   Passthrough passthrough_;
   uint32_t construct_;  // kConstruct*: set at create, constant after

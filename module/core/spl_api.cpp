@@ -183,9 +183,11 @@ extern "C" void spl_kmem_cache_free(spl_kmem_cache* skc, void* obj) noexcept {
 
 // Batches (our extension, XNU's skmem_cache_batch_alloc/free): the kinds
 // with a batch path of their own move objects a magazine's (or a SLUB
-// bulk call's) worth at a time; every other cache (constructors,
-// destructors, the debug mode, tagged KMC_SLAB) takes one single call per
-// object, so that each behaves exactly as a single call.
+// bulk call's) worth at a time, doing to each object what a single call
+// does (tagged KMC_SLAB caches construct and destruct there too); every
+// other cache (vmalloc caches with constructors or destructors, the debug
+// mode) takes one single call per object, so that each behaves exactly as
+// a single call.
 extern "C" size_t spl_kmem_cache_alloc_batch(spl_kmem_cache* skc, int flags, void** objs,
                                              size_t n) noexcept {
   ObjectCache* cache = as_cache(skc);
@@ -202,6 +204,8 @@ extern "C" size_t spl_kmem_cache_alloc_batch(spl_kmem_cache* skc, int flags, voi
     return static_cast<VmemCache*>(cache)->alloc_batch(flags, objs, n);
   if (cache->direct())
     return static_cast<LinuxSlabCache*>(cache)->alloc_batch_direct(flags, objs, n);
+  if (cache->tagged_slab())
+    return static_cast<LinuxSlabCache*>(cache)->alloc_batch_tagged(flags, objs, n);
   size_t got = 0;
   while (got < n && (objs[got] = spl_kmem_cache_alloc(skc, flags)) != nullptr) ++got;
   return got;
@@ -216,6 +220,7 @@ extern "C" void spl_kmem_cache_free_batch(spl_kmem_cache* skc, void** objs, size
   if (cache->plain() || cache->header_plain())
     return static_cast<VmemCache*>(cache)->free_batch(objs, n);
   if (cache->direct()) return static_cast<LinuxSlabCache*>(cache)->free_batch_direct(objs, n);
+  if (cache->tagged_slab()) return static_cast<LinuxSlabCache*>(cache)->free_batch_tagged(objs, n);
   for (size_t i = 0; i < n; ++i) spl_kmem_cache_free(skc, objs[i]);
 }
 
