@@ -76,7 +76,15 @@ void splk_cond_resched(void) noexcept {
 }
 
 bool splk_cpu_possible(unsigned int cpu) noexcept { return cpu < sim::cfg.ncpus; }
-int splk_cpu_to_node(unsigned int cpu) noexcept { return 0; }
+// Two nodes when main.cpp says so (odd seeds with two CPUs or more): CPU c
+// on node c % 2, so that the per-node depot and slab lists (numa.hpp) are
+// exercised.  Memory has no node here.
+int splk_cpu_to_node(unsigned int cpu) noexcept {
+  return splk_kernel.nr_node_ids > 1 ? static_cast<int>(cpu % splk_kernel.nr_node_ids) : 0;
+}
+unsigned int splk_raw_cpu(void) noexcept {
+  return sim::current->cpu >= 0 ? static_cast<unsigned>(sim::current->cpu) : 0;
+}
 unsigned int splk_num_online_cpus(void) noexcept { return sim::cpus_online(); }
 
 void splk_on_cpu(unsigned int cpu, void (*fn)(void*), void* arg) noexcept {
