@@ -49,7 +49,7 @@ struct splk_kernel_info {
 					/* [start, high_memory) */
 	bool init_on_alloc;		/* want_init_on_alloc(GFP_KERNEL) */
 	unsigned int nr_cpu_ids;
-	unsigned int nr_node_ids;	/* 1 without CONFIG_NUMA */
+	unsigned int node_ids;		/* nr_node_ids: 1 without CONFIG_NUMA */
 	unsigned int hz;
 };
 extern struct splk_kernel_info splk_kernel;

@@ -30,7 +30,7 @@ inline unsigned part_of_cpu(unsigned cpu) {
   if (const unsigned fake = kstd::load_relaxed(splk_test_hooks.fake_nodes))
     return cpu % fake % kMaxNodes;
 #endif
-  if (kstd::likely(splk_kernel.nr_node_ids <= 1)) return 0;
+  if (kstd::likely(splk_kernel.node_ids <= 1)) return 0;
   const int node = splk_cpu_to_node(cpu);
   return node < 0 ? 0 : static_cast<unsigned>(node) % kMaxNodes;
 }
@@ -38,7 +38,7 @@ inline unsigned part_of_cpu(unsigned cpu) {
 // The kernel's node of cpu for an allocation, or -1 (anywhere) on a
 // machine of one node.
 inline int node_of_cpu(unsigned cpu) {
-  if (kstd::likely(splk_kernel.nr_node_ids <= 1)) return -1;
+  if (kstd::likely(splk_kernel.node_ids <= 1)) return -1;
   return splk_cpu_to_node(cpu);
 }
 

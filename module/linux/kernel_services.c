@@ -749,7 +749,7 @@ void splk_kernel_info_init(void)
 	splk_kernel.direct_map_start = PAGE_OFFSET;
 	splk_kernel.init_on_alloc = want_init_on_alloc(GFP_KERNEL);
 	splk_kernel.nr_cpu_ids = nr_cpu_ids;
-	splk_kernel.nr_node_ids = nr_node_ids;
+	splk_kernel.node_ids = nr_node_ids;
 	splk_kernel.hz = HZ;
 }
 

@@ -209,7 +209,7 @@ Result run_one(uint64_t seed, bool quiet) {
   splk_kernel.nr_cpu_ids = c.ncpus;
   // Two NUMA nodes on odd seeds (seam_threads.cpp): no draw of the rng, so
   // every seed's run is what it was apart from the node parts.
-  splk_kernel.nr_node_ids = c.ncpus >= 2 && (seed & 1) ? 2 : 1;
+  splk_kernel.node_ids = c.ncpus >= 2 && (seed & 1) ? 2 : 1;
   splk_kernel.hz = c.hz;
   sim::timer_fn = splk_tq_entry_expired;
 #ifdef SIM_ATOMIC_POINTS

@@ -80,7 +80,7 @@ bool splk_cpu_possible(unsigned int cpu) noexcept { return cpu < sim::cfg.ncpus;
 // on node c % 2, so that the per-node depot and slab lists (numa.hpp) are
 // exercised.  Memory has no node here.
 int splk_cpu_to_node(unsigned int cpu) noexcept {
-  return splk_kernel.nr_node_ids > 1 ? static_cast<int>(cpu % splk_kernel.nr_node_ids) : 0;
+  return splk_kernel.node_ids > 1 ? static_cast<int>(cpu % splk_kernel.node_ids) : 0;
 }
 unsigned int splk_raw_cpu(void) noexcept {
   return sim::current->cpu >= 0 ? static_cast<unsigned>(sim::current->cpu) : 0;

@@ -347,7 +347,7 @@ void init() {
   splk_kernel.direct_map_start = 0x10000;
   high_memory = reinterpret_cast<void*>(uintptr_t{1} << 47);
   splk_kernel.nr_cpu_ids = ncpus;
-  splk_kernel.nr_node_ids = ncpus >= 2 ? 2 : 1;
+  splk_kernel.node_ids = ncpus >= 2 ? 2 : 1;
   splk_kernel.hz = 1000;
   for (unsigned c = 0; c < ncpus; ++c) {
     char n[24];
@@ -797,7 +797,7 @@ bool splk_cpu_possible(unsigned int cpu) noexcept { return cpu < ncpus; }
 // Two nodes (CPU c on node c % 2) with two CPUs or more: the depot's and
 // the slab store's node parts (numa.hpp) run concurrently under TSan.
 int splk_cpu_to_node(unsigned int cpu) noexcept {
-  return splk_kernel.nr_node_ids > 1 ? static_cast<int>(cpu % splk_kernel.nr_node_ids) : 0;
+  return splk_kernel.node_ids > 1 ? static_cast<int>(cpu % splk_kernel.node_ids) : 0;
 }
 unsigned int splk_raw_cpu(void) noexcept { return self->cpu; }
 unsigned int splk_num_online_cpus(void) noexcept { return ncpus; }
