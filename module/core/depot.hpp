@@ -74,9 +74,7 @@ class Depot : kstd::NonCopyable {
   void put_full(unsigned part, Magazine* full) { parts_[part].put_full(full); }
   // An empty magazine, to the part of the CPU it was last loaded on (an
   // empty one holds no objects: its part only decides whose frees get it).
-  void put_empty(Magazine* empty) {
-    parts_[numa::part_of_cpu(empty->cpu)].put_empty(empty);
-  }
+  void put_empty(Magazine* empty) { parts_[numa::part_of_cpu(empty->cpu)].put_empty(empty); }
 
   // Starts a new working-set interval (see above), every part.
   void ws_update();

@@ -82,8 +82,7 @@ uint32_t SlabStore::take_into(Magazine* mag, uint32_t n, int km_flags) {
   const unsigned here = numa::part_of_cpu(mag->cpu);
   SpinLockIrqGuard guard(lock_);
   uint32_t moved = take_from(partial_[here], mag, n);
-  if (moved != 0 ||
-      !((km_flags & KM_NOSLEEP) || kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)))
+  if (moved != 0 || !((km_flags & KM_NOSLEEP) || kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)))
     return moved;
   for (unsigned i = 0; i < numa::kMaxNodes && moved == 0; ++i)
     if (i != here) moved = take_from(partial_[i], mag, n);
@@ -164,7 +163,8 @@ SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergenc
     grow_wq_.wait([this] { return !kstd::test_bit(*flags_, KMC_BIT_REAPING); });
     return Refill::kRetry;
   }
-  if (!kstd::test_and_set_bit(*flags_, KMC_BIT_GROWING)) dispatch_grow(km_flags, refill, splk_raw_cpu());
+  if (!kstd::test_and_set_bit(*flags_, KMC_BIT_GROWING))
+    dispatch_grow(km_flags, refill, splk_raw_cpu());
 
   if (kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)) {
     const Refill result = emergency_alloc(km_flags, emergency);

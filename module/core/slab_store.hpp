@@ -174,7 +174,8 @@ class SlabStore : kstd::NonCopyable {
   AddressSet emergency_;   // emergency objects, under lock_
   AddressSet live_slabs_;  // debug caches: every slab, under lock_
   FreedSlabRanges freed_;  // where reclaimed slabs were, under lock_
-  PartialSlabs partial_[numa::kMaxNodes];  // one per node part (numa.hpp)
+  // One per node part (numa.hpp).
+  PartialSlabs partial_[numa::kMaxNodes];
   kstd::IntrusiveList<Slab> complete_;  // full slabs
   uint64_t empty_objs_;                 // capacity of the empty slabs
   uint64_t slab_fail_;
