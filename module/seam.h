@@ -218,6 +218,11 @@ int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
 /* raw_smp_processor_id(): a hint where preemption is on. */
 unsigned int splk_raw_cpu(void) SPLK_NOEXCEPT;
 /*
+ * The node of the page under obj (a vmalloc or direct-map address), or -1
+ * when it has none.  Any context; walks the page tables for vmalloc.
+ */
+int splk_obj_node(const void *obj) SPLK_NOEXCEPT;
+/*
  * Reaps: asks every online CPU but the caller's to run
  * splk_core_drain_this_cpu() soon, in a work item of its own (one per CPU
  * for all caches, pending or not), and returns at once.  Process context.

@@ -93,6 +93,14 @@ void Depot::Part::open_window() {
   unlock(flags);
 }
 
+Magazine* Depot::Part::take_empty() {
+  const unsigned long flags = lock();
+  Magazine* empty = empty_.pop();
+  if (empty != nullptr) ++trades_;
+  unlock(flags);
+  return empty;
+}
+
 uint64_t Depot::Part::trimmable(bool idle_only) {
   const unsigned long flags = lock();
   const uint64_t idle = idle_only ? kstd::min(window_low_, rounds_) : rounds_;
@@ -199,6 +207,23 @@ bool Depot::Part::holds(const Magazine* mag) {
 }
 
 // ---- The whole depot: every part ------------------------------------------
+
+unsigned Depot::home_of(const Magazine* full, unsigned part) {
+  if (kstd::likely(!numa::objects_tell_part()) || full->avail == 0) return part;
+  const int oldest = splk_obj_node(full->objs[0]);
+  if (oldest < 0 || splk_obj_node(full->objs[full->avail - 1]) != oldest) return part;
+  return numa::part_of_node(oldest);
+}
+
+// Two locks one after the other, never together: the empty magazine is
+// the caller's once taken, and full is nobody else's until it is put.
+Magazine* Depot::trade_for_empty(unsigned part, Magazine* full) {
+  const unsigned home = home_of(full, part);
+  if (home == part) return parts_[part].trade_for_empty(full);
+  Magazine* empty = parts_[part].take_empty();
+  if (empty != nullptr) parts_[home].put_full(full);
+  return empty;
+}
 
 void Depot::ws_update() {
   for (Part& part : parts_) part.ws_update();

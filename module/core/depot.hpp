@@ -27,24 +27,32 @@
 //
 // Nodes (issue 26, item 3; numa.hpp): the depot is kMaxNodes parts, one
 // per NUMA node, each with its own lock, lists and working set.  A CPU
-// trades only with its own node's part: its frees go there, and its
-// refills come from there, so a full magazine made of one node's frees
-// goes to a CPU of that node.  A CPU never takes a full magazine from
-// another node's part: it goes to its node's slabs instead (slab_store.hpp
-// keeps slabs per node too), which costs memory only until the working-set
-// update or the trim gives the idle part's magazines back.  Objects a CPU
-// frees that came from another node's slabs (one CPU allocates, another on
-// the other node frees) enter the freeing CPU's part and are handed out on
-// its node: the free path cannot afford to look up an object's node
-// (docs/design.md, "NUMA").  Reclaim sees every part: the working-set
-// update, the trim, reaps and the statistics walk them all, and the trim's
-// slack is for the whole depot, as on one node.  Without NUMA only part 0
-// is ever used, and everything above is the single depot it was.
+// draws full magazines only from its own node's part, and takes empty
+// ones from there.  It never takes a full magazine from another node's
+// part: it goes to its node's slabs instead (slab_store.hpp keeps slabs
+// per node too), which costs memory only until the working-set update or
+// the trim gives the idle part's magazines back.
 //
-// Locking: each part's lock_ is taken with interrupts off (trades happen in a CPU's
-// irq-off section, which may be in an interrupt), never together with the
-// slab store's lock: objects only move between a magazine and the slabs
-// with the depot lock dropped.
+// Routing: a full magazine goes to the part of its objects' node, read
+// when it enters the depot (a slow path: one page-table walk each for its
+// oldest and its newest object, splk_obj_node(), a trade of up to 256
+// frees): so objects one node allocated and the other freed go back to a
+// CPU of the first.  When the two disagree (a mixed magazine) it stays
+// with the freeing CPU's part.  What the freeing CPU keeps in its own two
+// magazines is handed out on its node: the free fast path cannot afford
+// to look up an object's node (docs/design.md, "NUMA").
+//
+// Reclaim sees every part: the working-set update, the trim, reaps and
+// the statistics walk them all, and the trim's slack is for the whole
+// depot, as on one node.  Without NUMA only part 0 is ever used, nothing
+// is routed, and everything above is the single depot it was.
+//
+// Locking: each part's lock_ is taken with interrupts off (trades happen
+// in a CPU's irq-off section, which may be in an interrupt), never
+// together with another part's or the slab store's lock: objects only
+// move between a magazine and the slabs with the depot lock dropped, and
+// a routed trade takes its empty magazine and puts its full one under
+// each part's lock in turn.
 #pragma once
 
 #include "kernel_objects.hpp"
@@ -66,12 +74,12 @@ class Depot : kstd::NonCopyable {
     return parts_[part].trade_for_full(empty);
   }
   // An empty magazine in exchange for full, or nullptr with nothing
-  // exchanged.
-  Magazine* trade_for_empty(unsigned part, Magazine* full) {
-    return parts_[part].trade_for_empty(full);
-  }
-  // A full magazine the caller made room for with a new empty one.
-  void put_full(unsigned part, Magazine* full) { parts_[part].put_full(full); }
+  // exchanged.  full goes to the part of its objects' node (see Routing
+  // above), the empty one comes from part.
+  Magazine* trade_for_empty(unsigned part, Magazine* full);
+  // A full magazine the caller made room for with a new empty one, to the
+  // part of its objects' node.
+  void put_full(unsigned part, Magazine* full) { parts_[home_of(full, part)].put_full(full); }
   // An empty magazine, to the part of the CPU it was last loaded on (an
   // empty one holds no objects: its part only decides whose frees get it).
   void put_empty(Magazine* empty) { parts_[numa::part_of_cpu(empty->cpu)].put_empty(empty); }
@@ -118,6 +126,10 @@ class Depot : kstd::NonCopyable {
   bool holds(const Magazine* mag);
 
  private:
+  // The part full belongs in: that of its objects' node when its oldest
+  // and newest objects agree on one, else part (the freeing CPU's).
+  static unsigned home_of(const Magazine* full, unsigned part);
+
   // One node's depot: what the whole depot was before there were nodes.
   struct Part {
     struct List {
@@ -138,6 +150,9 @@ class Depot : kstd::NonCopyable {
 
     Magazine* trade_for_full(Magazine* empty);
     Magazine* trade_for_empty(Magazine* full);
+    // An empty magazine (a trade whose full one goes to another part), or
+    // nullptr.
+    Magazine* take_empty();
     void put_full(Magazine* full);
     void put_empty(Magazine* empty);
     void ws_update();

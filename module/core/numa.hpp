@@ -35,6 +35,19 @@ inline unsigned part_of_cpu(unsigned cpu) {
   return node < 0 ? 0 : static_cast<unsigned>(node) % kMaxNodes;
 }
 
+// Whether objects' pages tell their part: a machine of several nodes that
+// the core sees as they are (not test builds' fake nodes, whose memory
+// is all on one node).
+inline bool objects_tell_part() {
+#ifdef SPLKMEM_TEST_HOOKS
+  if (kstd::load_relaxed(splk_test_hooks.fake_nodes) != 0) return false;
+#endif
+  return splk_kernel.node_ids > 1;
+}
+
+// The part of a kernel node (node >= 0).
+inline unsigned part_of_node(int node) { return static_cast<unsigned>(node) % kMaxNodes; }
+
 // The kernel's node of cpu for an allocation, or -1 (anywhere) on a
 // machine of one node.
 inline int node_of_cpu(unsigned cpu) {

@@ -704,6 +704,17 @@ unsigned int splk_raw_cpu(void)
 	return raw_smp_processor_id();
 }
 
+int splk_obj_node(const void *obj)
+{
+	struct page *page = NULL;
+
+	if (is_vmalloc_addr(obj))
+		page = vmalloc_to_page(obj);
+	else if (virt_addr_valid(obj))
+		page = virt_to_page(obj);
+	return page ? page_to_nid(page) : NUMA_NO_NODE;
+}
+
 void splk_might_sleep(void)
 {
 	might_sleep();

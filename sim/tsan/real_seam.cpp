@@ -800,6 +800,10 @@ int splk_cpu_to_node(unsigned int cpu) noexcept {
   return splk_kernel.node_ids > 1 ? static_cast<int>(cpu % splk_kernel.node_ids) : 0;
 }
 unsigned int splk_raw_cpu(void) noexcept { return self->cpu; }
+int splk_obj_node(const void* obj) noexcept {
+  if (splk_kernel.node_ids <= 1) return -1;
+  return static_cast<int>((reinterpret_cast<uintptr_t>(obj) >> 16) % splk_kernel.node_ids);
+}
 unsigned int splk_num_online_cpus(void) noexcept { return ncpus; }
 
 // work_on_cpu(), as the kernel glue: queued on cpu's kworker, and waited
