@@ -135,6 +135,7 @@
  */
 
 #include "bench.h"
+#include "numa.h"
 
 static char *mode = "all";
 module_param(mode, charp, 0444);
@@ -307,6 +308,12 @@ static int __init splkmem_bench_init(void)
 	u64 t0 = ktime_get_ns();
 	int rc;
 
+	if (!strcmp(mode, "numa")) {	/* numa.c: a mode of its own */
+		pr_info("begin mode=numa provider=%s\n", BENCH_PROVIDER);
+		rc = bench_numa(BENCH_PROVIDER);
+		pr_info("end\n");
+		return rc;
+	}
 	rc = bench_configure();
 	if (rc)
 		return rc;

@@ -49,6 +49,7 @@ struct splk_kernel_info {
 					/* [start, high_memory) */
 	bool init_on_alloc;		/* want_init_on_alloc(GFP_KERNEL) */
 	unsigned int nr_cpu_ids;
+	unsigned int node_ids;		/* nr_node_ids: 1 without CONFIG_NUMA */
 	unsigned int hz;
 };
 extern struct splk_kernel_info splk_kernel;
@@ -97,9 +98,12 @@ void splk_vfree(void *ptr, size_t size) SPLK_NOEXCEPT;
 /*
  * Page-aligned, virtually contiguous memory for one slab, allocated in a
  * no-I/O scope (SPL's spl_fstrans_mark()) so that growth never recurses
- * into filesystems or block I/O.
+ * into filesystems or block I/O.  Its pages on node if the kernel can do
+ * that with these flags (kernel_services.c says which), else anywhere;
+ * node < 0: anywhere.
  */
-void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp) SPLK_NOEXCEPT;
+void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp,
+			int node) SPLK_NOEXCEPT;
 /* Reads a word that may not be mapped; false if it is not. */
 bool splk_read_word_nofault(const uintptr_t *addr, uintptr_t *val) SPLK_NOEXCEPT;
 uint64_t splk_random_u64(void) SPLK_NOEXCEPT;
@@ -217,6 +221,13 @@ bool splk_cpu_possible(unsigned int cpu) SPLK_NOEXCEPT;
 /* fn(arg) in a kworker bound to @cpu, if it is online; waits, may sleep. */
 void splk_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg) SPLK_NOEXCEPT;
 int splk_cpu_to_node(unsigned int cpu) SPLK_NOEXCEPT;
+/* raw_smp_processor_id(): a hint where preemption is on. */
+unsigned int splk_raw_cpu(void) SPLK_NOEXCEPT;
+/*
+ * The node of the page under obj (a vmalloc or direct-map address), or -1
+ * when it has none.  Any context; walks the page tables for vmalloc.
+ */
+int splk_obj_node(const void *obj) SPLK_NOEXCEPT;
 /*
  * Reaps: asks every online CPU but the caller's to run
  * splk_core_drain_this_cpu() soon, in a work item of its own (one per CPU
@@ -359,6 +370,12 @@ struct splk_test_hooks {
 	 * becomes wide enough for a stress test to hit it.
 	 */
 	unsigned int race_window_us;
+	/*
+	 * Non-zero: the core files CPU c under node c % fake_nodes (numa.hpp),
+	 * so that the per-node depots and slab lists can be tested on a
+	 * kernel without CONFIG_NUMA.  Memory still comes from node 0.
+	 */
+	unsigned int fake_nodes;
 };
 /* Test builds: marks the current task for fault injection (make-it-fail). */
 void splk_fault_inject_current(bool on) SPLK_NOEXCEPT;

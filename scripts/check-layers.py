@@ -12,8 +12,8 @@ import sys
 # Lowest first.  Headers outside module/core (seam.h, kstd/, generated/,
 # splkmem/, version.h) are below all of these.
 LAYERS = [
-    # the seam's C++ owners of kernel objects, and test hooks
-    ["kernel_objects", "cpu_local", "test_hooks"],
+    # the seam's C++ owners of kernel objects, test hooks, the node map
+    ["kernel_objects", "cpu_local", "test_hooks", "numa"],
     # services and plain data: the task queue, magazines, slab geometry
     ["task_queue", "magazine", "slab", "slab_layout", "debug_check", "freed_slab_ranges"],
     # parts of the layers below the magazines

@@ -55,3 +55,9 @@ test_one KMEM_CACHE_SHEAF_CAPACITY '#include <linux/slab.h>' \
 # test as their first argument (kunit/splkmem_test.h: SPLK_KUNIT_GEN).
 test_one KUNIT_GEN_PARAMS_TEST '#include <kunit/test.h>' \
 	'const void *(*f)(struct kunit *, const void *, char *) = ((struct kunit_case *)p)->generate_params; (void)f;'
+# vmalloc on a node with the caller's GFP flags: 6.1 and 6.12 export only
+# vmalloc_node() (GFP_KERNEL, no flags); 7.x exports vmalloc_huge_node()
+# (GPL), which takes flags and maps huge pages only for sizes of a PMD
+# or more (kernel_services.c: splk_vmalloc_noio()).
+test_one VMALLOC_HUGE_NODE '#include <linux/vmalloc.h>' \
+	'p = vmalloc_huge_node(4096, GFP_KERNEL, 0); (void)p;'

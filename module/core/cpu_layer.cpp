@@ -59,7 +59,7 @@ Magazine* CpuLayer::reload_for_alloc(Depot& depot) {
     swap(cpu, loaded, previous);
     return previous;
   }
-  Magazine* full = depot.trade_for_full(previous);
+  Magazine* full = depot.trade_for_full(numa::part_of_cpu(cpu), previous);
   if (full == nullptr) return loaded;
   set_previous(cpu, loaded);
   set_loaded(cpu, full);
@@ -75,7 +75,7 @@ Magazine* CpuLayer::reload_for_free(Depot& depot) {
     swap(cpu, loaded, previous);
     return previous;
   }
-  Magazine* empty = depot.trade_for_empty(previous);
+  Magazine* empty = depot.trade_for_empty(numa::part_of_cpu(cpu), previous);
   if (empty == nullptr) return nullptr;
   set_previous(cpu, loaded);
   set_loaded(cpu, empty);
@@ -87,7 +87,7 @@ bool CpuLayer::load_empty(Depot& depot, Magazine* spare) {
   const unsigned cpu = loaded->cpu;
   Magazine* previous = previous_on(cpu);
   if (!loaded->full() || !previous->full()) return false;
-  depot.put_full(previous);
+  depot.put_full(numa::part_of_cpu(cpu), previous);
   set_previous(cpu, loaded);
   set_loaded(cpu, spare);
   return true;

@@ -23,6 +23,9 @@
 // freed meanwhile, a grace period later (magazine.hpp).  What the update
 // remembers of a CPU is in a per-CPU record of its own (Seen).
 //
+// Nodes: a CPU trades only with its own node's part of the depot
+// (depot.hpp, numa.hpp); its magazines are allocated on its node.
+//
 // Reaps: a reap empties the calling CPU's magazines and asks the others
 // to empty theirs (reap generation, drain_if_asked()) in a drain work each
 // (splk_drain_request()), without waiting for them.

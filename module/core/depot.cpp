@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// Depot: the magazine exchange and its working-set bookkeeping.  The design
-// is in depot.hpp.
+// Depot: the magazine exchange and its working-set bookkeeping, one part
+// per NUMA node.  The design is in depot.hpp.
 #include "depot.hpp"
 
 namespace splkmem {
@@ -15,12 +15,12 @@ constexpr bool hook_trylock_fails() { return false; }
 
 }  // namespace
 
-void Depot::List::push(Magazine* mag) {
+void Depot::Part::List::push(Magazine* mag) {
   stack.push(mag);
   kstd::store_relaxed(count, stack.count);
 }
 
-Magazine* Depot::List::pop() {
+Magazine* Depot::Part::List::pop() {
   Magazine* mag = stack.pop();
   if (mag == nullptr) return nullptr;
   kstd::store_relaxed(count, stack.count);
@@ -28,13 +28,13 @@ Magazine* Depot::List::pop() {
   return mag;
 }
 
-void Depot::sub_rounds(uint64_t n, bool drawn) {
+void Depot::Part::sub_rounds(uint64_t n, bool drawn) {
   kstd::store_relaxed(rounds_, rounds_ - n);
   if (drawn && rounds_ < window_low_) window_low_ = rounds_;
 }
 
 // A trylock first, so that contention is seen and counted.
-unsigned long Depot::lock() {
+unsigned long Depot::Part::lock() {
   unsigned long flags;
   if (!hook_trylock_fails() && lock_.try_lock_irqsave(&flags)) return flags;
   flags = lock_.lock_irqsave();
@@ -42,7 +42,7 @@ unsigned long Depot::lock() {
   return flags;
 }
 
-Magazine* Depot::trade_for_full(Magazine* empty) {
+Magazine* Depot::Part::trade_for_full(Magazine* empty) {
   const unsigned long flags = lock();
   Magazine* full = full_.pop();
   if (full != nullptr) {
@@ -54,7 +54,7 @@ Magazine* Depot::trade_for_full(Magazine* empty) {
   return full;
 }
 
-Magazine* Depot::trade_for_empty(Magazine* full) {
+Magazine* Depot::Part::trade_for_empty(Magazine* full) {
   const unsigned long flags = lock();
   Magazine* empty = empty_.pop();
   if (empty != nullptr) {
@@ -66,7 +66,7 @@ Magazine* Depot::trade_for_empty(Magazine* full) {
   return empty;
 }
 
-void Depot::put_full(Magazine* full) {
+void Depot::Part::put_full(Magazine* full) {
   const unsigned long flags = lock();
   ++trades_;
   full_.push(full);
@@ -74,41 +74,56 @@ void Depot::put_full(Magazine* full) {
   unlock(flags);
 }
 
-void Depot::put_empty(Magazine* empty) {
+void Depot::Part::put_empty(Magazine* empty) {
   const unsigned long flags = lock();
   empty_.push(empty);
   unlock(flags);
 }
 
-void Depot::ws_update() {
+void Depot::Part::ws_update() {
   const unsigned long flags = lock();
   full_.update();
   empty_.update();
   unlock(flags);
 }
 
-void Depot::open_window() {
+void Depot::Part::open_window() {
   const unsigned long flags = lock();
   window_low_ = rounds_;
   unlock(flags);
 }
 
-void Depot::take_beyond(uint64_t keep, bool idle_only, MagazineStack* full) {
+Magazine* Depot::Part::take_empty() {
   const unsigned long flags = lock();
-  const uint64_t idle = idle_only ? kstd::min(window_low_, rounds_) : rounds_;
-  if (idle > keep) {
-    const uint64_t target = rounds_ - (idle - keep);
-    while (rounds_ > target) {
-      Magazine* mag = full_.pop();
-      if (mag == nullptr) break;
-      sub_rounds(mag->avail, false);
-      full->push(mag);
-    }
-  }
+  Magazine* empty = empty_.pop();
+  if (empty != nullptr) ++trades_;
   unlock(flags);
+  return empty;
 }
 
-void Depot::take_unused(MagazineStack* full, MagazineStack* empty) {
+uint64_t Depot::Part::trimmable(bool idle_only) {
+  const unsigned long flags = lock();
+  const uint64_t idle = idle_only ? kstd::min(window_low_, rounds_) : rounds_;
+  unlock(flags);
+  return idle;
+}
+
+uint64_t Depot::Part::take_rounds(uint64_t n, MagazineStack* full) {
+  const unsigned long flags = lock();
+  const uint64_t before = rounds_;
+  const uint64_t target = rounds_ - kstd::min(n, rounds_);
+  while (rounds_ > target) {
+    Magazine* mag = full_.pop();
+    if (mag == nullptr) break;
+    sub_rounds(mag->avail, false);
+    full->push(mag);
+  }
+  const uint64_t taken = before - rounds_;
+  unlock(flags);
+  return taken;
+}
+
+void Depot::Part::take_unused(MagazineStack* full, MagazineStack* empty) {
   const unsigned long flags = lock();
   for (uint64_t n = full_.unused(); n > 0; --n) {
     Magazine* mag = full_.pop();
@@ -119,7 +134,7 @@ void Depot::take_unused(MagazineStack* full, MagazineStack* empty) {
   unlock(flags);
 }
 
-void Depot::take_all(MagazineStack* full, MagazineStack* empty) {
+void Depot::Part::take_all(MagazineStack* full, MagazineStack* empty) {
   const unsigned long flags = lock();
   while (Magazine* mag = full_.pop()) full->push(mag);
   while (Magazine* mag = empty_.pop()) empty->push(mag);
@@ -127,7 +142,7 @@ void Depot::take_all(MagazineStack* full, MagazineStack* empty) {
   unlock(flags);
 }
 
-uint64_t Depot::take_contention() {
+uint64_t Depot::Part::take_contention() {
   unsigned long flags = lock_.lock_irqsave();
   const uint64_t n = contention_;
   contention_ = 0;
@@ -135,7 +150,7 @@ uint64_t Depot::take_contention() {
   return n;
 }
 
-bool Depot::take_activity() {
+bool Depot::Part::take_activity() {
   unsigned long flags = lock_.lock_irqsave();
   const bool active = trades_ != trades_seen_;
   trades_seen_ = trades_;
@@ -168,7 +183,7 @@ const char* check_list(const MagazineStack& stack, uint64_t count, bool full, ui
 
 }  // namespace
 
-const char* Depot::check(uint32_t max_size) {
+const char* Depot::Part::check(uint32_t max_size) {
   SpinLockIrqGuard guard(lock_);
   uint64_t rounds = 0;
   if (const char* why = check_list(full_.stack, full_.count, true, max_size, &rounds)) return why;
@@ -182,12 +197,108 @@ const char* Depot::check(uint32_t max_size) {
   return nullptr;
 }
 
-bool Depot::holds(const Magazine* mag) {
+bool Depot::Part::holds(const Magazine* mag) {
   SpinLockIrqGuard guard(lock_);
   const Magazine* tops[] = {full_.stack.top, empty_.stack.top};
   for (const Magazine* m : tops)
     for (uint64_t n = 0; m != nullptr && n <= full_.count + empty_.count; m = m->next, ++n)
       if (m == mag) return true;
+  return false;
+}
+
+// ---- The whole depot: every part ------------------------------------------
+
+unsigned Depot::home_of(const Magazine* full, unsigned part) {
+  if (kstd::likely(!numa::objects_tell_part()) || full->avail == 0) return part;
+  const int oldest = splk_obj_node(full->objs[0]);
+  if (oldest < 0 || splk_obj_node(full->objs[full->avail - 1]) != oldest) return part;
+  return numa::part_of_node(oldest);
+}
+
+// Two locks one after the other, never together: the empty magazine is
+// the caller's once taken, and full is nobody else's until it is put.
+Magazine* Depot::trade_for_empty(unsigned part, Magazine* full) {
+  const unsigned home = home_of(full, part);
+  if (home == part) return parts_[part].trade_for_empty(full);
+  Magazine* empty = parts_[part].take_empty();
+  if (empty != nullptr) parts_[home].put_full(full);
+  return empty;
+}
+
+void Depot::ws_update() {
+  for (Part& part : parts_) part.ws_update();
+}
+
+void Depot::open_window() {
+  for (Part& part : parts_) part.open_window();
+}
+
+// On one node this is the single depot's trim: what stayed idle beyond
+// keep goes.  On several, keep is the whole depot's slack, and the excess
+// is taken part by part, each giving at most what it left idle.  The
+// parts are read, then taken from, each under its own lock: a trade in
+// between moves the figures a little, as a trade right after the trim
+// would.
+void Depot::take_beyond(uint64_t keep, bool idle_only, MagazineStack* full) {
+  uint64_t idle[numa::kMaxNodes];
+  uint64_t total = 0;
+  for (unsigned i = 0; i < numa::kMaxNodes; ++i) total += idle[i] = parts_[i].trimmable(idle_only);
+  if (total <= keep) return;
+  uint64_t excess = total - keep;
+  for (unsigned i = 0; i < numa::kMaxNodes && excess > 0; ++i) {
+    if (idle[i] == 0) continue;
+    const uint64_t taken = parts_[i].take_rounds(kstd::min(excess, idle[i]), full);
+    excess -= kstd::min(excess, taken);
+  }
+}
+
+void Depot::take_unused(MagazineStack* full, MagazineStack* empty) {
+  for (Part& part : parts_) part.take_unused(full, empty);
+}
+
+void Depot::take_all(MagazineStack* full, MagazineStack* empty) {
+  for (Part& part : parts_) part.take_all(full, empty);
+}
+
+uint64_t Depot::take_contention() {
+  uint64_t n = 0;
+  for (Part& part : parts_) n += part.take_contention();
+  return n;
+}
+
+bool Depot::take_activity() {
+  bool active = false;
+  for (Part& part : parts_) active |= part.take_activity();  // every part: each resets
+  return active;
+}
+
+uint64_t Depot::full_count() const {
+  uint64_t n = 0;
+  for (const Part& part : parts_) n += kstd::load_relaxed(part.full_.count);
+  return n;
+}
+
+uint64_t Depot::empty_count() const {
+  uint64_t n = 0;
+  for (const Part& part : parts_) n += kstd::load_relaxed(part.empty_.count);
+  return n;
+}
+
+uint64_t Depot::rounds() const {
+  uint64_t n = 0;
+  for (const Part& part : parts_) n += kstd::load_relaxed(part.rounds_);
+  return n;
+}
+
+const char* Depot::check(uint32_t max_size) {
+  for (Part& part : parts_)
+    if (const char* why = part.check(max_size)) return why;
+  return nullptr;
+}
+
+bool Depot::holds(const Magazine* mag) {
+  for (Part& part : parts_)
+    if (part.holds(mag)) return true;
   return false;
 }
 

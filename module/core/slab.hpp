@@ -34,6 +34,7 @@ struct Slab : kstd::ListNode {
   uint32_t in_use;       // objects taken out of the slab (magazines or callers)
   uint32_t carved;       // objects [0, carved) have been handed out at least once
   uint8_t filed;         // which PartialSlabs list it is on (partial_slabs.hpp)
+  uint8_t part;          // the node part of its store it is filed in (numa.hpp)
   void* free_list;       // objects returned to the slab, linked through word 0
   uint64_t empty_since;  // jiffies when in_use last dropped to 0 (0: long ago)
 

@@ -65,7 +65,7 @@ bool SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
   flags_ = flags;
   obj_size_ = obj_size;
   layout_ = layout;
-  partial_.init(layout_.objs);
+  for (PartialSlabs& part : partial_) part.init(layout_.objs);
   lock_.init(SPLK_LOCK_CACHE);
   grow_wq_.init();
   emergency_.init();
@@ -75,18 +75,32 @@ bool SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
 
 // ---- Objects in and out -------------------------------------------------
 
-uint32_t SlabStore::take_into(Magazine* mag, uint32_t n) {
+// The CPU's own node first.  Another node's slabs only when this caller
+// cannot wait for growth on its own (KM_NOSLEEP) or growth is stuck
+// (deadlocked): then a remote object beats an emergency page.
+uint32_t SlabStore::take_into(Magazine* mag, uint32_t n, int km_flags) {
+  const unsigned here = numa::part_of_cpu(mag->cpu);
   SpinLockIrqGuard guard(lock_);
+  uint32_t moved = take_from(partial_[here], mag, n);
+  if (moved != 0 || !((km_flags & KM_NOSLEEP) || kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)))
+    return moved;
+  for (unsigned i = 0; i < numa::kMaxNodes && moved == 0; ++i)
+    if (i != here) moved = take_from(partial_[i], mag, n);
+  return moved;
+}
+
+// Under lock_: up to n objects from part's slabs into mag.
+uint32_t SlabStore::take_from(PartialSlabs& part, Magazine* mag, uint32_t n) {
   uint32_t moved = 0;
   while (moved < n) {
-    Slab* slab = partial_.take_fullest();
+    Slab* slab = part.take_fullest();
     if (slab == nullptr) break;
     if (slab->empty()) empty_objs_ -= slab->capacity;
     for (; moved < n && !slab->full(); ++moved) mag->objs[mag->avail++] = take_object(slab);
     if (slab->full())
       complete_.push_front(slab);
     else
-      partial_.refile(slab);
+      part.refile(slab);
   }
   return moved;
 }
@@ -135,7 +149,7 @@ void SlabStore::return_object(void* obj, uint64_t now) {
     empty_objs_ += slab->capacity;
     --slab_alloc_;
   }
-  partial_.refile(slab);
+  partial_[slab->part].refile(slab);
 }
 
 // ---- Growth -------------------------------------------------------------
@@ -149,7 +163,8 @@ SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergenc
     grow_wq_.wait([this] { return !kstd::test_bit(*flags_, KMC_BIT_REAPING); });
     return Refill::kRetry;
   }
-  if (!kstd::test_and_set_bit(*flags_, KMC_BIT_GROWING)) dispatch_grow(km_flags, refill);
+  if (!kstd::test_and_set_bit(*flags_, KMC_BIT_GROWING))
+    dispatch_grow(km_flags, refill, splk_raw_cpu());
 
   if (kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)) {
     const Refill result = emergency_alloc(km_flags, emergency);
@@ -175,7 +190,7 @@ SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergenc
 // With KMC_BIT_GROWING just set by the caller: queue the one grow task.
 // grows_inflight_ counts it from here until it is done with the store;
 // that count, not a task id, is what destroy waits for.
-void SlabStore::dispatch_grow(int km_flags, uint32_t refill) {
+void SlabStore::dispatch_grow(int km_flags, uint32_t refill, unsigned cpu) {
   {
     SpinLockIrqGuard guard(lock_);
     if (kstd::test_bit(*flags_, KMC_BIT_DESTROY)) {
@@ -186,6 +201,10 @@ void SlabStore::dispatch_grow(int km_flags, uint32_t refill) {
   }
   grow_flags_ = km_flags;
   grow_refill_ = refill;
+  // The task runs on whatever CPU the queue's thread is on: it is told
+  // whose node the slabs are for (issue 26: slabs on the grower's node).
+  grow_part_ = numa::part_of_cpu(cpu);
+  grow_node_ = numa::node_of_cpu(cpu);
   HOOK_COUNT(grows_dispatched);
   new (&grow_task_) TaskEntry();
   // The returned id, not grow_task_.id: once queued, the task may run,
@@ -241,7 +260,7 @@ void SlabStore::grow_task() {
   const bool inject = hook_fault_inject_grow();
   if (inject) splk_fault_inject_current(true);
   for (uint64_t i = 0; i < want; ++i) {
-    Slab* slab = new_slab(grow_flags_);
+    Slab* slab = new_slab(grow_flags_, grow_node_);
     void* node = nullptr;
     if (slab != nullptr && debug_ != nullptr &&
         (node = splk_addr_node_alloc(grow_flags_)) == nullptr) {
@@ -256,7 +275,8 @@ void SlabStore::grow_task() {
       break;
     }
     slab->empty_since = splk_jiffies();  // under lock_, as in give_back()
-    partial_.refile(slab);               // empty, the newest
+    slab->part = static_cast<uint8_t>(grow_part_);
+    partial_[grow_part_].refile(slab);  // empty, the newest
     empty_objs_ += slab->capacity;
     ++slab_create_;
     ++slab_total_;
@@ -273,13 +293,13 @@ void SlabStore::grow_task() {
 // Memory for a slab, not over a slab this cache reclaimed lately: each
 // refused area is held until the next one arrives, so vmalloc cannot
 // hand it out again at once, then freed.
-void* SlabStore::slab_memory(int km_flags) {
+void* SlabStore::slab_memory(int km_flags, int node) {
   const uint64_t size = layout_.slab_size;
   void* refused[kMaxRefusedAreas];
   uint32_t n_refused = 0;
   void* mem;
   for (;;) {
-    mem = splk_vmalloc_noio(size, km_flags, kstd::load_relaxed(extra_gfp_));
+    mem = splk_vmalloc_noio(size, km_flags, kstd::load_relaxed(extra_gfp_), node);
     if (mem == nullptr || n_refused == kMaxRefusedAreas) break;
     const uintptr_t start = reinterpret_cast<uintptr_t>(mem);
     bool over_freed_slab;
@@ -294,9 +314,9 @@ void* SlabStore::slab_memory(int km_flags) {
   return mem;
 }
 
-Slab* SlabStore::new_slab(int km_flags) {
+Slab* SlabStore::new_slab(int km_flags, int node) {
   if (hook_fail_slab_alloc()) return nullptr;
-  void* mem = slab_memory(km_flags);
+  void* mem = slab_memory(km_flags, node);
   if (mem == nullptr) return nullptr;
   auto* slab = new (mem) Slab();
   slab->magic = Slab::kMagic;
@@ -304,6 +324,7 @@ Slab* SlabStore::new_slab(int km_flags) {
   slab->in_use = 0;
   slab->carved = 0;
   slab->filed = PartialSlabs::kUnfiled;
+  slab->part = 0;
   slab->free_list = nullptr;
   slab->empty_since = splk_jiffies();
   if (layout_.header_tags && !slots_.enter_slab(slab, km_flags)) {
@@ -331,12 +352,14 @@ void SlabStore::free_slab(Slab* slab) {
 }
 
 // An emergency object: whole pages, tracked by address (SPL's
-// spl_emergency_alloc()).  A partial slab that appeared meanwhile is used
-// instead.
+// spl_emergency_alloc()).  A partial slab that appeared meanwhile, on any
+// node, is used instead: take_into() takes another node's slabs for the
+// callers that come here (KM_NOSLEEP, or growth deadlocked).
 SlabStore::Refill SlabStore::emergency_alloc(int km_flags, void** obj) {
   {
     SpinLockIrqGuard guard(lock_);
-    if (!partial_.empty()) return Refill::kRetry;
+    for (const PartialSlabs& part : partial_)
+      if (!part.empty()) return Refill::kRetry;
   }
   if (hook_fail_emergency_alloc()) return Refill::kFailed;
   // A reclaimable cache's pages are reclaimable, as in SPL's
@@ -382,15 +405,17 @@ void SlabStore::reclaim(uint64_t cutoff) {
   kstd::IntrusiveList<Slab> doomed;
   {
     SpinLockIrqGuard guard(lock_);
-    // Oldest first: the first slab too young ends the walk.
-    while (Slab* slab = partial_.take_empty_since(cutoff)) {
-      doomed.push_back(slab);
-      const uintptr_t start = reinterpret_cast<uintptr_t>(slab);
-      freed_.record(start, start + layout_.slab_size);
-      empty_objs_ -= slab->capacity;
-      --slab_total_;
-      obj_total_ -= slab->capacity;
-      ++slab_destroy_;
+    // Each node's oldest first: the first slab too young ends its walk.
+    for (PartialSlabs& part : partial_) {
+      while (Slab* slab = part.take_empty_since(cutoff)) {
+        doomed.push_back(slab);
+        const uintptr_t start = reinterpret_cast<uintptr_t>(slab);
+        freed_.record(start, start + layout_.slab_size);
+        empty_objs_ -= slab->capacity;
+        --slab_total_;
+        obj_total_ -= slab->capacity;
+        ++slab_destroy_;
+      }
     }
   }
   while (Slab* slab = doomed.front()) {
@@ -426,7 +451,8 @@ void SlabStore::release_all() {
     splk_free_pages(reinterpret_cast<void*>(addr), obj_size_);
     splk_addr_node_free(node);
   }
-  while (Slab* slab = partial_.take_fullest()) complete_.push_back(slab);
+  for (PartialSlabs& part : partial_)
+    while (Slab* slab = part.take_fullest()) complete_.push_back(slab);
   while (Slab* slab = complete_.front()) {
     kstd::IntrusiveList<Slab>::remove(slab);
     free_slab(slab);
@@ -455,10 +481,15 @@ void SlabStore::stats(splk_cache_stats* out) {
 
 const char* SlabStore::check_invariants() {
   SpinLockIrqGuard guard(lock_);
-  if (const char* wrong = partial_.check()) return wrong;
   uint64_t slabs = 0, objs = 0, in_use = 0, empty_objs = 0, used_slabs = 0, bad_magic = 0;
+  uint64_t misfiled = 0;
   bool indexed = true;
-  partial_.for_each([&](Slab* slab) {
+  for (unsigned i = 0; i < numa::kMaxNodes; ++i) {
+    if (const char* wrong = partial_[i].check()) return wrong;
+    partial_[i].for_each([&](Slab* slab) { misfiled += slab->part != i; });
+  }
+  if (misfiled != 0) return "a slab is filed under another node's part than its own";
+  for_each_partial([&](Slab* slab) {
     bad_magic += slab->magic != Slab::kMagic;
     indexed = indexed && slots_.check_slab(slab);
     ++slabs;
@@ -473,6 +504,7 @@ const char* SlabStore::check_invariants() {
   for (Slab* slab : complete_) {
     if (slab->magic != Slab::kMagic) return "a complete slab has a bad magic";
     if (!slab->full()) return "a slab on the complete list is not full";
+    if (slab->part >= numa::kMaxNodes) return "a complete slab names no node part";
     indexed = indexed && slots_.check_slab(slab);
     ++slabs;
     objs += slab->capacity;

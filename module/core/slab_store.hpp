@@ -36,6 +36,19 @@
 //   an object a caller holds is always in the index, and a pointer that is
 //   not the start of a live object is not (it is rejected, never read).
 //
+// Nodes (issue 26, item 3; numa.hpp): the partial and empty slabs are kept
+// per node part, each slab filed under the part of the CPU whose refill
+// made it grow, and its memory allocated on that CPU's node where the
+// kernel allows (splk_vmalloc_noio()).  A refill takes from its CPU's own
+// part; when that has nothing, it grows on its node rather than take
+// another node's slabs, unless it cannot wait (KM_NOSLEEP) or growth is
+// deadlocked: a remote object then beats an emergency page.  Objects
+// always go back to their own slab, so a slab's free objects stay on its
+// part whoever frees them.  Reclaim, statistics and the checks walk every
+// part; the full slabs share one list (nothing takes from it by node).
+// One lock for all parts: the store's lock is taken once a magazine
+// refill or flush, far less often than the depot's.
+//
 // Lock order: lock_ is taken with interrupts off (refills and flushes come
 // from any context), after a CPU's irq-off section, never with the depot
 // lock.  Waits: growth waits for a reap in progress; destroy waits for
@@ -47,6 +60,7 @@
 #include "kernel_objects.hpp"
 #include "kstd/intrusive_list.hpp"
 #include "magazine.hpp"
+#include "numa.hpp"
 #include "partial_slabs.hpp"
 #include "slab.hpp"
 #include "slab_layout.hpp"
@@ -82,8 +96,9 @@ class SlabStore : kstd::NonCopyable {
   const TagSlots& slots() const { return slots_; }
   bool header_tags() const { return slots_.header_tags(); }
 
-  // Interrupts off: moves up to n objects into mag; how many it moved.
-  uint32_t take_into(Magazine* mag, uint32_t n);
+  // Interrupts off: moves up to n objects into mag, loaded on this CPU,
+  // from the slabs of its node (see Nodes above); how many it moved.
+  uint32_t take_into(Magazine* mag, uint32_t n, int km_flags);
   // Any context: n objects back onto their slabs.  Slabs this empties are
   // stamped now, or as long empty when aged (a working-set reap returns
   // objects nobody used for an interval).
@@ -121,12 +136,17 @@ class SlabStore : kstd::NonCopyable {
   static void set_grow_queue(TaskQueue* queue);
 
  private:
-  void dispatch_grow(int km_flags, uint32_t refill);
+  void dispatch_grow(int km_flags, uint32_t refill, unsigned cpu);
+  uint32_t take_from(PartialSlabs& part, Magazine* mag, uint32_t n);
+  template <typename Visit>
+  void for_each_partial(Visit visit) {
+    for (PartialSlabs& part : partial_) part.for_each(visit);
+  }
   static void grow_task_main(void* store);
   void grow_task();
   void grow_done();
-  Slab* new_slab(int km_flags);
-  void* slab_memory(int km_flags);
+  Slab* new_slab(int km_flags, int node);
+  void* slab_memory(int km_flags, int node);
   Refill emergency_alloc(int km_flags, void** obj);
   void* take_object(Slab* slab);
   void free_slab(Slab* slab);
@@ -147,12 +167,15 @@ class SlabStore : kstd::NonCopyable {
   uint32_t grows_inflight_;  // under lock_: dispatched, not yet grow_done()
   int grow_flags_;
   uint32_t grow_refill_;
+  unsigned grow_part_;  // whose node part the slabs are filed in
+  int grow_node_;       // the node their memory comes from (-1: anywhere)
 
   SpinLock lock_;
   AddressSet emergency_;   // emergency objects, under lock_
   AddressSet live_slabs_;  // debug caches: every slab, under lock_
   FreedSlabRanges freed_;  // where reclaimed slabs were, under lock_
-  PartialSlabs partial_;
+  // One per node part (numa.hpp).
+  PartialSlabs partial_[numa::kMaxNodes];
   kstd::IntrusiveList<Slab> complete_;  // full slabs
   uint64_t empty_objs_;                 // capacity of the empty slabs
   uint64_t slab_fail_;

@@ -104,7 +104,7 @@ void* VmemCache::alloc_from_layers(int km_flags) {
       *store_.slots().slot_of_free(obj) &= ~SlabTagKey::kFreeBit;
       return obj;
     }
-    if (store_.take_into(mag, mag->refill) != 0) continue;
+    if (store_.take_into(mag, mag->refill, km_flags) != 0) continue;
     irq.release();
     void* emergency = nullptr;
     switch (

@@ -155,10 +155,38 @@ void splk_kfree(const void *ptr)
 	kfree(ptr);
 }
 
-static void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp)
+/*
+ * A slab's memory, its pages on node where the kernel lets us say so with
+ * the flags SPL's conversion gives (issue 26: slabs on the node of the CPU
+ * that grows them).  No kernel exports __vmalloc_node() or
+ * __vmalloc_node_range() to modules.  What is exported:
+ *  - vmalloc_huge_node(size, gfp, node) (7.x, GPL): the flags and the node;
+ *    it maps huge pages only for a size of a PMD or more (and rounds such
+ *    a size up to whole PMDs), so below a PMD it is __vmalloc_node();
+ *  - vmalloc_node(size, node) (6.1, 6.12, 7.x): GFP_KERNEL and nothing
+ *    else, so it serves only the plain KM_SLEEP slab (GFP_KERNEL |
+ *    __GFP_NOWARN, no extra flags) and then warns if it fails, where
+ *    __vmalloc() with __GFP_NOWARN would not.  Inside the no-I/O scope its
+ *    GFP_KERNEL is GFP_NOIO, as ours is.
+ * Anything else, and every single-node machine, takes __vmalloc(), whose
+ * pages come from the node the calling task runs on.
+ */
+static void *splk_vmalloc(size_t size, int km_flags, unsigned int extra_gfp,
+			  int node)
 {
 	/* vmalloc memory is never compound; SPL adds KM_VMEM for that. */
-	return __vmalloc(size, splk_gfp_extra(km_flags | KM_VMEM, extra_gfp));
+	gfp_t gfp = splk_gfp_extra(km_flags | KM_VMEM, extra_gfp);
+
+	if (node < 0 || nr_node_ids == 1 || !node_online(node))
+		return __vmalloc(size, gfp);
+#if SPLK_HAVE_VMALLOC_HUGE_NODE
+	if (size < PMD_SIZE)
+		return vmalloc_huge_node(size, gfp, node);
+#endif
+	if (gfp == (GFP_KERNEL | __GFP_NOWARN) ||
+	    gfp == (GFP_NOIO | __GFP_NOWARN))
+		return vmalloc_node(size, node);
+	return __vmalloc(size, gfp);
 }
 
 /*
@@ -181,10 +209,11 @@ void splk_vfree(void *ptr, size_t size)
 	vfree(ptr);
 }
 
-void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp)
+void *splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp,
+			int node)
 {
 	unsigned int noio = memalloc_noio_save();
-	void *ptr = splk_vmalloc(size, km_flags, extra_gfp);
+	void *ptr = splk_vmalloc(size, km_flags, extra_gfp, node);
 
 	memalloc_noio_restore(noio);
 	return ptr;
@@ -687,6 +716,22 @@ int splk_cpu_to_node(unsigned int cpu)
 	return cpu_to_node(cpu);
 }
 
+unsigned int splk_raw_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+
+int splk_obj_node(const void *obj)
+{
+	struct page *page = NULL;
+
+	if (is_vmalloc_addr(obj))
+		page = vmalloc_to_page(obj);
+	else if (virt_addr_valid(obj))
+		page = virt_to_page(obj);
+	return page ? page_to_nid(page) : NUMA_NO_NODE;
+}
+
 void splk_might_sleep(void)
 {
 	might_sleep();
@@ -737,6 +782,7 @@ void splk_kernel_info_init(void)
 	splk_kernel.direct_map_start = PAGE_OFFSET;
 	splk_kernel.init_on_alloc = want_init_on_alloc(GFP_KERNEL);
 	splk_kernel.nr_cpu_ids = nr_cpu_ids;
+	splk_kernel.node_ids = nr_node_ids;
 	splk_kernel.hz = HZ;
 }
 

@@ -63,7 +63,7 @@ void splk_vfree(void* ptr, size_t size) noexcept {
   sim::mem::vfree(ptr, size);
 }
 
-void* splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp) noexcept {
+void* splk_vmalloc_noio(size_t size, int km_flags, unsigned int extra_gfp, int) noexcept {
   sim::point("vmalloc", sim::kAlloc);
   sleep_check(km_flags, "vmalloc");
   if (inject_failure(km_flags)) return nullptr;

@@ -76,7 +76,25 @@ void splk_cond_resched(void) noexcept {
 }
 
 bool splk_cpu_possible(unsigned int cpu) noexcept { return cpu < sim::cfg.ncpus; }
-int splk_cpu_to_node(unsigned int cpu) noexcept { return 0; }
+// Two nodes when main.cpp says so (odd seeds with two CPUs or more): CPU c
+// on node c % 2, so that the per-node depot and slab lists (numa.hpp) are
+// exercised.  Memory has no node here.
+int splk_cpu_to_node(unsigned int cpu) noexcept {
+  return splk_kernel.node_ids > 1 ? static_cast<int>(cpu % splk_kernel.node_ids) : 0;
+}
+// With two nodes, vmalloc memory is on node (offset / 64 KiB) % 2, for the
+// depot's routing (depot.hpp): magazines of one node and mixed ones.  The
+// offset, not the address: the vmalloc area's base differs from run to run
+// and a seed's run must not.  Other memory (SLUB objects of KMC_SLAB
+// caches, from the host's allocator) has no node: never routed.
+int splk_obj_node(const void* obj) noexcept {
+  const uintptr_t off = reinterpret_cast<uintptr_t>(obj) - splk_kernel.vmalloc_start;
+  if (splk_kernel.node_ids <= 1 || off >= splk_kernel.vmalloc_size) return -1;
+  return static_cast<int>((off >> 16) % splk_kernel.node_ids);
+}
+unsigned int splk_raw_cpu(void) noexcept {
+  return sim::current->cpu >= 0 ? static_cast<unsigned>(sim::current->cpu) : 0;
+}
 unsigned int splk_num_online_cpus(void) noexcept { return sim::cpus_online(); }
 
 void splk_on_cpu(unsigned int cpu, void (*fn)(void*), void* arg) noexcept {

@@ -347,6 +347,7 @@ void init() {
   splk_kernel.direct_map_start = 0x10000;
   high_memory = reinterpret_cast<void*>(uintptr_t{1} << 47);
   splk_kernel.nr_cpu_ids = ncpus;
+  splk_kernel.node_ids = ncpus >= 2 ? 2 : 1;
   splk_kernel.hz = 1000;
   for (unsigned c = 0; c < ncpus; ++c) {
     char n[24];
@@ -432,7 +433,7 @@ unsigned int splk_km_to_gfp(int km_flags, unsigned int) noexcept {
 
 unsigned int splk_gfp_unusable(unsigned int) noexcept { return 0; }
 
-void* splk_vmalloc_noio(size_t size, int km_flags, unsigned int) noexcept {
+void* splk_vmalloc_noio(size_t size, int km_flags, unsigned int, int) noexcept {
   if (!(km_flags & KM_NOSLEEP)) may_sleep("vmalloc");
   const size_t bytes = (size + 4095) & ~size_t{4095};
   uint8_t* p;
@@ -802,7 +803,16 @@ void splk_index_destroy(void* xa) noexcept {
 // ---- CPUs, work, RCU ----------------------------------------------------------------
 
 bool splk_cpu_possible(unsigned int cpu) noexcept { return cpu < ncpus; }
-int splk_cpu_to_node(unsigned int) noexcept { return 0; }
+// Two nodes (CPU c on node c % 2) with two CPUs or more: the depot's and
+// the slab store's node parts (numa.hpp) run concurrently under TSan.
+int splk_cpu_to_node(unsigned int cpu) noexcept {
+  return splk_kernel.node_ids > 1 ? static_cast<int>(cpu % splk_kernel.node_ids) : 0;
+}
+unsigned int splk_raw_cpu(void) noexcept { return self->cpu; }
+int splk_obj_node(const void* obj) noexcept {
+  if (splk_kernel.node_ids <= 1) return -1;
+  return static_cast<int>((reinterpret_cast<uintptr_t>(obj) >> 16) % splk_kernel.node_ids);
+}
 unsigned int splk_num_online_cpus(void) noexcept { return ncpus; }
 
 // work_on_cpu(), as the kernel glue: queued on cpu's kworker, and waited
