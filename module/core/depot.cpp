@@ -29,6 +29,7 @@ Magazine* Depot::Part::List::pop() {
 }
 
 void Depot::Part::sub_rounds(uint64_t n, bool drawn) {
+  lock_.assert_held();
   kstd::store_relaxed(rounds_, rounds_ - n);
   if (drawn && rounds_ < window_low_) window_low_ = rounds_;
 }
@@ -43,73 +44,65 @@ unsigned long Depot::Part::lock() {
 }
 
 Magazine* Depot::Part::trade_for_full(Magazine* empty) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   Magazine* full = full_.pop();
   if (full != nullptr) {
     ++trades_;
     sub_rounds(full->avail, true);
     empty_.push(empty);
   }
-  unlock(flags);
   return full;
 }
 
 Magazine* Depot::Part::trade_for_empty(Magazine* full) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   Magazine* empty = empty_.pop();
   if (empty != nullptr) {
     ++trades_;
     full_.push(full);
     add_rounds(full->avail);
   }
-  unlock(flags);
   return empty;
 }
 
 void Depot::Part::put_full(Magazine* full) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   ++trades_;
   full_.push(full);
   add_rounds(full->avail);
-  unlock(flags);
 }
 
 void Depot::Part::put_empty(Magazine* empty) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   empty_.push(empty);
-  unlock(flags);
 }
 
 void Depot::Part::ws_update() {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   full_.update();
   empty_.update();
-  unlock(flags);
 }
 
 void Depot::Part::open_window() {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   window_low_ = rounds_;
-  unlock(flags);
 }
 
 Magazine* Depot::Part::take_empty() {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   Magazine* empty = empty_.pop();
   if (empty != nullptr) ++trades_;
-  unlock(flags);
   return empty;
 }
 
 uint64_t Depot::Part::trimmable(bool idle_only) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   const uint64_t idle = idle_only ? kstd::min(window_low_, rounds_) : rounds_;
-  unlock(flags);
   return idle;
 }
 
 uint64_t Depot::Part::take_rounds(uint64_t n, MagazineStack* full) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   const uint64_t before = rounds_;
   const uint64_t target = rounds_ - kstd::min(n, rounds_);
   while (rounds_ > target) {
@@ -119,42 +112,37 @@ uint64_t Depot::Part::take_rounds(uint64_t n, MagazineStack* full) {
     full->push(mag);
   }
   const uint64_t taken = before - rounds_;
-  unlock(flags);
   return taken;
 }
 
 void Depot::Part::take_unused(MagazineStack* full, MagazineStack* empty) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   for (uint64_t n = full_.unused(); n > 0; --n) {
     Magazine* mag = full_.pop();
     sub_rounds(mag->avail, false);
     full->push(mag);
   }
   for (uint64_t n = empty_.unused(); n > 0; --n) empty->push(empty_.pop());
-  unlock(flags);
 }
 
 void Depot::Part::take_all(MagazineStack* full, MagazineStack* empty) {
-  const unsigned long flags = lock();
+  Guard guard(*this);
   while (Magazine* mag = full_.pop()) full->push(mag);
   while (Magazine* mag = empty_.pop()) empty->push(mag);
   sub_rounds(rounds_, false);
-  unlock(flags);
 }
 
 uint64_t Depot::Part::take_contention() {
-  unsigned long flags = lock_.lock_irqsave();
+  SpinLockIrqGuard guard(lock_);
   const uint64_t n = contention_;
   contention_ = 0;
-  lock_.unlock_irqrestore(flags);
   return n;
 }
 
 bool Depot::Part::take_activity() {
-  unsigned long flags = lock_.lock_irqsave();
+  SpinLockIrqGuard guard(lock_);
   const bool active = trades_ != trades_seen_;
   trades_seen_ = trades_;
-  lock_.unlock_irqrestore(flags);
   return active;
 }
 

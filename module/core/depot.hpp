@@ -170,11 +170,25 @@ class Depot : kstd::NonCopyable {
     const char* check(uint32_t max_size);
     bool holds(const Magazine* mag);
 
+    // lock_ for a scope, taken by lock(): a trylock first, so that
+    // contention is counted.
+    class Guard : kstd::NonCopyable {
+     public:
+      explicit Guard(Part& part) : part_(part), flags_(part.lock()) {}
+      ~Guard() { part_.lock_.unlock_irqrestore(flags_); }
+
+     private:
+      Part& part_;
+      const unsigned long flags_;
+    };
+
     unsigned long lock();
-    void unlock(unsigned long flags) { lock_.unlock_irqrestore(flags); }
     // Under lock_: a full magazine went to or left the full list.  Only a
     // CPU's draw (drawn) lowers the window's mark.
-    void add_rounds(uint64_t n) { kstd::store_relaxed(rounds_, rounds_ + n); }
+    void add_rounds(uint64_t n) {
+      lock_.assert_held();
+      kstd::store_relaxed(rounds_, rounds_ + n);
+    }
     void sub_rounds(uint64_t n, bool drawn);
 
     SpinLock lock_;

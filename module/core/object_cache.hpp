@@ -316,7 +316,10 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint64_t depot_trims_;  // ticks that gave objects back: trim ticks, fetch_add
   uint32_t reap_gen_;     // reaps so far, each asks every CPU to drain: fetch_add
   char name_[SPL_KMEM_CACHE_NAME_MAX + 1];
-  unsigned long flags_;  // KMC_* type bits (create) plus state bits (KMC_BIT_*, atomic bit ops)
+  // KMC_* type bits (create) plus REAPING and DESTROY (atomic bit ops);
+  // growth's GROWING and DEADLOCKED are the slab store's own word, OR-ed
+  // in by stats().
+  unsigned long flags_;
   MoveCallback move_;
   uint64_t obj_size_;
   uint64_t obj_align_;

@@ -59,10 +59,11 @@ void raise_max(uint64_t& max, uint64_t value) {
 
 void SlabStore::set_grow_queue(TaskQueue* queue) { g_grow_queue = queue; }
 
-bool SlabStore::init(const char* name, unsigned long* flags, uint64_t obj_size,
+bool SlabStore::init(const char* name, const unsigned long* owner_flags, uint64_t obj_size,
                      const SlabLayout& layout) {
   name_ = name;
-  flags_ = flags;
+  owner_flags_ = owner_flags;
+  growth_ = 0;
   obj_size_ = obj_size;
   layout_ = layout;
   for (PartialSlabs& part : partial_) part.init(layout_.objs);
@@ -82,7 +83,7 @@ uint32_t SlabStore::take_into(Magazine* mag, uint32_t n, int km_flags) {
   const unsigned here = numa::part_of_cpu(mag->cpu);
   SpinLockIrqGuard guard(lock_);
   uint32_t moved = take_from(partial_[here], mag, n);
-  if (moved != 0 || !((km_flags & KM_NOSLEEP) || kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)))
+  if (moved != 0 || !((km_flags & KM_NOSLEEP) || kstd::test_bit(growth_, KMC_BIT_DEADLOCKED)))
     return moved;
   for (unsigned i = 0; i < numa::kMaxNodes && moved == 0; ++i)
     if (i != here) moved = take_from(partial_[i], mag, n);
@@ -91,6 +92,7 @@ uint32_t SlabStore::take_into(Magazine* mag, uint32_t n, int km_flags) {
 
 // Under lock_: up to n objects from part's slabs into mag.
 uint32_t SlabStore::take_from(PartialSlabs& part, Magazine* mag, uint32_t n) {
+  lock_.assert_held();
   uint32_t moved = 0;
   while (moved < n) {
     Slab* slab = part.take_fullest();
@@ -107,6 +109,7 @@ uint32_t SlabStore::take_from(PartialSlabs& part, Magazine* mag, uint32_t n) {
 
 // Under lock_: takes a free object out of a slab that is not full.
 void* SlabStore::take_object(Slab* slab) {
+  lock_.assert_held();
   void* obj = slab->free_list;
   if (obj != nullptr) {
     slab->free_list = *static_cast<void**>(obj);
@@ -138,6 +141,7 @@ void SlabStore::give_back(void** objs, uint32_t n, bool aged) {
 // Under lock_: puts an object back on its slab, which leaves the full
 // list or moves to the class of its new in_use (partial_slabs.hpp).
 void SlabStore::return_object(void* obj, uint64_t now) {
+  lock_.assert_held();
   Slab* slab = slots_.key().slab_of(*slots_.slot_of_free(obj));
   *static_cast<void**>(obj) = slab->free_list;
   slab->free_list = obj;
@@ -159,14 +163,14 @@ SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergenc
   if (km_flags & KM_NOSLEEP) return emergency_alloc(km_flags, emergency);
   splk_might_sleep();
 
-  if (kstd::test_bit(*flags_, KMC_BIT_REAPING)) {
-    grow_wq_.wait([this] { return !kstd::test_bit(*flags_, KMC_BIT_REAPING); });
+  if (kstd::test_bit(*owner_flags_, KMC_BIT_REAPING)) {
+    grow_wq_.wait([this] { return !kstd::test_bit(*owner_flags_, KMC_BIT_REAPING); });
     return Refill::kRetry;
   }
-  if (!kstd::test_and_set_bit(*flags_, KMC_BIT_GROWING))
+  if (!kstd::test_and_set_bit(growth_, KMC_BIT_GROWING))
     dispatch_grow(km_flags, refill, splk_raw_cpu());
 
-  if (kstd::test_bit(*flags_, KMC_BIT_DEADLOCKED)) {
+  if (kstd::test_bit(growth_, KMC_BIT_DEADLOCKED)) {
     const Refill result = emergency_alloc(km_flags, emergency);
     if (result != Refill::kFailed) return result;
     splk_cond_resched();  // KM_SLEEP never fails: try again
@@ -175,12 +179,12 @@ SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergenc
 
   // Growth should take microseconds; a tenth of a second means the grow
   // task is stuck (for instance behind the memory it is meant to relieve).
-  const long left = grow_wq_.wait([this] { return !kstd::test_bit(*flags_, KMC_BIT_GROWING); },
+  const long left = grow_wq_.wait([this] { return !kstd::test_bit(growth_, KMC_BIT_GROWING); },
                                   splk_kernel.hz / 10);
   if (left == 0) {
     SpinLockIrqGuard guard(lock_);
-    if (kstd::test_bit(*flags_, KMC_BIT_GROWING)) {
-      set_flag(*flags_, KMC_BIT_DEADLOCKED);
+    if (kstd::test_bit(growth_, KMC_BIT_GROWING)) {
+      set_flag(growth_, KMC_BIT_DEADLOCKED);
       ++obj_deadlock_;
     }
   }
@@ -193,8 +197,8 @@ SlabStore::Refill SlabStore::grow(int km_flags, uint32_t refill, void** emergenc
 void SlabStore::dispatch_grow(int km_flags, uint32_t refill, unsigned cpu) {
   {
     SpinLockIrqGuard guard(lock_);
-    if (kstd::test_bit(*flags_, KMC_BIT_DESTROY)) {
-      clear_flag(*flags_, KMC_BIT_GROWING);
+    if (kstd::test_bit(*owner_flags_, KMC_BIT_DESTROY)) {
+      clear_flag(growth_, KMC_BIT_GROWING);
       return;
     }
     ++grows_inflight_;
@@ -214,7 +218,7 @@ void SlabStore::dispatch_grow(int km_flags, uint32_t refill, unsigned cpu) {
   // wrapped below 0, so destroy waited forever (seen on the KCSAN kernel).
   if (g_grow_queue->dispatch_ent(&SlabStore::grow_task_main, this, 0, &grow_task_) ==
       TASKQID_INVALID) {  // the queue is going away
-    clear_flag(*flags_, KMC_BIT_GROWING);
+    clear_flag(growth_, KMC_BIT_GROWING);
     grow_done();
   }
 }
@@ -250,8 +254,8 @@ void SlabStore::grow_task_main(void* store) { static_cast<SlabStore*>(store)->gr
 // destroyed as soon as grow_done() unlocks (destroy waits for it).
 void SlabStore::grow_task() {
   if (const unsigned ms = hook_grow_delay_ms()) splk_msleep(ms);
-  if (kstd::test_bit(*flags_, KMC_BIT_DESTROY)) {
-    clear_flag(*flags_, KMC_BIT_GROWING);
+  if (kstd::test_bit(*owner_flags_, KMC_BIT_DESTROY)) {
+    clear_flag(growth_, KMC_BIT_GROWING);
     return grow_done();
   }
   const uint64_t by_refill = (grow_refill_ + layout_.objs - 1) / layout_.objs;
@@ -271,7 +275,7 @@ void SlabStore::grow_task() {
     if (node != nullptr) live_slabs_.insert(node, reinterpret_cast<uintptr_t>(slab));
     if (slab == nullptr) {
       ++slab_fail_;
-      if (i == 0) set_flag(*flags_, KMC_BIT_DEADLOCKED);
+      if (i == 0) set_flag(growth_, KMC_BIT_DEADLOCKED);
       break;
     }
     slab->empty_since = splk_jiffies();  // under lock_, as in give_back()
@@ -281,10 +285,10 @@ void SlabStore::grow_task() {
     ++slab_create_;
     ++slab_total_;
     obj_total_ += slab->capacity;
-    clear_flag(*flags_, KMC_BIT_DEADLOCKED);
+    clear_flag(growth_, KMC_BIT_DEADLOCKED);
   }
   if (inject) splk_fault_inject_current(false);
-  clear_flag(*flags_, KMC_BIT_GROWING);
+  clear_flag(growth_, KMC_BIT_GROWING);
   grow_wq_.wake_all();
   if (const unsigned ms = hook_take_grow_tail_delay_ms()) splk_msleep(ms);
   grow_done();
@@ -364,8 +368,9 @@ SlabStore::Refill SlabStore::emergency_alloc(int km_flags, void** obj) {
   if (hook_fail_emergency_alloc()) return Refill::kFailed;
   // A reclaimable cache's pages are reclaimable, as in SPL's
   // spl_emergency_alloc(): they go to reclaimable pageblocks.
-  const unsigned gfp = kstd::load_relaxed(extra_gfp_) |
-                       ((kstd::load_relaxed(*flags_) & KMC_RECLAIMABLE) ? kGfpReclaimable : 0);
+  const unsigned gfp =
+      kstd::load_relaxed(extra_gfp_) |
+      ((kstd::load_relaxed(*owner_flags_) & KMC_RECLAIMABLE) ? kGfpReclaimable : 0);
   void* page = splk_alloc_pages(obj_size_, km_flags, gfp);
   if (page == nullptr) return Refill::kFailed;
   void* node = splk_addr_node_alloc(km_flags);
@@ -461,6 +466,7 @@ void SlabStore::release_all() {
 }
 
 void SlabStore::stats(splk_cache_stats* out) {
+  out->flags |= growth_flags();
   out->slab_size = layout_.slab_size;
   out->slab_objs = layout_.objs;
   SpinLockIrqGuard guard(lock_);

@@ -79,10 +79,16 @@ class SlabStore : kstd::NonCopyable {
     kFailed,     // KM_NOSLEEP and nothing to be had
   };
 
-  // name and flags are the owning cache's (messages; the KMC_BIT_* state
-  // bits growth sets and waits on).
-  // False when there is no memory (the store then holds nothing).
-  bool init(const char* name, unsigned long* flags, uint64_t obj_size, const SlabLayout& layout);
+  // name is the owning cache's (messages); owner_flags its flag word,
+  // which the store only reads: KMC_RECLAIMABLE, KMC_BIT_REAPING (growth
+  // waits a reap out) and KMC_BIT_DESTROY (no grow task is queued then).
+  // Growth's own state, KMC_BIT_GROWING and KMC_BIT_DEADLOCKED, is the
+  // store's (growth_flags()).  False when there is no memory (the store
+  // then holds nothing).
+  bool init(const char* name, const unsigned long* owner_flags, uint64_t obj_size,
+            const SlabLayout& layout);
+  // KMC_BIT_GROWING and KMC_BIT_DEADLOCKED as they are now (statistics).
+  unsigned long growth_flags() const { return kstd::load_relaxed(growth_); }
   // Debug caches: objects get the debug fill as they leave the slabs, and
   // the live slabs are kept in a set, so that owns_slab() can tell a slab
   // a reap gave back from a live one without reading it.
@@ -154,7 +160,8 @@ class SlabStore : kstd::NonCopyable {
   void forget_slab(const Slab* slab);
 
   const char* name_;
-  unsigned long* flags_;
+  const unsigned long* owner_flags_;  // the cache's: read only (init())
+  unsigned long growth_;              // KMC_BIT_GROWING, KMC_BIT_DEADLOCKED: atomic bit ops
   uint64_t obj_size_;
   unsigned extra_gfp_;  // spl_kmem_cache_set_allocflags()
   SlabLayout layout_;
