@@ -121,15 +121,11 @@ void trim_soon(TrimTick tick) {
   kstd::store_relaxed(state.pending, state.id != TASKQID_INVALID);
 }
 
-class ReclaimTasks final : public CacheOwner {
- public:
-  void trim_soon(TrimTick tick) override { splkmem::trim_soon(tick); }
-};
-constinit ReclaimTasks g_owner;
+constinit const CacheOwner g_owner = {&trim_soon};
 
 }  // namespace
 
-CacheOwner* reclaim_tasks_owner() { return &g_owner; }
+const CacheOwner* reclaim_tasks_owner() { return &g_owner; }
 
 void reclaim_tasks_start(TaskQueue* queue) {
   g_queue = queue;

@@ -11,7 +11,7 @@
 namespace splkmem {
 
 // The CacheOwner every cache gets at create: trim ticks on request.
-CacheOwner* reclaim_tasks_owner();
+const CacheOwner* reclaim_tasks_owner();
 // Module init: the tasks run on queue from now on (the first update is
 // dispatched here).
 void reclaim_tasks_start(TaskQueue* queue);

@@ -132,15 +132,14 @@ enum TrimTick : unsigned { kTrimNone = 0, kTrimWindow = 1, kTrimSoon = 2 };
 
 // What a cache asks of the layer above it, which runs the background
 // tasks (cache_reclaim_tasks.cpp): given at create, so that this layer
-// never names the one above.
-class CacheOwner {
- public:
+// never names the one above.  A table of functions, not a class with
+// virtual ones: such a class has no key function, and under -fno-weak
+// GCC 16 (Debian sid) emits its vtable as a strong symbol in every
+// object that sees it, which fails the module's link.
+struct CacheOwner {
   // Any context (a free, maybe in an interrupt): a cache has a trim
   // window open; the tick runs unless it is already on its way.
-  virtual void trim_soon(TrimTick tick) = 0;
-
- protected:
-  ~CacheOwner() = default;
+  void (*trim_soon)(TrimTick tick);
 };
 
 using Ctor = int (*)(void*, void*, int);
@@ -169,7 +168,7 @@ struct CreateSettings {
   unsigned obj_per_slab;
   unsigned magazine_size;
   uint64_t align;  // at least SlabLayout::kMinAlign
-  CacheOwner* owner;
+  const CacheOwner* owner;
 };
 
 class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
@@ -326,7 +325,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   uint32_t mag_size_;     // rounds of new magazines: the working-set update only
   uint32_t mag_max_;      // ... up to this
   uint64_t mag_resizes_;  // the working-set update only
-  CacheOwner* owner_;
+  const CacheOwner* owner_;
 };
 
 }  // namespace splkmem
