@@ -132,24 +132,15 @@ void LinuxSlabCache::push_tagged(void* obj) {
 // push_many); what the magazines cannot give or take goes the single slow
 // way.
 size_t LinuxSlabCache::alloc_batch_tagged(int km_flags, void** objs, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    const uint32_t popped =
-        cpus_.pop_many(objs + got, static_cast<uint32_t>(kstd::min<size_t>(n - got, 1u << 30)));
-    for (uint32_t i = 0; i < popped; ++i) {
-      void* obj = objs[got + i];
-      if (construct_ != 0)
-        construct_tagged(obj, km_flags);
-      else
-        passthrough_.mark_allocated(obj);
-    }
-    got += popped;
-    if (got == n) break;
-    void* obj = alloc_tagged_slow(km_flags);
-    if (obj == nullptr) break;
-    objs[got++] = obj;
-  }
-  return got;
+  return pop_all(
+      km_flags, objs, n,
+      [this, km_flags](void* obj) {
+        if (construct_ != 0)
+          construct_tagged(obj, km_flags);
+        else
+          passthrough_.mark_allocated(obj);
+      },
+      [this](int flags) { return alloc_tagged_slow(flags); });
 }
 
 void LinuxSlabCache::free_batch_tagged(void* const* objs, size_t n) {
@@ -167,15 +158,7 @@ void LinuxSlabCache::free_batch_tagged(void* const* objs, size_t n) {
         free_tagged_slow(obj);  // a destructor, NULL, or a pointer refused
       }
     }
-    push_all_tagged(staged, k);
-  }
-}
-
-void LinuxSlabCache::push_all_tagged(void* const* objs, uint32_t n) {
-  uint32_t done = 0;
-  while (done < n) {
-    done += cpus_.push_many(objs + done, n - done);
-    if (done < n) push_slow(objs[done++]);
+    push_all(staged, k);
   }
 }
 

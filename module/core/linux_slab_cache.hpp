@@ -79,7 +79,6 @@ class LinuxSlabCache final : public ObjectCache {
   void free_tagged_slow(void* obj);
   void free_direct(void* obj);
   void push_tagged(void* obj);
-  void push_all_tagged(void* const* objs, uint32_t n);
 
   Passthrough passthrough_;
   uint32_t construct_;  // kConstruct*: set at create, constant after

@@ -66,6 +66,14 @@ void ObjectCache::reject_free(void* obj, const char* why) {
 // other CPUs), and failing that (no memory), half the loaded magazine
 // goes back to the layer below, as in SPL.  A depot that now holds more
 // than it keeps gets a trim window.
+void ObjectCache::push_all(void* const* objs, uint32_t n) {
+  uint32_t done = 0;
+  while (done < n) {
+    done += cpus_.push_many(objs + done, n - done);
+    if (done < n) push_slow(objs[done++]);
+  }
+}
+
 void ObjectCache::push_slow(void* obj) {
   Magazine* spare = nullptr;
   bool tried = false;

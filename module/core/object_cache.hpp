@@ -274,6 +274,30 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // A push onto this CPU's loaded magazine found it full: the previous
   // magazine, a depot trade, a new magazine, or a flush (cpu_layer.hpp).
   void push_slow(void* obj);
+  // Batches (the kinds' free_batch()): n checked free objects onto this
+  // CPU's magazines, a magazine's worth per irq-off section; what the
+  // loaded one cannot take goes push_slow().
+  void push_all(void* const* objs, uint32_t n);
+  // Batches (the kinds' alloc_batch()): up to n objects off this CPU's
+  // magazines, a magazine's worth per irq-off section, each handed to
+  // take(obj) (what a single allocation does to a popped object); what
+  // the magazines cannot give comes from slow(km_flags), the single
+  // slow path, until it fails.  How many objs holds.
+  template <typename Take, typename Slow>
+  size_t pop_all(int km_flags, void** objs, size_t n, Take take, Slow slow) {
+    size_t got = 0;
+    while (got < n) {
+      const uint32_t popped =
+          cpus_.pop_many(objs + got, static_cast<uint32_t>(kstd::min<size_t>(n - got, 1u << 30)));
+      for (uint32_t i = 0; i < popped; ++i) take(objs[got + i]);
+      got += popped;
+      if (got == n) break;
+      void* obj = slow(km_flags);
+      if (obj == nullptr) break;
+      objs[got++] = obj;
+    }
+    return got;
+  }
   // Returns the count coldest objects of mag to the layer below.
   void flush(Magazine* mag, uint32_t count);
   // Empties and frees the magazines of two stacks taken from the depot.

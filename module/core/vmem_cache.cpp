@@ -211,19 +211,10 @@ void VmemCache::free_slow(void* obj) {
 // from the slabs, growing them if it must), and again.  Only KM_NOSLEEP
 // can end it early.
 size_t VmemCache::alloc_batch(int km_flags, void** objs, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    const uint32_t popped =
-        cpus_.pop_many(objs + got, static_cast<uint32_t>(kstd::min<size_t>(n - got, 1u << 30)));
-    for (uint32_t i = 0; i < popped; ++i)
-      *store_.slots().slot_of_free(objs[got + i]) &= ~SlabTagKey::kFreeBit;
-    got += popped;
-    if (got == n) break;
-    void* obj = alloc_slow(km_flags);
-    if (obj == nullptr) break;
-    objs[got++] = obj;
-  }
-  return got;
+  return pop_all(
+      km_flags, objs, n,
+      [this](void* obj) { *store_.slots().slot_of_free(obj) &= ~SlabTagKey::kFreeBit; },
+      [this](int flags) { return alloc_slow(flags); });
 }
 
 // Each object is checked as a single free checks it; what the inline
@@ -254,14 +245,6 @@ void VmemCache::free_batch(void* const* objs, size_t n) {
       }
     }
     push_all(staged, k);
-  }
-}
-
-void VmemCache::push_all(void* const* objs, uint32_t n) {
-  uint32_t done = 0;
-  while (done < n) {
-    done += cpus_.push_many(objs + done, n - done);
-    if (done < n) push_slow(objs[done++]);
   }
 }
 

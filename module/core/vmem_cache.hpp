@@ -90,7 +90,6 @@ class VmemCache final : public ObjectCache {
   void release(void* obj, uintptr_t* slot, uintptr_t tag);
   void release_header(void* obj, uintptr_t* slot, uintptr_t tag);
   // Validated objects, marked free, into the magazines.
-  void push_all(void* const* objs, uint32_t n);
 
   SlabTagKey tags_;  // the store's, here for the fast paths
   SlabStore store_;
