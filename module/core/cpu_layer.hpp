@@ -92,16 +92,23 @@ class CpuLayer : kstd::NonCopyable {
   const char* check_apart_from(Depot& depot) const;
 
  private:
-  Magazine* loaded_on(unsigned cpu) const { return *cpu::on_cpu(loaded_, cpu); }
-  Magazine* previous_on(unsigned cpu) const { return *cpu::on_cpu(previous_, cpu); }
+  // Marked accesses: rounds(), the update and /proc read other CPUs'
+  // pointers while their owners trade magazines (under RCU, which keeps
+  // what they read alive; a stale pointer is fine, a torn one is not).
+  Magazine* loaded_on(unsigned cpu) const { return kstd::load_relaxed(*cpu::on_cpu(loaded_, cpu)); }
+  Magazine* previous_on(unsigned cpu) const {
+    return kstd::load_relaxed(*cpu::on_cpu(previous_, cpu));
+  }
   void free_slots();
   // With interrupts off, cpu being this CPU (read from its magazine: the
   // slow path has no cheaper way to its number).
   void set_loaded(unsigned cpu, Magazine* mag) {
     mag->cpu = cpu;
-    *cpu::on_cpu(loaded_, cpu) = mag;
+    kstd::store_relaxed(*cpu::on_cpu(loaded_, cpu), mag);
   }
-  void set_previous(unsigned cpu, Magazine* mag) { *cpu::on_cpu(previous_, cpu) = mag; }
+  void set_previous(unsigned cpu, Magazine* mag) {
+    kstd::store_relaxed(*cpu::on_cpu(previous_, cpu), mag);
+  }
   void swap(unsigned cpu, Magazine* loaded, Magazine* previous) {
     set_loaded(cpu, previous);
     set_previous(cpu, loaded);
