@@ -98,7 +98,8 @@ void spl_kmem_cache_free(spl_kmem_cache_t *skc, void *obj);
  * Each object is what spl_kmem_cache_alloc() would give: constructed,
  * counted, checked in the debug mode.  Objects move a magazine's worth at
  * a time where the cache allows (vmalloc caches without constructor or
- * destructor; untagged %KMC_SLAB caches use SLUB's bulk calls).  With
+ * destructor, tagged %KMC_SLAB caches; untagged %KMC_SLAB caches use
+ * SLUB's bulk calls).  With
  * %KM_SLEEP it returns @n; with %KM_NOSLEEP it may return fewer when the
  * cache cannot grow without sleeping.  Any context @flags allow.
  *
