@@ -66,14 +66,20 @@ def expectations(tarball):
 
 
 def files(log):
+    """The files between the markers.  The guest's shell prints them with
+    echo and cat, so their lines carry no kernel timestamp; a line that
+    does is a kernel message the console printed meanwhile (seen: "tsc:
+    Refined TSC clocksource calibration" in the middle of a file), not
+    the file's."""
     out, cur, name = {}, None, None
-    for line in open(log, errors="replace"):
-        line = re.sub(r"^\[[ 0-9.]+\] ", "", line.rstrip("\r\n"))
+    for raw in open(log, errors="replace"):
+        raw = raw.rstrip("\r\n")
+        line = re.sub(r"^\[[ 0-9.]+\] ", "", raw)
         if line.startswith("taskq-kstat-begin "):
             name, cur = line.split(" ", 1)[1], []
         elif line == "taskq-kstat-end" and cur is not None:
             out[name], cur = cur, None
-        elif cur is not None:
+        elif cur is not None and line == raw:
             cur.append(line)
     return out
 
