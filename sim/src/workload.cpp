@@ -763,13 +763,14 @@ void op_taskq_hostile() {
   ++ops_done;
 }
 
-std::vector<std::string>* tq_names;
-void collect_taskq(const splk_taskq_stats* st, void*) {
+// names: the caller's own vector.  Not a global: the walk holds the
+// registry mutex, which may switch to another driver doing the same walk.
+void collect_taskq(const splk_taskq_stats* st, void* names) {
   if (st->nthreads < 0 || st->nactive < 0 || st->nfree > st->nalloc ||
       st->executed_normal + st->executed_priority + st->cancelled >
           st->dispatched + st->dispatched_delayed)
     fail("model", "taskq '%s' reports inconsistent statistics", st->name);
-  tq_names->push_back(st->name);
+  static_cast<std::vector<std::string>*>(names)->push_back(st->name);
 }
 
 // /proc/spl/taskq's walks (oldest first, newest first: the same queues in
@@ -779,10 +780,8 @@ void op_taskq_introspect() {
   const unsigned r = static_cast<unsigned>(rng.below(8));
   if (r < 4) {
     std::vector<std::string> fwd, back;
-    tq_names = &fwd;
-    splk_taskq_for_each(collect_taskq, nullptr, false);
-    tq_names = &back;
-    splk_taskq_for_each(collect_taskq, nullptr, true);
+    splk_taskq_for_each(collect_taskq, &fwd, false);
+    splk_taskq_for_each(collect_taskq, &back, true);
     std::reverse(back.begin(), back.end());
     // Queues come and go between the two walks.
     if (fwd.size() == back.size() && fwd != back)
