@@ -72,6 +72,7 @@ struct Queue {
   char name[32];
   bool dying;
   int users;
+  bool held;  // a driver holds its threads (op_taskq_introspect): one at a time
   int nthreads;
   taskqid_t last_normal;  // one thread: the normal tasks start in id order
   std::vector<Task*> tasks;

@@ -802,8 +802,11 @@ void op_taskq_introspect() {
     ++ops_done;
   } else {
     Queue* q = pick_queue();
-    if (q == nullptr || q->tq == system_taskq) return;
+    // The hold is one flag per queue: a second driver's release would let
+    // the first one's task run while it still counts on the hold.
+    if (q == nullptr || q->tq == system_taskq || q->held) return;
     ++q->users;
+    q->held = true;
     splk_taskq_hold(q->tq, true);
     Task* t = new Task{};
     t->queue = q;
@@ -824,6 +827,7 @@ void op_taskq_introspect() {
     if (ours_next && stuck < 1)
       fail("model", "spl_taskq_kick found no queue stuck, '%s' held for 5 s", q->name);
     splk_taskq_hold(q->tq, false);
+    q->held = false;
     taskq_wait_id(q->tq, t->id);
     if (!t->done && !t->cancelled && t->cancelling == 0)
       fail("model", "task %lu did not run once its queue was released", t->id);
