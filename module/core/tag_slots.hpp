@@ -92,8 +92,8 @@ class TagSlots : kstd::NonCopyable {
   // caller's check) becomes free, and with object words the object
   // carries its slot.
   [[gnu::always_inline]] void mark_free(void* obj, uintptr_t* slot, uintptr_t tag) const {
+    if (object_words_) return mark_free_in_hint(obj, slot, tag);
     *slot = tag | SlabTagKey::kFreeBit;
-    if (object_words_) write_words(obj, slot);
   }
   // Object i of slab leaves the slab for the first time (carved): free,
   // for the magazine it goes to.  With header tags the slot has been free
@@ -127,7 +127,8 @@ class TagSlots : kstd::NonCopyable {
     *tag = reinterpret_cast<uintptr_t>(hint) ^ key_.key;
     return **slot == *tag;
   }
-  // ... and that object is freed: its slot and its words say so.
+  // ... and that object is freed: its slot and its words say so (the
+  // hint path has object words by construction, so no test of them).
   [[gnu::always_inline]] void mark_free_in_hint(void* obj, uintptr_t* slot, uintptr_t tag) const {
     *slot = tag | SlabTagKey::kFreeBit;
     write_words(obj, slot);
