@@ -317,6 +317,59 @@ static void taskq_cpu_pct_and_prepopulate(struct kunit *test)
 	taskq_destroy(tq);
 }
 
+static void ft_count_task(void *arg)
+{
+	atomic_inc(arg);
+}
+
+/*
+ * A burst's entries stay in the pool once run, beyond minalloc (SPL frees
+ * those at once: under a burst, kmalloc on the dispatching CPU and kfree
+ * on the worker's for nearly every task), and an idle queue gives them
+ * back after about a second, down to minalloc.
+ */
+static void taskq_pool_keeps_a_burst_then_trims(struct kunit *test)
+{
+	enum { MINALLOC = 2, BURST = 24 };
+	struct splk_taskq_stats st;
+	unsigned long deadline;
+	atomic_t ran = ATOMIC_INIT(0);
+	taskq_t *tq = taskq_create("splk_tq_pool", 1, defclsyspri, MINALLOC,
+				   INT_MAX, 0);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tq);
+	splk_taskq_hold(tq, true);
+	for (i = 0; i < BURST; i++)
+		KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_count_task, &ran,
+						     TQ_SLEEP),
+				TASKQID_INVALID);
+	splk_taskq_get_stats(tq, &st);
+	KUNIT_EXPECT_EQ(test, st.nalloc, BURST);
+	splk_taskq_hold(tq, false);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ran), BURST);
+	splk_taskq_get_stats(tq, &st);
+	KUNIT_EXPECT_EQ(test, st.nfree, BURST);
+	KUNIT_EXPECT_EQ(test, st.nalloc, BURST);
+
+	/* Idle: trimmed after a second (5 s allowed for a slow guest). */
+	deadline = jiffies + 5 * HZ;
+	do {
+		msleep(50);
+		splk_taskq_get_stats(tq, &st);
+	} while (st.nfree > MINALLOC && time_before(jiffies, deadline));
+	KUNIT_EXPECT_EQ(test, st.nfree, MINALLOC);
+	KUNIT_EXPECT_EQ(test, st.nalloc, MINALLOC);
+
+	/* The pool still serves: a task runs with an entry from it. */
+	KUNIT_EXPECT_NE(test, taskq_dispatch(tq, ft_count_task, &ran, TQ_SLEEP),
+			TASKQID_INVALID);
+	taskq_wait(tq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ran), BURST + 1);
+	taskq_destroy(tq);
+}
+
 static void ft_restore_int(void *arg)
 {
 	int *param = arg;
@@ -670,6 +723,7 @@ static struct kunit_case taskq_features_cases[] = {
 	KUNIT_CASE(taskq_create_synced_threads),
 	KUNIT_CASE(taskq_priorities_are_kernel_priorities),
 	KUNIT_CASE(taskq_cpu_pct_and_prepopulate),
+	KUNIT_CASE_SLOW(taskq_pool_keeps_a_burst_then_trims),
 	KUNIT_CASE(taskq_thread_priority_and_bind_params),
 	KUNIT_CASE(taskq_dispatch_wakes_one_worker),
 	KUNIT_CASE(taskq_burst_of_blocking_tasks_all_run),

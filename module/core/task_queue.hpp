@@ -36,7 +36,10 @@
 // - taskq_dispatch_ent() uses the caller's entry and never allocates.
 //   taskq_dispatch() and taskq_dispatch_delay() take an entry from a pool
 //   (TASKQ_PREPOPULATE fills it with minalloc entries, at most
-//   SPLK_TASKQ_PREPOPULATE_MAX) or allocate one; at
+//   SPLK_TASKQ_PREPOPULATE_MAX) or allocate one.  A finished entry goes
+//   back to the pool, beyond minalloc too (SPL frees those): a burst's
+//   entries are not allocated on one CPU and freed on another task after
+//   task.  A worker idle for a second frees the pool down to minalloc.  At
 //   maxalloc entries TQ_NOSLEEP fails and TQ_SLEEP is throttled as SPL
 //   does (polls every 10 ms, at most 100 times, then allocates anyway).
 // - An entry the caller owns (TQENT_FLAG_PREALLOC) is never touched after
@@ -151,8 +154,8 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   //   (FIFO, and timers armed in dispatch order); prio_ is not (TQ_NOQUEUE
   //   goes to its head).
   // - No id is both queued and running, nor run by two workers.
-  // - free_ holds nfree_ reset entries (at most max(minalloc_, 0)), and
-  //   pool entries queued plus free are at most nalloc_.
+  // - free_ holds nfree_ reset entries, and pool entries queued plus free
+  //   are at most nalloc_.
   // - Every id handed out is queued, running, executed or cancelled:
   //   next_id_ - TASKQID_INITIAL equals dispatched_ + dispatched_delayed_
   //   equals those four.
@@ -229,6 +232,14 @@ class TaskQueue : kstd::NonCopyable, public kstd::ListNode {
   bool is_running(taskqid_t id) const;
   taskqid_t lowest_outstanding();
   void recycle(TaskEntry* entry);
+  // Pooled entries beyond minalloc, which an idle worker frees.
+  int pool_excess() {
+    lock_.assert_held();
+    return kstd::max(nfree_ - kstd::max(minalloc_, 0), 0);
+  }
+  void trim_pool(SpinLockIrqGuard& locked);
+  // How long a queue with an excess pool stays idle before it is trimmed.
+  static long pool_trim_delay() { return static_cast<long>(ms_to_jiffies(1000)); }
   bool destroying() const;
   bool idle() {
     lock_.assert_held();
