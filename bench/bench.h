@@ -304,4 +304,8 @@ extern unsigned int tq_tasks;
 void bench_taskq(void);
 void bench_scale_taskq(void);
 
+/* profile.c: a sampling profile of a timed section (profile=1). */
+bool profile_start(void);
+void profile_stop(const char *what);
+
 #endif /* SPLKMEM_BENCH_H */

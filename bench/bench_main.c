@@ -124,7 +124,8 @@
  * scale_* workloads only), rounds (1-31,
  * default 5; at most 3 for tq_throughput), provider=splkmem|spl (must
  * name the provider the module was built for: a cross-check that the
- * right build is loaded), taskq_wl (0: modes all and smoke skip the task
+ * right build is loaded), scale_caches (0: mode scale measures the task
+ * queues only), taskq_wl (0: modes all and smoke skip the task
  * queue workloads), idle_wl (0: they skip idle and its wait), tq_tasks
  * (tasks per tq_throughput round, default 100000).  Load splkmem with
  * spl_kmem_cache_slab_limit=1048576 so that KMC_SLAB caches of every size
@@ -146,6 +147,11 @@ static char *provider = BENCH_PROVIDER;
 module_param(provider, charp, 0444);
 MODULE_PARM_DESC(provider,
 		 "The provider of SPL's symbols this build links against: splkmem or spl");
+
+static bool scale_caches = true;
+module_param(scale_caches, bool, 0444);
+MODULE_PARM_DESC(scale_caches,
+		 "Mode scale: 0 measures the task queues only (BENCH_SCALE_CACHES=0)");
 
 static unsigned int rounds = 5;
 module_param(rounds, uint, 0444);
@@ -329,11 +335,12 @@ static int __init splkmem_bench_init(void)
 		init_utsname()->release, num_online_cpus(),
 		want_init_on_alloc(GFP_KERNEL), PAGE_SIZE);
 
-	if (cfg.scale) {
+	if (cfg.scale && scale_caches) {
 		bench_each(bench_scale_allcpus, false);
 		bench_each(bench_scale_prodcons, false);
-		bench_scale_taskq();
 	}
+	if (cfg.scale)
+		bench_scale_taskq();
 	if (!cfg.taskq_only && !cfg.cross && !cfg.scale)
 		bench_each(bench_pair, true);
 	if (cfg.batch_wl) {

@@ -297,6 +297,8 @@ static void bench_tq_throughput(const char *wl, enum tq_kind kind,
 		sleeps = tq_worker_sleeps();
 	if (kind == TQK_TASKQ && cfg.scale)
 		counters = tq_counters(before);
+	if (cfg.scale)
+		profile_start();
 	/* The rounds stop early once they took TQ_THROUGHPUT_NS. */
 	for (r = 0; !rc && r < cfg.tq_rounds &&
 	     (!r || spent < cfg.tq_throughput_ns); r++) {
@@ -304,6 +306,13 @@ static void bench_tq_throughput(const char *wl, enum tq_kind kind,
 		rc = tq_throughput_once(&q, works, n, &ns);
 		vals[r] = bench_per_op(ns, n);
 		spent += ns;
+	}
+	if (cfg.scale) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "%s %s %u threads", wl,
+			 tq_kind_name[kind], threads);
+		profile_stop(what);
 	}
 	if (kind == TQK_TASKQ)
 		sleeps = tq_worker_sleeps() - sleeps;

@@ -65,7 +65,9 @@
 # types and SLUB.  Under -icount the guest's time counts every vCPU's
 # instructions, so time over all operations is instructions per
 # operation: flat when a cache scales.  Writes bench/results/scaling.csv,
-# scaling.md (tables, ratios to 1 vCPU) and scaling.svg (the chart); about
+# scaling.md (tables, ratios to 1 vCPU) and scaling.svg (the chart);
+# BENCH_SCALE_CACHES=0 measures the task queues only (and writes the
+# report to build/bench/, not results/: an experiment's run); about
 # 11 minutes warm, 7.5 without 16 (docs/benchmark.md).  A failed boot leaves its CPU count
 # out of the report (and says so); it does not fail the run.
 # BENCH_MODE=gate is make check's hit-path gate: the pairs of splkmem's
@@ -257,6 +259,7 @@ fi
 # The scaling runs (BENCH_MODE=scale, and the end of make bench).
 run_scale() {
 	local cpus failed=() t0=$SECONDS
+	[ "${BENCH_SCALE_CACHES:-1}" != 0 ] || export BENCH_ARGS="${BENCH_ARGS:-} scale_caches=0"
 	csv=$out/scale.csv
 	echo "run,workload,allocator,size,n,metric,value" > "$csv"
 	for cpus in ${BENCH_SCALE_CPUS:-1 2 4 8 16}; do
@@ -270,6 +273,7 @@ run_scale() {
 	done
 	echo "bench: scale runs took $((SECONDS - t0)) s" >&2
 	local results=$top/bench/results
+	[ "${BENCH_SCALE_CACHES:-1}" != 0 ] || results=$out/scale-taskq
 	mkdir -p "$results"
 	cp "$csv" "$results/scaling$suffix.csv"
 	python3 "$here/bench-report.py" --scale --kernel "$release" \
