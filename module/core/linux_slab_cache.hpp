@@ -32,7 +32,8 @@ class LinuxSlabCache final : public ObjectCache {
   [[gnu::no_instrument_function]] void free_direct_plain(void* obj);
 
   // Batches of an untagged cache without callbacks (direct()): SLUB's
-  // bulk calls, a batch of at most kBatch objects each.
+  // bulk calls, at most kBulkMax objects an allocation and kBatch a free
+  // (from a copy on the stack: SLUB's bulk free overwrites its array).
   size_t alloc_batch_direct(int km_flags, void** objs, size_t n);
   void free_batch_direct(void* const* objs, size_t n);
   // Batches of a tagged cache (tagged_slab()): a magazine's rounds per
@@ -59,6 +60,8 @@ class LinuxSlabCache final : public ObjectCache {
   // Most bytes of objects one magazine holds, and most objects one refill
   // takes from SLUB (a stack array).
   enum : uint64_t { kMagBytes = 64 * 1024, kBatch = 32 };
+  // Most objects one SLUB bulk allocation takes for an untagged batch.
+  enum : uint64_t { kBulkMax = 256 };
 
   ObjectSink sink() override;
   void reclaim(uint64_t cutoff) override;

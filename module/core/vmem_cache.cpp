@@ -230,7 +230,7 @@ void VmemCache::free_batch(void* const* objs, size_t n) {
     return;
   }
   constexpr uint32_t kStage = 32;
-  void* staged[kStage];
+  void* staged[kStage] SPLK_UNINITIALIZED;
   size_t i = 0;
   while (i < n) {
     uint32_t k = 0;

@@ -8,6 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// A stack array the code fills before it reads: not zeroed by the
+// kernel's -ftrivial-auto-var-init=zero (CONFIG_INIT_STACK_ALL_ZERO),
+// which would cost a store per word on every call of a batch path.
+#if defined(__has_attribute) && __has_attribute(uninitialized)
+#define SPLK_UNINITIALIZED __attribute__((uninitialized))
+#else
+#define SPLK_UNINITIALIZED
+#endif
+
 namespace kstd {
 
 template <typename T>
