@@ -897,9 +897,11 @@ def scale_tq_threads(data, allocs, cpus_all):
     if any(k[1] == "scale_tq_pool" for k in data):
         md += ["The same queues (one thread per vCPU) with a pool of an entry per task "
                "(minalloc 20000, `scale_tq_pool`), so that no dispatch allocates its entry "
-               "(instruction-ns per task; with minalloc 50, tasks dispatched faster than the "
-               "workers run them get their entries from kmalloc on the dispatcher's CPU and "
-               "are kfree'd on the worker's):", "",
+               "(instruction-ns per task). With minalloc 50, SPL frees every entry beyond the "
+               "50 when its task ends, so a dispatcher that runs ahead of the workers takes "
+               "its entries from kmalloc on its CPU and the workers kfree them on theirs; "
+               "splkmem keeps a burst's entries pooled until the queue has been idle for a "
+               "second, so only its first round allocates:", "",
                "| vCPUs | " + " | ".join(f"{SCALE_NAMES[a]}, pool 50 | {SCALE_NAMES[a]}, "
                                         f"pool 20000" for a in queues) + " |",
                "|---|" + "---|" * (2 * len(queues))]
