@@ -561,6 +561,7 @@ struct splk_shrinker_stats {
 	uint64_t scan_calls;
 	uint64_t scan_busy;
 	uint64_t scan_freed;
+	uint64_t cpu_drains;	/* scans that asked the CPUs to drain */
 };
 void splk_core_shrinker_stats(struct splk_shrinker_stats *out) SPLK_NOEXCEPT;
 /* One working-set update of every cache now, as if an interval passed. */

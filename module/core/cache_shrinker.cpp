@@ -18,6 +18,10 @@ namespace {
 // the previous scan visited (relaxed: two scans at once start alike).
 constinit uint64_t g_shrink_cursor;
 
+// Jiffies of the last request that CPUs drain their magazines (relaxed:
+// two scans at once may both ask, which costs a second drain, no more).
+constinit uint64_t g_cpu_drain_at;
+
 // How often reclaim called us and what it got (/proc/spl/kmem/shrinker):
 // the kernel's drop_slab() and kswapd call a shrinker many times per
 // request, and that count is what an operator needs to see when reclaim
@@ -42,11 +46,29 @@ extern "C" uint64_t splk_core_shrink_count(void) noexcept {
   return n;
 }
 
+namespace {
+// A scan that freed less than it was asked for has spent every depot and
+// empty slab; what is left for reclaim sits in the CPUs' magazines (after
+// ZFS's churn and two drop_caches, 7 MB of zio buffers, and Linux slabs
+// pinned by the magazines in front of them).  Every CPU is asked to empty
+// its own, as a reap asks, without waiting: the objects go back to their
+// slabs, and each CPU's drain work frees the slabs that empties, for this
+// reclaim's next pass.  At most once a second, so that steady pressure
+// does not strip the magazines on every scan.
+void drain_cpus_if_due() {
+  const uint64_t now = splk_jiffies();
+  const uint64_t last = kstd::load_relaxed(g_cpu_drain_at);
+  if (last != 0 && now - last < splkmem::ms_to_jiffies(1000)) return;
+  kstd::store_relaxed(g_cpu_drain_at, now);
+  count(g_shrink_stats.cpu_drains);
+  for (ObjectCache* cache : splkmem::registry_caches()) cache->drain_cpus_for_shrinker();
+  splk_drain_request();
+}
+
 // Caches in turn from the cursor to the end, then from the head up to the
 // cursor, until nr objects are freed; the cursor then points past the last
 // cache visited.  A cursor past the end (caches were destroyed) makes the
 // first pass empty and the second the whole list.
-namespace {
 uint64_t shrink_scan(uint64_t nr) {
   splkmem::RegistryTryReadGuard guard;
   if (!guard.held()) {
@@ -68,6 +90,7 @@ uint64_t shrink_scan(uint64_t nr) {
       }
     }
   }
+  drain_cpus_if_due();
   return freed;
 }
 }  // namespace
@@ -85,4 +108,5 @@ extern "C" void splk_core_shrinker_stats(splk_shrinker_stats* out) noexcept {
   out->scan_calls = kstd::load_relaxed(g_shrink_stats.scan_calls);
   out->scan_busy = kstd::load_relaxed(g_shrink_stats.scan_busy);
   out->scan_freed = kstd::load_relaxed(g_shrink_stats.scan_freed);
+  out->cpu_drains = kstd::load_relaxed(g_shrink_stats.cpu_drains);
 }

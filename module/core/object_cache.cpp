@@ -191,15 +191,27 @@ unsigned ObjectCache::trim_tick(uint64_t now, uint64_t window) {
 // CPUs were drained when they went down (drain_dead_cpu()).
 void ObjectCache::reap_now() {
   if (kstd::test_and_set_bit(flags_, KMC_BIT_REAPING)) return;
-  const uint32_t gen = __atomic_add_fetch(&reap_gen_, 1, __ATOMIC_RELAXED);
-  {
-    cpu::IrqSave irq;
-    cpus_.drain_if_asked(gen, sink());
-  }
+  ask_cpus_to_drain();
   splk_drain_request();
   purge_depot();
   reclaim(~0ULL);
   end_reap();
+}
+
+// A new reap generation, which every CPU's drain work honours; this CPU
+// honours it now.  True when this CPU's magazines held objects.
+bool ObjectCache::ask_cpus_to_drain() {
+  const uint32_t gen = __atomic_add_fetch(&reap_gen_, 1, __ATOMIC_RELAXED);
+  cpu::IrqSave irq;
+  return cpus_.drain_if_asked(gen, sink());
+}
+
+// The shrinker found the depots and empty slabs spent (cache_shrinker.cpp):
+// the reaps' request, without REAPING (nothing waits for it).  The slabs
+// this CPU's objects emptied are freed here; the other CPUs' drain work
+// frees theirs (drain_if_reaped()).
+void ObjectCache::drain_cpus_for_shrinker() {
+  if (ask_cpus_to_drain()) reclaim(~0ULL);
 }
 
 void ObjectCache::end_reap() {

@@ -209,6 +209,10 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   void reap_now();
   // In a CPU's drain work: empties its magazines if a reap asked.
   void drain_if_reaped();
+  // The shrinker, once the depots and empty slabs are spent: asks every
+  // CPU to empty its magazines as a reap does (the caller makes the one
+  // splk_drain_request() for all caches); this CPU's now.
+  void drain_cpus_for_shrinker();
   // The periodic working-set update (every spl_kmem_cache_reap_interval_ms):
   // returns what the depot did not use in the last interval, frees slabs
   // empty for a whole interval, grows the magazines under contention.
@@ -313,6 +317,7 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
     return obj;
   }
   static void drain_idle_cpu(void* cache);
+  bool ask_cpus_to_drain();
   // Clears REAPING and wakes growth waiting for it.
   void end_reap();
 

@@ -59,6 +59,7 @@ static int shrinker_show(struct seq_file *f, void *unused)
 	seq_printf(f, "scan_calls %llu\n", s.scan_calls);
 	seq_printf(f, "scan_busy %llu\n", s.scan_busy);
 	seq_printf(f, "scan_freed %llu\n", s.scan_freed);
+	seq_printf(f, "cpu_drains %llu\n", s.cpu_drains);
 	return 0;
 }
 
