@@ -68,7 +68,7 @@
 # scaling.md (tables, ratios to 1 vCPU) and scaling.svg (the chart);
 # BENCH_SCALE_CACHES=0 measures the task queues only (and writes the
 # report to build/bench/, not results/: an experiment's run); about
-# 11 minutes warm, 7.5 without 16 (docs/benchmark.md).  A failed boot leaves its CPU count
+# 5 minutes warm (docs/benchmark.md).  A failed boot leaves its CPU count
 # out of the report (and says so); it does not fail the run.
 # BENCH_MODE=gate is make check's hit-path gate: the pairs of splkmem's
 # two cache types and of SLUB kmem_cache, every size, under -icount
