@@ -144,22 +144,14 @@ size_t LinuxSlabCache::alloc_batch_tagged(int km_flags, void** objs, size_t n) {
 }
 
 void LinuxSlabCache::free_batch_tagged(void* const* objs, size_t n) {
-  constexpr uint32_t kStage = 32;
-  void* staged[kStage] SPLK_UNINITIALIZED;
-  size_t i = 0;
-  while (i < n) {
-    uint32_t k = 0;
-    for (; i < n && k < kStage; ++i) {
-      void* obj = objs[i];
-      if (kstd::likely(dtor_ == nullptr && passthrough_.owns(obj))) {
+  push_checked(
+      objs, n,
+      [this](void* obj) {
+        if (dtor_ != nullptr || !passthrough_.owns(obj)) return false;
         passthrough_.mark_free(obj);
-        staged[k++] = obj;
-      } else {
-        free_tagged_slow(obj);  // a destructor, NULL, or a pointer refused
-      }
-    }
-    push_all(staged, k);
-  }
+        return true;
+      },
+      [this](void* obj) { free_tagged_slow(obj); });  // a destructor, NULL, or a refusal
 }
 
 // ---- Untagged: SLUB on every call ---------------------------------------

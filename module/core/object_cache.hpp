@@ -282,6 +282,29 @@ class ObjectCache : public kstd::ListNode, kstd::NonCopyable {
   // CPU's magazines, a magazine's worth per irq-off section; what the
   // loaded one cannot take goes push_slow().
   void push_all(void* const* objs, uint32_t n);
+  // Batches: each of n objects offered to give(obj), which checks and
+  // marks it as a single free does and says whether it may go onto a
+  // magazine; those are pushed 32 at a time (push_all), the others go to
+  // slow(obj), the single slow path (a destructor, NULL, a refusal).
+  // Inlined into each kind's free_batch(): as a call it cost the vmalloc
+  // batch 2.7 instruction-ns an object at n = 8 (82.3 against 79.6).
+  template <typename Give, typename Slow>
+  [[gnu::always_inline]] void push_checked(void* const* objs, size_t n, Give give, Slow slow) {
+    constexpr uint32_t kStage = 32;
+    void* staged[kStage] SPLK_UNINITIALIZED;
+    size_t i = 0;
+    while (i < n) {
+      uint32_t k = 0;
+      for (; i < n && k < kStage; ++i) {
+        void* obj = objs[i];
+        if (kstd::likely(give(obj)))
+          staged[k++] = obj;
+        else
+          slow(obj);
+      }
+      push_all(staged, k);
+    }
+  }
   // Batches (the kinds' alloc_batch()): up to n objects off this CPU's
   // magazines, a magazine's worth per irq-off section, each handed to
   // take(obj) (what a single allocation does to a popped object); what

@@ -229,23 +229,15 @@ void VmemCache::free_batch(void* const* objs, size_t n) {
     for (size_t i = 0; i < n; ++i) free_header_plain(objs[i]);
     return;
   }
-  constexpr uint32_t kStage = 32;
-  void* staged[kStage] SPLK_UNINITIALIZED;
-  size_t i = 0;
-  while (i < n) {
-    uint32_t k = 0;
-    for (; i < n && k < kStage; ++i) {
-      void* obj = objs[i];
-      uintptr_t tag;
-      if (kstd::likely(fast_tag(obj, &tag))) {
+  push_checked(
+      objs, n,
+      [this](void* obj) {
+        uintptr_t tag;
+        if (!fast_tag(obj, &tag)) return false;
         *Slab::tag_of(obj) = tag | SlabTagKey::kFreeBit;
-        staged[k++] = obj;
-      } else {
-        free_slow(obj);
-      }
-    }
-    push_all(staged, k);
-  }
+        return true;
+      },
+      [this](void* obj) { free_slow(obj); });
 }
 
 // ---- The debug mode (debug_check.hpp) -----------------------------------
